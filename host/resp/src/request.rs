@@ -241,12 +241,13 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
                 break;
             };
             if in_double {
-                if c == b'\\' && line.get(i + 1) == Some(&b'x') {
-                    if let Some(byte) = hex_pair(line.get(i + 2..i + 4)) {
-                        current.push(byte);
-                        i += 4;
-                        continue;
-                    }
+                if c == b'\\'
+                    && line.get(i + 1) == Some(&b'x')
+                    && let Some(byte) = hex_pair(line.get(i + 2..i + 4))
+                {
+                    current.push(byte);
+                    i += 4;
+                    continue;
                 }
                 if c == b'\\' && i + 1 < line.len() {
                     i += 1;
