@@ -1,1 +1,38 @@
-//! placeholder
+//! The Sluice broker: a Redis-protocol server for Redis Streams.
+//!
+//! The library runs the server ([`run`]) so that the `sluice` binary stays thin and tests start
+//! the real server on `127.0.0.1:0` with their own shutdown signal.
+//!
+//! # Layout
+//! - [`config`]: flags, the TOML file, run-time settings (`CONFIG GET|SET`).
+//! - [`server`]: the listener and background tasks.
+//! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
+//! - [`cmd`]: the command table and one module per command or family.
+//! - [`keyspace`]: databases of keys holding streams, expiry, the gate for atomic steps.
+//! - [`blocking`]: clients blocked on keys and how writes serve them.
+//! - [`clients`]: the registry behind `CLIENT LIST`.
+//! - [`shared`]: the state every connection shares; the clock.
+//! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
+//! - [`error`]: start-up errors and Redis's error reply texts.
+
+pub mod blocking;
+pub mod clients;
+pub mod cmd;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod glob;
+pub mod keyspace;
+pub mod server;
+pub mod shared;
+
+pub use config::Config;
+pub use error::ServerError;
+pub use server::{run, run_with_clock};
+pub use shared::{Clock, SystemClock};
+
+/// The version reported by `--version`, `HELLO` and `INFO`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Redis version whose stream semantics Sluice follows, reported where clients look for
+/// `redis_version`.
+pub const REDIS_COMPAT_VERSION: &str = "7.2.0";

@@ -1,0 +1,10 @@
+//! TODO
+use super::{CmdResult, Ctx};
+use crate::error::CmdError;
+use sluice_resp::Args;
+pub fn stream(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
+    Err(CmdError::err("not implemented"))
+}
+pub fn help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
+    Err(CmdError::err("not implemented"))
+}

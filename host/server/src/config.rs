@@ -1,0 +1,158 @@
+//! The broker's configuration: command-line flags, the TOML file, and the settings `CONFIG
+//! SET` may change at run time.
+//!
+//! Every flag has a key of the same name in the file (`--appendfsync` ↔ `appendfsync`); a flag
+//! given on the command line wins over the file. Names follow redis-server's so operators find
+//! what they know.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Deserialize;
+
+use crate::error::ServerError;
+
+/// Settings read at start-up (from the file, then overridden by flags).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// TCP port (`--port`, default 6379; 0 picks a free port).
+    pub port: u16,
+    /// Address to listen on (`--bind`, default `127.0.0.1`).
+    pub bind: String,
+    /// Data folder (`--dir`, default `./data`).
+    pub dir: PathBuf,
+    /// Log level: `debug`, `verbose`, `notice`, `warning` (Redis names) or a `tracing` filter.
+    pub loglevel: Option<String>,
+    /// Number of logical databases (`SELECT 0..n-1`), default 16.
+    pub databases: usize,
+    /// Largest bulk string a client may send, bytes (default 512 MB).
+    pub proto_max_bulk_len: u64,
+    /// Most entries in one stream node (0 = no limit), default 100.
+    pub stream_node_max_entries: u64,
+    /// Most bytes in one stream node (0 = no limit), default 4096.
+    pub stream_node_max_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 6379,
+            bind: "127.0.0.1".into(),
+            dir: PathBuf::from("./data"),
+            loglevel: None,
+            databases: 16,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            stream_node_max_entries: 100,
+            stream_node_max_bytes: 4096,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; unknown keys are an error naming the key.
+    pub fn from_file(path: &Path) -> Result<Config, ServerError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ServerError::Config {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| ServerError::Config {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Checks values that would make the server misbehave.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        if self.databases == 0 || self.databases > 1 << 16 {
+            return Err(ServerError::Invalid(
+                "databases must be between 1 and 65536".into(),
+            ));
+        }
+        if self.proto_max_bulk_len < 1024 * 1024 {
+            return Err(ServerError::Invalid(
+                "proto-max-bulk-len must be at least 1mb".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The settings that may change while the server runs (`CONFIG SET`), shared by all
+/// connections. Plain atomics: read on hot paths, written rarely.
+#[derive(Debug)]
+pub struct Settings {
+    /// See [`Config::proto_max_bulk_len`].
+    pub proto_max_bulk_len: AtomicU64,
+    /// See [`Config::stream_node_max_entries`].
+    pub stream_node_max_entries: AtomicU64,
+    /// See [`Config::stream_node_max_bytes`].
+    pub stream_node_max_bytes: AtomicU64,
+}
+
+impl Settings {
+    /// Run-time settings starting from `config`.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
+            stream_node_max_entries: AtomicU64::new(config.stream_node_max_entries),
+            stream_node_max_bytes: AtomicU64::new(config.stream_node_max_bytes),
+        }
+    }
+
+    /// The node limits new stream entries are packed with.
+    pub fn node_limits(&self) -> sluice_streams::NodeLimits {
+        sluice_streams::NodeLimits {
+            max_entries: to_usize(self.stream_node_max_entries.load(Ordering::Relaxed)),
+            max_bytes: to_usize(self.stream_node_max_bytes.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Parses a memory amount as redis.conf writes it: `512mb`, `1gb`, `4096`, `64k`.
+pub fn parse_memory(text: &str) -> Option<u64> {
+    let lower = text.trim().to_ascii_lowercase();
+    let split = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
+    let (digits, unit) = lower.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let scale = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units_follow_redis_conf() {
+        assert_eq!(parse_memory("512mb"), Some(512 * 1024 * 1024));
+        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("77"), Some(77));
+        assert_eq!(parse_memory("1tb"), None);
+        assert_eq!(parse_memory("x"), None);
+    }
+
+    #[test]
+    fn file_keys_match_flags() {
+        let config: Config =
+            toml::from_str("port = 7000\ndir = \"/tmp/x\"\nstream-node-max-entries = 5\n")
+                .expect("valid");
+        assert_eq!((config.port, config.stream_node_max_entries), (7000, 5));
+        assert!(toml::from_str::<Config>("prot = 1").is_err());
+    }
+}

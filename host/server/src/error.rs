@@ -1,0 +1,101 @@
+//! Errors: the one enum for start-up failures, and the error replies commands send, with
+//! Redis's texts kept together here so they stay exact.
+
+use std::path::PathBuf;
+
+use sluice_resp::{ArgError, Reply};
+use sluice_streams::StreamError;
+
+/// Why the server could not start or keep running. Each says what the operator should do.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The config file is unreadable or invalid.
+    #[error("config file {path}: {reason} (fix the file or pass the setting as a flag)")]
+    Config { path: PathBuf, reason: String },
+    /// A setting has a value the server cannot use.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+    /// Listening or accepting failed.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An error reply: its text starts with the code (`ERR`, `WRONGTYPE`, `NOGROUP`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdError(pub String);
+
+impl CmdError {
+    /// An error with the generic `ERR` code: `msg` is the text after it.
+    pub fn err(msg: impl std::fmt::Display) -> Self {
+        CmdError(format!("ERR {msg}"))
+    }
+
+    /// The reply to send.
+    pub fn into_reply(self) -> Reply {
+        Reply::Error(self.0)
+    }
+}
+
+impl From<ArgError> for CmdError {
+    fn from(e: ArgError) -> Self {
+        CmdError(e.to_string())
+    }
+}
+
+impl From<StreamError> for CmdError {
+    fn from(e: StreamError) -> Self {
+        CmdError(e.to_string())
+    }
+}
+
+/// `ERR wrong number of arguments for '<name>' command` (`name` lower-case, `cmd|sub` for
+/// subcommands).
+pub fn wrong_arity(name: &str) -> CmdError {
+    CmdError::err(format_args!(
+        "wrong number of arguments for '{name}' command"
+    ))
+}
+
+/// Redis's reply to a command it does not know, quoting up to 128 bytes of the name and of
+/// each argument.
+pub fn unknown_command(args: &[bytes::Bytes]) -> CmdError {
+    let mut text = String::from("ERR unknown command '");
+    if let Some(name) = args.first() {
+        text.push_str(&truncated(name));
+    }
+    text.push_str("', with args beginning with: ");
+    for arg in args.iter().skip(1) {
+        text.push('\'');
+        text.push_str(&truncated(arg));
+        text.push_str("' ");
+    }
+    CmdError(text)
+}
+
+/// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+pub fn unknown_subcommand(command: &str, sub: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "unknown subcommand '{}'. Try {} HELP.",
+        truncated(sub),
+        command.to_ascii_uppercase()
+    ))
+}
+
+fn truncated(arg: &[u8]) -> String {
+    String::from_utf8_lossy(&arg[..arg.len().min(128)]).into_owned()
+}
+
+pub const SYNTAX: &str = "ERR syntax error";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NO_SUCH_KEY: &str = "ERR no such key";
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
+pub const TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
+pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
+pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
+pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+pub const AUTH_NOT_CONFIGURED: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";

@@ -1,0 +1,95 @@
+//! State shared by every connection: the keyspace, settings, blocked readers, clients,
+//! counters and the clock.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::blocking::Blocking;
+use crate::clients::Clients;
+use crate::config::{Config, Settings};
+use crate::keyspace::Keyspace;
+
+/// Where the server reads the time. Injected so tests can make IDs and expiry deterministic.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Unix time in milliseconds.
+    fn now_ms(&self) -> u64;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Counters reported by `INFO stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub connections_received: AtomicU64,
+    pub commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub keyspace_hits: AtomicU64,
+    pub keyspace_misses: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub error_replies: AtomicU64,
+}
+
+impl Stats {
+    /// Adds one to a counter.
+    pub fn incr(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Everything connections share.
+#[derive(Debug)]
+pub struct Shared {
+    /// The configuration the server started with.
+    pub config: Config,
+    /// Settings `CONFIG SET` may change.
+    pub settings: Settings,
+    /// The databases.
+    pub keyspace: Keyspace,
+    /// Clients waiting in `XREAD … BLOCK`.
+    pub blocking: Blocking,
+    /// Connected clients (`CLIENT LIST`).
+    pub clients: Clients,
+    /// `INFO stats` counters.
+    pub stats: Stats,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// When the server started (for uptime).
+    pub started: Instant,
+    /// The address the listener is bound to.
+    pub local_addr: SocketAddr,
+}
+
+impl Shared {
+    /// Fresh state for a server listening on `local_addr`.
+    pub fn new(config: Config, clock: Arc<dyn Clock>, local_addr: SocketAddr) -> Self {
+        Self {
+            settings: Settings::new(&config),
+            keyspace: Keyspace::new(config.databases),
+            blocking: Blocking::default(),
+            clients: Clients::default(),
+            stats: Stats::default(),
+            clock,
+            started: Instant::now(),
+            local_addr,
+            config,
+        }
+    }
+
+    /// The current time, Unix ms.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+}
