@@ -1,0 +1,96 @@
+//! LEB128 variable-length integers, the length and ID-delta encoding inside a node.
+//!
+//! Small numbers dominate (field lengths, ID deltas between neighbours), and they take one byte.
+//! Nodes are written only by this crate, so decoding trusts its input: a malformed node is a bug
+//! in this crate, not bad client data.
+
+/// Appends `v` as LEB128 (7 bits per byte, high bit = more bytes follow).
+#[inline]
+pub(crate) fn put(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+/// Reads a LEB128 number at `*pos`, advancing `*pos` past it.
+#[inline]
+pub(crate) fn get(data: &[u8], pos: &mut usize) -> u64 {
+    let first = data[*pos];
+    *pos += 1;
+    if first < 0x80 {
+        return u64::from(first);
+    }
+    let mut v = u64::from(first & 0x7f);
+    let mut shift = 7;
+    loop {
+        let b = data[*pos];
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+/// Appends a length-prefixed byte string.
+#[inline]
+pub(crate) fn put_bytes(buf: &mut Vec<u8>, bytes: &[u8]) {
+    put(buf, bytes.len() as u64);
+    buf.extend_from_slice(bytes);
+}
+
+/// Reads a length-prefixed byte string at `*pos`, advancing past it.
+#[inline]
+pub(crate) fn get_bytes<'a>(data: &'a [u8], pos: &mut usize) -> &'a [u8] {
+    let len = get(data, pos) as usize;
+    let start = *pos;
+    *pos += len;
+    &data[start..start + len]
+}
+
+/// Skips a length-prefixed byte string at `*pos`.
+#[inline]
+pub(crate) fn skip_bytes(data: &[u8], pos: &mut usize) {
+    let len = get(data, pos) as usize;
+    *pos += len;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_edges() {
+        for v in [
+            0,
+            1,
+            127,
+            128,
+            300,
+            16383,
+            16384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut buf = Vec::new();
+            put(&mut buf, v);
+            let mut pos = 0;
+            assert_eq!(get(&buf, &mut pos), v);
+            assert_eq!(pos, buf.len());
+        }
+    }
+
+    #[test]
+    fn byte_strings() {
+        let mut buf = Vec::new();
+        put_bytes(&mut buf, b"hello");
+        put_bytes(&mut buf, b"");
+        let mut pos = 0;
+        assert_eq!(get_bytes(&buf, &mut pos), b"hello");
+        assert_eq!(get_bytes(&buf, &mut pos), b"");
+        assert_eq!(pos, buf.len());
+    }
+}
