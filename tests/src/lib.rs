@@ -1,1 +1,232 @@
-//! placeholder
+//! Helpers for Sluice's end-to-end tests: the real server on `127.0.0.1:0`, real clients.
+//!
+//! [`TestServer`] runs `sluice_server::run` on its own runtime thread, so tests can use the
+//! blocking `redis` client or raw sockets without sharing the server's executor, and stops it
+//! when dropped. [`RawClient`] speaks RESP byte for byte for wire-exact assertions.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tokio::sync::oneshot;
+
+pub use sluice_server::Config;
+
+/// A running server; stopped and its data folder removed on drop.
+#[derive(Debug)]
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its `--dir`.
+    pub dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with the default configuration.
+    pub fn start() -> Result<TestServer> {
+        Self::start_with(Config::default())
+    }
+
+    /// Starts a server with `config` (its port and dir are replaced).
+    pub fn start_with(mut config: Config) -> Result<TestServer> {
+        let dir = tempdir()?;
+        config.dir = dir.clone();
+        config.port = 0;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("test runtime")?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .context("bind 127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let result = runtime.block_on(sluice_server::run(listener, config, async {
+                let _ = stopped.await;
+            }));
+            if let Err(e) = result {
+                eprintln!("test server failed: {e}");
+            }
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        });
+        Ok(TestServer {
+            addr,
+            dir,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// `redis://127.0.0.1:<port>` (RESP2), or with `?protocol=resp3`.
+    pub fn url(&self, resp3: bool) -> String {
+        let proto = if resp3 { "/?protocol=resp3" } else { "" };
+        format!("redis://{}{proto}", self.addr)
+    }
+
+    /// A blocking `redis` crate connection speaking RESP2.
+    pub fn client(&self) -> Result<redis::Connection> {
+        Ok(redis::Client::open(self.url(false))?
+            .get_connection_with_timeout(Duration::from_secs(5))?)
+    }
+
+    /// A blocking `redis` crate connection speaking RESP3.
+    pub fn client3(&self) -> Result<redis::Connection> {
+        Ok(redis::Client::open(self.url(true))?
+            .get_connection_with_timeout(Duration::from_secs(5))?)
+    }
+
+    /// An async multiplexed `redis` crate connection.
+    pub async fn async_client(&self) -> Result<redis::aio::MultiplexedConnection> {
+        Ok(redis::Client::open(self.url(false))?
+            .get_multiplexed_async_connection()
+            .await?)
+    }
+
+    /// A raw socket for byte-exact checks.
+    pub fn raw(&self) -> Result<RawClient> {
+        RawClient::connect(self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A fresh, empty folder under the system temp dir.
+pub fn tempdir() -> Result<PathBuf> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("sluice-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// A client that sends bytes and reads whole RESP replies as bytes.
+#[derive(Debug)]
+pub struct RawClient {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RawClient {
+    /// Connects with a 5 s read timeout.
+    pub fn connect(addr: SocketAddr) -> Result<RawClient> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        stream.set_nodelay(true)?;
+        Ok(RawClient {
+            stream,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Sends raw bytes.
+    pub fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        self.stream.write_all(bytes)?;
+        Ok(())
+    }
+
+    /// Sends a command as a RESP array of bulk strings.
+    pub fn send_cmd(&mut self, args: &[&[u8]]) -> Result<()> {
+        self.send(&encode_command(args))
+    }
+
+    /// Sends a command and returns its one reply's bytes.
+    pub fn cmd(&mut self, args: &[&str]) -> Result<String> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.send_cmd(&args)?;
+        self.read_reply()
+    }
+
+    /// Reads exactly one reply (RESP2 or RESP3) and returns it as text.
+    pub fn read_reply(&mut self) -> Result<String> {
+        loop {
+            if let Some(len) = reply_len(&self.buf) {
+                let reply: Vec<u8> = self.buf.drain(..len).collect();
+                return Ok(String::from_utf8_lossy(&reply).into_owned());
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            let n = self.stream.read(&mut chunk).context("reading a reply")?;
+            if n == 0 {
+                bail!(
+                    "connection closed by the server (buffered: {:?})",
+                    String::from_utf8_lossy(&self.buf)
+                );
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Waits for the server to close the connection, returning anything it sent first.
+    pub fn read_to_close(&mut self) -> Result<String> {
+        let mut rest = Vec::new();
+        self.stream.read_to_end(&mut rest)?;
+        self.buf.extend_from_slice(&rest);
+        Ok(String::from_utf8_lossy(&std::mem::take(&mut self.buf)).into_owned())
+    }
+
+    /// Sets how long reads wait.
+    pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
+        self.stream.set_read_timeout(Some(timeout))?;
+        Ok(())
+    }
+}
+
+/// `*<n>\r\n$<len>\r\n<arg>\r\n…`
+pub fn encode_command(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Length of the first complete RESP2/RESP3 value in `buf`, if complete.
+fn reply_len(buf: &[u8]) -> Option<usize> {
+    let line_end = buf.windows(2).position(|w| w == b"\r\n")?;
+    let line = std::str::from_utf8(&buf[1..line_end]).ok()?;
+    let after = line_end + 2;
+    match buf.first()? {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(after),
+        b'$' | b'=' | b'!' => {
+            let n: i64 = line.parse().ok()?;
+            if n < 0 {
+                return Some(after);
+            }
+            let end = after + usize::try_from(n).ok()? + 2;
+            (buf.len() >= end).then_some(end)
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n: i64 = line.parse().ok()?;
+            let items = if buf[0] == b'%' || buf[0] == b'|' {
+                n * 2
+            } else {
+                n
+            };
+            let mut pos = after;
+            for _ in 0..items.max(0) {
+                pos += reply_len(&buf[pos..])?;
+            }
+            Some(pos)
+        }
+        _ => None,
+    }
+}

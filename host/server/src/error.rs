@@ -99,3 +99,80 @@ pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous
 pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 pub const AUTH_NOT_CONFIGURED: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub const EXPIRE_NX_CONFLICT: &str =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const EXPIRE_GT_LT_CONFLICT: &str = "ERR GT and LT options at the same time are not compatible";
+
+/// `ERR invalid expire time in '<name>' command`: the time overflows once made Unix ms.
+pub fn invalid_expire_time(name: &str) -> CmdError {
+    CmdError::err(format_args!("invalid expire time in '{name}' command"))
+}
+
+/// `ERR Unsupported option <opt>` (`EXPIRE`'s reply to an unknown flag), with line breaks
+/// turned into spaces as Redis does, so the reply stays one line.
+pub fn unsupported_option(opt: &[u8]) -> CmdError {
+    let opt = String::from_utf8_lossy(opt).replace(['\r', '\n'], " ");
+    CmdError::err(format_args!("Unsupported option {opt}"))
+}
+
+// Connection and server commands (HELLO, CLIENT, CONFIG).
+pub const PROTOVER_NOT_INTEGER: &str = "ERR Protocol version is not an integer or out of range";
+pub const CLIENT_NAME_INVALID: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+pub const INVALID_CLIENT_ID: &str = "ERR Invalid client ID";
+/// An integer that does not fit a C `int` (`SELECT`'s index).
+pub const NOT_C_INT: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+/// `CONFIG SET` reasons, after `CONFIG SET failed (possibly related to argument '…') - `.
+pub const CONFIG_IMMUTABLE: &str = "can't set immutable config";
+pub const CONFIG_DUPLICATE: &str = "duplicate parameter";
+pub const CONFIG_NOT_INTEGER: &str = "argument couldn't be parsed into an integer";
+pub const CONFIG_NOT_MEMORY: &str = "argument must be a memory value";
+
+/// `ERR Syntax error in HELLO option '<opt>'`.
+pub fn hello_syntax(opt: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "Syntax error in HELLO option '{}'",
+        truncated(opt)
+    ))
+}
+
+/// `ERR Unknown client type '<type>'` (`CLIENT LIST TYPE`).
+pub fn unknown_client_type(kind: &[u8]) -> CmdError {
+    CmdError::err(format_args!("Unknown client type '{}'", truncated(kind)))
+}
+
+/// `ERR Unrecognized option '<attr>'` (`CLIENT SETINFO`).
+pub fn setinfo_unrecognized(attr: &[u8]) -> CmdError {
+    CmdError::err(format_args!("Unrecognized option '{}'", truncated(attr)))
+}
+
+/// `ERR <attr> cannot contain spaces, newlines or special characters.` (`CLIENT SETINFO`,
+/// `attr` as the client spelled it).
+pub fn setinfo_invalid(attr: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "{} cannot contain spaces, newlines or special characters.",
+        truncated(attr)
+    ))
+}
+
+/// `ERR Unknown option or number of arguments for CONFIG SET - '<name>'`.
+pub fn config_set_unknown(name: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "Unknown option or number of arguments for CONFIG SET - '{}'",
+        truncated(name)
+    ))
+}
+
+/// `ERR CONFIG SET failed (possibly related to argument '<name>') - <reason>`.
+pub fn config_set_failed(name: &str, reason: &str) -> CmdError {
+    CmdError::err(format_args!(
+        "CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+    ))
+}
+
+/// The `CONFIG SET` reason for a number outside a setting's range.
+pub fn config_range(min: u64, max: u64) -> String {
+    format!("argument must be between {min} and {max} inclusive")
+}

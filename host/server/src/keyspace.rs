@@ -148,7 +148,8 @@ impl Db {
     }
 
     /// Sets or clears the key's deadline under `cond`; `Some(true)` if it changed,
-    /// `Some(false)` if `cond` refused, `None` if the key does not exist.
+    /// `Some(false)` if `cond` refused, `None` if the key does not exist. A deadline at or
+    /// before `now_ms` removes the key.
     pub fn set_expire(
         &self,
         key: &Bytes,
@@ -156,17 +157,31 @@ impl Db {
         cond: ExpireCondition,
         now_ms: u64,
     ) -> Option<bool> {
+        self.set_expire_if(key, at, now_ms, |current| match (cond, current, at) {
+            (ExpireCondition::Always, _, _) => true,
+            (ExpireCondition::Nx, current, _) => current.is_none(),
+            (ExpireCondition::Xx, current, _) => current.is_some(),
+            (ExpireCondition::Gt, None, _) => false,
+            (ExpireCondition::Gt, Some(cur), Some(new)) => new > cur,
+            (ExpireCondition::Lt, None, Some(_)) => true,
+            (ExpireCondition::Lt, Some(cur), Some(new)) => new < cur,
+            (_, _, None) => true,
+        })
+    }
+
+    /// Sets or clears the key's deadline if `allow`, shown the current one (`None`: no
+    /// expiry), agrees. A deadline at or before `now_ms` removes the key at once, as `EXPIRE`
+    /// with a past time does. `Some(true)` if it changed, `Some(false)` if `allow` refused,
+    /// `None` if the key does not exist.
+    pub fn set_expire_if(
+        &self,
+        key: &Bytes,
+        at: Option<u64>,
+        now_ms: u64,
+        allow: impl FnOnce(Option<u64>) -> bool,
+    ) -> Option<bool> {
         let applied = self.write(key, now_ms, |entry| {
-            let allowed = match (cond, entry.expire_at, at) {
-                (ExpireCondition::Always, _, _) => true,
-                (ExpireCondition::Nx, current, _) => current.is_none(),
-                (ExpireCondition::Xx, current, _) => current.is_some(),
-                (ExpireCondition::Gt, None, _) => false,
-                (ExpireCondition::Gt, Some(cur), Some(new)) => new > cur,
-                (ExpireCondition::Lt, None, Some(_)) => true,
-                (ExpireCondition::Lt, Some(cur), Some(new)) => new < cur,
-                (_, _, None) => true,
-            };
+            let allowed = allow(entry.expire_at);
             if allowed {
                 entry.expire_at = at;
             }
@@ -174,6 +189,11 @@ impl Db {
         })?;
         if applied {
             match at {
+                // The shard lock is released: remove only if it is still the expired key
+                // (a writer may have recreated it meanwhile).
+                Some(at) if at <= now_ms => {
+                    self.remove_if_expired(key, now_ms);
+                }
                 Some(at) => {
                     self.expires.insert(key.clone(), at);
                 }

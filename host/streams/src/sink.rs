@@ -12,6 +12,14 @@ pub trait EntrySink {
     fn begin_entry(&mut self, id: StreamId, field_count: usize);
     /// One field name or value, in order: name, value, name, value, ...
     fn field(&mut self, bytes: &[u8]);
+
+    /// A pending entry whose data was deleted (XDEL or trimming) while still in a consumer's
+    /// PEL: XREADGROUP history reads report it as `[id, nil]`. The default records an entry
+    /// with no fields (which no stored entry has); the reply encoder overrides this to write
+    /// the nil.
+    fn deleted_entry(&mut self, id: StreamId) {
+        self.begin_entry(id, 0);
+    }
 }
 
 /// A sink that only counts entries (useful for existence checks and tests).
@@ -31,6 +39,7 @@ impl EntrySink for CountSink {
 
 /// A sink that copies entries out as owned values (for callers that need to keep them, such
 /// as consumer-group bookkeeping and tests; the hot reply path should stream instead).
+/// A deleted pending entry ([`EntrySink::deleted_entry`]) appears with no fields.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CollectSink {
     /// Entries in the order received: ID and its `name,value,...` fields.

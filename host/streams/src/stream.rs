@@ -1,12 +1,14 @@
 //! [`Stream`]: the log itself — packed nodes in a `BTreeMap` keyed by each node's first ID —
 //! with its counters, ID generation, XADD and XSETID.
 //!
-//! Reads live in `read.rs`, XDEL and XTRIM in `trim.rs`; this file owns the representation and
-//! the write path. No clock is read here: XADD takes `now_ms`.
+//! Reads live in `read.rs`, XDEL and XTRIM in `trim.rs`, consumer groups in `group.rs` and the
+//! files it names; this file owns the representation and the write path. No clock is read
+//! here: XADD takes `now_ms`.
 
 use std::collections::BTreeMap;
 use std::mem::size_of;
 
+use crate::group::ConsumerGroup;
 use crate::node::Node;
 use crate::{AddId, StreamError, StreamId};
 
@@ -50,6 +52,8 @@ pub struct Stream {
     pub(crate) entries_added: u64,
     /// Greatest ID removed by XDEL (XINFO `max-deleted-entry-id`).
     pub(crate) max_deleted: StreamId,
+    /// Consumer groups by name, in byte order (the order XINFO GROUPS lists them).
+    pub(crate) groups: BTreeMap<Box<[u8]>, ConsumerGroup>,
 }
 
 impl Stream {
@@ -215,12 +219,18 @@ impl Stream {
         node.last_live(*key).map(|e| e.id)
     }
 
-    /// Approximate heap bytes used (INFO memory, MEMORY USAGE): node buffers plus the tree.
+    /// Approximate heap bytes used (INFO memory, MEMORY USAGE): node buffers plus the tree,
+    /// plus consumer groups and their pending entries.
     pub fn memory_usage(&self) -> usize {
         // BTreeMap nodes filled in key order end up a little over half full: count each
         // key/value slot about twice.
         let per_node = 2 * (size_of::<StreamId>() + size_of::<Node>());
         let buffers: usize = self.nodes.values().map(Node::heap_bytes).sum();
-        size_of::<Stream>() + self.nodes.len() * per_node + buffers
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|(name, group)| name.len() + group.memory_usage())
+            .sum();
+        size_of::<Stream>() + self.nodes.len() * per_node + buffers + groups
     }
 }

@@ -17,9 +17,16 @@ use crate::error::{self, CmdError};
 use crate::keyspace::Db;
 use crate::shared::Shared;
 
+pub mod command;
+pub mod command_docs;
+pub mod config_cmd;
 pub mod connection;
+pub mod help;
+pub mod info;
 pub mod keys;
 pub mod server;
+pub mod stream_args;
+pub mod syntax;
 pub mod table;
 pub mod xadd;
 pub mod xdel;

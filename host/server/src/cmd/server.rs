@@ -1,46 +1,43 @@
-//! TODO
-use super::{CmdResult, Ctx};
-use crate::error::CmdError;
-use sluice_resp::Args;
-pub fn command_all(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+//! Keyspace-wide server commands: `DBSIZE`, `FLUSHDB`, `FLUSHALL`.
+//!
+//! The other server commands have their own files: `COMMAND` ([`super::command`] and
+//! [`super::command_docs`]), `INFO` ([`super::info`]) and `CONFIG` ([`super::config_cmd`]).
+
+use sluice_resp::{ArgError, Args, Reply};
+
+use super::{CmdResult, Ctx, ok};
+
+/// `DBSIZE`: keys in the selected database.
+pub fn dbsize(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
+    Ok(Reply::count(ctx.db().len()).into())
 }
-pub fn command_count(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+
+/// `FLUSHALL [ASYNC|SYNC]`: empties every database. Runs with the keyspace to itself.
+pub fn flushall(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    flush_mode(args)?;
+    for db in ctx.shared.keyspace.dbs() {
+        db.flush();
+    }
+    ctx.shared.blocking.db_flushed(None);
+    ok()
 }
-pub fn command_docs(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+
+/// `FLUSHDB [ASYNC|SYNC]`: empties the selected database.
+pub fn flushdb(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    flush_mode(args)?;
+    ctx.db().flush();
+    ctx.shared.blocking.db_flushed(Some(ctx.client.db));
+    ok()
 }
-pub fn command_info(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn command_list(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn command_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn info(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn config_get(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn config_set(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn config_resetstat(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn config_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn dbsize(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn flushall(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
-}
-pub fn flushdb(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+
+/// Checks the optional `ASYNC|SYNC`. Both flush at once: freeing streams is cheap enough that
+/// a background free would only add a window where memory is counted twice.
+fn flush_mode(args: &mut Args) -> Result<(), ArgError> {
+    match args.rest() {
+        [] => Ok(()),
+        [mode] if mode.eq_ignore_ascii_case(b"ASYNC") || mode.eq_ignore_ascii_case(b"SYNC") => {
+            Ok(())
+        }
+        _ => Err(ArgError::Syntax),
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::flags::*;
 use super::{Command, Handler, connection as conn, container, keys, server as srv};
+use super::{command, command_docs, config_cmd, info};
 use super::{xadd, xdel, xinfo, xrange, xread, xsetid, xtrim};
 
 #[allow(clippy::too_many_arguments)]
@@ -33,6 +34,7 @@ const fn cmd(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn container_of(
     name: &'static str,
     arity: i32,
@@ -166,7 +168,7 @@ static COMMAND: &[Command] = &[
         "2.8.13",
         "Returns a count of commands.",
         "",
-        srv::command_count,
+        command::command_count,
     ),
     cmd(
         "docs",
@@ -178,7 +180,7 @@ static COMMAND: &[Command] = &[
         "7.0.0",
         "Returns documentary information about one, multiple or all commands.",
         "[command-name ...]",
-        srv::command_docs,
+        command_docs::command_docs,
     ),
     cmd(
         "info",
@@ -190,7 +192,7 @@ static COMMAND: &[Command] = &[
         "2.8.13",
         "Returns information about one, multiple or all commands.",
         "[command-name ...]",
-        srv::command_info,
+        command::command_info,
     ),
     cmd(
         "list",
@@ -202,7 +204,7 @@ static COMMAND: &[Command] = &[
         "7.0.0",
         "Returns a list of command names.",
         "[FILTERBY MODULE|ACLCAT|PATTERN value]",
-        srv::command_list,
+        command::command_list,
     ),
     cmd(
         "help",
@@ -214,7 +216,7 @@ static COMMAND: &[Command] = &[
         "5.0.0",
         "Returns helpful text about the different subcommands.",
         "",
-        srv::command_help,
+        command::command_help,
     ),
 ];
 
@@ -229,7 +231,7 @@ static CONFIG: &[Command] = &[
         "2.0.0",
         "Returns the effective values of configuration parameters.",
         "parameter [parameter ...]",
-        srv::config_get,
+        config_cmd::config_get,
     ),
     cmd(
         "set",
@@ -241,7 +243,7 @@ static CONFIG: &[Command] = &[
         "2.0.0",
         "Sets configuration parameters in-flight.",
         "parameter value [parameter value ...]",
-        srv::config_set,
+        config_cmd::config_set,
     ),
     cmd(
         "resetstat",
@@ -253,7 +255,7 @@ static CONFIG: &[Command] = &[
         "2.0.0",
         "Resets the server's statistics.",
         "",
-        srv::config_resetstat,
+        config_cmd::config_resetstat,
     ),
     cmd(
         "help",
@@ -265,7 +267,7 @@ static CONFIG: &[Command] = &[
         "5.0.0",
         "Returns helpful text about the different subcommands.",
         "",
-        srv::config_help,
+        config_cmd::config_help,
     ),
 ];
 
@@ -438,7 +440,7 @@ pub static COMMANDS: &[Command] = &[
         "server",
         "2.8.13",
         "Returns detailed information about all commands.",
-        srv::command_all,
+        command::command_all,
         COMMAND,
     ),
     cmd(
@@ -451,7 +453,7 @@ pub static COMMANDS: &[Command] = &[
         "1.0.0",
         "Returns information and statistics about the server.",
         "[section [section ...]]",
-        srv::info,
+        info::info,
     ),
     container_of(
         "config",

@@ -1,10 +1,66 @@
-//! TODO
+//! `XADD` (append an entry, optionally trimming) and `XLEN`.
+
+use sluice_resp::{Args, Reply};
+use sluice_streams::{AddId, Stream, StreamError, StreamId};
+
+use super::stream_args::{id_reply, parse_add_or_trim};
 use super::{CmdResult, Ctx};
-use crate::error::CmdError;
-use sluice_resp::Args;
-pub fn run(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+use crate::error;
+
+/// `XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value …`
+pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let key = args.bytes()?;
+    let opts = parse_add_or_trim(args, true)?;
+    let fields = args.rest();
+    // The ID ends the options; without one, or with an odd field list, the arity is wrong.
+    let Some(id) = opts.id else {
+        return Err(error::wrong_arity("xadd"));
+    };
+    if fields.is_empty() || !fields.len().is_multiple_of(2) {
+        return Err(error::wrong_arity("xadd"));
+    }
+    // Redis checks this before looking the key up (so before NOMKSTREAM's null reply).
+    if id == AddId::Explicit(StreamId::MIN) {
+        return Err(StreamError::IdZero.into());
+    }
+    let fields: Vec<&[u8]> = fields.iter().map(|f| f.as_ref()).collect();
+    let limits = ctx.shared.settings.node_limits();
+    let now = ctx.now_ms;
+    let append = |stream: &mut Stream| {
+        let new = stream.add(id, &fields, now, limits)?;
+        if let Some(trim) = opts.trim {
+            stream.trim(trim, limits);
+        }
+        Ok::<_, StreamError>(new)
+    };
+    let db = ctx.db();
+    let added = if opts.no_mkstream {
+        match db.write(&key, now, |entry| append(&mut entry.stream)) {
+            Some(added) => added,
+            None => return Ok(Reply::Null.into()),
+        }
+    } else {
+        let (added, created) = db.write_or_create(&key, now, |entry, created| {
+            (append(&mut entry.stream), created)
+        });
+        if added.is_err() && created {
+            // A refused XADD must not leave an empty stream behind.
+            db.remove(&key, now);
+        }
+        added
+    }?;
+    ctx.shared
+        .blocking
+        .key_written(ctx.shared, ctx.client.db, &key);
+    Ok(id_reply(added).into())
 }
-pub fn xlen(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+
+/// `XLEN key`: 0 for a missing key.
+pub fn xlen(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let key = args.bytes()?;
+    let len = ctx
+        .db()
+        .read(&key, ctx.now_ms, |entry| entry.stream.len())
+        .unwrap_or(0);
+    Ok(Reply::count(len).into())
 }

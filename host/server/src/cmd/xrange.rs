@@ -1,10 +1,51 @@
-//! TODO
+//! `XRANGE` and `XREVRANGE`: entries between two IDs, oldest or newest first.
+
+use sluice_resp::{Args, Reply, StreamEntries};
+use sluice_streams::{parse_range_end, parse_range_start};
+
+use super::stream_args::ReplySink;
 use super::{CmdResult, Ctx};
 use crate::error::CmdError;
-use sluice_resp::Args;
-pub fn xrange(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+
+/// `XRANGE key start end [COUNT count]`
+pub fn xrange(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    range(ctx, args, false)
 }
-pub fn xrevrange(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+
+/// `XREVRANGE key end start [COUNT count]`
+pub fn xrevrange(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    range(ctx, args, true)
+}
+
+fn range(ctx: &mut Ctx<'_>, args: &mut Args, rev: bool) -> CmdResult {
+    let key = args.bytes()?;
+    let (first, second) = (args.bytes()?, args.bytes()?);
+    let (start_arg, end_arg) = if rev {
+        (second, first)
+    } else {
+        (first, second)
+    };
+    let start = parse_range_start(&start_arg)?;
+    let end = parse_range_end(&end_arg)?;
+    let mut count = None;
+    while !args.is_empty() {
+        if args.remaining() >= 2 && args.eat("COUNT") {
+            // Redis: a negative COUNT is 0, and COUNT 0 answers the null array.
+            count = Some(usize::try_from(args.i64()?.max(0)).unwrap_or(usize::MAX));
+        } else {
+            return Err(CmdError(crate::error::SYNTAX.into()));
+        }
+    }
+    if count == Some(0) {
+        return Ok(Reply::NullArray.into());
+    }
+    let mut entries = StreamEntries::new();
+    if start <= end {
+        ctx.db().read(&key, ctx.now_ms, |entry| {
+            entry
+                .stream
+                .range(start, end, count, rev, &mut ReplySink(&mut entries));
+        });
+    }
+    Ok(Reply::Entries(entries).into())
 }

@@ -1,7 +1,139 @@
-//! TODO
-use super::{CmdResult, Ctx};
-use crate::error::CmdError;
-use sluice_resp::Args;
-pub fn run(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    Err(CmdError::err("not implemented"))
+//! `XREAD`: entries newer than given IDs from one or more streams, optionally waiting for them.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use sluice_resp::{Args, Protocol, Reply, StreamEntries};
+use sluice_streams::StreamId;
+
+use super::stream_args::ReplySink;
+use super::{CmdResult, Ctx, Outcome};
+use crate::blocking::{BlockRequest, BlockedRead};
+use crate::error::{self, CmdError};
+use crate::shared::Shared;
+
+/// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key …] id [id …]`
+pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let mut count = None;
+    let mut block = None;
+    loop {
+        let more = args.remaining().saturating_sub(1);
+        if args.is_empty() {
+            return Err(CmdError(error::SYNTAX.into()));
+        } else if more > 0 && args.eat("COUNT") {
+            // Negative and zero both mean "no limit".
+            count = usize::try_from(args.i64()?).ok().filter(|&n| n > 0);
+        } else if more > 0 && args.eat("BLOCK") {
+            block = Some(parse_timeout(&args.bytes()?)?);
+        } else if args.eat("STREAMS") {
+            break;
+        } else if more >= 2 && args.eat("GROUP") {
+            return Err(CmdError::err(
+                "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
+            ));
+        } else if args.eat("NOACK") {
+            return Err(CmdError::err(
+                "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
+            ));
+        } else {
+            return Err(CmdError(error::SYNTAX.into()));
+        }
+    }
+    let rest = args.rest();
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
+        return Err(CmdError::err(
+            "Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+        ));
+    }
+    let (keys, ids) = rest.split_at(rest.len() / 2);
+    let db = ctx.db();
+    let mut streams = Vec::with_capacity(keys.len());
+    for (key, id) in keys.iter().zip(ids) {
+        let after = match id.as_ref() {
+            b"$" => db
+                .read(key, ctx.now_ms, |e| e.stream.last_id())
+                .unwrap_or(StreamId::MIN),
+            b">" => {
+                return Err(CmdError::err(
+                    "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
+                ));
+            }
+            other => StreamId::parse(other, 0)?,
+        };
+        streams.push((key.clone(), after));
+    }
+    let read = XreadWait { streams, count };
+    if let Some(reply) = read.read(ctx.shared, ctx.client.db, ctx.proto()) {
+        return Ok(reply.into());
+    }
+    match block {
+        Some(timeout) if !ctx.in_exec => Ok(Outcome::Block(BlockRequest {
+            db: ctx.client.db,
+            keys: read.streams.iter().map(|(k, _)| k.clone()).collect(),
+            timeout,
+            read: Box::new(read),
+        })),
+        _ => Ok(Reply::NullArray.into()),
+    }
+}
+
+/// A `BLOCK` timeout in ms: `None` is 0, wait forever. Redis's texts for bad values.
+pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
+    let ms = sluice_resp::request::parse_i64(arg)
+        .ok_or_else(|| CmdError(error::TIMEOUT_NOT_INTEGER.into()))?;
+    match u64::try_from(ms) {
+        Err(_) => Err(CmdError(error::TIMEOUT_NEGATIVE.into())),
+        Ok(0) => Ok(None),
+        Ok(ms) => Ok(Some(Duration::from_millis(ms))),
+    }
+}
+
+/// An `XREAD`: for each stream, entries after an ID.
+#[derive(Debug)]
+struct XreadWait {
+    streams: Vec<(Bytes, StreamId)>,
+    count: Option<usize>,
+}
+
+impl XreadWait {
+    /// The reply if any stream has entries after its ID.
+    fn read(&self, shared: &Shared, db: usize, proto: Protocol) -> Option<Reply> {
+        let db = shared.keyspace.db(db);
+        let now = shared.now_ms();
+        let mut found = Vec::new();
+        for (key, after) in &self.streams {
+            let Some(start) = after.incr() else { continue };
+            let mut entries = StreamEntries::new();
+            db.read(key, now, |e| {
+                e.stream.range(
+                    start,
+                    StreamId::MAX,
+                    self.count,
+                    false,
+                    &mut ReplySink(&mut entries),
+                )
+            });
+            if !entries.is_empty() {
+                found.push((Reply::Bulk(key.clone()), Reply::Entries(entries)));
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        Some(match proto {
+            Protocol::Resp3 => Reply::Map(found),
+            Protocol::Resp2 => Reply::Array(
+                found
+                    .into_iter()
+                    .map(|(k, v)| Reply::Array(vec![k, v]))
+                    .collect(),
+            ),
+        })
+    }
+}
+
+impl BlockedRead for XreadWait {
+    fn try_serve(&mut self, shared: &Shared, db: usize, proto: Protocol) -> Option<Reply> {
+        self.read(shared, db, proto)
+    }
 }

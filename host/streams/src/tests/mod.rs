@@ -1,11 +1,36 @@
 //! Behaviour tests for [`Stream`](crate::Stream), split by command family, with shared helpers.
 
 mod add;
+mod groups;
+mod groups_claim;
+mod groups_lag;
+mod groups_pending;
+mod groups_scale;
 mod memory;
 mod range;
 mod remove;
 
+use std::cell::Cell;
+
 use crate::{AddId, CollectSink, NodeLimits, Stream, StreamId};
+
+thread_local! {
+    /// PEL entries visited by `ConsumerGroup::pel_from` on this thread (tests run one per
+    /// thread, so each sees only its own steps).
+    static PEL_STEPS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Called by every PEL walk in test builds.
+pub(crate) fn pel_step() {
+    PEL_STEPS.with(|c| c.set(c.get() + 1));
+}
+
+/// PEL steps taken by `f`.
+pub(crate) fn pel_steps<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = PEL_STEPS.with(Cell::get);
+    let r = f();
+    (r, PEL_STEPS.with(Cell::get) - before)
+}
 
 pub(crate) fn id(ms: u64, seq: u64) -> StreamId {
     StreamId::new(ms, seq)

@@ -1,0 +1,286 @@
+//! `CONFIG GET|SET|RESETSTAT|HELP` over the settings Sluice has.
+//!
+//! [`PARAMS`] lists every parameter `CONFIG` knows: the start-up settings (read-only at run
+//! time), the [`Settings`] atomics `CONFIG SET` may change, and a few Redis parameters whose
+//! fixed values clients and `redis-benchmark` ask for. `CONFIG SET` checks every pair before
+//! applying any, so a failed call changes nothing; its error texts are Redis 7's.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use sluice_resp::{ArgError, Args, Reply};
+
+use super::help::help_reply;
+use super::info::MAXCLIENTS;
+use super::{CmdResult, Ctx, ok};
+use crate::config::{Settings, parse_memory};
+use crate::error::{self, CmdError};
+use crate::glob;
+use crate::shared::Shared;
+
+/// How a parameter reacts to `CONFIG SET`.
+#[derive(Debug, Clone, Copy)]
+enum Setter {
+    /// Fixed for the server's life: "can't set immutable config".
+    Immutable,
+    /// A value Sluice does not implement alternatives to: setting the same value is accepted.
+    Fixed,
+    /// A plain integer (`stream-node-max-entries`), at least `min`.
+    Integer {
+        slot: fn(&Settings) -> &AtomicU64,
+        min: u64,
+    },
+    /// A byte count with optional units (`4kb`), at least `min`.
+    Memory {
+        slot: fn(&Settings) -> &AtomicU64,
+        min: u64,
+    },
+}
+
+/// One `CONFIG` parameter.
+#[derive(Debug)]
+struct Param {
+    name: &'static str,
+    get: fn(&Shared) -> String,
+    set: Setter,
+}
+
+/// Redis's upper bound for integer settings (`LLONG_MAX`).
+const MAX_SETTING: u64 = i64::MAX as u64;
+
+static PARAMS: &[Param] = &[
+    Param {
+        name: "port",
+        get: |s| s.local_addr.port().to_string(),
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "bind",
+        get: |s| s.config.bind.clone(),
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "dir",
+        get: |s| {
+            std::path::absolute(&s.config.dir)
+                .unwrap_or_else(|_| s.config.dir.clone())
+                .display()
+                .to_string()
+        },
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "databases",
+        get: |s| s.config.databases.to_string(),
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "proto-max-bulk-len",
+        get: |s| load(&s.settings.proto_max_bulk_len),
+        set: Setter::Memory {
+            slot: |s| &s.proto_max_bulk_len,
+            min: 1024 * 1024,
+        },
+    },
+    Param {
+        name: "stream-node-max-entries",
+        get: |s| load(&s.settings.stream_node_max_entries),
+        set: Setter::Integer {
+            slot: |s| &s.stream_node_max_entries,
+            min: 0,
+        },
+    },
+    Param {
+        name: "stream-node-max-bytes",
+        get: |s| load(&s.settings.stream_node_max_bytes),
+        set: Setter::Memory {
+            slot: |s| &s.stream_node_max_bytes,
+            min: 0,
+        },
+    },
+    Param {
+        name: "save",
+        get: |_| String::new(),
+        set: Setter::Fixed,
+    },
+    Param {
+        name: "appendonly",
+        get: |_| "no".into(),
+        set: Setter::Fixed,
+    },
+    Param {
+        name: "appendfsync",
+        get: |_| "everysec".into(),
+        set: Setter::Fixed,
+    },
+    Param {
+        name: "maxmemory",
+        get: |_| "0".into(),
+        set: Setter::Fixed,
+    },
+    Param {
+        name: "maxclients",
+        get: |_| MAXCLIENTS.to_string(),
+        set: Setter::Fixed,
+    },
+    Param {
+        name: "timeout",
+        get: |_| "0".into(),
+        set: Setter::Fixed,
+    },
+];
+
+fn load(value: &AtomicU64) -> String {
+    value.load(Ordering::Relaxed).to_string()
+}
+
+fn lookup(name: &[u8]) -> Option<&'static Param> {
+    PARAMS
+        .iter()
+        .find(|p| p.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// `CONFIG GET parameter [parameter ...]`: a map of every parameter matching any of the
+/// glob patterns (case-insensitive), each once. An exact name is echoed as the client wrote
+/// it, as Redis does.
+pub fn config_get(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let mut seen: Vec<&'static str> = Vec::new();
+    let mut pairs = Vec::new();
+    for pattern in args.rest() {
+        let is_glob = pattern.iter().any(|b| b"[*?".contains(b));
+        if !is_glob {
+            if let Some(param) = lookup(pattern)
+                && !seen.contains(&param.name)
+            {
+                seen.push(param.name);
+                pairs.push((Reply::Bulk(pattern.clone()), value(ctx.shared, param)));
+            }
+            continue;
+        }
+        for param in PARAMS {
+            if !seen.contains(&param.name) && glob::matches(pattern, param.name.as_bytes(), true) {
+                seen.push(param.name);
+                pairs.push((Reply::bulk_static(param.name), value(ctx.shared, param)));
+            }
+        }
+    }
+    Ok(Reply::Map(pairs).into())
+}
+
+fn value(shared: &Shared, param: &Param) -> Reply {
+    Reply::bulk((param.get)(shared))
+}
+
+/// `CONFIG SET parameter value [parameter value ...]`: all or nothing.
+pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let pairs = args.rest();
+    if !pairs.len().is_multiple_of(2) {
+        return Err(ArgError::Syntax.into());
+    }
+    let params = resolve_params(pairs)?;
+    let mut updates: Vec<(&AtomicU64, u64)> = Vec::with_capacity(params.len());
+    for (param, value) in params.iter().zip(pairs.iter().skip(1).step_by(2)) {
+        let fail = |reason: &str| error::config_set_failed(param.name, reason);
+        match param.set {
+            Setter::Immutable => return Err(fail(error::CONFIG_IMMUTABLE)),
+            Setter::Fixed => {
+                if !value.eq_ignore_ascii_case((param.get)(ctx.shared).as_bytes()) {
+                    return Err(fail(error::CONFIG_IMMUTABLE));
+                }
+            }
+            Setter::Integer { slot, min } => {
+                let n = parse_integer(value).and_then(|n| check_range(n.into(), min));
+                updates.push((slot(&ctx.shared.settings), n.map_err(|r| fail(&r))?));
+            }
+            Setter::Memory { slot, min } => {
+                let n = parse_memory_value(value).and_then(|n| check_range(n.into(), min));
+                updates.push((slot(&ctx.shared.settings), n.map_err(|r| fail(&r))?));
+            }
+        }
+    }
+    for (slot, n) in updates {
+        slot.store(n, Ordering::Relaxed);
+    }
+    ok()
+}
+
+/// Finds each pair's parameter; unknown, immutable and repeated names fail as in Redis, an
+/// unknown name taking precedence.
+fn resolve_params(pairs: &[Bytes]) -> Result<Vec<&'static Param>, CmdError> {
+    let mut params: Vec<&'static Param> = Vec::with_capacity(pairs.len() / 2);
+    let mut first_error = None;
+    for name in pairs.iter().step_by(2) {
+        let Some(param) = lookup(name) else {
+            return Err(error::config_set_unknown(name));
+        };
+        if first_error.is_none() {
+            let typed = String::from_utf8_lossy(name);
+            if matches!(param.set, Setter::Immutable) {
+                first_error = Some(error::config_set_failed(&typed, error::CONFIG_IMMUTABLE));
+            } else if params.iter().any(|p| std::ptr::eq(*p, param)) {
+                first_error = Some(error::config_set_failed(&typed, error::CONFIG_DUPLICATE));
+            }
+        }
+        params.push(param);
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(params),
+    }
+}
+
+fn parse_integer(value: &[u8]) -> Result<i64, String> {
+    sluice_resp::request::parse_i64(value).ok_or_else(|| error::CONFIG_NOT_INTEGER.to_owned())
+}
+
+fn parse_memory_value(value: &[u8]) -> Result<u64, String> {
+    std::str::from_utf8(value)
+        .ok()
+        // `parse_memory` forgives padding (config files); Redis's CONFIG SET does not.
+        .filter(|text| text.trim() == *text)
+        .and_then(parse_memory)
+        .ok_or_else(|| error::CONFIG_NOT_MEMORY.to_owned())
+}
+
+/// `n` if within `min..=LLONG_MAX`, else Redis's range message.
+fn check_range(n: i128, min: u64) -> Result<u64, String> {
+    u64::try_from(n)
+        .ok()
+        .filter(|n| (min..=MAX_SETTING).contains(n))
+        .ok_or_else(|| error::config_range(min, MAX_SETTING))
+}
+
+/// `CONFIG RESETSTAT`: zeroes the `INFO stats` counters.
+pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
+    let s = &ctx.shared.stats;
+    for counter in [
+        &s.connections_received,
+        &s.commands_processed,
+        &s.rejected_connections,
+        &s.keyspace_hits,
+        &s.keyspace_misses,
+        &s.net_input_bytes,
+        &s.net_output_bytes,
+        &s.error_replies,
+        &ctx.shared.keyspace.expired_keys,
+    ] {
+        counter.store(0, Ordering::Relaxed);
+    }
+    ok()
+}
+
+/// `CONFIG HELP`.
+pub fn config_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
+    Ok(help_reply(
+        "config",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+        ],
+    )
+    .into())
+}

@@ -1,0 +1,347 @@
+//! `INFO [section ...]`: the server's state as `field:value` lines, in Redis's format.
+//!
+//! Sections are a table ([`SECTIONS`]) of renderers, in the order Redis prints them; a feature
+//! that wants to report something (persistence, routes, command stats) adds a row. The reply
+//! is `# Title\r\nfield:value\r\n…`, sections separated by a blank line, sent as verbatim text
+//! (a bulk string to RESP2 clients), exactly as Redis sends it.
+
+use std::fmt::{Display, Write as _};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use sluice_resp::{Args, Reply};
+
+use super::{CmdResult, Ctx};
+use crate::shared::Shared;
+
+/// The `maxclients` Sluice reports (it has no limit of its own yet).
+pub const MAXCLIENTS: u64 = 10_000;
+
+/// One `INFO` section.
+#[derive(Debug)]
+pub struct Section {
+    /// Name as requested, lower-case (`server`).
+    pub name: &'static str,
+    /// Heading as printed (`Server`).
+    pub title: &'static str,
+    /// Part of a bare `INFO` (`INFO default`); `all` and `everything` include every section.
+    pub default: bool,
+    /// Writes the section's fields.
+    pub render: fn(&Shared, &mut Fields<'_>),
+}
+
+/// Every section, in print order.
+pub static SECTIONS: &[Section] = &[
+    Section {
+        name: "server",
+        title: "Server",
+        default: true,
+        render: server,
+    },
+    Section {
+        name: "clients",
+        title: "Clients",
+        default: true,
+        render: clients,
+    },
+    Section {
+        name: "memory",
+        title: "Memory",
+        default: true,
+        render: memory,
+    },
+    Section {
+        name: "stats",
+        title: "Stats",
+        default: true,
+        render: stats,
+    },
+    Section {
+        name: "replication",
+        title: "Replication",
+        default: true,
+        render: replication,
+    },
+    Section {
+        name: "keyspace",
+        title: "Keyspace",
+        default: true,
+        render: keyspace,
+    },
+];
+
+/// The lines of one section being written.
+#[derive(Debug)]
+pub struct Fields<'a> {
+    out: &'a mut String,
+}
+
+impl Fields<'_> {
+    /// Appends `name:value\r\n`.
+    pub fn field(&mut self, name: &str, value: impl Display) {
+        let _ = write!(self.out, "{name}:{value}\r\n");
+    }
+}
+
+/// `INFO [section ...]`.
+pub fn info(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let sections = select(args.rest());
+    Ok(Reply::Verbatim(render(ctx.shared, &sections)).into())
+}
+
+/// The sections a request names, in print order. No names means the default sections;
+/// `default`, `all` and `everything` select groups; unknown names select nothing.
+pub fn select(requested: &[Bytes]) -> Vec<&'static Section> {
+    if requested.is_empty() {
+        return SECTIONS.iter().filter(|s| s.default).collect();
+    }
+    let asked = |s: &Section| {
+        requested.iter().any(|r| {
+            let is = |word: &str| r.eq_ignore_ascii_case(word.as_bytes());
+            is(s.name) || is("all") || is("everything") || (s.default && is("default"))
+        })
+    };
+    SECTIONS.iter().filter(|s| asked(s)).collect()
+}
+
+/// The text of `sections`, in Redis's layout.
+pub fn render(shared: &Shared, sections: &[&Section]) -> String {
+    let mut out = String::new();
+    for (i, section) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        out.push_str("# ");
+        out.push_str(section.title);
+        out.push_str("\r\n");
+        (section.render)(shared, &mut Fields { out: &mut out });
+    }
+    out
+}
+
+fn server(shared: &Shared, f: &mut Fields<'_>) {
+    let uptime = shared.started.elapsed().as_secs();
+    f.field("redis_version", crate::REDIS_COMPAT_VERSION);
+    f.field("sluice_version", crate::VERSION);
+    f.field("redis_git_sha1", "00000000");
+    f.field("redis_git_dirty", 0);
+    f.field("redis_mode", "standalone");
+    f.field("os", os_description());
+    f.field("arch_bits", usize::BITS);
+    f.field(
+        "multiplexing_api",
+        if cfg!(target_os = "linux") {
+            "epoll"
+        } else {
+            "kqueue"
+        },
+    );
+    f.field("process_id", std::process::id());
+    f.field("tcp_port", shared.local_addr.port());
+    f.field("server_time_usec", shared.now_ms().saturating_mul(1000));
+    f.field("uptime_in_seconds", uptime);
+    f.field("uptime_in_days", uptime / 86_400);
+    f.field("hz", 10);
+    f.field("configured_hz", 10);
+    f.field(
+        "executable",
+        std::env::current_exe()
+            // Linux marks a binary replaced since start-up; the path is still the useful part.
+            .map(|p| {
+                p.display()
+                    .to_string()
+                    .trim_end_matches(" (deleted)")
+                    .to_owned()
+            })
+            .unwrap_or_default(),
+    );
+    // The config file's path is not kept once loaded; Redis prints it empty when there is none.
+    f.field("config_file", "");
+}
+
+/// `Linux 6.1.0 x86_64`, as `uname -s -r -m` prints it.
+fn os_description() -> String {
+    let os = match std::env::consts::OS {
+        "linux" => "Linux",
+        "macos" => "Darwin",
+        other => other,
+    };
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let release = release.trim();
+    let arch = std::env::consts::ARCH;
+    if release.is_empty() {
+        format!("{os} {arch}")
+    } else {
+        format!("{os} {release} {arch}")
+    }
+}
+
+fn clients(shared: &Shared, f: &mut Fields<'_>) {
+    f.field("connected_clients", shared.clients.len());
+    f.field("cluster_connections", 0);
+    f.field("maxclients", MAXCLIENTS);
+    f.field("client_recent_max_input_buffer", 0);
+    f.field("client_recent_max_output_buffer", 0);
+    f.field("blocked_clients", shared.blocking.len());
+    f.field("tracking_clients", 0);
+    f.field("clients_in_timeout_table", 0);
+}
+
+/// Memory the server uses before it holds any data (runtime, tables), bytes. An estimate:
+/// Sluice does not instrument its allocator.
+const STARTUP_BYTES: u64 = 1024 * 1024;
+/// Memory each connection holds for its read and write buffers, bytes.
+const PER_CLIENT_BYTES: u64 = 32 * 1024;
+/// Highest `used_memory` reported so far. Process-wide: several servers in one process (tests)
+/// share it, which only makes it an upper bound.
+static PEAK: AtomicU64 = AtomicU64::new(0);
+
+fn memory(shared: &Shared, f: &mut Fields<'_>) {
+    let dataset: u64 = shared
+        .keyspace
+        .dbs()
+        .map(|db| db.memory_usage() as u64)
+        .sum();
+    let clients = shared.clients.len() as u64;
+    let used = STARTUP_BYTES + clients * PER_CLIENT_BYTES + dataset;
+    let peak = PEAK.fetch_max(used, Ordering::Relaxed).max(used);
+    let rss = resident_bytes().unwrap_or(used);
+    f.field("used_memory", used);
+    f.field("used_memory_human", human_bytes(used));
+    f.field("used_memory_rss", rss);
+    f.field("used_memory_rss_human", human_bytes(rss));
+    f.field("used_memory_peak", peak);
+    f.field("used_memory_peak_human", human_bytes(peak));
+    f.field(
+        "used_memory_peak_perc",
+        format_args!("{:.2}%", used as f64 * 100.0 / peak as f64),
+    );
+    f.field("used_memory_startup", STARTUP_BYTES);
+    f.field("used_memory_dataset", dataset);
+    f.field("maxmemory", 0);
+    f.field("maxmemory_human", "0B");
+    f.field("maxmemory_policy", "noeviction");
+    f.field("mem_allocator", "libc");
+}
+
+/// Resident set size from `/proc/self/statm` (Linux), bytes.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // 4 KiB pages: what Linux uses on the platforms Sluice targets; reading the real size
+    // would need `sysconf`, i.e. unsafe code.
+    pages.checked_mul(4096)
+}
+
+/// Redis's `bytesToHuman`: `512B`, `1.50K`, `3.20M`, `1.00G`…
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 5] = [
+        (1 << 50, "P"),
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ];
+    for (scale, unit) in UNITS {
+        if n >= scale {
+            return format!("{:.2}{unit}", n as f64 / scale as f64);
+        }
+    }
+    format!("{n}B")
+}
+
+fn stats(shared: &Shared, f: &mut Fields<'_>) {
+    let s = &shared.stats;
+    let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+    f.field("total_connections_received", get(&s.connections_received));
+    f.field("total_commands_processed", get(&s.commands_processed));
+    f.field("instantaneous_ops_per_sec", 0);
+    f.field("total_net_input_bytes", get(&s.net_input_bytes));
+    f.field("total_net_output_bytes", get(&s.net_output_bytes));
+    f.field("instantaneous_input_kbps", "0.00");
+    f.field("instantaneous_output_kbps", "0.00");
+    f.field("rejected_connections", get(&s.rejected_connections));
+    f.field("expired_keys", get(&shared.keyspace.expired_keys));
+    f.field("evicted_keys", 0);
+    f.field("keyspace_hits", get(&s.keyspace_hits));
+    f.field("keyspace_misses", get(&s.keyspace_misses));
+    f.field("pubsub_channels", 0);
+    f.field("pubsub_patterns", 0);
+    f.field("total_error_replies", get(&s.error_replies));
+}
+
+fn replication(_shared: &Shared, f: &mut Fields<'_>) {
+    f.field("role", "master");
+    f.field("connected_slaves", 0);
+    f.field("master_repl_offset", 0);
+}
+
+fn keyspace(shared: &Shared, f: &mut Fields<'_>) {
+    for (i, db) in shared.keyspace.dbs().enumerate() {
+        if !db.is_empty() {
+            f.field(
+                &format!("db{i}"),
+                format_args!("keys={},expires={},avg_ttl=0", db.len(), db.expires_len()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::shared::SystemClock;
+
+    fn shared() -> Shared {
+        let addr = "127.0.0.1:6399".parse().expect("address");
+        Shared::new(Config::default(), Arc::new(SystemClock), addr)
+    }
+
+    fn names(requested: &[&str]) -> Vec<&'static str> {
+        let requested: Vec<Bytes> = requested
+            .iter()
+            .map(|r| Bytes::copy_from_slice(r.as_bytes()))
+            .collect();
+        select(&requested).iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn sections_print_in_redis_order_whatever_the_request_order() {
+        assert_eq!(names(&["KEYSPACE", "Server"]), ["server", "keyspace"]);
+        assert_eq!(names(&["nosuch"]), Vec::<&str>::new());
+        assert_eq!(names(&[]), names(&["default"]));
+        assert_eq!(names(&["everything"]).len(), SECTIONS.len());
+    }
+
+    #[test]
+    fn layout_matches_redis() {
+        let shared = shared();
+        let text = render(&shared, &select(&[Bytes::from_static(b"clients")]));
+        assert!(text.starts_with("# Clients\r\nconnected_clients:0\r\n"));
+        assert!(text.ends_with("clients_in_timeout_table:0\r\n"));
+
+        let text = render(
+            &shared,
+            &select(&[
+                Bytes::from_static(b"server"),
+                Bytes::from_static(b"keyspace"),
+            ]),
+        );
+        assert!(text.contains("redis_version:7.2.0\r\n"));
+        assert!(text.contains("tcp_port:6399\r\n"));
+        assert!(text.ends_with("\r\n\r\n# Keyspace\r\n"));
+        assert!(!text.contains("\n\n"));
+    }
+
+    #[test]
+    fn bytes_read_like_redis() {
+        assert_eq!(human_bytes(0), "0B");
+        assert_eq!(human_bytes(1023), "1023B");
+        assert_eq!(human_bytes(1536), "1.50K");
+        assert_eq!(human_bytes(1316328), "1.26M");
+        assert_eq!(human_bytes(3 << 30), "3.00G");
+    }
+}

@@ -1,0 +1,338 @@
+//! The workloads: what each one measures, how, and what ratio Sluice must reach against Redis.
+//!
+//! Adding one is writing a type that implements [`Workload`] and listing it in [`all`]. A
+//! workload gets a fresh pair of servers started with the durability it asks for, may
+//! [`prepare`](Workload::prepare) each (preload data), then is measured `runs` times per server,
+//! alternating which server goes first so that drift on the shared box hits both alike.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+use redis::Value;
+
+use crate::driver::{self, BenchmarkRun};
+use crate::server::{Durability, RunningServer};
+
+/// Request counts and repetitions; `full` keeps a whole run under ~5 minutes, `quick` ~1.
+#[derive(Clone, Debug)]
+pub struct Scale {
+    /// Measurements per server per workload; the table shows medians.
+    pub runs: usize,
+    /// Clients for every `redis-benchmark` workload.
+    pub clients: u32,
+    /// Requests of the unpipelined XADD workload.
+    pub xadd_requests: u64,
+    /// Requests of the pipelined XADD workload.
+    pub xadd_pipelined_requests: u64,
+    /// Requests of the XRANGE and XREAD workloads.
+    pub read_requests: u64,
+    /// Entries preloaded into the stream the read workloads read.
+    pub read_preload: u64,
+    /// Entries appended by the memory workload.
+    pub memory_entries: u64,
+}
+
+impl Scale {
+    pub fn full() -> Self {
+        Scale {
+            runs: 7,
+            clients: 50,
+            xadd_requests: 150_000,
+            xadd_pipelined_requests: 1_500_000,
+            read_requests: 40_000,
+            read_preload: 10_000,
+            memory_entries: 1_000_000,
+        }
+    }
+
+    pub fn quick() -> Self {
+        Scale {
+            runs: 5,
+            clients: 50,
+            xadd_requests: 40_000,
+            xadd_pipelined_requests: 300_000,
+            read_requests: 10_000,
+            read_preload: 10_000,
+            memory_entries: 1_000_000,
+        }
+    }
+}
+
+/// What the workloads share: the async runtime for the `redis` crate, the load generator's
+/// path, and the scale.
+#[derive(Debug)]
+pub struct Ctx {
+    pub rt: tokio::runtime::Runtime,
+    pub redis_benchmark: std::path::PathBuf,
+    pub scale: Scale,
+}
+
+/// The bar the ratio Sluice/Redis must clear.
+#[derive(Clone, Copy, Debug)]
+pub enum Goal {
+    /// Higher is better (throughput): ratio ≥ this.
+    AtLeast(f64),
+    /// Lower is better (memory, latency): ratio ≤ this.
+    AtMost(f64),
+}
+
+impl Goal {
+    pub fn met(self, ratio: f64) -> bool {
+        match self {
+            Goal::AtLeast(min) => ratio >= min,
+            Goal::AtMost(max) => ratio <= max,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Goal::AtLeast(min) => format!(">= {min:.2}x"),
+            Goal::AtMost(max) => format!("<= {max:.2}x"),
+        }
+    }
+}
+
+/// One measurement of one server.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    /// In the workload's [`unit`](Workload::unit).
+    pub value: f64,
+    /// Context worth printing under the table (e.g. absolute RSS).
+    pub note: Option<String>,
+}
+
+impl Sample {
+    fn plain(value: f64) -> Self {
+        Sample { value, note: None }
+    }
+}
+
+/// A benchmark run identically against both servers.
+pub trait Workload {
+    /// Row label in the table; also what command-line filters match.
+    fn name(&self) -> String;
+    /// Unit of [`Sample::value`], e.g. `ops/s`.
+    fn unit(&self) -> &'static str;
+    fn goal(&self) -> Goal;
+    fn durability(&self) -> Durability {
+        Durability::Default
+    }
+    /// `false` for workloads that change the server for good (memory): measured once.
+    fn repeats(&self) -> bool {
+        true
+    }
+    /// Runs once per server before the first measurement.
+    fn prepare(&self, _ctx: &Ctx, _server: &RunningServer) -> Result<()> {
+        Ok(())
+    }
+    /// Measurement number `run` (from 0) of `server`.
+    fn measure(&self, ctx: &Ctx, server: &RunningServer, run: usize) -> Result<Sample>;
+}
+
+/// Every workload, in table order.
+pub fn all() -> Vec<Box<dyn Workload>> {
+    vec![
+        Box::new(XaddThroughput { pipeline: 1 }),
+        Box::new(XaddThroughput { pipeline: 16 }),
+        Box::new(MemoryPerEntry),
+        Box::new(ReadThroughput::xrange()),
+        Box::new(ReadThroughput::xread()),
+    ]
+}
+
+/// Entries per read call in the XRANGE and XREAD workloads.
+const READ_COUNT: usize = 100;
+
+/// `XADD <key> * f1 v1 f2 v2` from `redis-benchmark`, `pipeline` commands in flight per client.
+struct XaddThroughput {
+    pipeline: u32,
+}
+
+impl Workload for XaddThroughput {
+    fn name(&self) -> String {
+        match self.pipeline {
+            1 => "xadd".to_owned(),
+            p => format!("xadd pipelined P{p}"),
+        }
+    }
+    fn unit(&self) -> &'static str {
+        "ops/s"
+    }
+    fn goal(&self) -> Goal {
+        Goal::AtLeast(1.0)
+    }
+
+    fn measure(&self, ctx: &Ctx, server: &RunningServer, run: usize) -> Result<Sample> {
+        // A fresh key per run, so the length check below sees only this run's appends.
+        let key = format!("xadd:p{}:{run}", self.pipeline);
+        let requests = match self.pipeline {
+            1 => ctx.scale.xadd_requests,
+            _ => ctx.scale.xadd_pipelined_requests,
+        };
+        let bench = BenchmarkRun {
+            clients: ctx.scale.clients,
+            requests,
+            pipeline: self.pipeline,
+            command: args(&["XADD", &key, "*", "f1", "v1", "f2", "v2"]),
+        };
+        let rps = bench.run(&ctx.redis_benchmark, server)?;
+        // redis-benchmark counts error replies as requests; a short stream means some were.
+        let len = stream_len(ctx, server, &key)?;
+        ensure!(
+            len >= requests,
+            "{key} holds {len} entries after {requests} XADDs: the server answered errors"
+        );
+        Ok(Sample::plain(rps))
+    }
+}
+
+/// A `redis-benchmark` workload that reads `READ_COUNT` entries per call from a preloaded
+/// stream.
+struct ReadThroughput {
+    name: &'static str,
+    command: Vec<String>,
+    /// Counts the entries in one reply, or `None` if the reply has the wrong shape.
+    count_entries: fn(&Value) -> Option<usize>,
+}
+
+const READ_KEY: &str = "read";
+
+impl ReadThroughput {
+    fn xrange() -> Self {
+        ReadThroughput {
+            name: "xrange count 100",
+            command: args(&["XRANGE", READ_KEY, "-", "+", "COUNT", "100"]),
+            count_entries: |reply| match reply {
+                Value::Array(entries) => Some(entries.len()),
+                _ => None,
+            },
+        }
+    }
+
+    fn xread() -> Self {
+        ReadThroughput {
+            name: "xread count 100",
+            command: args(&["XREAD", "COUNT", "100", "STREAMS", READ_KEY, "0-0"]),
+            // RESP2: [[key, [entry, …]]]; RESP3 would be a map, but the client speaks RESP2.
+            count_entries: |reply| match reply {
+                Value::Array(streams) => match streams.as_slice() {
+                    [Value::Array(stream)] => match stream.as_slice() {
+                        [_, Value::Array(entries)] => Some(entries.len()),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            },
+        }
+    }
+}
+
+impl Workload for ReadThroughput {
+    fn name(&self) -> String {
+        self.name.to_owned()
+    }
+    fn unit(&self) -> &'static str {
+        "ops/s"
+    }
+    fn goal(&self) -> Goal {
+        Goal::AtLeast(1.0)
+    }
+
+    fn prepare(&self, ctx: &Ctx, server: &RunningServer) -> Result<()> {
+        ctx.rt.block_on(driver::load_stream(
+            server,
+            READ_KEY,
+            ctx.scale.read_preload,
+            |i, pipe| {
+                pipe.arg("f1").arg(i).arg("f2").arg("v2");
+            },
+        ))?;
+        // Reading errors or empty replies fast would be a meaningless win: check the shape.
+        let reply = ctx.rt.block_on(driver::query(server, &self.command))?;
+        match (self.count_entries)(&reply) {
+            Some(READ_COUNT) => Ok(()),
+            Some(n) => bail!(
+                "{} returned {n} entries, expected {READ_COUNT}",
+                self.command.join(" ")
+            ),
+            None => bail!(
+                "{} returned an unexpected reply: {reply:?}",
+                self.command.join(" ")
+            ),
+        }
+    }
+
+    fn measure(&self, ctx: &Ctx, server: &RunningServer, _run: usize) -> Result<Sample> {
+        let bench = BenchmarkRun {
+            clients: ctx.scale.clients,
+            requests: ctx.scale.read_requests,
+            pipeline: 1,
+            command: self.command.clone(),
+        };
+        Ok(Sample::plain(bench.run(&ctx.redis_benchmark, server)?))
+    }
+}
+
+/// Resident memory per entry: RSS growth after appending `memory_entries` entries of two small
+/// fields (`XADD mem * a <i> b <i>`), divided by the entry count.
+struct MemoryPerEntry;
+
+impl Workload for MemoryPerEntry {
+    fn name(&self) -> String {
+        "memory per entry".to_owned()
+    }
+    fn unit(&self) -> &'static str {
+        "B/entry"
+    }
+    fn goal(&self) -> Goal {
+        Goal::AtMost(1.5)
+    }
+    fn repeats(&self) -> bool {
+        false
+    }
+
+    fn measure(&self, ctx: &Ctx, server: &RunningServer, _run: usize) -> Result<Sample> {
+        let entries = ctx.scale.memory_entries;
+        let before = server.rss_bytes()?;
+        ctx.rt
+            .block_on(driver::load_stream(server, "mem", entries, |i, pipe| {
+                pipe.arg("a").arg(i).arg("b").arg(i);
+            }))?;
+        let len = stream_len(ctx, server, "mem")?;
+        ensure!(
+            len == entries,
+            "mem holds {len} entries, expected {entries}"
+        );
+        // Let anything the server does after a burst (buffer shrinking, a WAL flush) settle.
+        std::thread::sleep(Duration::from_millis(500));
+        let after = server.rss_bytes()?;
+        let per_entry = after.saturating_sub(before) as f64 / entries as f64;
+        Ok(Sample {
+            value: per_entry,
+            note: Some(format!(
+                "RSS {} MiB after {entries} entries ({} MiB at start)",
+                mib(after),
+                mib(before)
+            )),
+        })
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn stream_len(ctx: &Ctx, server: &RunningServer, key: &str) -> Result<u64> {
+    let reply = ctx
+        .rt
+        .block_on(driver::query(server, &args(&["XLEN", key])))?;
+    match reply {
+        Value::Int(n) => u64::try_from(n).context("negative XLEN"),
+        other => bail!("XLEN {key} returned {other:?}"),
+    }
+}
+
+fn args(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| (*s).to_owned()).collect()
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests: each starts the real server on `127.0.0.1:0` and talks to it through the
+//! `redis` crate or raw RESP, asserting exact replies.
+
+mod blocking;
+mod streams;
