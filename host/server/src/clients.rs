@@ -32,8 +32,8 @@ pub struct ClientInfo {
     pub blocked: AtomicBool,
     /// Commands queued in `MULTI`, or -1 outside one (stored +1 so it fits unsigned).
     pub multi_plus_one: AtomicU64,
-    /// Name of the last command run, lower-case.
-    pub last_cmd: Mutex<&'static str>,
+    /// Name of the last command run, lower-case, and its subcommand if any.
+    pub last_cmd: Mutex<(&'static str, Option<&'static str>)>,
     /// `CLIENT SETNAME`.
     pub name: Mutex<String>,
     /// `CLIENT SETINFO LIB-NAME`.
@@ -66,7 +66,10 @@ impl ClientInfo {
             flags,
             self.db.load(Ordering::Relaxed),
             multi,
-            self.last_cmd.lock(),
+            match *self.last_cmd.lock() {
+                (name, Some(sub)) => format!("{name}|{sub}"),
+                (name, None) => name.to_owned(),
+            },
             self.resp.load(Ordering::Relaxed),
             self.lib_name.lock(),
             self.lib_ver.lock(),
@@ -95,7 +98,7 @@ impl Clients {
             resp: AtomicU8::new(2),
             blocked: AtomicBool::new(false),
             multi_plus_one: AtomicU64::new(0),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: Mutex::new(("NULL", None)),
             name: Mutex::new(String::new()),
             lib_name: Mutex::new(String::new()),
             lib_ver: Mutex::new(String::new()),

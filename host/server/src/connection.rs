@@ -213,6 +213,18 @@ impl Connection {
         let resolved = match cmd::resolve(&args) {
             Ok(resolved) => resolved,
             Err(e) => {
+                // A known command refused for its arity counts as rejected, as in Redis.
+                if let Some(command) = cmd::lookup(args.name()) {
+                    let sub = args.all().get(1).and_then(|s| {
+                        command
+                            .subcommands
+                            .iter()
+                            .find(|c| c.name.as_bytes().eq_ignore_ascii_case(s))
+                    });
+                    self.shared
+                        .command_stats
+                        .rejected((command.name, sub.map(|s| s.name)));
+                }
                 if let Some(multi) = self.state.multi.as_mut() {
                     multi.dirty = true;
                 }
@@ -220,7 +232,7 @@ impl Connection {
                 return Step::Continue;
             }
         };
-        *info.last_cmd.lock() = resolved.command.name;
+        *info.last_cmd.lock() = (resolved.command.name, resolved.sub.map(|s| s.name));
         match resolved.command.name {
             "multi" => return self.multi(),
             "exec" => return self.exec(),

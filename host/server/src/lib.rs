@@ -12,6 +12,7 @@
 //! - [`blocking`]: clients blocked on keys and how writes serve them.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
 //! - [`shared`]: the state every connection shares; the clock.
+//! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
 //! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
 //! - [`error`]: start-up errors and Redis's error reply texts.
 
@@ -25,6 +26,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod server;
 pub mod shared;
+pub mod stats;
 
 pub use config::Config;
 pub use error::ServerError;

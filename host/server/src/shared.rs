@@ -10,6 +10,7 @@ use crate::blocking::Blocking;
 use crate::clients::Clients;
 use crate::config::{Config, Settings};
 use crate::keyspace::Keyspace;
+use crate::stats::CommandStats;
 
 /// Where the server reads the time. Injected so tests can make IDs and expiry deterministic.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -64,6 +65,8 @@ pub struct Shared {
     pub clients: Clients,
     /// `INFO stats` counters.
     pub stats: Stats,
+    /// `INFO commandstats` and `errorstats` counters.
+    pub command_stats: CommandStats,
     /// The time source.
     pub clock: Arc<dyn Clock>,
     /// When the server started (for uptime).
@@ -81,6 +84,7 @@ impl Shared {
             blocking: Blocking::default(),
             clients: Clients::default(),
             stats: Stats::default(),
+            command_stats: CommandStats::default(),
             clock,
             started: Instant::now(),
             local_addr,

@@ -94,10 +94,10 @@ pub fn command_count(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
 }
 
 /// `COMMAND INFO [command-name ...]`: info for each name (null if unknown), or for all.
-pub fn command_info(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+pub fn command_info(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let names = args.rest();
     if names.is_empty() {
-        return command_all(_ctx, args);
+        return command_all(ctx, args);
     }
     let infos = names
         .iter()

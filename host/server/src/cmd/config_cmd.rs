@@ -266,6 +266,7 @@ pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
     ] {
         counter.store(0, Ordering::Relaxed);
     }
+    ctx.shared.command_stats.reset();
     ok()
 }
 
@@ -283,4 +284,54 @@ pub fn config_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
         ],
     )
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_parse_like_redis_config_set() {
+        assert_eq!(parse_memory_value(b"4kb"), Ok(4096));
+        assert_eq!(
+            parse_memory_value(b"-5"),
+            Err(error::CONFIG_NOT_MEMORY.into())
+        );
+        assert_eq!(
+            parse_memory_value(b" 5"),
+            Err(error::CONFIG_NOT_MEMORY.into())
+        );
+        assert_eq!(parse_integer(b"1kb"), Err(error::CONFIG_NOT_INTEGER.into()));
+        assert_eq!(
+            check_range(-1, 0),
+            Err("argument must be between 0 and 9223372036854775807 inclusive".into())
+        );
+        assert_eq!(check_range(1 << 20, 1 << 20), Ok(1 << 20));
+        assert!(check_range(i128::from(u64::MAX), 0).is_err());
+    }
+
+    #[test]
+    fn set_checks_names_before_values() {
+        let pairs = |words: &[&str]| -> Vec<Bytes> {
+            words
+                .iter()
+                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+                .collect()
+        };
+        let err = resolve_params(&pairs(&["port", "1", "nosuch", "2"])).map(|_| ());
+        assert_eq!(
+            err,
+            Err(CmdError(
+                "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'".into()
+            ))
+        );
+        let err = resolve_params(&pairs(&["timeout", "0", "TIMEOUT", "0"])).map(|_| ());
+        assert_eq!(
+            err,
+            Err(CmdError(
+                "ERR CONFIG SET failed (possibly related to argument 'TIMEOUT') - duplicate parameter"
+                    .into()
+            ))
+        );
+    }
 }

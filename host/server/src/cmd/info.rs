@@ -63,6 +63,18 @@ pub static SECTIONS: &[Section] = &[
         render: replication,
     },
     Section {
+        name: "commandstats",
+        title: "Commandstats",
+        default: false,
+        render: commandstats,
+    },
+    Section {
+        name: "errorstats",
+        title: "Errorstats",
+        default: true,
+        render: errorstats,
+    },
+    Section {
         name: "keyspace",
         title: "Keyspace",
         default: true,
@@ -268,6 +280,18 @@ fn stats(shared: &Shared, f: &mut Fields<'_>) {
     f.field("pubsub_channels", 0);
     f.field("pubsub_patterns", 0);
     f.field("total_error_replies", get(&s.error_replies));
+}
+
+fn errorstats(shared: &Shared, f: &mut Fields<'_>) {
+    for (name, value) in shared.command_stats.error_lines() {
+        f.field(&name, value);
+    }
+}
+
+fn commandstats(shared: &Shared, f: &mut Fields<'_>) {
+    for (name, value) in shared.command_stats.command_lines() {
+        f.field(&name, value);
+    }
 }
 
 fn replication(_shared: &Shared, f: &mut Fields<'_>) {

@@ -19,6 +19,10 @@ impl EntrySink for ReplySink<'_> {
     fn field(&mut self, bytes: &[u8]) {
         self.0.push_field(bytes);
     }
+
+    fn deleted_entry(&mut self, id: StreamId) {
+        self.0.push_deleted(id.ms, id.seq);
+    }
 }
 
 /// An ID as a bulk string, `"<ms>-<seq>"`.
