@@ -12,7 +12,7 @@ use crate::StreamId;
 use crate::group::{ConsumerGroup, PendingEntry};
 
 /// One consumer of a group.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Consumer {
     pub(crate) name: Box<[u8]>,
     pub(crate) seen_time_ms: u64,

@@ -46,7 +46,7 @@ impl PendingEntry<'_> {
 }
 
 /// A consumer group: its position in the stream, its pending entries and its consumers.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ConsumerGroup {
     /// Last ID delivered by `XREADGROUP ... >` (or set by CREATE / SETID / XCLAIM LASTID).
     pub(crate) last_delivered_id: StreamId,

@@ -90,7 +90,7 @@ impl ConsumerGroup {
         }
         match self.entries_read {
             Some(read) if !snap.range_has_tombstones(id, None) => {
-                self.entries_read = Some(read + 1);
+                self.entries_read = Some(read.saturating_add(1));
             }
             _ if snap.entries_added != 0 => {
                 self.entries_read = snap.estimate_entries_read(id);

@@ -59,6 +59,8 @@
 //! - `claim.rs`: XCLAIM ([`ClaimOptions`]) and XAUTOCLAIM ([`AutoClaimOptions`]).
 //! - `lag.rs`: group read counters and lag (`entries-read`, `lag`), Redis's estimates.
 //! - `info.rs`: XINFO GROUPS / CONSUMERS / STREAM FULL views ([`GroupInfo`]).
+//! - `persist/`: snapshot payload of one stream, [`Stream::encode`] / [`Stream::decode`]
+//!   ([`DecodeError`]); versioned format, fixture in `tests/fixtures/`.
 
 mod bounds;
 mod claim;
@@ -71,6 +73,7 @@ mod info;
 mod lag;
 mod node;
 mod pending;
+mod persist;
 mod read;
 mod sink;
 mod stream;
@@ -89,6 +92,7 @@ pub use group::{ConsumerGroup, PendingEntry};
 pub use id::StreamId;
 pub use info::GroupInfo;
 pub use pending::{PendingQuery, PendingSummary};
+pub use persist::DecodeError;
 pub use sink::{CollectSink, CountSink, EntrySink};
 pub use stream::{NodeLimits, Stream};
 pub use trim::{TrimSpec, TrimStrategy};

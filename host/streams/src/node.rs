@@ -25,7 +25,7 @@ pub(crate) const FLAG_DELETED: u8 = 1;
 pub(crate) const FLAG_SAME_FIELDS: u8 = 2;
 
 /// A run of consecutive entries stored packed; keyed in the stream by its first (master) ID.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Node {
     data: Vec<u8>,
     /// Offset of the first entry (just past the master field names).
@@ -75,6 +75,31 @@ impl Node {
             deleted: 0,
             last: key,
         }
+    }
+
+    /// A node from its parts as a snapshot stored them (`persist`), which has checked them
+    /// against `data` (entries in bounds, counts and last ID as decoded).
+    pub(crate) fn from_parts(
+        data: Vec<u8>,
+        entries_start: usize,
+        master_fields: usize,
+        live: u32,
+        deleted: u32,
+        last: StreamId,
+    ) -> Node {
+        Node {
+            data,
+            entries_start,
+            master_fields,
+            live,
+            deleted,
+            last,
+        }
+    }
+
+    /// The packed bytes (layout above), as a snapshot copies them.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data
     }
 
     /// Encoded size in bytes (what `stream-node-max-bytes` is compared with).

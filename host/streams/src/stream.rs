@@ -40,7 +40,7 @@ impl Default for NodeLimits {
 }
 
 /// One stream: entries in ID order plus the counters XINFO reports.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Stream {
     /// Packed nodes keyed by their first (master) ID; every node holds at least one live entry.
     pub(crate) nodes: BTreeMap<StreamId, Node>,
@@ -176,7 +176,7 @@ impl Stream {
     fn commit_add(&mut self, id: StreamId) {
         self.len += 1;
         self.last_id = id;
-        self.entries_added += 1;
+        self.entries_added = self.entries_added.saturating_add(1);
     }
 
     /// XSETID: sets the last ID and optionally `entries_added` and `max_deleted_entry_id`.

@@ -2,7 +2,8 @@
 //!
 //! Small numbers dominate (field lengths, ID deltas between neighbours), and they take one byte.
 //! Nodes are written only by this crate, so decoding trusts its input: a malformed node is a bug
-//! in this crate, not bad client data.
+//! in this crate, not bad client data. Node bytes read from a snapshot are checked first
+//! (`persist/check_node.rs`).
 
 /// Appends `v` as LEB128 (7 bits per byte, high bit = more bytes follow).
 #[inline]

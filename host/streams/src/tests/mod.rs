@@ -7,6 +7,9 @@ mod groups_lag;
 mod groups_pending;
 mod groups_scale;
 mod memory;
+mod persist;
+mod persist_corrupt;
+mod persist_fixture;
 mod range;
 mod remove;
 

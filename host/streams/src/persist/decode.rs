@@ -1,0 +1,199 @@
+//! The snapshot reader: [`decode`] dispatches on the format version, and `decode_v1` rebuilds
+//! a stream with every check the engine's later unchecked reads rely on:
+//!
+//! - each node's bytes pass `check_node` and node keys strictly increase;
+//! - `len` equals the live entries, and `last_id` is at least every live ID (so XADD never
+//!   produces an ID that collides with a stored node);
+//! - group names, consumer names and PEL IDs strictly increase; every PEL owner exists.
+//!
+//! Counters that carry no structural meaning (`entries_added`, `max_deleted_entry_id`,
+//! `entries_read`, times, delivery counts) are restored as stored, whatever their values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::DecodeError;
+use super::check_node::{StoredNode, check_node};
+use super::reader::{Reader, unzigzag};
+use crate::consumer::Consumer;
+use crate::group::{ConsumerGroup, Pending};
+use crate::{Stream, StreamId};
+
+/// Least encoded size of one node header plus data, group, consumer and pending entry, used
+/// to bound counts before preallocating.
+const MIN_NODE_BYTES: usize = 7;
+const MIN_GROUP_BYTES: usize = 6;
+const MIN_CONSUMER_BYTES: usize = 3;
+const MIN_PENDING_BYTES: usize = 5;
+
+/// Most items preallocated from a stored count: a corrupt count fails once the bytes run out,
+/// but must not first reserve many times the input's size; real lists grow past this by
+/// doubling, which costs little.
+const PREALLOC_MAX: usize = 1 << 16;
+
+pub(super) fn decode(bytes: &[u8]) -> Result<Stream, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let stream = match r.varint("bad format version")? {
+        1 => decode_v1(&mut r)?,
+        found => {
+            return Err(DecodeError::UnsupportedVersion {
+                found,
+                supported: Stream::SNAPSHOT_VERSION,
+            });
+        }
+    };
+    if r.remaining() != 0 {
+        return Err(Reader::corrupt_at(
+            r.pos(),
+            "trailing bytes after the stream",
+        ));
+    }
+    Ok(stream)
+}
+
+fn decode_v1(r: &mut Reader<'_>) -> Result<Stream, DecodeError> {
+    let last_id_at = r.pos();
+    let last_id = r.id("bad last ID")?;
+    let entries_added = r.varint("bad entries-added")?;
+    let max_deleted = r.id("bad max-deleted-entry-id")?;
+    let len_at = r.pos();
+    let len = r.varint("bad length")?;
+
+    let node_count = r.count(MIN_NODE_BYTES, "bad node count")?;
+    let mut nodes = Vec::with_capacity(node_count.min(PREALLOC_MAX));
+    let mut prev_key = StreamId::MIN;
+    let mut live_total = 0u64;
+    let mut max_live = StreamId::MIN;
+    for i in 0..node_count {
+        let at = r.pos();
+        let key = r.id_from(prev_key, "bad node key")?;
+        if i > 0 && key == prev_key {
+            return Err(Reader::corrupt_at(at, "node keys out of order"));
+        }
+        let stored = StoredNode {
+            key,
+            last: r.id_from(key, "bad node last ID")?,
+            live: r.u32("bad node live count")?,
+            deleted: r.u32("bad node deleted count")?,
+        };
+        let data = r.bytes("node data out of bounds")?.to_vec();
+        let data_start = r.pos() - data.len();
+        let checked = check_node(data, &stored)
+            .map_err(|(offset, what)| Reader::corrupt_at(data_start + offset, what))?;
+        live_total += u64::from(stored.live);
+        max_live = max_live.max(checked.last_live);
+        nodes.push((key, checked.node));
+        prev_key = key;
+    }
+    if live_total != len {
+        return Err(Reader::corrupt_at(
+            len_at,
+            "length does not match the live entries",
+        ));
+    }
+    if max_live > last_id {
+        return Err(Reader::corrupt_at(
+            last_id_at,
+            "last ID is below a live entry",
+        ));
+    }
+
+    let group_count = r.count(MIN_GROUP_BYTES, "bad group count")?;
+    let mut groups = Vec::with_capacity(group_count.min(PREALLOC_MAX));
+    for _ in 0..group_count {
+        let at = r.pos();
+        let name = r.bytes("group name out of bounds")?;
+        if groups
+            .last()
+            .is_some_and(|(prev, _): &(Box<[u8]>, _)| **prev >= *name)
+        {
+            return Err(Reader::corrupt_at(at, "group names out of order"));
+        }
+        groups.push((Box::from(name), decode_group(r)?));
+    }
+
+    Ok(Stream {
+        // Both lists are strictly increasing, so collecting builds the maps in one pass.
+        nodes: nodes.into_iter().collect(),
+        len,
+        last_id,
+        entries_added,
+        max_deleted,
+        groups: groups.into_iter().collect(),
+    })
+}
+
+fn decode_group(r: &mut Reader<'_>) -> Result<ConsumerGroup, DecodeError> {
+    let last_delivered_id = r.id("bad group last-delivered-id")?;
+    let entries_read = r.opt("bad group entries-read")?;
+
+    let count_at = r.pos();
+    let consumer_count = r.count(MIN_CONSUMER_BYTES, "bad consumer count")?;
+    if consumer_count > u32::MAX as usize {
+        return Err(Reader::corrupt_at(count_at, "bad consumer count"));
+    }
+    let mut consumers: Vec<Consumer> = Vec::with_capacity(consumer_count.min(PREALLOC_MAX));
+    for _ in 0..consumer_count {
+        let at = r.pos();
+        let name = r.bytes("consumer name out of bounds")?;
+        if consumers.last().is_some_and(|prev| *prev.name >= *name) {
+            return Err(Reader::corrupt_at(at, "consumer names out of order"));
+        }
+        consumers.push(Consumer {
+            name: name.into(),
+            seen_time_ms: r.varint("bad consumer seen-time")?,
+            active_time_ms: r.opt("bad consumer active-time")?,
+            pending: BTreeSet::new(),
+        });
+    }
+
+    let pel_count = r.count(MIN_PENDING_BYTES, "bad pending count")?;
+    let mut pel = Vec::with_capacity(pel_count.min(PREALLOC_MAX));
+    let mut owned: Vec<Vec<StreamId>> = vec![Vec::new(); consumer_count];
+    let mut prev_id = StreamId::MIN;
+    let mut prev_time = 0u64;
+    for i in 0..pel_count {
+        let at = r.pos();
+        let id = r.id_from(prev_id, "bad pending ID")?;
+        if i > 0 && id == prev_id {
+            return Err(Reader::corrupt_at(at, "pending IDs out of order"));
+        }
+        let owner_at = r.pos();
+        let owner = r.u32("bad pending owner")?;
+        let Some(ids) = owned.get_mut(owner as usize) else {
+            return Err(Reader::corrupt_at(
+                owner_at,
+                "pending entry owned by no consumer",
+            ));
+        };
+        ids.push(id);
+        let delivery_time_ms = prev_time.wrapping_add(unzigzag(r.varint("bad delivery time")?));
+        let delivery_count = r.varint("bad delivery count")?;
+        pel.push((
+            id,
+            Pending {
+                owner,
+                delivery_time_ms,
+                delivery_count,
+            },
+        ));
+        prev_id = id;
+        prev_time = delivery_time_ms;
+    }
+
+    // Slots are renumbered densely in name order (the encoder wrote owners that way).
+    let mut by_name = BTreeMap::new();
+    let mut slots = Vec::with_capacity(consumer_count);
+    for (slot, (mut consumer, ids)) in consumers.into_iter().zip(owned).enumerate() {
+        consumer.pending = ids.into_iter().collect();
+        by_name.insert(consumer.name.clone(), slot as u32);
+        slots.push(Some(consumer));
+    }
+    Ok(ConsumerGroup {
+        last_delivered_id,
+        entries_read,
+        pel: pel.into_iter().collect(),
+        slots,
+        free_slots: Vec::new(),
+        by_name,
+    })
+}
