@@ -1,0 +1,329 @@
+//! [`Wal`]: the write-ahead log handle every connection shares.
+//!
+//! Three stages, each with its own lock or counter, so no stage waits on a slower one:
+//!
+//! 1. `append` frames the record into the pending buffer under `pending` (no syscall).
+//! 2. `write_through` takes the file lock (`writer`) and writes the whole pending buffer with one
+//!    write(2): whoever gets the lock writes for everyone who appended before it (leader-style
+//!    group write). Afterwards `written` covers those LSNs.
+//! 3. The sync thread fsyncs outside the file lock and publishes `durable` through a `watch`.
+//!
+//! Lock order: `writer`, then `pending`. `control` and `saves` are never held with another lock.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::watch;
+
+use crate::stats::{SaveStats, WalStats, unix_ms};
+use crate::sync::Control;
+use crate::writer::Writer;
+use crate::{Error, FsyncPolicy, Lsn, RecoveryReport, Result, format};
+
+/// Above this capacity, bytes, a written batch buffer is shrunk before it is reused.
+const SPARE_MAX_BYTES: usize = 16 << 20;
+
+/// Records appended but not yet written.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// Framed records, in LSN order.
+    pub(crate) buf: Vec<u8>,
+    /// The LSN the next append gets.
+    pub(crate) next_lsn: Lsn,
+    /// `(offset in buf, first LSN)` where a new segment starts: set by `begin_snapshot`.
+    pub(crate) rotations: Vec<(usize, Lsn)>,
+}
+
+/// The durable LSN as published to waiters.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Durable {
+    pub(crate) lsn: Lsn,
+    /// Set once the log has failed: waiters stop waiting.
+    pub(crate) failure: Option<Arc<str>>,
+}
+
+/// State shared by the handle and the sync thread.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) dir: PathBuf,
+    pub(crate) pending: Mutex<Pending>,
+    pub(crate) writer: Mutex<Writer>,
+    /// Every record up to here is in the OS.
+    pub(crate) written: AtomicU64,
+    /// Every record up to here is on disk.
+    pub(crate) durable: AtomicU64,
+    pub(crate) durable_tx: watch::Sender<Durable>,
+    /// Bytes appended since the last `begin_snapshot`.
+    pub(crate) wal_bytes: AtomicU64,
+    pub(crate) policy: AtomicU8,
+    pub(crate) failure: OnceLock<Arc<str>>,
+    pub(crate) control: Mutex<Control>,
+    pub(crate) wake: Condvar,
+    pub(crate) fsyncs: AtomicU64,
+    pub(crate) last_fsync_unix_ms: AtomicU64,
+    pub(crate) saves: Mutex<SaveStats>,
+    /// Serialises `write_snapshot`.
+    pub(crate) snapshot_lock: Mutex<()>,
+    pub(crate) recovery: RecoveryReport,
+    /// Held for the directory's `LOCK`.
+    pub(crate) _lock: File,
+}
+
+impl Inner {
+    pub(crate) fn policy(&self) -> FsyncPolicy {
+        FsyncPolicy::from_u8(self.policy.load(Ordering::Relaxed))
+    }
+
+    fn check_failed(&self) -> Result<()> {
+        match self.failure.get() {
+            Some(reason) => Err(Error::Failed {
+                reason: reason.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the log failed after `error`: nothing more is written, waiters are released.
+    fn fail(&self, error: Error) -> Error {
+        let reason: Arc<str> = error.to_string().into();
+        if self.failure.set(Arc::clone(&reason)).is_ok() {
+            tracing::error!(%reason, "write-ahead log failed; refusing further writes");
+            self.durable_tx.send_modify(|d| d.failure = Some(reason));
+        }
+        error
+    }
+
+    /// Writes everything pending to the OS. The caller holds `writer`.
+    pub(crate) fn flush_locked(&self, writer: &mut Writer) -> Result<()> {
+        self.check_failed()?;
+        let mut batch = std::mem::take(&mut writer.spare);
+        let (rotations, last) = {
+            let mut pending = self.pending.lock();
+            std::mem::swap(&mut pending.buf, &mut batch);
+            (std::mem::take(&mut pending.rotations), pending.next_lsn - 1)
+        };
+        let result = writer.write_batch(&batch, &rotations);
+        batch.clear();
+        // Give back the memory of a rare huge burst; keep enough for the usual batch.
+        if batch.capacity() > SPARE_MAX_BYTES {
+            batch.shrink_to(SPARE_MAX_BYTES / 16);
+        }
+        writer.spare = batch;
+        result.map_err(|e| self.fail(e))?;
+        self.written.fetch_max(last, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Writes everything pending to the OS.
+    pub(crate) fn flush(&self) -> Result<()> {
+        self.flush_locked(&mut self.writer.lock())
+    }
+
+    /// Writes everything pending and fsyncs it, then tells the waiters.
+    pub(crate) fn sync(&self) -> Result<()> {
+        let (file, path, target) = {
+            let mut writer = self.writer.lock();
+            self.flush_locked(&mut writer)?;
+            let (file, path) = writer.current();
+            (file, path, self.written.load(Ordering::Acquire))
+        };
+        if target <= self.durable.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        // Outside the file lock: the next batch is written while this one reaches the disk. Older
+        // segments were fsynced when they were left (see `writer`).
+        file.sync_data()
+            .map_err(|e| self.fail(Error::io("fsync", path)(e)))?;
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.last_fsync_unix_ms.store(unix_ms(), Ordering::Relaxed);
+        self.durable.fetch_max(target, Ordering::AcqRel);
+        self.durable_tx.send_if_modified(|d| {
+            let newer = target > d.lsn;
+            d.lsn = d.lsn.max(target);
+            newer
+        });
+        Ok(())
+    }
+}
+
+/// The write-ahead log: append records, make them survive a crash, and take snapshots.
+///
+/// `Send + Sync`: share one per server (`Arc<Wal>`). Dropping it flushes and fsyncs everything,
+/// like [`Wal::flush_and_close`] but logging instead of returning errors.
+#[derive(Debug)]
+pub struct Wal {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) thread: Option<JoinHandle<()>>,
+}
+
+impl Wal {
+    /// Frames `payload` into the pending buffer and returns its LSN. No syscall: the record
+    /// reaches the OS with the next [`Wal::write_through`], [`Wal::wait_synced`] or the
+    /// once-a-second background write.
+    ///
+    /// Call it while holding the lock of what the record changes, so that LSN order is the
+    /// order the changes were applied in.
+    ///
+    /// # Panics
+    ///
+    /// If `payload` is longer than `u32::MAX` bytes (4 GiB), which the format cannot frame.
+    pub fn append(&self, payload: &[u8]) -> Lsn {
+        assert!(
+            u32::try_from(payload.len()).is_ok(),
+            "a log record is limited to 4 GiB"
+        );
+        let mut pending = self.inner.pending.lock();
+        let lsn = pending.next_lsn;
+        pending.next_lsn += 1;
+        format::encode_record(&mut pending.buf, lsn, payload);
+        let size = (format::RECORD_HEADER_LEN + payload.len()) as u64;
+        self.inner.wal_bytes.fetch_add(size, Ordering::Relaxed);
+        lsn
+    }
+
+    /// Returns once every record up to `lsn` is in the OS (survives a crash of the process, not
+    /// of the machine). If it is not yet, writes the whole pending buffer with one write(2), for
+    /// every caller at once. Blocking; call it before replying under `everysec` and `no`.
+    pub fn write_through(&self, lsn: Lsn) -> Result<()> {
+        if self.inner.written.load(Ordering::Acquire) >= lsn {
+            return Ok(());
+        }
+        let mut writer = self.inner.writer.lock();
+        // Another caller may have written it while this one waited for the lock.
+        if self.inner.written.load(Ordering::Acquire) >= lsn {
+            return Ok(());
+        }
+        self.inner.flush_locked(&mut writer)
+    }
+
+    /// Resolves once every record up to `lsn` is fsynced, or with the log's failure. The sync
+    /// thread serves all waiters that arrive during one fsync with the next: that is the group
+    /// commit of `appendfsync always`. Works under every policy (`SAVE` uses it too).
+    pub fn wait_synced(&self, lsn: Lsn) -> impl Future<Output = Result<()>> + Send + 'static {
+        let mut rx = self.inner.durable_tx.subscribe();
+        let done = self.inner.durable.load(Ordering::Acquire) >= lsn;
+        if !done {
+            let mut control = self.inner.control.lock();
+            if lsn > control.requested {
+                control.requested = lsn;
+                self.inner.wake.notify_one();
+            }
+        }
+        async move {
+            if done {
+                return Ok(());
+            }
+            let durable = rx
+                .wait_for(|d| d.lsn >= lsn || d.failure.is_some())
+                .await
+                .map_err(|_| Error::Closed)?;
+            match &durable.failure {
+                Some(reason) if durable.lsn < lsn => Err(Error::Failed {
+                    reason: reason.to_string(),
+                }),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    /// Writes and fsyncs everything appended so far, blocking.
+    pub fn sync_all(&self) -> Result<()> {
+        self.inner.sync()
+    }
+
+    /// Sets `appendfsync` (for `CONFIG SET`). Takes effect with the next write or tick.
+    pub fn set_policy(&self, policy: FsyncPolicy) {
+        self.inner.policy.store(policy.to_u8(), Ordering::Relaxed);
+        self.inner.wake.notify_one();
+    }
+
+    /// The `appendfsync` policy in force.
+    pub fn policy(&self) -> FsyncPolicy {
+        self.inner.policy()
+    }
+
+    /// `Err(Error::Failed)` once a write or fsync has failed: the server should refuse writes
+    /// (as Redis does with `MISCONF`) before applying them.
+    pub fn check_writable(&self) -> Result<()> {
+        self.inner.check_failed()
+    }
+
+    /// The last LSN handed out by `append` (0: none).
+    pub fn last_lsn(&self) -> Lsn {
+        self.inner.pending.lock().next_lsn - 1
+    }
+
+    /// The LSN up to which everything is fsynced.
+    pub fn synced_lsn(&self) -> Lsn {
+        self.inner.durable.load(Ordering::Acquire)
+    }
+
+    /// Bytes of log appended since the last snapshot began: compare with the auto-snapshot
+    /// threshold. Cheap (one atomic load).
+    pub fn wal_bytes(&self) -> u64 {
+        self.inner.wal_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Figures for `INFO persistence`.
+    pub fn stats(&self) -> WalStats {
+        let inner = &*self.inner;
+        let (segments, disk_bytes, writes) = {
+            let writer = inner.writer.lock();
+            let (segments, bytes) = writer.disk_usage();
+            (segments, bytes, writer.writes)
+        };
+        let (appended_lsn, pending_bytes) = {
+            let pending = inner.pending.lock();
+            (pending.next_lsn - 1, pending.buf.len() as u64)
+        };
+        let save = inner.saves.lock().clone();
+        let last_fsync = inner.last_fsync_unix_ms.load(Ordering::Relaxed);
+        WalStats {
+            dir: inner.dir.clone(),
+            policy: inner.policy(),
+            appended_lsn,
+            written_lsn: inner.written.load(Ordering::Acquire),
+            synced_lsn: inner.durable.load(Ordering::Acquire),
+            changes_since_save: appended_lsn.saturating_sub(save.lsn),
+            wal_bytes: inner.wal_bytes.load(Ordering::Relaxed),
+            disk_bytes,
+            segments,
+            pending_bytes,
+            writes,
+            fsyncs: inner.fsyncs.load(Ordering::Relaxed),
+            last_fsync_unix_ms: (last_fsync > 0).then_some(last_fsync),
+            failure: inner.failure.get().map(|r| r.to_string()),
+            save,
+            recovery: inner.recovery.clone(),
+        }
+    }
+
+    /// Writes and fsyncs everything, stops the sync thread and closes the files.
+    pub fn flush_and_close(mut self) -> Result<()> {
+        self.close()
+    }
+
+    fn close(&mut self) -> Result<()> {
+        let Some(thread) = self.thread.take() else {
+            return Ok(());
+        };
+        self.inner.control.lock().shutdown = true;
+        self.inner.wake.notify_all();
+        if thread.join().is_err() {
+            tracing::error!("the write-ahead log's sync thread panicked");
+        }
+        self.inner.sync()
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        if let Err(error) = self.close() {
+            tracing::error!(%error, "could not flush the write-ahead log at shutdown");
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The segment writer: the state behind the WAL's file lock.
+//!
+//! Whoever holds the lock takes the whole pending buffer and writes it with one write(2) (two or
+//! more only when a snapshot's rotation point falls inside it). A rotation fsyncs the segment it
+//! leaves whatever the policy: the sync thread then only ever has to fsync the current segment,
+//! and an older segment is complete on disk before a snapshot can make it deletable.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::format::{self, WAL_HEADER_LEN};
+use crate::scan::Segment;
+use crate::{Error, Lsn, Result, dir};
+
+/// A live segment file.
+#[derive(Debug)]
+pub(crate) struct SegmentFile {
+    pub(crate) first_lsn: Lsn,
+    pub(crate) path: PathBuf,
+    /// Size on disk, bytes.
+    pub(crate) bytes: u64,
+}
+
+/// The current segment and the list of live ones.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    dir: PathBuf,
+    /// The segment being appended to. Shared so the sync thread can fsync it after letting go of
+    /// the lock.
+    file: Arc<File>,
+    /// Every live segment, ascending; the last is the current one.
+    segments: Vec<SegmentFile>,
+    /// The buffer swapped in for the pending one, so appends never reallocate after warm-up.
+    pub(crate) spare: Vec<u8>,
+    /// write(2) calls made.
+    pub(crate) writes: u64,
+}
+
+impl Writer {
+    /// Starts a fresh log whose first record will be `first_lsn`.
+    pub(crate) fn create(dir: &Path, first_lsn: Lsn) -> Result<Writer> {
+        let (file, segment) = create_segment(dir, first_lsn)?;
+        Ok(Writer {
+            dir: dir.to_path_buf(),
+            file: Arc::new(file),
+            segments: vec![segment],
+            spare: Vec::new(),
+            writes: 0,
+        })
+    }
+
+    /// Goes on appending to the last of `segments`, recovered from disk, after cutting off its
+    /// torn tail if it has one.
+    pub(crate) fn resume(dir: &Path, segments: &[Segment]) -> Result<Writer> {
+        let Some(last) = segments.last() else {
+            return Writer::create(dir, 1);
+        };
+        let path = &last.path;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(Error::io("open", path))?;
+        if last.is_torn() {
+            file.set_len(last.valid_len as u64)
+                .map_err(Error::io("truncate", path))?;
+            if last.valid_len < WAL_HEADER_LEN {
+                (&file)
+                    .write_all(&format::wal_header(last.first_lsn))
+                    .map_err(Error::io("write", path))?;
+            }
+        }
+        // After a process crash under `no`, what was read may exist only in the page cache: make
+        // it durable, so that the recovered LSNs can be reported as synced.
+        file.sync_all().map_err(Error::io("fsync", path))?;
+        let segments = segments
+            .iter()
+            .map(|s| SegmentFile {
+                first_lsn: s.first_lsn,
+                path: s.path.clone(),
+                bytes: s.valid_len.max(WAL_HEADER_LEN) as u64,
+            })
+            .collect();
+        Ok(Writer {
+            dir: dir.to_path_buf(),
+            file: Arc::new(file),
+            segments,
+            spare: Vec::new(),
+            writes: 0,
+        })
+    }
+
+    /// The current segment's file and path, for an fsync outside the lock.
+    pub(crate) fn current(&self) -> (Arc<File>, PathBuf) {
+        let path = self
+            .segments
+            .last()
+            .map(|s| s.path.clone())
+            .unwrap_or_default();
+        (Arc::clone(&self.file), path)
+    }
+
+    /// Writes `batch`, switching to a new segment at each `(offset in batch, first LSN)`.
+    pub(crate) fn write_batch(&mut self, batch: &[u8], rotations: &[(usize, Lsn)]) -> Result<()> {
+        let mut start = 0;
+        for &(at, first_lsn) in rotations {
+            self.write(&batch[start..at])?;
+            self.rotate(first_lsn)?;
+            start = at;
+        }
+        self.write(&batch[start..])
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let Some(current) = self.segments.last_mut() else {
+            return Ok(());
+        };
+        (&*self.file)
+            .write_all(bytes)
+            .map_err(Error::io("write", &current.path))?;
+        current.bytes += bytes.len() as u64;
+        self.writes += 1;
+        Ok(())
+    }
+
+    /// Makes `first_lsn` the first record of a new current segment.
+    fn rotate(&mut self, first_lsn: Lsn) -> Result<()> {
+        let Some(current) = self.segments.last() else {
+            return Ok(());
+        };
+        // Two snapshots with no write between them: the current segment already starts there.
+        if current.first_lsn == first_lsn {
+            return Ok(());
+        }
+        self.file
+            .sync_data()
+            .map_err(Error::io("fsync", &current.path))?;
+        let (file, segment) = create_segment(&self.dir, first_lsn)?;
+        self.file = Arc::new(file);
+        self.segments.push(segment);
+        Ok(())
+    }
+
+    /// Deletes the segments whose records are all at or below `lsn`, now that a snapshot covers
+    /// them. The current segment always stays.
+    pub(crate) fn delete_covered(&mut self, lsn: Lsn) -> Result<()> {
+        let keep_from = self
+            .segments
+            .windows(2)
+            .take_while(|pair| pair[1].first_lsn <= lsn.saturating_add(1))
+            .count();
+        for segment in self.segments.drain(..keep_from) {
+            dir::remove(&segment.path, "log segment covered by a snapshot")?;
+        }
+        Ok(())
+    }
+
+    /// `(number of segments, total bytes)` on disk.
+    pub(crate) fn disk_usage(&self) -> (usize, u64) {
+        (
+            self.segments.len(),
+            self.segments.iter().map(|s| s.bytes).sum(),
+        )
+    }
+}
+
+/// Creates the segment file for `first_lsn` with its header, durably (file and directory).
+fn create_segment(dir: &Path, first_lsn: Lsn) -> Result<(File, SegmentFile)> {
+    let path = dir.join(format::segment_name(first_lsn));
+    let file = OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(Error::io("create", &path))?;
+    (&file)
+        .write_all(&format::wal_header(first_lsn))
+        .and_then(|()| file.sync_all())
+        .map_err(Error::io("write the header of", &path))?;
+    dir::sync_dir(dir)?;
+    tracing::debug!(file = %path.display(), "started log segment");
+    let segment = SegmentFile {
+        first_lsn,
+        path,
+        bytes: WAL_HEADER_LEN as u64,
+    };
+    Ok((file, segment))
+}
