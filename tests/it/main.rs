@@ -2,4 +2,14 @@
 //! `redis` crate or raw RESP, asserting exact replies.
 
 mod blocking;
+mod connection;
+mod fuzzish;
+mod groups;
+mod groups_block;
+mod groups_errors;
+mod groups_pel;
+mod keys;
+mod protocol;
+mod replies;
 mod streams;
+mod transactions;

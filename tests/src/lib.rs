@@ -7,13 +7,15 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use tokio::sync::oneshot;
 
-pub use sluice_server::Config;
+pub use sluice_server::{Clock, Config};
 
 /// A running server; stopped and its data folder removed on drop.
 #[derive(Debug)]
@@ -33,7 +35,13 @@ impl TestServer {
     }
 
     /// Starts a server with `config` (its port and dir are replaced).
-    pub fn start_with(mut config: Config) -> Result<TestServer> {
+    pub fn start_with(config: Config) -> Result<TestServer> {
+        Self::start_with_clock(config, Arc::new(sluice_server::SystemClock))
+    }
+
+    /// Starts a server with `config` that reads the time from `clock` (for example a
+    /// [`ManualClock`], so idle times and generated IDs are exact).
+    pub fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Result<TestServer> {
         let dir = tempdir()?;
         config.dir = dir.clone();
         config.port = 0;
@@ -48,9 +56,14 @@ impl TestServer {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let result = runtime.block_on(sluice_server::run(listener, config, async {
-                let _ = stopped.await;
-            }));
+            let result = runtime.block_on(sluice_server::run_with_clock(
+                listener,
+                config,
+                clock,
+                async {
+                    let _ = stopped.await;
+                },
+            ));
             if let Err(e) = result {
                 eprintln!("test server failed: {e}");
             }
@@ -104,6 +117,33 @@ impl Drop for TestServer {
             let _ = thread.join();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A clock the test sets by hand: Unix ms, starting wherever [`ManualClock::new`] puts it.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    /// A clock showing `now_ms`.
+    pub fn new(now_ms: u64) -> Arc<ManualClock> {
+        Arc::new(ManualClock(AtomicU64::new(now_ms)))
+    }
+
+    /// Sets the time to `now_ms`.
+    pub fn set(&self, now_ms: u64) {
+        self.0.store(now_ms, Ordering::SeqCst);
+    }
+
+    /// Moves the time forward by `ms`.
+    pub fn advance(&self, ms: u64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
     }
 }
 

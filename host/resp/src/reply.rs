@@ -118,6 +118,13 @@ impl StreamEntries {
         });
     }
 
+    /// The entries' IDs in order, with `true` for an entry whose data is gone.
+    pub fn ids(&self) -> impl Iterator<Item = (u64, u64, bool)> + '_ {
+        self.entries
+            .iter()
+            .map(|slot| (slot.ms, slot.seq, slot.fields_end.is_none()))
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -203,7 +203,10 @@ fn parse_digits(digits: &[u8], negative: bool) -> Option<i64> {
 
 /// An inline command: one line, arguments split like `redis-cli` and `sdssplitargs` do.
 fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+    // Redis looks for the newline with `strchr`, so a NUL before it hides it: the request
+    // never completes, and is refused once it outgrows the inline limit.
+    let end = buf.iter().position(|&b| b == b'\n' || b == 0);
+    let Some(nl) = end.filter(|&at| buf[at] == b'\n') else {
         return if buf.len() > MAX_INLINE_LEN {
             Err(ProtocolError::TooBigInline)
         } else {
@@ -221,10 +224,12 @@ fn parse_inline(buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError>
 /// Splits a line into arguments: spaces separate, `"…"` takes C escapes (`\n`, `\xHH`, …),
 /// `'…'` takes only `\'`. A closing quote must be followed by a space or the end.
 pub fn split_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
+    // Redis splits a C string: a NUL ends the line (inside quotes, it leaves them open).
+    let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut i = 0;
     loop {
-        while line.get(i).is_some_and(u8::is_ascii_whitespace) {
+        while line.get(i).copied().is_some_and(is_c_space) {
             i += 1;
         }
         if i >= line.len() {
@@ -260,7 +265,7 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
                         other => other,
                     });
                 } else if c == b'"' {
-                    if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
+                    if line.get(i + 1).is_some_and(|&b| !is_c_space(b)) {
                         return Err(ProtocolError::UnbalancedQuotes);
                     }
                     i += 1;
@@ -273,7 +278,7 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
                     i += 1;
                     current.push(b'\'');
                 } else if c == b'\'' {
-                    if line.get(i + 1).is_some_and(|b| !b.is_ascii_whitespace()) {
+                    if line.get(i + 1).is_some_and(|&b| !is_c_space(b)) {
                         return Err(ProtocolError::UnbalancedQuotes);
                     }
                     i += 1;
@@ -293,6 +298,11 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
         }
         args.push(Bytes::from(current));
     }
+}
+
+/// C's `isspace`: unlike `u8::is_ascii_whitespace`, it includes the vertical tab.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 fn hex_pair(pair: Option<&[u8]>) -> Option<u8> {

@@ -32,6 +32,12 @@ pub struct Config {
     pub stream_node_max_entries: u64,
     /// Most bytes in one stream node (0 = no limit), default 4096.
     pub stream_node_max_bytes: u64,
+    /// Keep a write-ahead log in `dir` (`yes`, the default) or keep data in memory only (`no`).
+    pub appendonly: bool,
+    /// When the log is fsynced: `always`, `everysec` (default) or `no`, as in Redis.
+    pub appendfsync: String,
+    /// Log size, bytes, past which a snapshot is taken in the background (default 64mb).
+    pub auto_snapshot_min_size: u64,
 }
 
 impl Default for Config {
@@ -45,6 +51,9 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             stream_node_max_entries: 100,
             stream_node_max_bytes: 4096,
+            appendonly: true,
+            appendfsync: "everysec".into(),
+            auto_snapshot_min_size: 64 * 1024 * 1024,
         }
     }
 }
@@ -69,12 +78,25 @@ impl Config {
                 "databases must be between 1 and 65536".into(),
             ));
         }
+        if self.fsync_policy().is_none() {
+            return Err(ServerError::Invalid(format!(
+                "appendfsync must be always, everysec or no (got {:?})",
+                self.appendfsync
+            )));
+        }
         if self.proto_max_bulk_len < 1024 * 1024 {
             return Err(ServerError::Invalid(
                 "proto-max-bulk-len must be at least 1mb".into(),
             ));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// The `appendfsync` setting, if valid.
+    pub fn fsync_policy(&self) -> Option<sluice_storage::FsyncPolicy> {
+        self.appendfsync.parse().ok()
     }
 }
 

@@ -40,6 +40,16 @@ pub struct ClientState {
 }
 
 impl ClientState {
+    /// State for commands run without a connection (log replay at start).
+    pub fn detached(info: Arc<ClientInfo>) -> Self {
+        ClientState {
+            info,
+            db: 0,
+            proto: Protocol::Resp2,
+            multi: None,
+        }
+    }
+
     /// Selects database `db` (already range-checked).
     pub fn select(&mut self, db: usize) {
         self.db = db;
@@ -105,6 +115,7 @@ pub async fn serve(
             multi: None,
         },
         parser: RequestParser::new(max_bulk_len(&shared)),
+        needs_durable: false,
         shared: shared.clone(),
         input: BytesMut::with_capacity(READ_CHUNK),
         output: BytesMut::with_capacity(READ_CHUNK),
@@ -126,6 +137,9 @@ struct Connection {
     parser: RequestParser,
     input: BytesMut,
     output: BytesMut,
+    /// A command since the last flush may have logged a change: make the log durable before
+    /// sending its reply.
+    needs_durable: bool,
 }
 
 impl Connection {
@@ -154,7 +168,11 @@ impl Connection {
                     Step::Block(request) => {
                         self.flush(socket).await?;
                         match self.wait(socket, request).await? {
-                            Some(reply) => self.reply(&reply),
+                            Some(reply) => {
+                                // A writer may have logged what it handed us (group deliveries).
+                                self.needs_durable = true;
+                                self.reply(&reply);
+                            }
                             None => return Ok(()),
                         }
                     }
@@ -181,19 +199,36 @@ impl Connection {
         }
     }
 
+    /// Makes every logged change durable as `appendfsync` asks before replies acknowledge
+    /// them: in the OS (`everysec`, `no`: a crash of the process loses nothing) or on disk
+    /// (`always`). If the log cannot be written, the replies are not sent: the connection is
+    /// closed, so the client never hears "stored" for a write that is not.
+    async fn make_durable(&mut self) -> std::io::Result<()> {
+        let Some(wal) = self.shared.journal.wal() else {
+            return Ok(());
+        };
+        let lsn = wal.last_lsn();
+        let result = match wal.policy() {
+            sluice_storage::FsyncPolicy::Always => wal.wait_synced(lsn).await,
+            _ => wal.write_through(lsn),
+        };
+        result.map_err(|e| {
+            tracing::error!("write-ahead log failed, closing the connection unacknowledged: {e}");
+            std::io::Error::other(e.to_string())
+        })
+    }
+
     fn reply(&mut self, reply: &Reply) {
-        if reply.is_error() {
-            self.shared
-                .stats
-                .error_replies
-                .fetch_add(1, Ordering::Relaxed);
-        }
+        count_error(&self.shared, reply);
         encode(reply, self.state.proto, &mut self.output);
     }
 
     async fn flush(&mut self, socket: &mut TcpStream) -> std::io::Result<()> {
         if self.output.is_empty() {
             return Ok(());
+        }
+        if std::mem::take(&mut self.needs_durable) {
+            self.make_durable().await?;
         }
         socket.write_all(&self.output).await?;
         self.shared
@@ -233,11 +268,20 @@ impl Connection {
             }
         };
         *info.last_cmd.lock() = (resolved.command.name, resolved.sub.map(|s| s.name));
-        match resolved.command.name {
-            "multi" => return self.multi(),
-            "exec" => return self.exec(),
-            "discard" => return self.discard(),
-            _ => {}
+        if matches!(resolved.command.name, "multi" | "exec" | "discard") {
+            let started = std::time::Instant::now();
+            let reply = match resolved.command.name {
+                "multi" => self.multi(),
+                "exec" => self.exec(),
+                _ => self.discard(),
+            };
+            self.shared.command_stats.ran(
+                (resolved.command.name, None),
+                elapsed_usec(started),
+                reply.is_error(),
+            );
+            self.reply(&reply);
+            return Step::Continue;
         }
         if let Some(multi) = self.state.multi.as_mut()
             && !resolved.target().has(flags::NO_MULTI)
@@ -258,11 +302,21 @@ impl Connection {
                 self.reply(&reply);
                 Step::Close
             }
+            Outcome::Disconnect => Step::Close,
         }
     }
 
     /// Runs a command holding the keyspace gate as its flags ask.
     fn run_gated(&mut self, resolved: Resolved, args: Args) -> Outcome {
+        if resolved.target().has(flags::WRITE) {
+            if let Some(Err(e)) = self.shared.journal.wal().map(|wal| wal.check_writable()) {
+                // As Redis refuses writes once its AOF cannot be written.
+                return Outcome::Reply(Reply::error(format!(
+                    "MISCONF Errors writing to the AOF file: {e}"
+                )));
+            }
+            self.needs_durable = true;
+        }
         let Connection { shared, state, .. } = self;
         if resolved.target().has(flags::EXCLUSIVE) {
             let _gate = shared.keyspace.gate.write();
@@ -273,50 +327,49 @@ impl Connection {
         }
     }
 
-    fn multi(&mut self) -> Step {
+    fn multi(&mut self) -> Reply {
         if self.state.multi.is_some() {
-            self.reply(&Reply::error(error::MULTI_NESTED));
+            Reply::error(error::MULTI_NESTED)
         } else {
             self.state.set_multi(Some(Multi::default()));
-            self.reply(&Reply::Ok);
+            Reply::Ok
         }
-        Step::Continue
     }
 
-    fn discard(&mut self) -> Step {
+    fn discard(&mut self) -> Reply {
         if self.state.multi.is_none() {
-            self.reply(&Reply::error(error::DISCARD_WITHOUT_MULTI));
+            Reply::error(error::DISCARD_WITHOUT_MULTI)
         } else {
             self.state.set_multi(None);
-            self.reply(&Reply::Ok);
+            Reply::Ok
         }
-        Step::Continue
     }
 
     /// Runs the queued commands as one step: no other command sees the keyspace between them.
-    fn exec(&mut self) -> Step {
+    fn exec(&mut self) -> Reply {
         let Some(multi) = self.state.multi.take() else {
-            self.reply(&Reply::error(error::EXEC_WITHOUT_MULTI));
-            return Step::Continue;
+            return Reply::error(error::EXEC_WITHOUT_MULTI);
         };
         self.state.set_multi(None);
         if multi.dirty {
-            self.reply(&Reply::error(error::EXECABORT));
-            return Step::Continue;
+            return Reply::error(error::EXECABORT);
         }
         let Connection { shared, state, .. } = self;
         let gate = shared.keyspace.gate.write();
         let mut replies = Vec::with_capacity(multi.queued.len());
         for (resolved, args) in multi.queued {
-            replies.push(match execute(shared, state, resolved, args, true) {
+            let reply = match execute(shared, state, resolved, args, true) {
                 Outcome::Reply(reply) | Outcome::Close(reply) => reply,
+                Outcome::Disconnect => Reply::Null,
                 // Blocking commands answer at once inside EXEC; this is their empty answer.
                 Outcome::Block(request) => request.read.timeout_reply(),
-            });
+            };
+            // Redis counts the errors inside EXEC's array in `errorstats` too.
+            count_error(shared, &reply);
+            replies.push(reply);
         }
         drop(gate);
-        self.reply(&Reply::Array(replies));
-        Step::Continue
+        Reply::Array(replies)
     }
 
     /// Waits for a blocked read's answer. `None`: the client went away.
@@ -384,8 +437,28 @@ fn execute(
         client: state,
         in_exec,
     };
-    cmd::execute(&mut ctx, resolved, args)
-        .unwrap_or_else(|e: CmdError| Outcome::Reply(e.into_reply()))
+    let started = std::time::Instant::now();
+    let outcome = cmd::execute(&mut ctx, resolved, args)
+        .unwrap_or_else(|e: CmdError| Outcome::Reply(e.into_reply()));
+    let failed = matches!(&outcome, Outcome::Reply(r) | Outcome::Close(r) if r.is_error());
+    shared.command_stats.ran(
+        (resolved.command.name, resolved.sub.map(|s| s.name)),
+        elapsed_usec(started),
+        failed,
+    );
+    outcome
+}
+
+/// Counts an error reply for `INFO stats` (`total_error_replies`) and `INFO errorstats`.
+fn count_error(shared: &Shared, reply: &Reply) {
+    if let Reply::Error(text) = reply {
+        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+        shared.command_stats.error(text);
+    }
+}
+
+fn elapsed_usec(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

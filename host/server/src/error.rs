@@ -15,6 +15,14 @@ pub enum ServerError {
     /// A setting has a value the server cannot use.
     #[error("invalid setting: {0}")]
     Invalid(String),
+    /// The data folder could not be opened or its contents read back.
+    #[error("data folder: {0}")]
+    Storage(#[from] sluice_storage::Error),
+    /// The data folder's contents could not be replayed.
+    #[error(
+        "recovery: {0} (the data folder was written by a newer or damaged Sluice; keep a copy before changing it)"
+    )]
+    Recovery(String),
     /// Listening or accepting failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
@@ -56,19 +64,24 @@ pub fn wrong_arity(name: &str) -> CmdError {
     ))
 }
 
-/// Redis's reply to a command it does not know, quoting up to 128 bytes of the name and of
-/// each argument.
+/// Redis's reply to a command it does not know, quoting up to 128 bytes of the name, then
+/// arguments until their quoted list reaches 128 bytes (the last one cut to fit).
 pub fn unknown_command(args: &[bytes::Bytes]) -> CmdError {
     let mut text = String::from("ERR unknown command '");
     if let Some(name) = args.first() {
         text.push_str(&truncated(name));
     }
     text.push_str("', with args beginning with: ");
+    let mut quoted = Vec::new();
     for arg in args.iter().skip(1) {
-        text.push('\'');
-        text.push_str(&truncated(arg));
-        text.push_str("' ");
+        let Some(room) = 128usize.checked_sub(quoted.len()).filter(|&n| n > 0) else {
+            break;
+        };
+        quoted.push(b'\'');
+        quoted.extend_from_slice(c_prefix(arg, room));
+        quoted.extend_from_slice(b"' ");
     }
+    text.push_str(&String::from_utf8_lossy(&quoted));
     CmdError(text)
 }
 
@@ -82,7 +95,13 @@ pub fn unknown_subcommand(command: &str, sub: &[u8]) -> CmdError {
 }
 
 fn truncated(arg: &[u8]) -> String {
-    String::from_utf8_lossy(&arg[..arg.len().min(128)]).into_owned()
+    String::from_utf8_lossy(c_prefix(arg, 128)).into_owned()
+}
+
+/// What Redis's `%.<max>s` prints of an argument: up to `max` bytes, and nothing from a NUL on.
+fn c_prefix(arg: &[u8], max: usize) -> &[u8] {
+    let end = arg.iter().position(|&b| b == 0).unwrap_or(arg.len());
+    &arg[..end.min(max)]
 }
 
 pub const SYNTAX: &str = "ERR syntax error";
@@ -103,6 +122,35 @@ pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const EXPIRE_NX_CONFLICT: &str =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
 pub const EXPIRE_GT_LT_CONFLICT: &str = "ERR GT and LT options at the same time are not compatible";
+
+// Consumer groups (XGROUP, XREADGROUP and the PEL commands).
+/// What a client blocked in `XREADGROUP` gets when its stream key is deleted, flushed,
+/// renamed away or expires while it waits.
+/// `XREADGROUP` without a balanced `STREAMS key … id …` list.
+pub const XREADGROUP_UNBALANCED: &str = "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.";
+
+/// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`, Redis's
+/// `addReplySubcommandSyntaxError` (`sub` as the client spelled it).
+pub fn subcommand_syntax(command: &str, sub: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        truncated(sub),
+        command.to_ascii_uppercase()
+    ))
+}
+
+/// The NOGROUP reply for `key` and `group` in one of Redis's three wordings.
+pub fn no_group(wording: sluice_streams::NoGroupWording, key: &[u8], group: &[u8]) -> CmdError {
+    CmdError(sluice_streams::no_group_text(wording, key, group))
+}
+
+/// `ERR Unrecognized XCLAIM option '<opt>'`.
+pub fn xclaim_unrecognized(opt: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "Unrecognized XCLAIM option '{}'",
+        String::from_utf8_lossy(opt).replace(['\r', '\n'], " ")
+    ))
+}
 
 /// `ERR invalid expire time in '<name>' command`: the time overflows once made Unix ms.
 pub fn invalid_expire_time(name: &str) -> CmdError {

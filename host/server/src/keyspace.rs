@@ -234,6 +234,15 @@ impl Db {
             .collect()
     }
 
+    /// Visits every live key (a snapshot's capture: the caller holds the gate exclusively).
+    pub fn for_each(&self, now_ms: u64, mut f: impl FnMut(&Bytes, &KeyEntry)) {
+        for entry in self.keys.iter() {
+            if !entry.value().expired(now_ms) {
+                f(entry.key(), entry.value());
+            }
+        }
+    }
+
     /// Removes every key; returns how many there were.
     pub fn flush(&self) -> usize {
         let n = self.keys.len();

@@ -9,6 +9,7 @@
 //! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
 //! - [`cmd`]: the command table and one module per command or family.
 //! - [`keyspace`]: databases of keys holding streams, expiry, the gate for atomic steps.
+//! - [`persist`]: what the write-ahead log and snapshots hold; replay at start.
 //! - [`blocking`]: clients blocked on keys and how writes serve them.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
 //! - [`shared`]: the state every connection shares; the clock.
@@ -24,6 +25,7 @@ pub mod connection;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod persist;
 pub mod server;
 pub mod shared;
 pub mod stats;

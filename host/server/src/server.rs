@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::connection;
 use crate::error::ServerError;
+use crate::persist;
 use crate::shared::{Clock, Shared, SystemClock};
 
 /// How often keys nobody touches are checked for expiry (Redis's `hz 10`).
@@ -37,8 +38,10 @@ pub async fn run_with_clock(
 ) -> Result<(), ServerError> {
     config.validate()?;
     let shared = Arc::new(Shared::new(config, clock, listener.local_addr()?));
+    recover(&shared)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let expiry = tokio::spawn(expire_cycle(shared.clone(), stop_rx.clone()));
+    let snapshots = tokio::spawn(auto_snapshot(shared.clone(), stop_rx.clone()));
     tracing::info!(addr = %shared.local_addr, "Ready to accept connections tcp");
     tokio::pin!(shutdown);
     loop {
@@ -55,12 +58,75 @@ pub async fn run_with_clock(
                 }
             },
             () = &mut shutdown => break,
+            () = shared.shutdown.notified() => break,
         }
     }
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = expiry.await;
+    let _ = snapshots.await;
+    if let Some(wal) = shared.journal.wal() {
+        // Clean shutdown: everything acknowledged is on disk before we return.
+        wal.sync_all()?;
+        tracing::info!("write-ahead log flushed");
+    }
     Ok(())
+}
+
+/// Opens the data folder, loads the snapshot, replays the log after it, then starts logging.
+fn recover(shared: &Arc<Shared>) -> Result<(), ServerError> {
+    if !shared.config.appendonly {
+        tracing::warn!("appendonly no: data is kept in memory only and lost on restart");
+        return Ok(());
+    }
+    let policy = shared.config.fsync_policy().unwrap_or_default();
+    let (wal, recovery) = sluice_storage::Storage::open(&shared.config.dir, policy)?;
+    if let Some(torn) = &recovery.report.torn_tail {
+        tracing::warn!(
+            file = %torn.path.display(),
+            offset = torn.offset,
+            dropped_bytes = torn.dropped_bytes,
+            "the log ended with a torn write (a crash mid-write); it was truncated there"
+        );
+    }
+    let report = persist::replay::replay(shared, &recovery)?;
+    tracing::info!(
+        dir = %shared.config.dir.display(),
+        snapshot_keys = report.snapshot_keys,
+        records = report.records,
+        ms = report.millis + u64::try_from(recovery.report.duration.as_millis()).unwrap_or(0),
+        "data loaded"
+    );
+    *shared.recovery.lock() = report;
+    drop(recovery);
+    shared.journal.attach(Arc::new(wal));
+    Ok(())
+}
+
+/// How often the log size is compared with `auto-snapshot-min-size`.
+const SNAPSHOT_CHECK: Duration = Duration::from_secs(1);
+
+/// Takes a snapshot in the background whenever the log has grown past the threshold.
+async fn auto_snapshot(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(SNAPSHOT_CHECK);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let Some(wal) = shared.journal.wal() else {
+            return;
+        };
+        if wal.wal_bytes() >= shared.config.auto_snapshot_min_size && !shared.saver.in_progress() {
+            tracing::info!(
+                log_bytes = wal.wal_bytes(),
+                "log past auto-snapshot-min-size: snapshotting"
+            );
+            if let Err(e) = persist::snapshot::bgsave(&shared) {
+                tracing::warn!("auto-snapshot: {e}");
+            }
+        }
+    }
 }
 
 /// Removes expired keys nobody reads, and tells blocked readers their key is gone.

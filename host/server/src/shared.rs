@@ -10,6 +10,9 @@ use crate::blocking::Blocking;
 use crate::clients::Clients;
 use crate::config::{Config, Settings};
 use crate::keyspace::Keyspace;
+use crate::persist::Journal;
+use crate::persist::replay::ReplayReport;
+use crate::persist::snapshot::Saver;
 use crate::stats::CommandStats;
 
 /// Where the server reads the time. Injected so tests can make IDs and expiry deterministic.
@@ -73,6 +76,14 @@ pub struct Shared {
     pub started: Instant,
     /// The address the listener is bound to.
     pub local_addr: SocketAddr,
+    /// Where changes are logged (empty with `appendonly no`).
+    pub journal: Journal,
+    /// Background snapshot state.
+    pub saver: Saver,
+    /// What start-up loaded.
+    pub recovery: parking_lot::Mutex<ReplayReport>,
+    /// Asks the server to shut down (`SHUTDOWN`).
+    pub shutdown: tokio::sync::Notify,
 }
 
 impl Shared {
@@ -88,6 +99,10 @@ impl Shared {
             clock,
             started: Instant::now(),
             local_addr,
+            journal: Journal::default(),
+            saver: Saver::default(),
+            recovery: parking_lot::Mutex::new(ReplayReport::default()),
+            shutdown: tokio::sync::Notify::new(),
             config,
         }
     }

@@ -35,6 +35,14 @@ enum Setter {
         slot: fn(&Settings) -> &AtomicU64,
         min: u64,
     },
+    /// `appendfsync`: `always`, `everysec` or `no`, applied to the write-ahead log.
+    Fsync,
+}
+
+/// A checked `CONFIG SET` change, applied once every pair has been checked.
+enum Update<'a> {
+    Atomic(&'a AtomicU64, u64),
+    Fsync(sluice_storage::FsyncPolicy),
 }
 
 /// One `CONFIG` parameter.
@@ -105,13 +113,21 @@ static PARAMS: &[Param] = &[
     },
     Param {
         name: "appendonly",
-        get: |_| "no".into(),
+        get: |s| if s.config.appendonly { "yes" } else { "no" }.into(),
         set: Setter::Fixed,
     },
     Param {
         name: "appendfsync",
-        get: |_| "everysec".into(),
-        set: Setter::Fixed,
+        get: |s| match s.journal.wal() {
+            Some(wal) => wal.policy().as_str().to_owned(),
+            None => s.config.appendfsync.clone(),
+        },
+        set: Setter::Fsync,
+    },
+    Param {
+        name: "auto-snapshot-min-size",
+        get: |s| s.config.auto_snapshot_min_size.to_string(),
+        set: Setter::Immutable,
     },
     Param {
         name: "maxmemory",
@@ -178,7 +194,7 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         return Err(ArgError::Syntax.into());
     }
     let params = resolve_params(pairs)?;
-    let mut updates: Vec<(&AtomicU64, u64)> = Vec::with_capacity(params.len());
+    let mut updates: Vec<Update<'_>> = Vec::with_capacity(params.len());
     for (param, value) in params.iter().zip(pairs.iter().skip(1).step_by(2)) {
         let fail = |reason: &str| error::config_set_failed(param.name, reason);
         match param.set {
@@ -190,16 +206,35 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             }
             Setter::Integer { slot, min } => {
                 let n = parse_integer(value).and_then(|n| check_range(n.into(), min));
-                updates.push((slot(&ctx.shared.settings), n.map_err(|r| fail(&r))?));
+                updates.push(Update::Atomic(
+                    slot(&ctx.shared.settings),
+                    n.map_err(|r| fail(&r))?,
+                ));
             }
             Setter::Memory { slot, min } => {
                 let n = parse_memory_value(value).and_then(|n| check_range(n.into(), min));
-                updates.push((slot(&ctx.shared.settings), n.map_err(|r| fail(&r))?));
+                updates.push(Update::Atomic(
+                    slot(&ctx.shared.settings),
+                    n.map_err(|r| fail(&r))?,
+                ));
+            }
+            Setter::Fsync => {
+                let policy = String::from_utf8_lossy(value).parse().map_err(|_| {
+                    fail("argument(s) must be one of the following: always, everysec, no")
+                })?;
+                updates.push(Update::Fsync(policy));
             }
         }
     }
-    for (slot, n) in updates {
-        slot.store(n, Ordering::Relaxed);
+    for update in updates {
+        match update {
+            Update::Atomic(slot, n) => slot.store(n, Ordering::Relaxed),
+            Update::Fsync(policy) => {
+                if let Some(wal) = ctx.shared.journal.wal() {
+                    wal.set_policy(policy);
+                }
+            }
+        }
     }
     ok()
 }

@@ -51,6 +51,12 @@ pub static SECTIONS: &[Section] = &[
         render: memory,
     },
     Section {
+        name: "persistence",
+        title: "Persistence",
+        default: true,
+        render: persistence,
+    },
+    Section {
         name: "stats",
         title: "Stats",
         default: true,
@@ -292,6 +298,59 @@ fn commandstats(shared: &Shared, f: &mut Fields<'_>) {
     for (name, value) in shared.command_stats.command_lines() {
         f.field(&name, value);
     }
+}
+
+fn persistence(shared: &Shared, f: &mut Fields<'_>) {
+    let replay = shared.recovery.lock().clone();
+    f.field("loading", 0);
+    let Some(wal) = shared.journal.wal() else {
+        f.field("aof_enabled", 0);
+        f.field("rdb_bgsave_in_progress", 0);
+        return;
+    };
+    let stats = wal.stats();
+    let save = &stats.save;
+    f.field("async_loading", 0);
+    f.field("rdb_changes_since_last_save", stats.changes_since_save);
+    f.field(
+        "rdb_bgsave_in_progress",
+        u8::from(shared.saver.in_progress()),
+    );
+    f.field("rdb_last_save_time", save.last_save_unix_s);
+    f.field("rdb_last_bgsave_status", save.last_status.as_str());
+    f.field("rdb_last_bgsave_time_sec", save.last_duration_ms / 1000);
+    f.field("rdb_saves", save.saves);
+    f.field("rdb_last_snapshot_bytes", save.bytes);
+    f.field("aof_enabled", 1);
+    f.field(
+        "aof_rewrite_in_progress",
+        u8::from(shared.saver.in_progress()),
+    );
+    f.field(
+        "aof_last_write_status",
+        if stats.failure.is_some() { "err" } else { "ok" },
+    );
+    f.field("aof_current_size", stats.disk_bytes);
+    f.field("aof_base_size", save.bytes);
+    f.field("aof_buffer_length", stats.pending_bytes);
+    f.field("aof_fsync_policy", stats.policy.as_str());
+    f.field("aof_segments", stats.segments);
+    f.field("aof_log_bytes_since_snapshot", stats.wal_bytes);
+    f.field("aof_fsyncs", stats.fsyncs);
+    f.field(
+        "aof_last_fsync_time_ms",
+        stats.last_fsync_unix_ms.unwrap_or(0),
+    );
+    f.field("aof_appended_lsn", stats.appended_lsn);
+    f.field("aof_synced_lsn", stats.synced_lsn);
+    let read_ms = u64::try_from(stats.recovery.duration.as_millis()).unwrap_or(u64::MAX);
+    f.field("recovery_time_ms", read_ms.saturating_add(replay.millis));
+    f.field("recovery_snapshot_keys", replay.snapshot_keys);
+    f.field("recovery_log_records", replay.records);
+    f.field(
+        "recovery_torn_tail",
+        u8::from(stats.recovery.torn_tail.is_some()),
+    );
 }
 
 fn replication(_shared: &Shared, f: &mut Fields<'_>) {

@@ -27,14 +27,23 @@ const STREAM_TYPE: &str = "stream";
 pub fn del(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let db_index = ctx.client.db;
     let db = ctx.db();
-    let mut removed = 0usize;
+    let mut removed = Vec::new();
     for key in args.rest() {
         if db.remove(key, ctx.now_ms) {
-            removed += 1;
+            removed.push(key);
             ctx.shared.blocking.key_gone(db_index, key);
         }
     }
-    Ok(Reply::count(removed).into())
+    // DEL runs with the gate held exclusively, so logging after the removal keeps the order.
+    if !removed.is_empty() {
+        ctx.journal(|rec| {
+            rec.begin(removed.len() + 1).arg(b"DEL");
+            for key in &removed {
+                rec.arg(key);
+            }
+        });
+    }
+    Ok(Reply::count(removed.len()).into())
 }
 
 /// `EXISTS key [key ...]`: how many of the named keys exist (a key named twice counts twice).
@@ -88,6 +97,9 @@ pub fn rename(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     }
     let entry = db.take(&key, ctx.now_ms).ok_or_else(no_such_key)?;
     db.put(newkey.clone(), entry);
+    ctx.journal(|rec| {
+        rec.command(&[b"RENAME", &key, &newkey]);
+    });
     let blocking = &ctx.shared.blocking;
     blocking.key_gone(db_index, &key);
     blocking.key_written(ctx.shared, db_index, &newkey);

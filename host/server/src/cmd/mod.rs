@@ -15,6 +15,7 @@ use crate::blocking::BlockRequest;
 use crate::connection::ClientState;
 use crate::error::{self, CmdError};
 use crate::keyspace::Db;
+use crate::persist::Record;
 use crate::shared::Shared;
 
 pub mod command;
@@ -24,15 +25,21 @@ pub mod connection;
 pub mod help;
 pub mod info;
 pub mod keys;
+pub mod persistence;
 pub mod server;
 pub mod stream_args;
 pub mod syntax;
 pub mod table;
+pub mod xack;
 pub mod xadd;
+pub mod xclaim;
 pub mod xdel;
+pub mod xgroup;
 pub mod xinfo;
+pub mod xpending;
 pub mod xrange;
 pub mod xread;
+pub mod xreadgroup;
 pub mod xsetid;
 pub mod xtrim;
 
@@ -45,6 +52,8 @@ pub enum Outcome {
     Block(BlockRequest),
     /// Send this reply, then close the connection (`QUIT`).
     Close(Reply),
+    /// Close the connection without a reply (`SHUTDOWN`).
+    Disconnect,
 }
 
 impl From<Reply> for Outcome {
@@ -82,6 +91,13 @@ impl Ctx<'_> {
     /// The connection's protocol version.
     pub fn proto(&self) -> Protocol {
         self.client.proto
+    }
+
+    /// Logs a change to the write-ahead log: `build` adds the commands that replay it. Call it
+    /// while holding the lock of what changed (inside `Db::write`), or from a command that
+    /// runs with the keyspace gate held exclusively.
+    pub fn journal(&self, build: impl FnOnce(&mut Record)) {
+        crate::persist::log(self.shared, self.client.db, build);
     }
 
     /// Counts a key lookup for `INFO stats` (`keyspace_hits`/`keyspace_misses`).

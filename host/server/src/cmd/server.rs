@@ -18,6 +18,9 @@ pub fn flushall(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     for db in ctx.shared.keyspace.dbs() {
         db.flush();
     }
+    ctx.journal(|rec| {
+        rec.command(&[b"FLUSHALL"]);
+    });
     ctx.shared.blocking.db_flushed(None);
     ok()
 }
@@ -26,6 +29,9 @@ pub fn flushall(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 pub fn flushdb(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     flush_mode(args)?;
     ctx.db().flush();
+    ctx.journal(|rec| {
+        rec.command(&[b"FLUSHDB"]);
+    });
     ctx.shared.blocking.db_flushed(Some(ctx.client.db));
     ok()
 }

@@ -28,9 +28,16 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let now = ctx.now_ms;
     let append = |stream: &mut Stream| {
         let new = stream.add(id, &fields, now, limits)?;
-        if let Some(trim) = opts.trim {
-            stream.trim(trim, limits);
-        }
+        let trimmed = opts.trim.map_or(0, |trim| stream.trim(trim, limits));
+        ctx.journal(|rec| {
+            rec.begin(3 + fields.len()).arg(b"XADD").arg(&key).id(new);
+            for field in &fields {
+                rec.arg(field);
+            }
+            if trimmed > 0 {
+                log_trim(rec, &key, stream.len());
+            }
+        });
         Ok::<_, StreamError>(new)
     };
     let db = ctx.db();
@@ -53,6 +60,16 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .blocking
         .key_written(ctx.shared, ctx.client.db, &key);
     Ok(id_reply(added).into())
+}
+
+/// Logs a trim as the exact length it left: replays the same whatever the node sizes.
+pub fn log_trim(rec: &mut crate::persist::Record, key: &[u8], len: u64) {
+    rec.begin(5)
+        .arg(b"XTRIM")
+        .arg(key)
+        .arg(b"MAXLEN")
+        .arg(b"=")
+        .int(len);
 }
 
 /// `XLEN key`: 0 for a missing key.

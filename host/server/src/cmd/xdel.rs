@@ -16,7 +16,18 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .collect::<Result<Vec<_>, _>>()?;
     let deleted = ctx
         .db()
-        .write(&key, ctx.now_ms, |entry| entry.stream.delete(&ids))
+        .write(&key, ctx.now_ms, |entry| {
+            let deleted = entry.stream.delete(&ids);
+            if deleted > 0 {
+                ctx.journal(|rec| {
+                    rec.begin(ids.len() + 2).arg(b"XDEL").arg(&key);
+                    for id in &ids {
+                        rec.id(*id);
+                    }
+                });
+            }
+            deleted
+        })
         .unwrap_or(0);
     Ok(Reply::count(deleted).into())
 }

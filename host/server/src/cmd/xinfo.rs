@@ -1,7 +1,8 @@
-//! `XINFO STREAM` and `XINFO HELP`: what a stream holds.
+//! `XINFO STREAM | GROUPS | CONSUMERS | HELP`: what a stream holds, its consumer groups and
+//! their consumers, laid out as Redis 7.2 lays them out (maps in RESP3, flat arrays in RESP2).
 
 use sluice_resp::{Args, Reply, StreamEntries};
-use sluice_streams::{Stream, StreamId};
+use sluice_streams::{ConsumerGroup, GroupInfo, NoGroupWording, Stream, StreamId};
 
 use super::stream_args::{ReplySink, id_reply};
 use super::{CmdResult, Ctx};
@@ -58,7 +59,10 @@ fn common(stream: &Stream) -> Vec<(Reply, Reply)> {
 
 fn summary(stream: &Stream) -> Reply {
     let mut fields = common(stream);
-    fields.push((Reply::bulk_static("groups"), Reply::Int(0)));
+    fields.push((
+        Reply::bulk_static("groups"),
+        Reply::count(stream.group_count()),
+    ));
     fields.push((
         Reply::bulk_static("first-entry"),
         one_entry(|sink| stream.first_entry(sink)),
@@ -82,8 +86,152 @@ fn full_info(stream: &Stream, count: usize) -> Reply {
         &mut ReplySink(&mut entries),
     );
     fields.push((Reply::bulk_static("entries"), Reply::Entries(entries)));
-    fields.push((Reply::bulk_static("groups"), Reply::Array(Vec::new())));
+    let groups = stream
+        .group_infos()
+        .filter_map(|info| {
+            let group = stream.group(info.name)?;
+            Some(full_group(&info, group, limit))
+        })
+        .collect();
+    fields.push((Reply::bulk_static("groups"), Reply::Array(groups)));
     Reply::Map(fields)
+}
+
+/// One group of `XINFO STREAM FULL`: its figures, its first `limit` pending entries and its
+/// consumers, each with its first `limit` pending entries (`None` = all).
+fn full_group(info: &GroupInfo<'_>, group: &ConsumerGroup, limit: Option<usize>) -> Reply {
+    let take = limit.unwrap_or(usize::MAX);
+    let pending = group
+        .pending_entries()
+        .take(take)
+        .map(|e| {
+            Reply::Array(vec![
+                id_reply(e.id),
+                Reply::bulk(e.consumer),
+                Reply::count(e.delivery_time_ms),
+                Reply::count(e.delivery_count),
+            ])
+        })
+        .collect();
+    let consumers = group
+        .consumers()
+        .map(|c| {
+            let pending = group
+                .consumer_pending(c)
+                .take(take)
+                .map(|e| {
+                    Reply::Array(vec![
+                        id_reply(e.id),
+                        Reply::count(e.delivery_time_ms),
+                        Reply::count(e.delivery_count),
+                    ])
+                })
+                .collect();
+            let active = c.active_time_ms().map_or(Reply::Int(-1), Reply::count);
+            Reply::Map(vec![
+                (Reply::bulk_static("name"), Reply::bulk(c.name())),
+                (
+                    Reply::bulk_static("seen-time"),
+                    Reply::count(c.seen_time_ms()),
+                ),
+                (Reply::bulk_static("active-time"), active),
+                (
+                    Reply::bulk_static("pel-count"),
+                    Reply::count(c.pending_count()),
+                ),
+                (Reply::bulk_static("pending"), Reply::Array(pending)),
+            ])
+        })
+        .collect();
+    Reply::Map(vec![
+        (Reply::bulk_static("name"), Reply::bulk(info.name)),
+        (
+            Reply::bulk_static("last-delivered-id"),
+            id_reply(info.last_delivered_id),
+        ),
+        (
+            Reply::bulk_static("entries-read"),
+            opt_count(info.entries_read),
+        ),
+        (
+            Reply::bulk_static("lag"),
+            info.lag.map_or(Reply::Null, Reply::Int),
+        ),
+        (Reply::bulk_static("pel-count"), Reply::count(info.pending)),
+        (Reply::bulk_static("pending"), Reply::Array(pending)),
+        (Reply::bulk_static("consumers"), Reply::Array(consumers)),
+    ])
+}
+
+/// An optional counter: the number, or nil.
+fn opt_count(n: Option<u64>) -> Reply {
+    n.map_or(Reply::Null, Reply::count)
+}
+
+/// `XINFO GROUPS key`: every group of the stream, in name order.
+pub fn groups(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let key = args.bytes()?;
+    ctx.db()
+        .read(&key, ctx.now_ms, |entry| {
+            let groups = entry
+                .stream
+                .group_infos()
+                .map(|g| {
+                    Reply::Map(vec![
+                        (Reply::bulk_static("name"), Reply::bulk(g.name)),
+                        (Reply::bulk_static("consumers"), Reply::count(g.consumers)),
+                        (Reply::bulk_static("pending"), Reply::count(g.pending)),
+                        (
+                            Reply::bulk_static("last-delivered-id"),
+                            id_reply(g.last_delivered_id),
+                        ),
+                        (
+                            Reply::bulk_static("entries-read"),
+                            opt_count(g.entries_read),
+                        ),
+                        (
+                            Reply::bulk_static("lag"),
+                            g.lag.map_or(Reply::Null, Reply::Int),
+                        ),
+                    ])
+                })
+                .collect();
+            Reply::Array(groups).into()
+        })
+        .ok_or_else(|| CmdError(error::NO_SUCH_KEY.into()))
+}
+
+/// `XINFO CONSUMERS key group`: the group's consumers in name order, with idle times
+/// measured now.
+pub fn consumers(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let key = args.bytes()?;
+    let group = args.bytes()?;
+    let now = ctx.now_ms;
+    ctx.db()
+        .read(&key, now, |entry| {
+            let Some(g) = entry.stream.group(&group) else {
+                return Err(error::no_group(NoGroupWording::GroupForKey, &key, &group));
+            };
+            let consumers = g
+                .consumers()
+                .map(|c| {
+                    Reply::Map(vec![
+                        (Reply::bulk_static("name"), Reply::bulk(c.name())),
+                        (
+                            Reply::bulk_static("pending"),
+                            Reply::count(c.pending_count()),
+                        ),
+                        (Reply::bulk_static("idle"), Reply::count(c.idle_ms(now))),
+                        (
+                            Reply::bulk_static("inactive"),
+                            Reply::Int(c.inactive_ms(now)),
+                        ),
+                    ])
+                })
+                .collect();
+            Ok(Reply::Array(consumers).into())
+        })
+        .ok_or_else(|| CmdError(error::NO_SUCH_KEY.into()))?
 }
 
 /// One entry as `[id, [field, value, …]]`, or null.

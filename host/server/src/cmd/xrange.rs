@@ -36,16 +36,17 @@ fn range(ctx: &mut Ctx<'_>, args: &mut Args, rev: bool) -> CmdResult {
             return Err(CmdError(crate::error::SYNTAX.into()));
         }
     }
-    if count == Some(0) {
-        return Ok(Reply::NullArray.into());
-    }
     let mut entries = StreamEntries::new();
-    if start <= end {
-        ctx.db().read(&key, ctx.now_ms, |entry| {
+    let found = ctx.db().read(&key, ctx.now_ms, |entry| {
+        if count != Some(0) && start <= end {
             entry
                 .stream
                 .range(start, end, count, rev, &mut ReplySink(&mut entries));
-        });
+        }
+    });
+    // Redis looks the key up first: a missing key is an empty array even with COUNT 0.
+    if found.is_some() && count == Some(0) {
+        return Ok(Reply::NullArray.into());
     }
     Ok(Reply::Entries(entries).into())
 }

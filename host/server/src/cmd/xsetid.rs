@@ -29,9 +29,23 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             return Err(CmdError(error::SYNTAX.into()));
         }
     }
-    match ctx.db().write(&key, ctx.now_ms, |entry| {
-        entry.stream.set_id(id, entries_added, max_deleted)
-    }) {
+    let set = |entry: &mut crate::keyspace::KeyEntry| {
+        entry.stream.set_id(id, entries_added, max_deleted)?;
+        ctx.journal(|rec| {
+            let argc = 3
+                + 2 * usize::from(entries_added.is_some())
+                + 2 * usize::from(max_deleted.is_some());
+            rec.begin(argc).arg(b"XSETID").arg(&key).id(id);
+            if let Some(n) = entries_added {
+                rec.arg(b"ENTRIESADDED").int(n);
+            }
+            if let Some(max) = max_deleted {
+                rec.arg(b"MAXDELETEDID").id(max);
+            }
+        });
+        Ok::<_, StreamError>(())
+    };
+    match ctx.db().write(&key, ctx.now_ms, set) {
         Some(result) => {
             result?;
             Ok(Reply::Ok.into())

@@ -16,7 +16,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let limits = ctx.shared.settings.node_limits();
     let removed = ctx
         .db()
-        .write(&key, ctx.now_ms, |entry| entry.stream.trim(trim, limits))
+        .write(&key, ctx.now_ms, |entry| {
+            let removed = entry.stream.trim(trim, limits);
+            if removed > 0 {
+                ctx.journal(|rec| super::xadd::log_trim(rec, &key, entry.stream.len()));
+            }
+            removed
+        })
         .unwrap_or(0);
     Ok(Reply::count(removed).into())
 }

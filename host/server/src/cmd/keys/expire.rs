@@ -88,6 +88,14 @@ fn set_deadline(ctx: &mut Ctx<'_>, args: &mut Args, form: &TimeForm) -> CmdResul
         .unwrap_or(false);
     if changed && at <= ctx.now_ms {
         ctx.shared.blocking.key_gone(ctx.client.db, &key);
+        ctx.journal(|rec| {
+            rec.command(&[b"DEL", &key]);
+        });
+    } else if changed {
+        // An absolute deadline replays the same whenever the log is read back.
+        ctx.journal(|rec| {
+            rec.begin(3).arg(b"PEXPIREAT").arg(&key).int(at);
+        });
     }
     Ok(Reply::Int(i64::from(changed)).into())
 }
@@ -190,6 +198,11 @@ pub fn persist(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .db()
         .set_expire(&key, None, ExpireCondition::Xx, ctx.now_ms)
         == Some(true);
+    if cleared {
+        ctx.journal(|rec| {
+            rec.command(&[b"PERSIST", &key]);
+        });
+    }
     Ok(Reply::Int(i64::from(cleared)).into())
 }
 

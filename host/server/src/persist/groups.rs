@@ -1,0 +1,80 @@
+//! How consumer-group changes are logged: as the state they leave, in commands that set it.
+//!
+//! Deliveries and claims change delivery times and counts decided at run time, so like
+//! Redis's AOF they are logged as `XCLAIM … TIME <ms> RETRYCOUNT <n> FORCE JUSTID` (which sets
+//! a pending entry exactly), `XACK` for entries no longer pending, `XGROUP SETID … ENTRIESREAD`
+//! for the group's cursor and `XGROUP CREATECONSUMER` for consumers made on first use.
+
+use sluice_streams::{Stream, StreamId};
+
+use super::Record;
+
+/// Logs the pending state of `ids` in `group` as it is now. A pending entry whose data was
+/// deleted is left out: `XCLAIM` would drop it, and it stays pending where it was.
+pub fn pel_state(
+    rec: &mut Record,
+    key: &[u8],
+    group: &[u8],
+    stream: &Stream,
+    ids: impl IntoIterator<Item = StreamId>,
+) {
+    let Some(g) = stream.group(group) else { return };
+    let mut acked = Vec::new();
+    for id in ids {
+        match g.pending_entry(id) {
+            Some(p) if stream.contains(id) => {
+                rec.begin(12)
+                    .arg(b"XCLAIM")
+                    .arg(key)
+                    .arg(group)
+                    .arg(p.consumer)
+                    .arg(b"0")
+                    .id(id)
+                    .arg(b"TIME")
+                    .int(p.delivery_time_ms)
+                    .arg(b"RETRYCOUNT")
+                    .int(p.delivery_count)
+                    .arg(b"FORCE")
+                    .arg(b"JUSTID");
+            }
+            Some(_) => {}
+            None => acked.push(id),
+        }
+    }
+    if !acked.is_empty() {
+        rec.begin(3 + acked.len()).arg(b"XACK").arg(key).arg(group);
+        for id in acked {
+            rec.id(id);
+        }
+    }
+}
+
+/// Logs the group's cursor: last delivered ID and entries read.
+pub fn cursor(rec: &mut Record, key: &[u8], group: &[u8], stream: &Stream) {
+    let Some(g) = stream.group(group) else { return };
+    match g.entries_read() {
+        Some(read) => {
+            rec.begin(7)
+                .arg(b"XGROUP")
+                .arg(b"SETID")
+                .arg(key)
+                .arg(group)
+                .id(g.last_delivered_id())
+                .arg(b"ENTRIESREAD")
+                .int(read);
+        }
+        None => {
+            rec.begin(5)
+                .arg(b"XGROUP")
+                .arg(b"SETID")
+                .arg(key)
+                .arg(group)
+                .id(g.last_delivered_id());
+        }
+    }
+}
+
+/// Logs a consumer made on first use.
+pub fn consumer_created(rec: &mut Record, key: &[u8], group: &[u8], consumer: &[u8]) {
+    rec.command(&[b"XGROUP", b"CREATECONSUMER", key, group, consumer]);
+}

@@ -1,0 +1,67 @@
+//! Durability: what each change writes to the log, how the log and snapshots are replayed at
+//! start, and when snapshots are taken.
+//!
+//! The storage crate owns the files; this module owns their contents. Every command that
+//! changes data builds a [`Record`] of commands that reproduce the change and commits it
+//! through the [`Journal`] while it still holds the lock of the key it changed, so the log's
+//! order is the order changes were applied in. Before a connection sends the replies of
+//! write commands it makes their records as durable as `appendfsync` asks.
+//!
+//! # Layout
+//! - [`record`]: the record payload: commands, encoded and decoded.
+//! - [`replay`]: start-up: load the snapshot, replay the log through the command handlers.
+//! - [`snapshot`]: the snapshot payload, and taking one in the background (`BGSAVE`, auto).
+
+pub mod groups;
+pub mod record;
+pub mod replay;
+pub mod snapshot;
+
+use std::sync::{Arc, OnceLock};
+
+pub use record::Record;
+use sluice_storage::{Lsn, Wal};
+
+/// Logs one record for database `db` built by `build`, if logging (the free form of
+/// `Ctx::journal`, for code that runs outside a command's context, such as serving a blocked
+/// reader). Call it while holding the lock of what changed.
+pub fn log(shared: &crate::shared::Shared, db: usize, build: impl FnOnce(&mut Record)) {
+    if shared.journal.active() {
+        let mut record = Record::new(db);
+        build(&mut record);
+        shared.journal.commit(record);
+    }
+}
+
+/// Where committed records go. Empty while the server replays its log at start (replayed
+/// commands must not be logged again) and when persistence is off (`appendonly no`).
+#[derive(Debug, Default)]
+pub struct Journal {
+    wal: OnceLock<Arc<Wal>>,
+}
+
+impl Journal {
+    /// Starts logging to `wal`.
+    pub fn attach(&self, wal: Arc<Wal>) {
+        let _ = self.wal.set(wal);
+    }
+
+    /// The log, if logging.
+    pub fn wal(&self) -> Option<&Arc<Wal>> {
+        self.wal.get()
+    }
+
+    /// True if records are kept: callers may skip building them otherwise.
+    pub fn active(&self) -> bool {
+        self.wal.get().is_some()
+    }
+
+    /// Appends `record`; call while holding the locks of what it changed.
+    pub fn commit(&self, record: Record) -> Option<Lsn> {
+        let wal = self.wal.get()?;
+        if record.is_empty() {
+            return None;
+        }
+        Some(wal.append(&record.finish()))
+    }
+}

@@ -1,0 +1,240 @@
+//! Snapshots: the whole keyspace in one payload, taken in the background so the log stays
+//! short and restart stays fast.
+//!
+//! Taking one: with the keyspace gate held exclusively (no command runs), the log starts a new
+//! segment and every stream is cloned; then the gate is released and the clones are encoded
+//! and written on a blocking thread. The clone is a copy of packed node buffers, so the pause
+//! is short even for millions of entries.
+//!
+//! Payload layout (little-endian): `u8 version`, `u64 key count`, then per key `u32 db`,
+//! `u32 len` + key bytes, `u8 has-expiry` (+ `u64` Unix ms), `u32 len` + the stream's own
+//! encoding (`sluice_streams::Stream::encode`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use sluice_storage::{Lsn, Wal};
+use sluice_streams::Stream;
+
+use crate::keyspace::KeyEntry;
+use crate::shared::Shared;
+
+/// Version of the snapshot payload layout.
+pub const SNAPSHOT_VERSION: u8 = 1;
+
+/// One key as captured.
+#[derive(Debug)]
+struct KeyImage {
+    db: usize,
+    key: Bytes,
+    expire_at: Option<u64>,
+    stream: Stream,
+}
+
+/// Why a snapshot payload could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("snapshot payload version {0} is newer than this build reads ({SNAPSHOT_VERSION})")]
+    Version(u8),
+    #[error("snapshot payload truncated at byte {0}")]
+    Truncated(usize),
+    #[error("snapshot names database {0}, but the server has {1} (raise --databases)")]
+    Database(usize, usize),
+    #[error("snapshot stream for key {key:?}: {reason}")]
+    Stream { key: String, reason: String },
+}
+
+/// Whether a background snapshot is running (`INFO persistence`, `BGSAVE`).
+#[derive(Debug, Default)]
+pub struct Saver {
+    /// Shared with the snapshot thread, which clears it when done.
+    running: Arc<AtomicBool>,
+}
+
+impl Saver {
+    /// True while a snapshot is being written.
+    pub fn in_progress(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
+    }
+}
+
+/// Clones the keyspace at a log position. `None` if persistence is off. The caller holds the
+/// keyspace gate exclusively, so no change is half-applied or logged meanwhile.
+fn capture(shared: &Shared) -> Option<(Lsn, Vec<KeyImage>)> {
+    let wal = shared.journal.wal()?;
+    let lsn = wal.begin_snapshot();
+    let now = shared.now_ms();
+    let mut images = Vec::new();
+    for (db_index, db) in shared.keyspace.dbs().enumerate() {
+        db.for_each(now, |key, entry| {
+            images.push(KeyImage {
+                db: db_index,
+                key: key.clone(),
+                expire_at: entry.expire_at,
+                stream: entry.stream.clone(),
+            });
+        });
+    }
+    Some((lsn, images))
+}
+
+fn encode(images: &[KeyImage]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    out.push(SNAPSHOT_VERSION);
+    out.extend_from_slice(&(images.len() as u64).to_le_bytes());
+    let mut stream_bytes = Vec::new();
+    for image in images {
+        out.extend_from_slice(&u32::try_from(image.db).unwrap_or(u32::MAX).to_le_bytes());
+        put_bytes(&mut out, &image.key);
+        match image.expire_at {
+            Some(at) => {
+                out.push(1);
+                out.extend_from_slice(&at.to_le_bytes());
+            }
+            None => out.push(0),
+        }
+        stream_bytes.clear();
+        image.stream.encode(&mut stream_bytes);
+        put_bytes(&mut out, &stream_bytes);
+    }
+    out
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Fills the keyspace from a snapshot payload; returns the number of keys.
+pub fn load(shared: &Shared, payload: &[u8]) -> Result<usize, SnapshotError> {
+    let mut pos = 0;
+    let version = *payload.first().ok_or(SnapshotError::Truncated(0))?;
+    if version != SNAPSHOT_VERSION {
+        return Err(SnapshotError::Version(version));
+    }
+    pos += 1;
+    let count = u64::from_le_bytes(take::<8>(payload, &mut pos)?);
+    for _ in 0..count {
+        let db = u32::from_le_bytes(take::<4>(payload, &mut pos)?) as usize;
+        if db >= shared.keyspace.len() {
+            return Err(SnapshotError::Database(db, shared.keyspace.len()));
+        }
+        let key = Bytes::copy_from_slice(take_bytes(payload, &mut pos)?);
+        let expire_at = match take::<1>(payload, &mut pos)?[0] {
+            0 => None,
+            _ => Some(u64::from_le_bytes(take::<8>(payload, &mut pos)?)),
+        };
+        let stream =
+            Stream::decode(take_bytes(payload, &mut pos)?).map_err(|e| SnapshotError::Stream {
+                key: String::from_utf8_lossy(&key).into_owned(),
+                reason: e.to_string(),
+            })?;
+        shared
+            .keyspace
+            .db(db)
+            .put(key, KeyEntry { stream, expire_at });
+    }
+    Ok(count as usize)
+}
+
+fn take<const N: usize>(payload: &[u8], pos: &mut usize) -> Result<[u8; N], SnapshotError> {
+    let slice = payload
+        .get(*pos..*pos + N)
+        .ok_or(SnapshotError::Truncated(*pos))?;
+    *pos += N;
+    let mut out = [0u8; N];
+    out.copy_from_slice(slice);
+    Ok(out)
+}
+
+fn take_bytes<'a>(payload: &'a [u8], pos: &mut usize) -> Result<&'a [u8], SnapshotError> {
+    let len = u32::from_le_bytes(take::<4>(payload, pos)?) as usize;
+    let bytes = payload
+        .get(*pos..*pos + len)
+        .ok_or(SnapshotError::Truncated(*pos))?;
+    *pos += len;
+    Ok(bytes)
+}
+
+/// Takes a snapshot now, on this thread (`SAVE`, `SHUTDOWN SAVE`); the caller holds the
+/// keyspace gate exclusively, so other clients wait, as Redis's `SAVE` blocks. `Ok(false)` if
+/// persistence is off.
+pub fn save(shared: &Shared) -> Result<bool, String> {
+    if shared.saver.running.swap(true, Ordering::AcqRel) {
+        return Err("Background save already in progress".into());
+    }
+    let result = write(shared);
+    shared.saver.running.store(false, Ordering::Release);
+    result
+}
+
+/// Starts a snapshot in the background, taking the keyspace gate for the capture (the
+/// auto-snapshot). `Err` if one is running.
+pub fn bgsave(shared: &Shared) -> Result<(), String> {
+    let _gate = shared.keyspace.gate.write();
+    bgsave_locked(shared)
+}
+
+/// [`bgsave`] for a caller that holds the keyspace gate exclusively (`BGSAVE`).
+pub fn bgsave_locked(shared: &Shared) -> Result<(), String> {
+    let Some(wal) = shared.journal.wal().cloned() else {
+        return Ok(());
+    };
+    if shared.saver.running.swap(true, Ordering::AcqRel) {
+        return Err("Background save already in progress".into());
+    }
+    // The capture holds the gate; do it here so the state is the one at the command's time.
+    let captured = capture(shared);
+    let running = shared.saver.running.clone();
+    std::thread::Builder::new()
+        .name("sluice-snapshot".into())
+        .spawn(move || {
+            if let Some((lsn, images)) = captured {
+                finish(&wal, lsn, &images);
+            }
+            running.store(false, Ordering::Release);
+        })
+        .map(|_| ())
+        .map_err(|e| {
+            shared.saver.running.store(false, Ordering::Release);
+            tracing::error!("cannot start the snapshot thread: {e}");
+            format!("cannot start the snapshot thread: {e}")
+        })
+}
+
+fn write(shared: &Shared) -> Result<bool, String> {
+    let Some(wal) = shared.journal.wal() else {
+        return Ok(false);
+    };
+    let Some((lsn, images)) = capture(shared) else {
+        return Ok(false);
+    };
+    if finish(wal, lsn, &images) {
+        Ok(true)
+    } else {
+        Err("snapshot failed, see the server log".into())
+    }
+}
+
+fn finish(wal: &Wal, lsn: Lsn, images: &[KeyImage]) -> bool {
+    let started = std::time::Instant::now();
+    let payload = encode(images);
+    match wal.write_snapshot(lsn, &payload) {
+        Ok(bytes) => {
+            tracing::info!(
+                lsn,
+                keys = images.len(),
+                bytes,
+                ms = started.elapsed().as_millis() as u64,
+                "snapshot saved"
+            );
+            true
+        }
+        Err(e) => {
+            tracing::error!("snapshot failed: {e}");
+            wal.snapshot_failed(&e.to_string());
+            false
+        }
+    }
+}
