@@ -9,6 +9,7 @@ mod groups_block;
 mod groups_errors;
 mod groups_pel;
 mod keys;
+mod persistence;
 mod protocol;
 mod replies;
 mod streams;

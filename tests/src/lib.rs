@@ -26,6 +26,8 @@ pub struct TestServer {
     pub dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Remove `dir` when dropped (false for a folder the test passed in).
+    owns_dir: bool,
 }
 
 impl TestServer {
@@ -41,8 +43,22 @@ impl TestServer {
 
     /// Starts a server with `config` that reads the time from `clock` (for example a
     /// [`ManualClock`], so idle times and generated IDs are exact).
-    pub fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Result<TestServer> {
+    pub fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<TestServer> {
         let dir = tempdir()?;
+        let mut server = Self::start_in(&dir, config, clock)?;
+        server.owns_dir = true;
+        Ok(server)
+    }
+
+    /// Starts a server on the data folder `dir`, which it leaves in place when dropped: the
+    /// way to restart on the same data. Fails with the server's own error if the folder
+    /// cannot be loaded.
+    pub fn start_in(
+        dir: &std::path::Path,
+        mut config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<TestServer> {
+        let dir = dir.to_path_buf();
         config.dir = dir.clone();
         config.port = 0;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -54,16 +70,13 @@ impl TestServer {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .context("bind 127.0.0.1:0")?;
         let addr = listener.local_addr()?;
+        // Opening loads the data folder: its errors are the test's to see.
+        let server = sluice_server::Server::open(config, clock, addr)?;
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let result = runtime.block_on(sluice_server::run_with_clock(
-                listener,
-                config,
-                clock,
-                async {
-                    let _ = stopped.await;
-                },
-            ));
+            let result = runtime.block_on(server.serve(listener, async {
+                let _ = stopped.await;
+            }));
             if let Err(e) = result {
                 eprintln!("test server failed: {e}");
             }
@@ -74,6 +87,7 @@ impl TestServer {
             dir,
             stop: Some(stop),
             thread: Some(thread),
+            owns_dir: false,
         })
     }
 
@@ -116,7 +130,9 @@ impl Drop for TestServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -269,4 +285,69 @@ fn reply_len(buf: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// The `sluice` binary run as a child process (the tests' copy, `sluice-under-test`, which
+/// runs the same start-up code), for tests that must kill the server for real.
+#[derive(Debug)]
+pub struct ChildServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: std::process::Child,
+}
+
+impl ChildServer {
+    /// Starts `<bin> --port <free> --dir <dir> <extra…>` and waits until it answers PING.
+    /// `bin` is `env!("CARGO_BIN_EXE_sluice-under-test")`, which only test targets see.
+    pub fn start(bin: &str, dir: &std::path::Path, extra: &[&str]) -> Result<ChildServer> {
+        let port = free_port()?;
+        let child = std::process::Command::new(bin)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--dir")
+            .arg(dir)
+            .arg("--loglevel")
+            .arg("warning")
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("starting sluice-under-test")?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut server = ChildServer { addr, child };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(mut raw) = RawClient::connect(addr)
+                && raw.cmd(&["PING"]).is_ok_and(|r| r == "+PONG\r\n")
+            {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!("sluice exited at start-up: {status}");
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("sluice did not answer PING within 20 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill(mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
 }

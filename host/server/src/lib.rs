@@ -4,6 +4,7 @@
 //! the real server on `127.0.0.1:0` with their own shutdown signal.
 //!
 //! # Layout
+//! - [`cli`]: the `sluice` command line: flags, logging, signals.
 //! - [`config`]: flags, the TOML file, run-time settings (`CONFIG GET|SET`).
 //! - [`server`]: the listener and background tasks.
 //! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
@@ -18,6 +19,7 @@
 //! - [`error`]: start-up errors and Redis's error reply texts.
 
 pub mod blocking;
+pub mod cli;
 pub mod clients;
 pub mod cmd;
 pub mod config;
@@ -32,7 +34,7 @@ pub mod stats;
 
 pub use config::Config;
 pub use error::ServerError;
-pub use server::{run, run_with_clock};
+pub use server::{Server, run, run_with_clock};
 pub use shared::{Clock, SystemClock};
 
 /// The version reported by `--version`, `HELLO` and `INFO`.

@@ -5,6 +5,7 @@
 //! server on `127.0.0.1:0` without the command line.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,41 +37,72 @@ pub async fn run_with_clock(
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
-    config.validate()?;
-    let shared = Arc::new(Shared::new(config, clock, listener.local_addr()?));
-    recover(&shared)?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let expiry = tokio::spawn(expire_cycle(shared.clone(), stop_rx.clone()));
-    let snapshots = tokio::spawn(auto_snapshot(shared.clone(), stop_rx.clone()));
-    tracing::info!(addr = %shared.local_addr, "Ready to accept connections tcp");
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((socket, _)) => {
-                    shared.stats.connections_received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    tokio::spawn(connection::serve(shared.clone(), socket, stop_rx.clone()));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: keep serving those connected.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            },
-            () = &mut shutdown => break,
-            () = shared.shutdown.notified() => break,
+    Server::open(config, clock, listener.local_addr()?)?
+        .serve(listener, shutdown)
+        .await
+}
+
+/// A server whose data is loaded and ready to serve: [`Server::open`] reports a bad config
+/// or an unreadable data folder before anything listens.
+#[derive(Debug)]
+pub struct Server {
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// Checks `config`, opens the data folder, loads the snapshot and replays the log.
+    pub fn open(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        local_addr: SocketAddr,
+    ) -> Result<Server, ServerError> {
+        config.validate()?;
+        let shared = Arc::new(Shared::new(config, clock, local_addr));
+        recover(&shared)?;
+        Ok(Server { shared })
+    }
+
+    /// Serves clients on `listener` until `shutdown` completes or a client sends `SHUTDOWN`;
+    /// then flushes the log.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ServerError> {
+        let shared = self.shared;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let expiry = tokio::spawn(expire_cycle(shared.clone(), stop_rx.clone()));
+        let snapshots = tokio::spawn(auto_snapshot(shared.clone(), stop_rx.clone()));
+        tracing::info!(addr = %shared.local_addr, "Ready to accept connections tcp");
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((socket, _)) => {
+                        shared.stats.connections_received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tokio::spawn(connection::serve(shared.clone(), socket, stop_rx.clone()));
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: keep serving those connected.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                },
+                () = &mut shutdown => break,
+                () = shared.shutdown.notified() => break,
+            }
         }
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+        let _ = expiry.await;
+        let _ = snapshots.await;
+        if let Some(wal) = shared.journal.wal() {
+            // Clean shutdown: everything acknowledged is on disk before we return.
+            wal.sync_all()?;
+            tracing::info!("write-ahead log flushed");
+        }
+        Ok(())
     }
-    tracing::info!("shutting down");
-    let _ = stop_tx.send(true);
-    let _ = expiry.await;
-    let _ = snapshots.await;
-    if let Some(wal) = shared.journal.wal() {
-        // Clean shutdown: everything acknowledged is on disk before we return.
-        wal.sync_all()?;
-        tracing::info!("write-ahead log flushed");
-    }
-    Ok(())
 }
 
 /// Opens the data folder, loads the snapshot, replays the log after it, then starts logging.

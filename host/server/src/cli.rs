@@ -1,0 +1,153 @@
+//! The command line of the `sluice` binary: flags in redis-server's style, logging, signals;
+//! then the server. In the library so that the tests' child-process binary runs exactly the
+//! same start-up as `sluice`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::Config;
+
+/// Sluice: an event broker speaking the Redis protocol, with Redis Streams.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about)]
+struct Cli {
+    /// TOML config file; every flag below can be set there (same name), flags win.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// TCP port to listen on [default: 6379; 0 picks a free one].
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long)]
+    bind: Option<String>,
+    /// Data folder [default: ./data].
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Log level: debug, verbose, notice, warning (or a RUST_LOG-style filter) [default: notice,
+    /// or RUST_LOG when set].
+    #[arg(long)]
+    loglevel: Option<String>,
+    /// Number of databases [default: 16].
+    #[arg(long)]
+    databases: Option<usize>,
+    /// Largest bulk string a client may send, e.g. 512mb.
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
+    proto_max_bulk_len: Option<u64>,
+    /// Most entries per stream node (0 = no limit) [default: 100].
+    #[arg(long)]
+    stream_node_max_entries: Option<u64>,
+    /// Most bytes per stream node (0 = no limit) [default: 4096].
+    #[arg(long, value_parser = parse_memory_arg)]
+    stream_node_max_bytes: Option<u64>,
+    /// Keep a write-ahead log in --dir: yes or no [default: yes].
+    #[arg(long, value_parser = parse_yes_no)]
+    appendonly: Option<bool>,
+    /// When the log is fsynced: always, everysec or no [default: everysec].
+    #[arg(long)]
+    appendfsync: Option<String>,
+    /// Log size past which a snapshot is taken in the background, e.g. 64mb.
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
+    auto_snapshot_min_size: Option<u64>,
+}
+
+fn parse_yes_no(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(format!("expected yes or no, got {text}")),
+    }
+}
+
+fn parse_memory_arg(text: &str) -> Result<u64, String> {
+    crate::config::parse_memory(text)
+        .ok_or_else(|| format!("not a size: {text} (examples: 4096, 64kb, 512mb)"))
+}
+
+impl Cli {
+    fn into_config(self) -> anyhow::Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        macro_rules! apply {
+            ($($field:ident),*) => { $( if let Some(v) = self.$field { config.$field = v; } )* };
+        }
+        apply!(
+            port,
+            bind,
+            dir,
+            databases,
+            proto_max_bulk_len,
+            stream_node_max_entries,
+            stream_node_max_bytes
+        );
+        if self.loglevel.is_some() {
+            config.loglevel = self.loglevel;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Maps redis-server's level names onto `tracing` filters.
+fn log_filter(level: Option<&str>) -> EnvFilter {
+    let directive = match level {
+        Some("debug") => "debug",
+        Some("verbose") => "info",
+        Some("notice") => "info",
+        Some("warning") => "warn",
+        Some(other) => other,
+        None => {
+            return EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+        }
+    };
+    EnvFilter::try_new(directive).unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// Parses the command line and runs the server until SIGINT, SIGTERM or `SHUTDOWN`.
+pub fn main() -> anyhow::Result<()> {
+    let config = Cli::parse().into_config()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(log_filter(config.loglevel.as_deref()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let addr = format!("{}:{}", config.bind, config.port);
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {addr} (is another server using the port? try --port)")
+            })?;
+        crate::run(listener, config, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::warn!("cannot watch SIGTERM: {e}");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => tracing::info!("Received SIGINT scheduling shutdown..."),
+            _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
