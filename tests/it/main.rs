@@ -3,6 +3,7 @@
 
 mod blocking;
 mod connection;
+mod fixtures;
 mod fuzzish;
 mod groups;
 mod groups_block;

@@ -1,0 +1,113 @@
+//! A committed data folder written by this version of Sluice must keep loading in every later
+//! version: the server's record and snapshot payloads on top of the storage format.
+//!
+//! `tests/fixtures/data-v1/` holds a snapshot and a log after it. Regenerate it only when the
+//! format version changes (then add `data-v2` beside it, never replace v1):
+//! `cargo test -p sluice-tests --test it write_data_v1_fixture -- --ignored`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use sluice_tests::{Config, ManualClock, TestServer, tempdir};
+
+const T0: u64 = 1_700_000_000_000;
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join("data-v1")
+}
+
+/// Copies the fixture so the test never changes the committed files.
+fn copy_fixture() -> Result<PathBuf> {
+    let dir = tempdir()?;
+    for entry in std::fs::read_dir(fixture_dir())? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), dir.join(entry.file_name()))?;
+    }
+    Ok(dir)
+}
+
+#[test]
+#[ignore = "writes the committed fixture; run by hand only when adding a format version"]
+fn write_data_v1_fixture() -> Result<()> {
+    let dir = fixture_dir();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let clock = ManualClock::new(T0);
+    let server = TestServer::start_in(&dir, Config::default(), clock.clone())?;
+    let mut raw = server.raw()?;
+    for i in 1..=5 {
+        raw.cmd(&[
+            "XADD",
+            "orders",
+            &format!("{i}-0"),
+            "id",
+            &i.to_string(),
+            "region",
+            "eu",
+        ])?;
+    }
+    raw.cmd(&["XGROUP", "CREATE", "orders", "billing", "0"])?;
+    raw.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "billing",
+        "alice",
+        "COUNT",
+        "2",
+        "STREAMS",
+        "orders",
+        ">",
+    ])?;
+    raw.cmd(&["SAVE"])?;
+    // After the snapshot: only in the log.
+    raw.cmd(&["XADD", "orders", "6-0", "id", "6", "region", "us"])?;
+    raw.cmd(&["XDEL", "orders", "3-0"])?;
+    raw.cmd(&["XACK", "orders", "billing", "1-0"])?;
+    raw.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "billing",
+        "bob",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "orders",
+        ">",
+    ])?;
+    raw.cmd(&["PEXPIREAT", "orders", "4102444800000"])?;
+    drop(raw);
+    drop(server);
+    let _ = std::fs::remove_file(dir.join("LOCK"));
+    Ok(())
+}
+
+#[test]
+fn data_folder_v1_still_loads() -> Result<()> {
+    let dir = copy_fixture()?;
+    let server = TestServer::start_in(&dir, Config::default(), ManualClock::new(T0 + 1000))?;
+    let mut raw = server.raw()?;
+    assert_eq!(
+        raw.cmd(&["XRANGE", "orders", "-", "+"])?,
+        "*5\r\n\
+*2\r\n$3\r\n1-0\r\n*4\r\n$2\r\nid\r\n$1\r\n1\r\n$6\r\nregion\r\n$2\r\neu\r\n\
+*2\r\n$3\r\n2-0\r\n*4\r\n$2\r\nid\r\n$1\r\n2\r\n$6\r\nregion\r\n$2\r\neu\r\n\
+*2\r\n$3\r\n4-0\r\n*4\r\n$2\r\nid\r\n$1\r\n4\r\n$6\r\nregion\r\n$2\r\neu\r\n\
+*2\r\n$3\r\n5-0\r\n*4\r\n$2\r\nid\r\n$1\r\n5\r\n$6\r\nregion\r\n$2\r\neu\r\n\
+*2\r\n$3\r\n6-0\r\n*4\r\n$2\r\nid\r\n$1\r\n6\r\n$6\r\nregion\r\n$2\r\nus\r\n"
+    );
+    // alice got 1-0 and 2-0 (1-0 acked); 3-0 was deleted, so bob got 4-0; all at T0.
+    assert_eq!(
+        raw.cmd(&["XPENDING", "orders", "billing", "-", "+", "10"])?,
+        "*2\r\n*4\r\n$3\r\n2-0\r\n$5\r\nalice\r\n:1000\r\n:1\r\n*4\r\n$3\r\n4-0\r\n$3\r\nbob\r\n:1000\r\n:1\r\n"
+    );
+    // PEXPIREAT 4102444800000 (2100-01-01), seen from T0 + 1 s.
+    assert_eq!(raw.cmd(&["PTTL", "orders"])?, ":2402444799000\r\n");
+    let info = raw.cmd(&["INFO", "persistence"])?;
+    assert!(info.contains("recovery_snapshot_keys:1\r\n"), "{info}");
+    assert!(info.contains("recovery_log_records:5\r\n"), "{info}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
