@@ -66,15 +66,44 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     if let Some(reply) = read.read(ctx.shared, ctx.client.db, ctx.proto()) {
         return Ok(reply.into());
     }
+    let keys = read.streams.iter().map(|(k, _)| k.clone()).collect();
+    wait_or_nil(ctx, block, keys, Box::new(read))
+}
+
+/// What an `XREAD`/`XREADGROUP` with nothing to answer yet replies: it blocks on `keys` if
+/// `BLOCK` was given (not inside `EXEC`, where blocking commands answer at once), else nil.
+pub(super) fn wait_or_nil(
+    ctx: &Ctx<'_>,
+    block: Option<Option<Duration>>,
+    keys: Vec<Bytes>,
+    read: Box<dyn BlockedRead>,
+) -> CmdResult {
     match block {
         Some(timeout) if !ctx.in_exec => Ok(Outcome::Block(BlockRequest {
             db: ctx.client.db,
-            keys: read.streams.iter().map(|(k, _)| k.clone()).collect(),
+            keys,
             timeout,
-            read: Box::new(read),
+            read,
         })),
         _ => Ok(Reply::NullArray.into()),
     }
+}
+
+/// The reply of `XREAD`/`XREADGROUP`: `key → entries` for each stream that answered, a map
+/// in RESP3 and an array of pairs in RESP2 (as Redis); `None` when none did.
+pub(super) fn streams_reply(found: Vec<(Reply, Reply)>, proto: Protocol) -> Option<Reply> {
+    if found.is_empty() {
+        return None;
+    }
+    Some(match proto {
+        Protocol::Resp3 => Reply::Map(found),
+        Protocol::Resp2 => Reply::Array(
+            found
+                .into_iter()
+                .map(|(k, v)| Reply::Array(vec![k, v]))
+                .collect(),
+        ),
+    })
 }
 
 /// A `BLOCK` timeout in ms: `None` is 0, wait forever. Redis's texts for bad values.
@@ -117,18 +146,7 @@ impl XreadWait {
                 found.push((Reply::Bulk(key.clone()), Reply::Entries(entries)));
             }
         }
-        if found.is_empty() {
-            return None;
-        }
-        Some(match proto {
-            Protocol::Resp3 => Reply::Map(found),
-            Protocol::Resp2 => Reply::Array(
-                found
-                    .into_iter()
-                    .map(|(k, v)| Reply::Array(vec![k, v]))
-                    .collect(),
-            ),
-        })
+        streams_reply(found, proto)
     }
 }
 

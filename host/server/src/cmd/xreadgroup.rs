@@ -13,9 +13,9 @@ use sluice_resp::{Args, Protocol, Reply, StreamEntries};
 use sluice_streams::{GroupRead, GroupReadStart, NoGroupWording, StreamError, StreamId};
 
 use super::stream_args::ReplySink;
-use super::xread::parse_timeout;
-use super::{CmdResult, Ctx, Outcome};
-use crate::blocking::{BlockRequest, BlockedRead};
+use super::xread::{parse_timeout, streams_reply, wait_or_nil};
+use super::{CmdResult, Ctx};
+use crate::blocking::BlockedRead;
 use crate::error::{self, CmdError};
 use crate::persist::{self, groups};
 use crate::shared::Shared;
@@ -85,15 +85,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     if let Some(reply) = read.read(ctx.shared, ctx.client.db, ctx.proto(), ctx.now_ms)? {
         return Ok(reply.into());
     }
-    match block {
-        Some(timeout) if !ctx.in_exec => Ok(Outcome::Block(BlockRequest {
-            db: ctx.client.db,
-            keys: read.streams.iter().map(|(k, _)| k.clone()).collect(),
-            timeout,
-            read: Box::new(read),
-        })),
-        _ => Ok(Reply::NullArray.into()),
-    }
+    let keys = read.streams.iter().map(|(k, _)| k.clone()).collect();
+    wait_or_nil(ctx, block, keys, Box::new(read))
 }
 
 /// One `XREADGROUP`: its group, consumer and options, and where to read in each stream.
@@ -155,18 +148,7 @@ impl GroupReadWait {
                 found.push((Reply::Bulk(key.clone()), Reply::Entries(entries)));
             }
         }
-        if found.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(match proto {
-            Protocol::Resp3 => Reply::Map(found),
-            Protocol::Resp2 => Reply::Array(
-                found
-                    .into_iter()
-                    .map(|(k, v)| Reply::Array(vec![k, v]))
-                    .collect(),
-            ),
-        }))
+        Ok(streams_reply(found, proto))
     }
 }
 
