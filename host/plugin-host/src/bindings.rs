@@ -1,0 +1,13 @@
+//! The one host-side bindings module: `wasmtime::component::bindgen!` output for the `router`
+//! world of `wit/sluice.wit`.
+//!
+//! Everything generated stays in here; the rest of the crate converts to and from its own types
+//! so that a change of the WIT shows up as compile errors in exactly one place.
+
+wasmtime::component::bindgen!({
+    path: "../../wit",
+    world: "router",
+});
+
+pub(crate) use exports::sluice::plugin::routing::{Output as RawOutput, Routed as RawRouted};
+pub(crate) use sluice::plugin::log::Level;

@@ -1,0 +1,54 @@
+//! The wasmtime embedding for Sluice plugins: compile components, check the WIT version they
+//! were built for, instantiate them in a sandbox with memory and time limits, call them with
+//! batches of events, and restart them when they trap.
+//!
+//! No sockets, no async runtime: calls are synchronous and bounded by a per-call deadline, so
+//! the server runs them on a thread of its choosing.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), sluice_plugin_host::PluginError> {
+//! use sluice_plugin_host::{EntryId, EventRef, Limits, OutputFields, PluginHost};
+//! let host = PluginHost::new(Limits::default())?;
+//! # let bytes: Vec<u8> = vec![];
+//! let compiled = host.compile(&bytes)?; // off the hot path
+//! let config = [("field".to_owned(), "region".to_owned()), ("equals".to_owned(), "eu".to_owned())];
+//! let mut route = host.instantiate_router(&compiled, "eu-orders", &config)?;
+//! let fields: &[&[u8]] = &[b"region", b"eu"];
+//! let routed = route.route("orders", &[EventRef { id: EntryId { ms: 1, seq: 0 }, fields }])?;
+//! for out in routed.outputs() {
+//!     let _ = (out.event, out.destination, matches!(out.fields, OutputFields::Same));
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! - `host`: [`PluginHost`] (the engine, linker and epoch ticker) and [`CompiledPlugin`].
+//! - `version`: the WIT package version spoken ([`WIT_VERSION`]) and the semver rule.
+//! - `router`: [`RouterInstance`], one store per instance, restart after a trap.
+//! - `batch`: [`Batch`], events packed in the layout the WIT documents.
+//! - `routed`: [`Routed`], the plugin's answer, checked, read through views.
+//! - `sandbox`: the store's data: an empty WASI context, the `log` import, the limiter.
+//! - `limits`: [`Limits`] and the memory limiter.
+//! - `bindings`: the generated bindings, and nothing else.
+//! - `error`: [`PluginError`].
+
+#![warn(missing_docs)]
+
+mod batch;
+mod bindings;
+mod error;
+mod host;
+mod limits;
+mod routed;
+mod router;
+mod sandbox;
+mod version;
+
+pub use batch::{Batch, EntryId, EventRef};
+pub use error::PluginError;
+pub use host::{CompiledPlugin, PluginHost};
+pub use limits::Limits;
+pub use routed::{Decision, Failure, Output, OutputFields, PackedFields, PackedFieldsIter, Routed};
+pub use router::{PluginInfo, RouterInstance};
+pub use version::WIT_VERSION;

@@ -1,0 +1,10 @@
+//! plugin-host's integration tests: real components, built from `plugins/` by the first test
+//! that needs them (see `common`), run through the public API.
+//!
+//! - `routes`: the example plugins (filter, transform, router) on real events.
+//! - `faults`: the misbehaving fixtures: trap, endless loop, memory hog, incompatible WIT
+//!   version, sandbox probe.
+
+mod common;
+mod faults;
+mod routes;
