@@ -339,6 +339,11 @@ fn sigkill_mid_load_loses_no_acknowledged_write() -> Result<()> {
     let addr = server.addr;
     {
         let mut raw = sluice_tests::RawClient::connect(addr)?;
+        // The flag took effect: replies wait for fsync.
+        assert_eq!(
+            raw.cmd(&["CONFIG", "GET", "appendfsync"])?,
+            "*2\r\n$11\r\nappendfsync\r\n$6\r\nalways\r\n"
+        );
         raw.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"])?;
     }
     let stop = Arc::new(AtomicBool::new(false));

@@ -82,7 +82,10 @@ impl Cli {
             databases,
             proto_max_bulk_len,
             stream_node_max_entries,
-            stream_node_max_bytes
+            stream_node_max_bytes,
+            appendonly,
+            appendfsync,
+            auto_snapshot_min_size
         );
         if self.loglevel.is_some() {
             config.loglevel = self.loglevel;
@@ -150,4 +153,66 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_reaches_the_config() -> anyhow::Result<()> {
+        let config = Cli::try_parse_from([
+            "sluice",
+            "--port",
+            "7001",
+            "--bind",
+            "0.0.0.0",
+            "--dir",
+            "/tmp/x",
+            "--loglevel",
+            "debug",
+            "--databases",
+            "4",
+            "--proto-max-bulk-len",
+            "2mb",
+            "--stream-node-max-entries",
+            "7",
+            "--stream-node-max-bytes",
+            "1kb",
+            "--appendonly",
+            "no",
+            "--appendfsync",
+            "always",
+            "--auto-snapshot-min-size",
+            "1mb",
+        ])?
+        .into_config()?;
+        assert_eq!(
+            (config.port, config.bind.as_str(), config.dir.to_str()),
+            (7001, "0.0.0.0", Some("/tmp/x"))
+        );
+        assert_eq!(
+            (config.loglevel.as_deref(), config.databases),
+            (Some("debug"), 4)
+        );
+        assert_eq!(config.proto_max_bulk_len, 2 * 1024 * 1024);
+        assert_eq!(
+            (config.stream_node_max_entries, config.stream_node_max_bytes),
+            (7, 1024)
+        );
+        assert_eq!(
+            (config.appendonly, config.appendfsync.as_str()),
+            (false, "always")
+        );
+        assert_eq!(config.auto_snapshot_min_size, 1024 * 1024);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Cli::try_parse_from(["sluice", "--appendonly", "maybe"]).is_err());
+        let bad_policy =
+            Cli::try_parse_from(["sluice", "--appendfsync", "sometimes"]).map(Cli::into_config);
+        assert!(matches!(bad_policy, Ok(Err(_))));
+    }
 }
