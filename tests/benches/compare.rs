@@ -13,13 +13,23 @@
 //! Layout:
 //! - `compare/server.rs`: building `sluice`, starting and stopping both servers, RSS.
 //! - `compare/driver.rs`: `redis-benchmark` and a pipelined client for loading data.
-//! - `compare/workloads.rs`: the workloads and their targets; add new ones there.
+//! - `compare/resp.rs`: a blocking raw-RESP client for multi-threaded and per-call workloads.
+//! - `compare/workloads.rs`: the `Workload` trait, the plain throughput and memory workloads,
+//!   and the list of all of them; add new ones there (or beside it, by theme).
+//! - `compare/groups.rs`: consumer groups: producers and consumers at once; pending-list cost.
+//! - `compare/persistence.rs`: XADD under each fsync policy; restart (log replay, snapshot).
 //! - `compare/report.rs`: per-run ratios and the table.
 
 #[path = "compare/driver.rs"]
 mod driver;
+#[path = "compare/groups.rs"]
+mod groups;
+#[path = "compare/persistence.rs"]
+mod persistence;
 #[path = "compare/report.rs"]
 mod report;
+#[path = "compare/resp.rs"]
+mod resp;
 #[path = "compare/server.rs"]
 mod server;
 #[path = "compare/workloads.rs"]
@@ -34,13 +44,13 @@ use clap::Parser;
 
 use report::Row;
 use server::{Binaries, Kind, RunningServer, SluiceBinary};
-use workloads::{Ctx, Scale, Workload};
+use workloads::{Baseline, Ctx, Scale, Workload};
 
 /// Sluice against Redis: throughput and memory, with the ratio Sluice/Redis per workload.
 #[derive(Debug, Parser)]
 #[command(name = "compare")]
 struct Options {
-    /// Smaller counts and fewer runs: about a minute instead of about five.
+    /// Smaller counts and fewer runs: a few minutes instead of about eight.
     #[arg(long)]
     quick: bool,
     /// Measurements per server per workload (default 7, or 5 with --quick).
@@ -83,6 +93,8 @@ fn run() -> Result<ExitCode> {
         .filter(|w| {
             opts.filters.is_empty() || opts.filters.iter().any(|f| w.name().contains(f.as_str()))
         })
+        // A Sluice-vs-Sluice row has nothing to measure without Sluice.
+        .filter(|w| !(opts.redis_only && matches!(w.baseline(), Baseline::Sluice(_))))
         .collect();
     if opts.list {
         for w in &selected {
@@ -134,7 +146,11 @@ fn run() -> Result<ExitCode> {
     let started = Instant::now();
     let mut rows = Vec::new();
     for workload in &selected {
-        let mut row = Row::new(workload.name(), workload.unit(), workload.goal());
+        let baseline = match workload.baseline() {
+            Baseline::Redis => "redis".to_owned(),
+            Baseline::Sluice(durability) => format!("sluice {}", durability.label()),
+        };
+        let mut row = Row::new(workload.name(), workload.unit(), workload.goal(), baseline);
         run_workload(&ctx, &bins, kinds, workload.as_ref(), &mut row);
         rows.push(row);
     }
@@ -171,7 +187,11 @@ fn run_workload(
     eprintln!("{} ...", row.name);
     let mut servers = Vec::new();
     for &kind in kinds {
-        let started = RunningServer::start(kind, bins, workload.durability()).and_then(|server| {
+        let (runs, durability) = match (kind, workload.baseline()) {
+            (Kind::Redis, Baseline::Sluice(durability)) => (Kind::Sluice, durability),
+            _ => (kind, workload.durability()),
+        };
+        let started = RunningServer::start(kind, runs, bins, durability).and_then(|server| {
             workload
                 .prepare(ctx, &server)
                 .context("preparing the workload")?;

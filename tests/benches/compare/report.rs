@@ -14,6 +14,8 @@ pub struct Row {
     pub name: String,
     pub unit: &'static str,
     pub goal: Goal,
+    /// What the Redis column holds: `redis`, or e.g. `sluice:off` for a Sluice-vs-Sluice row.
+    pub baseline: String,
     /// Samples per server, in run order.
     pub sluice: Vec<Sample>,
     pub redis: Vec<Sample>,
@@ -22,11 +24,12 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(name: String, unit: &'static str, goal: Goal) -> Self {
+    pub fn new(name: String, unit: &'static str, goal: Goal, baseline: String) -> Self {
         Row {
             name,
             unit,
             goal,
+            baseline,
             sluice: vec![],
             redis: vec![],
             errors: vec![],
@@ -44,8 +47,12 @@ impl Row {
         }
     }
 
-    /// Sluice/Redis per run, when both servers completed the same runs.
+    /// Sluice/Redis per run, when both servers completed the same runs; for a scaling goal,
+    /// Sluice's own scaling per run.
     fn run_ratios(&self) -> Vec<f64> {
+        if let Goal::ScalingAtMost(_) = self.goal {
+            return self.sluice.iter().filter_map(|s| s.scaling).collect();
+        }
         if self.sluice.len() != self.redis.len() {
             return vec![];
         }
@@ -57,8 +64,19 @@ impl Row {
             .collect()
     }
 
+    /// The figure the goal judges: Sluice's median value for `ValueAtMost`, else the ratio.
+    fn judged(&self) -> Option<f64> {
+        match self.goal {
+            Goal::ValueAtMost(_) => median(values(&self.sluice)),
+            _ => self.ratio(),
+        }
+    }
+
     /// The median per-run ratio; the ratio of the medians if the runs do not pair up.
     fn ratio(&self) -> Option<f64> {
+        if let Goal::ScalingAtMost(_) = self.goal {
+            return median(self.run_ratios());
+        }
         median(self.run_ratios()).or_else(|| {
             let sluice = median(values(&self.sluice))?;
             let redis = median(values(&self.redis))?;
@@ -108,9 +126,10 @@ pub fn print(rows: &[Row], redis_only: bool) {
             (Some(lo), Some(hi)) if run_ratios.len() > 1 => format!("{lo:.2}-{hi:.2}"),
             _ => "-".to_owned(),
         };
-        let verdict = match (row.errors.is_empty(), ratio) {
+        let verdict = match (row.errors.is_empty(), row.judged()) {
             (false, _) => "ERROR",
-            (true, Some(ratio)) if row.goal.met(ratio) => "ok",
+            (true, _) if matches!(row.goal, Goal::Info) => "info",
+            (true, Some(figure)) if row.goal.met(figure) => "ok",
             (true, Some(_)) => "BELOW TARGET",
             (true, None) if redis_only => "-",
             (true, None) => "no data",
@@ -121,7 +140,7 @@ pub fn print(rows: &[Row], redis_only: bool) {
             cell(&row.redis),
             ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x")),
             spread,
-            row.goal.describe(),
+            row.goal.describe(row.unit),
             verdict.to_owned(),
         ]);
     }
@@ -130,7 +149,7 @@ pub fn print(rows: &[Row], redis_only: bool) {
     // What the summary hides: every run, so the noise can be judged, and each sample's notes.
     println!();
     for row in rows {
-        for (label, samples) in [("sluice", &row.sluice), ("redis", &row.redis)] {
+        for (label, samples) in [("sluice", &row.sluice), (row.baseline.as_str(), &row.redis)] {
             if samples.is_empty() {
                 continue;
             }
@@ -144,12 +163,16 @@ pub fn print(rows: &[Row], redis_only: bool) {
             } else {
                 format!("; {}", notes.join("; "))
             };
-            println!("{:<20} {label:<6} {}{notes}", row.name, runs.join(", "));
+            println!("{:<24} {label:<6} {}{notes}", row.name, runs.join(", "));
         }
     }
     for row in rows {
         for (kind, err) in &row.errors {
-            println!("{:<20} {:<6} error: {err:#}", row.name, kind.label());
+            let label = match kind {
+                Kind::Sluice => "sluice",
+                Kind::Redis => row.baseline.as_str(),
+            };
+            println!("{:<24} {label:<6} error: {err:#}", row.name);
         }
     }
 }
@@ -182,10 +205,16 @@ fn print_aligned(lines: &[[String; 7]]) {
     }
 }
 
-/// Throughputs as whole numbers with thousands separators; other units with one decimal.
+/// Throughputs (`…/s`) as whole numbers with thousands separators; other units with one or two
+/// decimals.
 pub fn format_value(value: f64, unit: &str) -> String {
-    if unit != "ops/s" {
-        return format!("{value:.1}");
+    if !unit.ends_with("/s") {
+        // Two decimals for small values (a few µs per call), where one hides real differences.
+        return if value.abs() < 10.0 {
+            format!("{value:.2}")
+        } else {
+            format!("{value:.1}")
+        };
     }
     let digits = (value.round() as u64).to_string();
     let mut out = String::new();

@@ -11,10 +11,13 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+
+use crate::resp::Conn;
 
 /// How long a server may take from spawn to its first `PONG`.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -37,10 +40,10 @@ impl Kind {
 
 /// An `appendfsync` policy, spelled as both servers spell it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // Used by the persistence workloads, not all of which exist yet.
 pub enum Fsync {
     Always,
     EverySec,
+    #[allow(dead_code)] // No workload measures `appendfsync no` yet.
     No,
 }
 
@@ -56,13 +59,49 @@ impl Fsync {
 
 /// What a workload asks of the servers' durability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // `AppendFsync` is for the persistence workloads.
 pub enum Durability {
     /// Each server as deployed by default, minus Redis's RDB snapshots: Sluice writes its
     /// write-ahead log with its default policy, Redis keeps everything in memory only.
     Default,
     /// Both servers log every write, with this fsync policy (`--appendonly yes` for Redis).
     AppendFsync(Fsync),
+    /// As `AppendFsync`, but Sluice never snapshots on its own (`auto-snapshot-min-size` past
+    /// any log a workload writes), so a restart replays the whole log.
+    LogOnly(Fsync),
+    /// Neither server persists anything (`appendonly no`; for Redis also no RDB).
+    Off,
+}
+
+impl Durability {
+    /// Short name for the table: `default`, `always`, `everysec`, `no`, `off`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Durability::Default => "default",
+            Durability::AppendFsync(fsync) => fsync.arg(),
+            Durability::LogOnly(_) => "log-only",
+            Durability::Off => "aof-off",
+        }
+    }
+
+    /// What `CONFIG GET appendonly` and `CONFIG GET appendfsync` must answer on a server of
+    /// `flavour` started with this durability; `None` where the answer does not matter.
+    fn expected(self, flavour: Kind) -> (&'static str, Option<&'static str>) {
+        match (self, flavour) {
+            (Durability::Default, Kind::Sluice) => ("yes", Some("everysec")),
+            (Durability::Default | Durability::Off, Kind::Redis) => ("no", None),
+            (Durability::AppendFsync(fsync) | Durability::LogOnly(fsync), _) => {
+                ("yes", Some(fsync.arg()))
+            }
+            (Durability::Off, Kind::Sluice) => ("no", None),
+        }
+    }
+}
+
+/// How a server is asked to stop before a restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// `SHUTDOWN NOSAVE`: no snapshot on the way out; a restart replays the log (AOF).
+    ShutdownNoSave,
 }
 
 /// Where the server binaries are.
@@ -102,17 +141,28 @@ impl From<anyhow::Error> for StartFailure {
 /// A server child process on `127.0.0.1:<port>`; killed, and its folder removed, on drop.
 #[derive(Debug)]
 pub struct RunningServer {
+    /// The table column this server fills.
     pub kind: Kind,
     pub port: u16,
-    child: Child,
-    /// Holds `data/` (the server's `--dir`) and `server.log` (its stdout and stderr).
+    /// Which command line `bin` understands: a calibration run puts Redis in Sluice's column,
+    /// and a Sluice-vs-Sluice row puts Sluice in Redis's.
+    flavour: Kind,
+    bin: PathBuf,
+    durability: Durability,
+    /// Behind a lock so that a workload, which gets the server by shared reference (and may
+    /// share it with client threads), can still restart it.
+    child: Mutex<Child>,
+    /// Holds `data/` (the server's `--dir`), `server.log` (its stdout and stderr of the latest
+    /// start) and Sluice's config file.
     root: PathBuf,
 }
 
 impl RunningServer {
-    /// Starts `kind` on a free port and waits until it answers `PING`.
-    pub fn start(kind: Kind, bins: &Binaries, durability: Durability) -> Result<Self> {
-        let (bin, flavour) = match (kind, &bins.sluice) {
+    /// Starts the server for `kind`'s column on a free port and waits until it answers `PING`
+    /// and reports the durability asked for. `runs` is the implementation: `Kind::Sluice` is
+    /// whatever `bins.sluice` names (Redis in a calibration run).
+    pub fn start(kind: Kind, runs: Kind, bins: &Binaries, durability: Durability) -> Result<Self> {
+        let (bin, flavour) = match (runs, &bins.sluice) {
             (Kind::Sluice, Some(SluiceBinary::Sluice(bin))) => (bin.as_path(), Kind::Sluice),
             (Kind::Sluice, Some(SluiceBinary::Redis)) => (bins.redis.as_path(), Kind::Redis),
             (Kind::Sluice, None) => bail!("no sluice binary for this run"),
@@ -131,7 +181,6 @@ impl RunningServer {
         }
     }
 
-    /// `flavour` says which command line `bin` understands; `kind` which column it fills.
     fn start_once(
         kind: Kind,
         flavour: Kind,
@@ -140,67 +189,22 @@ impl RunningServer {
     ) -> Result<Self, StartFailure> {
         let port = free_port()?;
         let root = fresh_temp_dir(kind.label())?;
-        Self::spawn(kind, flavour, bin, durability, port, &root).inspect_err(|_| {
+        let child = spawn_child(flavour, bin, durability, port, &root).inspect_err(|_| {
             // Without a guard yet, nothing else removes the folder.
             let _ = fs::remove_dir_all(&root);
-        })
-    }
-
-    fn spawn(
-        kind: Kind,
-        flavour: Kind,
-        bin: &Path,
-        durability: Durability,
-        port: u16,
-        root: &Path,
-    ) -> Result<Self, StartFailure> {
-        let data = root.join("data");
-        fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
-        let log_path = root.join("server.log");
-        let log =
-            File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
-
-        let mut cmd = Command::new(bin);
-        cmd.arg("--port")
-            .arg(port.to_string())
-            .arg("--bind")
-            .arg("127.0.0.1")
-            .arg("--dir")
-            .arg(&data);
-        match (flavour, durability) {
-            (Kind::Sluice, Durability::Default) => {}
-            (Kind::Sluice, Durability::AppendFsync(fsync)) => {
-                cmd.arg("--appendfsync").arg(fsync.arg());
-            }
-            (Kind::Redis, Durability::Default) => {
-                cmd.args(["--save", "", "--appendonly", "no"]);
-            }
-            (Kind::Redis, Durability::AppendFsync(fsync)) => {
-                cmd.args([
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    fsync.arg(),
-                ]);
-            }
-        }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().context("duplicating the log file handle")?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("spawning {}", bin.display()))?;
+        })?;
         // From here on the guard owns the child: an early return kills it.
-        let mut server = RunningServer {
+        let server = RunningServer {
             kind,
             port,
-            child,
-            root: root.to_path_buf(),
+            flavour,
+            bin: bin.to_path_buf(),
+            durability,
+            child: Mutex::new(child),
+            root,
         };
         if let Err(err) = server.wait_ready() {
-            let exited = matches!(server.child.try_wait(), Ok(Some(_)));
+            let exited = matches!(server.child().try_wait(), Ok(Some(_)));
             let error = anyhow::anyhow!(
                 "{} ({}) did not come up on port {port}: {err:#}\n--- end of its output ---\n{}",
                 kind.label(),
@@ -209,14 +213,20 @@ impl RunningServer {
             );
             return Err(StartFailure { error, exited });
         }
+        server.check_durability()?;
         Ok(server)
     }
 
-    fn wait_ready(&mut self) -> Result<()> {
+    fn child(&self) -> std::sync::MutexGuard<'_, Child> {
+        // A panic while holding the lock leaves the Child itself intact.
+        self.child.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait_ready(&self) -> Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Some(status) = self
-                .child
+                .child()
                 .try_wait()
                 .context("polling the server process")?
             {
@@ -232,9 +242,87 @@ impl RunningServer {
         }
     }
 
+    /// Asks the server what it persists: a durability setting that silently did not take
+    /// would make every persistence number meaningless.
+    fn check_durability(&self) -> Result<()> {
+        let (appendonly, appendfsync) = self.durability.expected(self.flavour);
+        let mut conn = Conn::connect(self.port)?;
+        let mut expect = |name: &str, want: &str| -> Result<()> {
+            let reply = conn.call_ok(&["CONFIG", "GET", name])?;
+            let got = match reply.array()? {
+                [_, value] => String::from_utf8_lossy(value.bulk()?).into_owned(),
+                other => bail!("CONFIG GET {name} returned {other:?}"),
+            };
+            if got != want {
+                bail!(
+                    "{} was started with {:?} but reports {name} {got:?}, not {want:?}",
+                    self.kind.label(),
+                    self.durability
+                );
+            }
+            Ok(())
+        };
+        expect("appendonly", appendonly)?;
+        if let Some(fsync) = appendfsync {
+            expect("appendfsync", fsync)?;
+        }
+        Ok(())
+    }
+
+    /// Stops the server as `stop` says, waits for it to exit, and starts it again on the same
+    /// port and data folder. Returns the instant just before the new process was spawned; the
+    /// caller polls for readiness, since what "ready" means (which reply) is the caller's.
+    pub fn restart(&self, stop: Stop) -> Result<Instant> {
+        let mut conn = Conn::connect(self.port)?;
+        match stop {
+            Stop::ShutdownNoSave => conn.queue(&["SHUTDOWN", "NOSAVE"]),
+        }
+        conn.flush()?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child().try_wait().context("polling the server")? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{} still running {READY_TIMEOUT:?} after SHUTDOWN",
+                    self.kind.label()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if !status.success() {
+            bail!(
+                "{} exited with {status} on SHUTDOWN NOSAVE:\n{}",
+                self.kind.label(),
+                self.log_tail()
+            );
+        }
+        let started = Instant::now();
+        *self.child() = spawn_child(
+            self.flavour,
+            &self.bin,
+            self.durability,
+            self.port,
+            &self.root,
+        )
+        .map_err(|f| f.error)?;
+        Ok(started)
+    }
+
+    /// Which implementation this is (see [`RunningServer::start`]).
+    pub fn flavour(&self) -> Kind {
+        self.flavour
+    }
+
+    /// Everything the server printed since its latest start.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.root.join("server.log")).unwrap_or_default()
+    }
+
     /// Resident set size of the server process, in bytes (`VmRSS` of `/proc/<pid>/status`).
     pub fn rss_bytes(&self) -> Result<u64> {
-        let path = format!("/proc/{}/status", self.child.id());
+        let path = format!("/proc/{}/status", self.child().id());
         let status = fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
         let line = status
             .lines()
@@ -256,8 +344,8 @@ impl RunningServer {
     }
 
     /// The last lines of the server's output, for error messages.
-    fn log_tail(&self) -> String {
-        let text = fs::read_to_string(self.root.join("server.log")).unwrap_or_default();
+    pub fn log_tail(&self) -> String {
+        let text = self.log();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
@@ -266,10 +354,80 @@ impl RunningServer {
 impl Drop for RunningServer {
     fn drop(&mut self) {
         // Errors here mean the child is already gone; nothing left to clean up but the folder.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
         let _ = fs::remove_dir_all(&self.root);
     }
+}
+
+/// Spawns `bin` on `port` with `root/data` as its data folder and `root/server.log` (truncated)
+/// for its output.
+fn spawn_child(
+    flavour: Kind,
+    bin: &Path,
+    durability: Durability,
+    port: u16,
+    root: &Path,
+) -> Result<Child, StartFailure> {
+    let data = root.join("data");
+    fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let log_path = root.join("server.log");
+    let log =
+        File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+
+    let mut cmd = Command::new(bin);
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .arg("--bind")
+        .arg("127.0.0.1")
+        .arg("--dir")
+        .arg(&data);
+    match (flavour, durability) {
+        (Kind::Sluice, durability) => {
+            // Through the config file, not `--appendonly`/`--appendfsync`: the CLI parses those
+            // flags but (as of this writing) never applies them. `check_durability` catches
+            // either route failing.
+            let (appendonly, appendfsync) = match durability {
+                Durability::Default => (true, Fsync::EverySec),
+                Durability::AppendFsync(fsync) | Durability::LogOnly(fsync) => (true, fsync),
+                Durability::Off => (false, Fsync::EverySec),
+            };
+            let mut text = format!(
+                "appendonly = {appendonly}\nappendfsync = \"{}\"\n",
+                appendfsync.arg()
+            );
+            if let Durability::LogOnly(_) = durability {
+                text.push_str("auto-snapshot-min-size = 1099511627776\n");
+            }
+            let config = root.join("sluice.toml");
+            fs::write(&config, text).with_context(|| format!("writing {}", config.display()))?;
+            cmd.arg("--config").arg(config);
+        }
+        (Kind::Redis, Durability::Default | Durability::Off) => {
+            cmd.args(["--save", "", "--appendonly", "no"]);
+        }
+        (Kind::Redis, Durability::AppendFsync(fsync) | Durability::LogOnly(fsync)) => {
+            // No automatic AOF rewrite: a restart then replays every command, like Sluice's
+            // log, instead of whatever state a background rewrite happened to capture.
+            cmd.args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                fsync.arg(),
+                "--auto-aof-rewrite-percentage",
+                "0",
+            ]);
+        }
+    }
+    Ok(cmd
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().context("duplicating the log file handle")?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("spawning {}", bin.display()))?)
 }
 
 /// Builds `sluice` in release mode and returns the binary's path.
