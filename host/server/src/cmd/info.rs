@@ -336,6 +336,7 @@ fn persistence(shared: &Shared, f: &mut Fields<'_>) {
     f.field("aof_fsync_policy", stats.policy.as_str());
     f.field("aof_segments", stats.segments);
     f.field("aof_log_bytes_since_snapshot", stats.wal_bytes);
+    f.field("aof_writes", stats.writes);
     f.field("aof_fsyncs", stats.fsyncs);
     f.field(
         "aof_last_fsync_time_ms",
