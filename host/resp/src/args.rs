@@ -119,11 +119,6 @@ impl Args {
     }
 }
 
-/// Upper-cases an ASCII command or subcommand name for matching.
-pub fn upper(name: &[u8]) -> Vec<u8> {
-    name.to_ascii_uppercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,6 +65,16 @@ impl ClientState {
         );
     }
 
+    /// Queues a command in the open transaction (`MULTI` … `EXEC`).
+    fn queue(&mut self, resolved: Resolved, args: Args) {
+        if let Some(multi) = self.multi.as_mut() {
+            multi.queued.push((resolved, args));
+            self.info
+                .multi_plus_one
+                .store(multi.queued.len() as u64 + 1, Ordering::Relaxed);
+        }
+    }
+
     fn set_multi(&mut self, multi: Option<Multi>) {
         let count = multi.as_ref().map_or(0, |m| m.queued.len() as u64 + 1);
         self.info.multi_plus_one.store(count, Ordering::Relaxed);
@@ -287,12 +297,8 @@ impl Connection {
             self.reply(&reply);
             return Step::Continue;
         }
-        if let Some(multi) = self.state.multi.as_mut()
-            && !resolved.target().has(flags::NO_MULTI)
-        {
-            multi.queued.push((resolved, args));
-            let multi = self.state.multi.take();
-            self.state.set_multi(multi);
+        if self.state.multi.is_some() && !resolved.target().has(flags::NO_MULTI) {
+            self.state.queue(resolved, args);
             self.reply(&Reply::Simple("QUEUED".into()));
             return Step::Continue;
         }
