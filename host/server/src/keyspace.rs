@@ -227,11 +227,9 @@ impl Db {
 
     /// Every live key name (a snapshot: keys added meanwhile may or may not appear).
     pub fn key_names(&self, now_ms: u64) -> Vec<Bytes> {
-        self.keys
-            .iter()
-            .filter(|e| !e.value().expired(now_ms))
-            .map(|e| e.key().clone())
-            .collect()
+        let mut names = Vec::with_capacity(self.keys.len());
+        self.for_each(now_ms, |key, _| names.push(key.clone()));
+        names
     }
 
     /// Visits every live key (a snapshot's capture: the caller holds the gate exclusively).

@@ -58,10 +58,16 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 &mut ReplySink(&mut entries),
             )?;
             ctx.journal(|rec| {
-                if outcome.consumer_created {
-                    groups::consumer_created(rec, &key, &group, &consumer);
-                }
-                groups::pel_state(rec, &key, &group, &e.stream, ids.iter().copied());
+                let touched = ids.iter().copied();
+                groups::claim(
+                    rec,
+                    &key,
+                    &group,
+                    &consumer,
+                    outcome.consumer_created,
+                    &e.stream,
+                    touched,
+                );
                 if opts.last_id.is_some() {
                     groups::cursor(rec, &key, &group, &e.stream);
                 }
@@ -152,11 +158,16 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 &mut ReplySink(&mut entries),
             )?;
             ctx.journal(|rec| {
-                if outcome.consumer_created {
-                    groups::consumer_created(rec, &key, &group, &consumer);
-                }
                 let touched = outcome.claimed.iter().chain(&outcome.deleted).copied();
-                groups::pel_state(rec, &key, &group, &e.stream, touched);
+                groups::claim(
+                    rec,
+                    &key,
+                    &group,
+                    &consumer,
+                    outcome.consumer_created,
+                    &e.stream,
+                    touched,
+                );
             });
             Ok(outcome)
         })

@@ -78,3 +78,20 @@ pub fn cursor(rec: &mut Record, key: &[u8], group: &[u8], stream: &Stream) {
 pub fn consumer_created(rec: &mut Record, key: &[u8], group: &[u8], consumer: &[u8]) {
     rec.command(&[b"XGROUP", b"CREATECONSUMER", key, group, consumer]);
 }
+
+/// Logs what an `XCLAIM`/`XAUTOCLAIM` changed: the claiming consumer if it was made now, and
+/// the pending state of every ID it touched.
+pub fn claim(
+    rec: &mut Record,
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    created: bool,
+    stream: &Stream,
+    touched: impl IntoIterator<Item = StreamId>,
+) {
+    if created {
+        consumer_created(rec, key, group, consumer);
+    }
+    pel_state(rec, key, group, stream, touched);
+}
