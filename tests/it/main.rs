@@ -13,5 +13,6 @@ mod keys;
 mod persistence;
 mod protocol;
 mod replies;
+mod routes;
 mod streams;
 mod transactions;

@@ -15,6 +15,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use tokio::sync::oneshot;
 
+pub mod plugins;
+
 pub use sluice_server::{Clock, Config};
 
 /// A running server; stopped and its data folder removed on drop.

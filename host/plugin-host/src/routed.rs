@@ -34,6 +34,11 @@ pub enum OutputFields<'a> {
 pub struct PackedFields<'a>(&'a [u8]);
 
 impl<'a> PackedFields<'a> {
+    /// Fields already known to be well formed (the host's own batches).
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self(bytes)
+    }
+
     /// The (name, value) pairs, in order.
     pub fn iter(&self) -> PackedFieldsIter<'a> {
         PackedFieldsIter(self.0)

@@ -51,6 +51,15 @@ struct Cli {
     /// Log size past which a snapshot is taken in the background, e.g. 64mb.
     #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
     auto_snapshot_min_size: Option<u64>,
+    /// Folder the routes' .wasm plugins are loaded from (watched for changes).
+    #[arg(long = "plugins", value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+    /// Memory limit of each plugin instance, e.g. 16mb.
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
+    plugin_max_memory: Option<u64>,
+    /// Time limit of one plugin call, ms [default: 100].
+    #[arg(long, value_name = "MS")]
+    plugin_call_timeout_ms: Option<u64>,
 }
 
 fn parse_yes_no(text: &str) -> Result<bool, String> {
@@ -85,8 +94,13 @@ impl Cli {
             stream_node_max_bytes,
             appendonly,
             appendfsync,
-            auto_snapshot_min_size
+            auto_snapshot_min_size,
+            plugin_max_memory,
+            plugin_call_timeout_ms
         );
+        if self.plugins_dir.is_some() {
+            config.plugins_dir = self.plugins_dir;
+        }
         if self.loglevel.is_some() {
             config.loglevel = self.loglevel;
         }
@@ -185,6 +199,12 @@ mod tests {
             "always",
             "--auto-snapshot-min-size",
             "1mb",
+            "--plugins",
+            "/tmp/p",
+            "--plugin-max-memory",
+            "2mb",
+            "--plugin-call-timeout-ms",
+            "50",
         ])?
         .into_config()?;
         assert_eq!(
@@ -205,6 +225,14 @@ mod tests {
             (false, "always")
         );
         assert_eq!(config.auto_snapshot_min_size, 1024 * 1024);
+        assert_eq!(
+            config.plugins_dir.as_deref(),
+            Some(std::path::Path::new("/tmp/p"))
+        );
+        assert_eq!(
+            (config.plugin_max_memory, config.plugin_call_timeout_ms),
+            (2 * 1024 * 1024, 50)
+        );
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Deserialize;
 
 use crate::error::ServerError;
+use crate::routes::spec::RouteSpec;
 
 /// Settings read at start-up (from the file, then overridden by flags).
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +39,22 @@ pub struct Config {
     pub appendfsync: String,
     /// Log size, bytes, past which a snapshot is taken in the background (default 64mb).
     pub auto_snapshot_min_size: u64,
+    /// The folder routes load their `.wasm` plugins from (`--plugins`, `plugins_dir`), watched
+    /// for changes.
+    #[serde(alias = "plugins_dir")]
+    pub plugins_dir: Option<PathBuf>,
+    /// Memory limit of each plugin instance, bytes (default 16 MiB).
+    #[serde(alias = "plugin_max_memory")]
+    pub plugin_max_memory: u64,
+    /// Time limit of one plugin call, ms (default 100).
+    #[serde(alias = "plugin_call_timeout_ms")]
+    pub plugin_call_timeout_ms: u64,
+    /// The routes (`[[route]]` tables).
+    #[serde(rename = "route")]
+    pub routes: Vec<RouteSpec>,
+    /// The file this config was read from, watched for route changes (not a key of the file).
+    #[serde(skip)]
+    pub config_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -54,6 +71,11 @@ impl Default for Config {
             appendonly: true,
             appendfsync: "everysec".into(),
             auto_snapshot_min_size: 64 * 1024 * 1024,
+            plugins_dir: None,
+            plugin_max_memory: 16 * 1024 * 1024,
+            plugin_call_timeout_ms: 100,
+            routes: Vec::new(),
+            config_file: None,
         }
     }
 }
@@ -65,10 +87,12 @@ impl Config {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        toml::from_str(&text).map_err(|e| ServerError::Config {
+        let mut config: Config = toml::from_str(&text).map_err(|e| ServerError::Config {
             path: path.to_owned(),
             reason: e.to_string(),
-        })
+        })?;
+        config.config_file = Some(path.to_owned());
+        Ok(config)
     }
 
     /// Checks values that would make the server misbehave.
@@ -89,7 +113,24 @@ impl Config {
                 "proto-max-bulk-len must be at least 1mb".into(),
             ));
         }
-        Ok(())
+        self.validate_routes().map_err(ServerError::Invalid)
+    }
+
+    /// Checks the plugin settings and the routes (also before a hot reload applies them).
+    pub fn validate_routes(&self) -> Result<(), String> {
+        if self.plugin_max_memory < 64 * 1024 {
+            return Err("plugin-max-memory must be at least 64kb".into());
+        }
+        if self.plugin_call_timeout_ms == 0 {
+            return Err("plugin-call-timeout-ms must be at least 1".into());
+        }
+        if !self.routes.is_empty() && self.plugins_dir.is_none() {
+            return Err(
+                "routes need a plugins folder: set plugins_dir in the config or pass --plugins"
+                    .into(),
+            );
+        }
+        crate::routes::spec::validate_all(&self.routes)
     }
 }
 

@@ -328,7 +328,9 @@ impl Connection {
             self.needs_durable = true;
         }
         let Connection { shared, state, .. } = self;
-        if resolved.target().has(flags::EXCLUSIVE) {
+        if resolved.target().has(flags::UNGATED) {
+            execute(shared, state, resolved, args, false)
+        } else if resolved.target().has(flags::EXCLUSIVE) {
             let _gate = shared.keyspace.gate.write();
             execute(shared, state, resolved, args, false)
         } else {

@@ -11,6 +11,7 @@
 //! - [`cmd`]: the command table and one module per command or family.
 //! - [`keyspace`]: databases of keys holding streams, expiry, the gate for atomic steps.
 //! - [`persist`]: what the write-ahead log and snapshots hold; replay at start.
+//! - [`routes`]: wasm plugins routing events between streams; hot reload.
 //! - [`blocking`]: clients blocked on keys and how writes serve them.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
 //! - [`shared`]: the state every connection shares; the clock.
@@ -28,6 +29,7 @@ pub mod error;
 pub mod glob;
 pub mod keyspace;
 pub mod persist;
+pub mod routes;
 pub mod server;
 pub mod shared;
 pub mod stats;

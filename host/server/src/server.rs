@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::connection;
 use crate::error::ServerError;
 use crate::persist;
+use crate::routes;
 use crate::shared::{Clock, Shared, SystemClock};
 
 /// How often keys nobody touches are checked for expiry (Redis's `hz 10`).
@@ -57,7 +58,7 @@ impl Server {
         local_addr: SocketAddr,
     ) -> Result<Server, ServerError> {
         config.validate()?;
-        let shared = Arc::new(Shared::new(config, clock, local_addr));
+        let shared = Shared::new(config, clock, local_addr).into_arc();
         recover(&shared)?;
         Ok(Server { shared })
     }
@@ -73,6 +74,11 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let expiry = tokio::spawn(expire_cycle(shared.clone(), stop_rx.clone()));
         let snapshots = tokio::spawn(auto_snapshot(shared.clone(), stop_rx.clone()));
+        {
+            // Compiling plugins takes a while: not on a runtime thread.
+            let shared = shared.clone();
+            let _ = tokio::task::spawn_blocking(move || routes::loader::start(&shared)).await;
+        }
         tracing::info!(addr = %shared.local_addr, "Ready to accept connections tcp");
         tokio::pin!(shutdown);
         loop {
@@ -96,6 +102,11 @@ impl Server {
         let _ = stop_tx.send(true);
         let _ = expiry.await;
         let _ = snapshots.await;
+        {
+            // Each route finishes the batch it is on.
+            let shared = shared.clone();
+            let _ = tokio::task::spawn_blocking(move || routes::loader::shutdown(&shared)).await;
+        }
         if let Some(wal) = shared.journal.wal() {
             // Clean shutdown: everything acknowledged is on disk before we return.
             wal.sync_all()?;

@@ -2,8 +2,8 @@
 //! counters and the clock.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::blocking::Blocking;
@@ -13,6 +13,7 @@ use crate::keyspace::Keyspace;
 use crate::persist::Journal;
 use crate::persist::replay::ReplayReport;
 use crate::persist::snapshot::Saver;
+use crate::routes::Routes;
 use crate::stats::CommandStats;
 
 /// Where the server reads the time. Injected so tests can make IDs and expiry deterministic.
@@ -77,6 +78,10 @@ pub struct Shared {
     pub recovery: parking_lot::Mutex<ReplayReport>,
     /// Asks the server to shut down (`SHUTDOWN`).
     pub shutdown: tokio::sync::Notify,
+    /// The routes and their plugins.
+    pub routes: Routes,
+    /// This value's own `Arc`, for commands that start threads (`SLUICE RELOAD`).
+    this: OnceLock<Weak<Shared>>,
 }
 
 impl Shared {
@@ -96,8 +101,22 @@ impl Shared {
             saver: Saver::default(),
             recovery: parking_lot::Mutex::new(ReplayReport::default()),
             shutdown: tokio::sync::Notify::new(),
+            routes: Routes::default(),
+            this: OnceLock::new(),
             config,
         }
+    }
+
+    /// Wraps `self` in an `Arc` that [`Shared::arc`] can hand out again.
+    pub fn into_arc(self) -> Arc<Shared> {
+        let shared = Arc::new(self);
+        let _ = shared.this.set(Arc::downgrade(&shared));
+        shared
+    }
+
+    /// This value's `Arc`, when it was made by [`Shared::into_arc`].
+    pub fn arc(&self) -> Option<Arc<Shared>> {
+        self.this.get().and_then(Weak::upgrade)
     }
 
     /// The current time, Unix ms.

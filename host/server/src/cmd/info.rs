@@ -86,6 +86,18 @@ pub static SECTIONS: &[Section] = &[
         default: true,
         render: keyspace,
     },
+    Section {
+        name: "routes",
+        title: "Routes",
+        default: true,
+        render: routes,
+    },
+    Section {
+        name: "plugins",
+        title: "Plugins",
+        default: true,
+        render: plugins,
+    },
 ];
 
 /// The lines of one section being written.
@@ -358,6 +370,79 @@ fn replication(_shared: &Shared, f: &mut Fields<'_>) {
     f.field("role", "master");
     f.field("connected_slaves", 0);
     f.field("master_repl_offset", 0);
+}
+
+/// `route_<name>:state=…,source=…,…` per route, as `keyspace` prints `db0:keys=…`.
+fn routes(shared: &Shared, f: &mut Fields<'_>) {
+    let list = shared.routes.list();
+    f.field("routes", list.len());
+    for route in &list {
+        let figures = super::sluice::RouteFigures::of(shared, route);
+        let version = route
+            .plugin_info
+            .as_ref()
+            .map_or("", |i| i.version.as_str());
+        let lag = figures
+            .lag
+            .map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+        f.field(
+            &format!("route_{}", route.spec.name),
+            format_args!(
+                "state={},source={},plugin={},version={},events_in={},events_out={},\
+                 dropped={},dead_lettered={},skipped={},lag={},ns_per_event={},restarts={},\
+                 reloads={}",
+                route.state().as_str(),
+                route.spec.source,
+                route.spec.plugin,
+                version,
+                figures.events_in,
+                figures.events_out,
+                figures.dropped,
+                figures.dead_lettered,
+                figures.skipped,
+                lag,
+                figures.ns_per_event,
+                figures.restarts,
+                figures.reloads,
+            ),
+        );
+    }
+}
+
+/// Reload counters and each plugin file loaded.
+fn plugins(shared: &Shared, f: &mut Fields<'_>) {
+    let loader = shared.routes.loader.lock();
+    f.field(
+        "plugins_dir",
+        shared
+            .config
+            .plugins_dir
+            .as_deref()
+            .map_or_else(String::new, |d| d.display().to_string()),
+    );
+    f.field("plugin_reloads_ok", loader.reloads_ok);
+    f.field("plugin_reloads_failed", loader.reloads_failed);
+    f.field(
+        "plugin_last_reload_error",
+        loader
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .replace(['\r', '\n'], " "),
+    );
+    for p in loader.plugins() {
+        let wit = match &p.compiled {
+            Ok(c) => c.wit_version().to_owned(),
+            Err(_) => "error".to_owned(),
+        };
+        f.field(
+            &format!("plugin_{}", p.file),
+            format_args!(
+                "bytes={},wit_version={wit},loaded_at={}",
+                p.bytes, p.loaded_at_ms
+            ),
+        );
+    }
 }
 
 fn keyspace(shared: &Shared, f: &mut Fields<'_>) {

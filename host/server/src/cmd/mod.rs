@@ -27,6 +27,7 @@ pub mod info;
 pub mod keys;
 pub mod persistence;
 pub mod server;
+pub mod sluice;
 pub mod stream_args;
 pub mod syntax;
 pub mod table;
@@ -128,6 +129,8 @@ pub mod flags {
     pub const EXCLUSIVE: u32 = 1 << 9;
     /// Not queued by `MULTI` (`EXEC`, `DISCARD`, `MULTI`, `WATCH`, `QUIT`, `RESET`).
     pub const NO_MULTI: u32 = 1 << 10;
+    /// Runs without the keyspace gate (`SLUICE RELOAD` waits for route threads that take it).
+    pub const UNGATED: u32 = 1 << 11;
 
     /// Names of the flags `COMMAND` reports.
     pub const NAMES: &[(u32, &str)] = &[

@@ -4,7 +4,7 @@
 use super::flags::*;
 use super::persistence;
 use super::{Command, Handler, connection as conn, container, keys, server as srv};
-use super::{command, command_docs, config_cmd, info};
+use super::{command, command_docs, config_cmd, info, sluice};
 use super::{xack, xclaim, xgroup, xpending, xreadgroup};
 use super::{xadd, xdel, xinfo, xrange, xread, xsetid, xtrim};
 
@@ -270,6 +270,57 @@ static CONFIG: &[Command] = &[
         "Returns helpful text about the different subcommands.",
         "",
         config_cmd::config_help,
+    ),
+];
+
+static SLUICE: &[Command] = &[
+    cmd(
+        "routes",
+        2,
+        ADMIN | LOADING | STALE,
+        NOKEYS,
+        ADMIN_CATS,
+        "server",
+        "0.1.0",
+        "Lists the routes: source, plugin and version, state, counters, lag, last error.",
+        "",
+        sluice::routes,
+    ),
+    cmd(
+        "plugins",
+        2,
+        ADMIN | LOADING | STALE,
+        NOKEYS,
+        ADMIN_CATS,
+        "server",
+        "0.1.0",
+        "Lists the plugin files loaded: name, version, WIT version, size, routes.",
+        "",
+        sluice::plugins,
+    ),
+    cmd(
+        "reload",
+        2,
+        ADMIN | NOSCRIPT | NO_MULTI | UNGATED,
+        NOKEYS,
+        ADMIN_CATS,
+        "server",
+        "0.1.0",
+        "Re-reads the routes and plugin files and applies what changed.",
+        "",
+        sluice::reload,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        &["slow"],
+        "server",
+        "0.1.0",
+        "Returns helpful text about the different subcommands.",
+        "",
+        sluice::help,
     ),
 ];
 
@@ -987,6 +1038,16 @@ pub static COMMANDS: &[Command] = &[
         "A container for consumer groups commands.",
         container,
         XGROUP,
+    ),
+    container_of(
+        "sluice",
+        -2,
+        0,
+        "server",
+        "0.1.0",
+        "A container for Sluice's route and plugin commands.",
+        container,
+        SLUICE,
     ),
     container_of(
         "xinfo",

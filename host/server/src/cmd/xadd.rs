@@ -59,6 +59,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     ctx.shared
         .blocking
         .key_written(ctx.shared, ctx.client.db, &key);
+    ctx.shared.routes.key_written(ctx.client.db, &key);
     Ok(id_reply(added).into())
 }
 

@@ -1,0 +1,204 @@
+//! `SLUICE ROUTES | PLUGINS | RELOAD | HELP`: the routes and their plugins, over RESP.
+//!
+//! Replies are maps (flat arrays in RESP2), one per route or plugin, in the style of `XINFO`.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use sluice_resp::{Args, Reply};
+
+use super::{CmdResult, Ctx};
+use crate::error::CmdError;
+use crate::routes::{Route, loader};
+use crate::shared::Shared;
+
+/// What `SLUICE ROUTES` and `INFO routes` show for one route.
+#[derive(Debug)]
+pub struct RouteFigures {
+    pub events_in: u64,
+    pub events_out: u64,
+    pub dropped: u64,
+    pub dead_lettered: u64,
+    pub skipped: u64,
+    pub loops_refused: u64,
+    pub batches: u64,
+    pub restarts: u64,
+    pub reloads: u64,
+    /// Entries of its sources not routed yet (`None` when deletions make it unknowable).
+    pub lag: Option<u64>,
+    /// Average time inside the plugin per event, ns.
+    pub ns_per_event: u64,
+}
+
+impl RouteFigures {
+    /// Reads the counters of `route` and its lag now.
+    pub fn of(shared: &Shared, route: &Route) -> Self {
+        let s = &route.stats;
+        let events_in = s.events_in.load(Relaxed);
+        Self {
+            events_in,
+            events_out: s.events_out.load(Relaxed),
+            dropped: s.dropped.load(Relaxed),
+            dead_lettered: s.dead_lettered.load(Relaxed),
+            skipped: s.skipped.load(Relaxed),
+            loops_refused: s.loops_refused.load(Relaxed),
+            batches: s.batches.load(Relaxed),
+            restarts: s.restarts.load(Relaxed),
+            reloads: s.reloads.load(Relaxed),
+            lag: lag(shared, route),
+            ns_per_event: s
+                .plugin_ns
+                .load(Relaxed)
+                .checked_div(events_in)
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Entries appended to the route's sources that it has not routed yet.
+fn lag(shared: &Shared, route: &Route) -> Option<u64> {
+    let group = route.spec.group_name();
+    let mut total = Some(0u64);
+    shared
+        .keyspace
+        .db(0)
+        .for_each(shared.now_ms(), |key, entry| {
+            if !route.spec.is_source(key) {
+                return;
+            }
+            let stream = &entry.stream;
+            let behind = match stream.group(&group) {
+                Some(g) => stream.group_lag(g).map(|n| u64::try_from(n).unwrap_or(0)),
+                None => Some(stream.len()),
+            };
+            total = total.zip(behind).map(|(a, b)| a + b);
+        });
+    total
+}
+
+fn text(s: impl Into<String>) -> Reply {
+    Reply::bulk(s.into())
+}
+
+fn opt_text(s: Option<impl Into<String>>) -> Reply {
+    s.map_or(Reply::Null, text)
+}
+
+/// `SLUICE ROUTES`: one map per route, in config order.
+pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    args.finish()?;
+    let list = ctx.shared.routes.list();
+    let replies = list
+        .iter()
+        .map(|route| {
+            let f = RouteFigures::of(ctx.shared, route);
+            let spec = &route.spec;
+            let info = route.plugin_info.as_ref();
+            let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);
+            Reply::Map(vec![
+                field("name", text(spec.name.clone())),
+                field("source", text(spec.source.clone())),
+                field("plugin", text(spec.plugin.clone())),
+                field("plugin-name", opt_text(info.map(|i| i.name.clone()))),
+                field("plugin-version", opt_text(info.map(|i| i.version.clone()))),
+                field("state", Reply::bulk_static(route.state().as_str())),
+                field("on-error", Reply::bulk_static(spec.on_error.as_str())),
+                field(
+                    "dead-letter",
+                    text(
+                        spec.dead_letter
+                            .clone()
+                            .unwrap_or_else(|| format!("{}.dlq", spec.source)),
+                    ),
+                ),
+                field("start", Reply::bulk_static(spec.start.as_str())),
+                field("events-in", Reply::count(f.events_in)),
+                field("events-out", Reply::count(f.events_out)),
+                field("dropped", Reply::count(f.dropped)),
+                field("dead-lettered", Reply::count(f.dead_lettered)),
+                field("skipped", Reply::count(f.skipped)),
+                field("loops-refused", Reply::count(f.loops_refused)),
+                field("batches", Reply::count(f.batches)),
+                field("restarts", Reply::count(f.restarts)),
+                field("reloads", Reply::count(f.reloads)),
+                field("lag", f.lag.map_or(Reply::Null, Reply::count)),
+                field("ns-per-event", Reply::count(f.ns_per_event)),
+                field(
+                    "last-error",
+                    opt_text(route.stats.last_error.lock().clone()),
+                ),
+            ])
+        })
+        .collect();
+    Ok(Reply::Array(replies).into())
+}
+
+/// `SLUICE PLUGINS`: one map per plugin file loaded, by file name.
+pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    args.finish()?;
+    let routes = ctx.shared.routes.list();
+    let plugins = ctx.shared.routes.loader.lock().plugins();
+    let replies = plugins
+        .into_iter()
+        .map(|p| {
+            let users: Vec<_> = routes
+                .iter()
+                .filter(|r| r.spec.plugin == p.file && r.plugin_hash == p.hash)
+                .collect();
+            let info = users.iter().find_map(|r| r.plugin_info.clone());
+            let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);
+            let (wit, error) = match &p.compiled {
+                Ok(c) => (Some(c.wit_version().to_owned()), None),
+                Err(e) => (None, Some(e.clone())),
+            };
+            Reply::Map(vec![
+                field("file", text(p.file.clone())),
+                field("name", opt_text(info.as_ref().map(|i| i.name.clone()))),
+                field(
+                    "version",
+                    opt_text(info.as_ref().map(|i| i.version.clone())),
+                ),
+                field("wit-version", opt_text(wit)),
+                field("bytes", Reply::count(p.bytes)),
+                field("loaded-at", Reply::count(p.loaded_at_ms)),
+                field(
+                    "routes",
+                    Reply::Array(users.iter().map(|r| text(r.spec.name.clone())).collect()),
+                ),
+                field("error", opt_text(error)),
+            ])
+        })
+        .collect();
+    Ok(Reply::Array(replies).into())
+}
+
+/// `SLUICE RELOAD`: re-reads the config file's routes and the plugin files now, and applies
+/// what changed. Runs without the keyspace gate (it waits for route threads that need it).
+pub fn reload(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    args.finish()?;
+    let shared = ctx
+        .shared
+        .arc()
+        .ok_or_else(|| CmdError::err("reload is not available in this server"))?;
+    match loader::reload(&shared) {
+        Ok(()) => Ok(Reply::Ok.into()),
+        Err(e) => Err(CmdError::err(format!("reload: {e}"))),
+    }
+}
+
+/// `SLUICE HELP`
+pub fn help(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    args.finish()?;
+    Ok(super::help::help_reply(
+        "SLUICE",
+        &[
+            "ROUTES",
+            "    Each route: source, plugin and version, state, events in/out/dropped/",
+            "    dead-lettered, lag, plugin time per event, last error.",
+            "PLUGINS",
+            "    Each plugin file loaded: name, version, WIT version, size, routes using it.",
+            "RELOAD",
+            "    Re-read the config file's routes and the plugin files, and apply changes.",
+        ],
+    )
+    .into())
+}

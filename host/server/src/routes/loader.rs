@@ -1,0 +1,344 @@
+//! Loading routes: compile each route's plugin, initialise it, and swap the new route set in.
+//!
+//! A reload (at start, on `SLUICE RELOAD`, or when the plugins folder or the config file
+//! changes) re-reads the config file's routes, and for each route whose spec or plugin file
+//! changed builds and initialises the new instance *first*. Only then is the old version
+//! stopped — after the batch it is on, whose commit is atomic — and the new one started from
+//! the route's committed position: nothing is lost or routed twice. A file that fails to
+//! compile, link or initialise leaves the old version running; the failure is reported in
+//! the log, in `SLUICE ROUTES` and `SLUICE PLUGINS`.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use sluice_plugin_host::{CompiledPlugin, Limits, PluginHost};
+
+use super::spec::RouteSpec;
+use super::{Route, RouteState, runner, watch};
+use crate::config::Config;
+use crate::shared::Shared;
+
+/// Largest plugin file loaded, bytes.
+pub const MAX_PLUGIN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A plugin file as last loaded.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    /// The file name in the plugins folder.
+    pub file: String,
+    /// Content hash.
+    pub hash: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// The compiled component, if it compiled.
+    pub compiled: Result<CompiledPlugin, String>,
+    /// When it was (last) loaded, Unix ms.
+    pub loaded_at_ms: u64,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("file", &self.file)
+            .field("hash", &self.hash)
+            .field("ok", &self.compiled.is_ok())
+            .finish()
+    }
+}
+
+/// The plugin engine, the compiled plugins and the route threads.
+#[derive(Default)]
+pub struct Loader {
+    host: Option<PluginHost>,
+    /// By file name.
+    plugins: HashMap<String, LoadedPlugin>,
+    threads: HashMap<String, (Arc<Route>, JoinHandle<()>)>,
+    watcher: Option<watch::Watcher>,
+    /// Reloads that applied everything / that left something as it was.
+    pub reloads_ok: u64,
+    pub reloads_failed: u64,
+    /// The last reload's problems, if any.
+    pub last_error: Option<String>,
+}
+
+impl std::fmt::Debug for Loader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loader")
+            .field("plugins", &self.plugins.len())
+            .field("threads", &self.threads.len())
+            .finish()
+    }
+}
+
+impl Loader {
+    /// The plugin files loaded, by name.
+    pub fn plugins(&self) -> Vec<LoadedPlugin> {
+        let mut list: Vec<_> = self.plugins.values().cloned().collect();
+        list.sort_by(|a, b| a.file.cmp(&b.file));
+        list
+    }
+}
+
+/// Loads the configured routes and starts watching for changes. Problems with plugins are
+/// reported, not fatal: the server serves, and the route shows as failed.
+pub fn start(shared: &Arc<Shared>) {
+    let config = &shared.config;
+    if let Err(e) = apply(shared, config.routes.clone(), config) {
+        tracing::warn!("routes: {e}");
+    }
+    let plugins_dir = config.plugins_dir.clone();
+    let config_file = config.config_file.clone();
+    if plugins_dir.is_none() && config_file.is_none() {
+        return;
+    }
+    match watch::Watcher::start(Arc::downgrade(shared), plugins_dir, config_file) {
+        Ok(w) => shared.routes.loader.lock().watcher = Some(w),
+        Err(e) => tracing::warn!("hot reload is off: {e}"),
+    }
+}
+
+/// Re-reads the config file's routes (or, without a file, the start-up ones) and the plugin
+/// files, and applies what changed. `Err` lists what could not be applied (those routes keep
+/// their previous version).
+pub fn reload(shared: &Arc<Shared>) -> Result<(), String> {
+    let config = match &shared.config.config_file {
+        Some(path) => match Config::from_file(path) {
+            Ok(mut file) => {
+                // Flags given at start win over the file, as they did then.
+                if shared.config.plugins_dir.is_some() {
+                    file.plugins_dir.clone_from(&shared.config.plugins_dir);
+                }
+                if let Err(e) = file.validate_routes() {
+                    return failed(shared, format!("config file {}: {e}", path.display()));
+                }
+                file
+            }
+            Err(e) => return failed(shared, e.to_string()),
+        },
+        None => shared.config.clone(),
+    };
+    let routes = config.routes.clone();
+    apply(shared, routes, &config)
+}
+
+fn failed(shared: &Shared, error: String) -> Result<(), String> {
+    let mut loader = shared.routes.loader.lock();
+    loader.reloads_failed += 1;
+    loader.last_error = Some(error.clone());
+    tracing::warn!("reload: {error}; routes left as they were");
+    Err(error)
+}
+
+/// Makes `specs` the route set.
+fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result<(), String> {
+    let mut loader = shared.routes.loader.lock();
+    let current: HashMap<String, Arc<Route>> = shared
+        .routes
+        .list()
+        .into_iter()
+        .map(|r| (r.spec.name.clone(), r))
+        .collect();
+    let mut errors = Vec::new();
+    let mut table = Vec::new();
+    let mut start = Vec::new();
+    for spec in specs {
+        let old = current.get(&spec.name);
+        let loaded = load_plugin(
+            &mut loader,
+            shared,
+            config.plugins_dir.as_deref(),
+            &spec.plugin,
+        );
+        let unchanged = old.is_some_and(|old| {
+            old.spec == spec
+                && loaded.as_ref().is_ok_and(|p| p.hash == old.plugin_hash)
+                && matches!(old.state(), RouteState::Running | RouteState::Retrying)
+        });
+        if let (true, Some(old)) = (unchanged, old) {
+            table.push(old.clone());
+            continue;
+        }
+        let made = loaded.and_then(|plugin| {
+            let compiled = plugin.compiled.clone()?;
+            let host = loader.host.as_ref().ok_or("no plugin engine")?;
+            let limits = Limits {
+                memory_bytes: usize::try_from(spec.max_memory.unwrap_or(config.plugin_max_memory))
+                    .unwrap_or(usize::MAX),
+                call_deadline: Duration::from_millis(
+                    spec.timeout_ms.unwrap_or(config.plugin_call_timeout_ms),
+                ),
+                ..host.limits()
+            };
+            let instance = host
+                .instantiate_router_with_limits(
+                    &compiled,
+                    &spec.name,
+                    &spec.plugin_config(),
+                    limits,
+                )
+                .map_err(|e| e.to_string())?;
+            Ok((plugin.hash, instance))
+        });
+        match (made, old) {
+            (Ok((hash, instance)), old) => {
+                let stats = old.map_or_else(Arc::default, |o| o.stats.clone());
+                if old.is_some() {
+                    stats
+                        .reloads
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                let info = Some(instance.info().clone());
+                let route = Arc::new(Route::new(spec, hash, info, stats, RouteState::Running));
+                tracing::info!(
+                    route = %route.spec.name,
+                    plugin = %route.spec.plugin,
+                    version = %instance.info().version,
+                    "route {}",
+                    if old.is_some() { "reloaded" } else { "loaded" }
+                );
+                table.push(route.clone());
+                start.push((route, instance));
+            }
+            (Err(e), Some(old)) if old.state() != RouteState::Failed => {
+                let error = format!(
+                    "route {}: cannot load {}: {e}; the previous version keeps running",
+                    spec.name, spec.plugin
+                );
+                old.stats.error(&spec.name, error.clone());
+                errors.push(error);
+                table.push(old.clone());
+            }
+            (Err(e), old) => {
+                let error = format!("route {}: cannot load {}: {e}", spec.name, spec.plugin);
+                let stats = old.map_or_else(Arc::default, |o| o.stats.clone());
+                stats.error(&spec.name, error.clone());
+                errors.push(error);
+                table.push(Arc::new(Route::new(
+                    spec,
+                    0,
+                    None,
+                    stats,
+                    RouteState::Failed,
+                )));
+            }
+        }
+    }
+    // Stop what is replaced or removed (each after its current batch), then start the new.
+    let stopping: Vec<String> = loader
+        .threads
+        .iter()
+        .filter(|(_, (route, _))| !table.iter().any(|r| Arc::ptr_eq(r, route)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in &stopping {
+        if let Some((route, _)) = loader.threads.get(name) {
+            route.stop();
+        }
+    }
+    for name in stopping {
+        if let Some((route, thread)) = loader.threads.remove(&name) {
+            if thread.join().is_err() {
+                tracing::error!(route = %name, "route thread panicked");
+            }
+            route.set_state(RouteState::Stopped);
+        }
+    }
+    shared.routes.set(table);
+    for (route, instance) in start {
+        let name = route.spec.name.clone();
+        match runner::spawn(shared.clone(), route.clone(), instance) {
+            Ok(thread) => {
+                loader.threads.insert(name, (route, thread));
+            }
+            Err(e) => {
+                let error = format!("route {name}: cannot start its thread: {e}");
+                route.stats.error(&name, error.clone());
+                route.set_state(RouteState::Failed);
+                errors.push(error);
+            }
+        }
+    }
+    if errors.is_empty() {
+        loader.reloads_ok += 1;
+        loader.last_error = None;
+        Ok(())
+    } else {
+        loader.reloads_failed += 1;
+        let error = errors.join("; ");
+        loader.last_error = Some(error.clone());
+        Err(error)
+    }
+}
+
+/// Reads and compiles `file` from the plugins folder, unless it is unchanged since last time.
+fn load_plugin(
+    loader: &mut Loader,
+    shared: &Shared,
+    dir: Option<&Path>,
+    file: &str,
+) -> Result<LoadedPlugin, String> {
+    let dir = dir.ok_or("no plugins folder is set (plugins_dir or --plugins)")?;
+    let path: PathBuf = dir.join(file);
+    let bytes = read_plugin(&path)?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    let hash = hasher.finish();
+    if let Some(loaded) = loader.plugins.get(file)
+        && loaded.hash == hash
+    {
+        return Ok(loaded.clone());
+    }
+    if loader.host.is_none() {
+        let host = PluginHost::new(Limits::default()).map_err(|e| e.to_string())?;
+        loader.host = Some(host);
+    }
+    let host = loader.host.as_ref().ok_or("no plugin engine")?;
+    let compiled = host.compile(&bytes).map_err(|e| e.to_string());
+    if let Err(e) = &compiled {
+        tracing::warn!(plugin = file, "{e}");
+    }
+    let loaded = LoadedPlugin {
+        file: file.to_owned(),
+        hash,
+        bytes: bytes.len() as u64,
+        compiled,
+        loaded_at_ms: shared.now_ms(),
+    };
+    loader.plugins.insert(file.to_owned(), loaded.clone());
+    Ok(loaded)
+}
+
+fn read_plugin(path: &Path) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    if size > MAX_PLUGIN_BYTES {
+        return Err(format!(
+            "{} is {size} bytes, over the {MAX_PLUGIN_BYTES}-byte limit for a plugin",
+            path.display()
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Stops the watcher and every route (each after its current batch). Called at shutdown.
+pub fn shutdown(shared: &Shared) {
+    // Outside the lock: the watcher's thread may be waiting for it to reload.
+    let watcher = shared.routes.loader.lock().watcher.take();
+    drop(watcher);
+    let mut loader = shared.routes.loader.lock();
+    for (_, (route, _)) in loader.threads.iter() {
+        route.stop();
+    }
+    for (name, (route, thread)) in loader.threads.drain() {
+        if thread.join().is_err() {
+            tracing::error!(route = %name, "route thread panicked");
+        }
+        route.set_state(RouteState::Stopped);
+    }
+    shared.routes.set(Vec::new());
+}

@@ -1,0 +1,281 @@
+//! The route thread: waits for its sources to be written, reads what follows its position in
+//! batches, calls the plugin without holding any lock, and commits.
+//!
+//! A batch the plugin fails as a whole (a trap, a timeout, memory exhaustion, an error for
+//! the batch, an answer outside the contract) is routed again one event at a time, so that
+//! only the event at fault is failed and the rest flow.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sluice_plugin_host::{Batch, EntryId, PluginError, RouterInstance};
+use sluice_streams::{EntrySink, StreamId};
+
+use super::commit::{Answer, Applied, Commit, create_positions};
+use super::{Route, RouteState, Work};
+use crate::shared::Shared;
+
+/// Most events per plugin call.
+pub const BATCH_EVENTS: usize = 256;
+/// How long a route whose plugin cannot start waits before trying again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// How long an idle route sleeps between checks of its stop flag.
+const IDLE_WAKE: Duration = Duration::from_secs(1);
+
+/// Starts the route's thread.
+pub fn spawn(
+    shared: Arc<Shared>,
+    route: Arc<Route>,
+    plugin: RouterInstance,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("route-{}", route.spec.name))
+        .spawn(move || {
+            let group = route.spec.group_name();
+            let mut runner = Runner {
+                shared,
+                route,
+                plugin,
+                group,
+                batch: Batch::new(),
+                single: Batch::new(),
+            };
+            runner.run();
+        })
+}
+
+struct Runner {
+    shared: Arc<Shared>,
+    route: Arc<Route>,
+    plugin: RouterInstance,
+    group: Vec<u8>,
+    batch: Batch,
+    single: Batch,
+}
+
+/// How one step on a source key went.
+enum Step {
+    /// A full batch was committed: there may be more.
+    More,
+    /// Caught up with the key.
+    CaughtUp,
+    /// The route halts (`on_error = "halt"`).
+    Halt(String),
+    /// The plugin cannot start; wait and try again.
+    Retry,
+}
+
+impl Runner {
+    fn run(&mut self) {
+        loop {
+            let keys = match self.route.next_work(IDLE_WAKE) {
+                Work::Stop => break,
+                Work::Keys(keys) => keys.into_iter().map(Bytes::from).collect(),
+                Work::Rescan => self.all_sources(),
+            };
+            for key in keys {
+                if !self.drain(&key) {
+                    self.route.set_state(RouteState::Stopped);
+                    return;
+                }
+            }
+        }
+        self.route.set_state(RouteState::Stopped);
+    }
+
+    /// Every source stream there is now, each given a position if it has none.
+    fn all_sources(&self) -> Vec<Bytes> {
+        let db = self.shared.keyspace.db(0);
+        let now = self.shared.now_ms();
+        let mut keys = Vec::new();
+        let mut new = Vec::new();
+        db.for_each(now, |key, entry| {
+            if self.route.spec.is_source(key) {
+                keys.push(key.clone());
+                if entry.stream.group(&self.group).is_none() {
+                    new.push(key.clone());
+                }
+            }
+        });
+        if !new.is_empty() {
+            create_positions(&self.shared, &self.route.spec, &self.group, &new);
+        }
+        keys
+    }
+
+    /// Routes `key` until caught up. False when the runner must stop.
+    fn drain(&mut self, key: &Bytes) -> bool {
+        loop {
+            if self.route.stopping() {
+                return false;
+            }
+            match self.step(key) {
+                Step::More => {}
+                Step::CaughtUp => {
+                    if self.route.state() == RouteState::Retrying {
+                        self.route.set_state(RouteState::Running);
+                    }
+                    return true;
+                }
+                Step::Retry => {
+                    self.route.set_state(RouteState::Retrying);
+                    if self.route.sleep_unless_stopped(RETRY_AFTER) {
+                        return false;
+                    }
+                }
+                Step::Halt(reason) => {
+                    self.route.stats.error(&self.route.spec.name, reason);
+                    self.route.set_state(RouteState::Halted);
+                    while !self.route.sleep_unless_stopped(IDLE_WAKE) {}
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Reads, routes and commits one batch of `key`.
+    fn step(&mut self, key: &Bytes) -> Step {
+        let Some(read_after) = self.read(key) else {
+            return Step::CaughtUp;
+        };
+        if self.batch.is_empty() {
+            return Step::CaughtUp;
+        }
+        let full = self.batch.len() >= BATCH_EVENTS;
+        let Some(answer) = self.call(key) else {
+            return Step::Retry;
+        };
+        let commit = Commit {
+            spec: &self.route.spec,
+            group: &self.group,
+            stats: &self.route.stats,
+            key,
+            read_after,
+            batch: &self.batch,
+            answer: &answer,
+        };
+        match commit.apply(&self.shared) {
+            Applied::Stale => Step::More,
+            Applied::Done { written, halted } => {
+                for dest in &written {
+                    self.shared.blocking.key_written(&self.shared, 0, dest);
+                    self.shared.routes.key_written(0, dest);
+                }
+                match halted {
+                    Some(reason) => Step::Halt(reason),
+                    None if full => Step::More,
+                    None => Step::CaughtUp,
+                }
+            }
+        }
+    }
+
+    /// Fills the batch with the entries after the route's position in `key`; returns that
+    /// position (`Some(None)`: the route has none there yet), or `None` if the key is gone.
+    fn read(&mut self, key: &[u8]) -> Option<Option<StreamId>> {
+        self.batch.clear();
+        let db = self.shared.keyspace.db(0);
+        let batch = &mut self.batch;
+        let group = &self.group;
+        let position = db.read(key, self.shared.now_ms(), |entry| {
+            let stream = &entry.stream;
+            let position = stream.group(group).map(|g| g.last_delivered_id());
+            // No position yet: a stream created after the route started; all of it is new.
+            if let Some(start) = position.unwrap_or(StreamId::MIN).incr() {
+                stream.range(
+                    start,
+                    StreamId::MAX,
+                    Some(BATCH_EVENTS),
+                    false,
+                    &mut BatchSink(batch),
+                );
+            }
+            position
+        });
+        self.batch.end_event();
+        position
+    }
+
+    /// Calls the plugin with the batch; on a failure of the whole batch, with each event
+    /// alone. `None` when the plugin cannot start at all.
+    fn call(&mut self, key: &[u8]) -> Option<Answer> {
+        let key = String::from_utf8_lossy(key);
+        let started = Instant::now();
+        let whole = self.plugin.route_batch(&key, &self.batch);
+        let answer = match whole {
+            Ok(routed) => Some(Answer::Whole(routed)),
+            Err(e) => self.failed_batch(&key, e),
+        };
+        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.route.stats.plugin_ns.fetch_add(ns, RELAXED);
+        answer
+    }
+
+    fn failed_batch(&mut self, key: &str, error: PluginError) -> Option<Answer> {
+        if !self.usable(&error) {
+            return None;
+        }
+        if self.batch.len() == 1 {
+            return Some(Answer::PerEvent(vec![Err(error.to_string())]));
+        }
+        tracing::debug!(
+            route = %self.route.spec.name,
+            "batch failed ({error}); routing its events one at a time"
+        );
+        let mut each = Vec::with_capacity(self.batch.len());
+        for i in 0..self.batch.len() {
+            let Some((id, fields)) = self.batch.get(i) else {
+                break;
+            };
+            self.single.clear();
+            if let Err(e) = self.single.push(id, &fields.to_flat()) {
+                each.push(Err(e.to_string()));
+                continue;
+            }
+            match self.plugin.route_batch(key, &self.single) {
+                Ok(routed) => each.push(Ok(routed)),
+                Err(e) => {
+                    if !self.usable(&e) {
+                        return None;
+                    }
+                    each.push(Err(e.to_string()));
+                }
+            }
+        }
+        Some(Answer::PerEvent(each))
+    }
+
+    /// Counts a restart, records the error; false when the plugin cannot even start (its
+    /// `init` fails), which is no event's fault.
+    fn usable(&self, error: &PluginError) -> bool {
+        if error.restarts_instance() {
+            self.route.stats.restarts.fetch_add(1, RELAXED);
+        }
+        if let PluginError::Init { .. } = error {
+            self.route
+                .stats
+                .error(&self.route.spec.name, format!("{error}; retrying"));
+            return false;
+        }
+        true
+    }
+}
+
+const RELAXED: std::sync::atomic::Ordering = std::sync::atomic::Ordering::Relaxed;
+
+/// Streams entries read from storage straight into the plugin's batch.
+struct BatchSink<'a>(&'a mut Batch);
+
+impl EntrySink for BatchSink<'_> {
+    fn begin_entry(&mut self, id: StreamId, _field_count: usize) {
+        self.0.begin_event(EntryId {
+            ms: id.ms,
+            seq: id.seq,
+        });
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        self.0.push_field(bytes);
+    }
+}

@@ -1,0 +1,283 @@
+//! [`RouteSpec`]: one `[[route]]` table of the config file, and the checks it must pass.
+//!
+//! ```toml
+//! [[route]]
+//! name = "eu-orders"
+//! source = "orders"              # a key, or a glob such as "orders.*"
+//! plugin = "filter.wasm"         # a file in the plugins folder
+//! config = { field = "region", equals = "eu", destination = "orders.eu" }
+//! on_error = "dead-letter"       # or "skip", or "halt"
+//! dead_letter = "orders.dlq"     # default: <source stream>.dlq
+//! start = "$"                    # "$": new events only; "0": the whole stream
+//! ```
+
+use serde::Deserialize;
+
+use crate::glob;
+
+/// What a route does with an event its plugin failed (an error, a trap, a timeout, an output
+/// that would loop back into the route).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// Append it to the dead-letter stream with the reason and its source, and go on.
+    #[default]
+    DeadLetter,
+    /// Drop it and go on.
+    Skip,
+    /// Stop the route just before it, until the route is reloaded.
+    Halt,
+}
+
+impl OnError {
+    /// The config file's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::DeadLetter => "dead-letter",
+            OnError::Skip => "skip",
+            OnError::Halt => "halt",
+        }
+    }
+}
+
+/// Where a route starts in a source stream it has never read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum Start {
+    /// After the entries present when the route is first set up (new events only).
+    #[default]
+    #[serde(rename = "$")]
+    New,
+    /// From the first entry.
+    #[serde(rename = "0")]
+    Beginning,
+}
+
+impl Start {
+    /// The config file's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Start::New => "$",
+            Start::Beginning => "0",
+        }
+    }
+}
+
+/// One route as configured.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Unique name; the route's position in each source is the consumer group
+    /// `sluice:route:<name>`.
+    pub name: String,
+    /// The source stream key, or a glob (`orders.*`), in database 0.
+    pub source: String,
+    /// The `.wasm` file, in the plugins folder.
+    pub plugin: String,
+    /// Key/values handed to the plugin's `init`, in the order written. Numbers and booleans
+    /// are passed as their text.
+    #[serde(default)]
+    pub config: toml::Table,
+    /// What to do with a failed event.
+    #[serde(default)]
+    pub on_error: OnError,
+    /// The dead-letter stream; default `<source stream>.dlq`.
+    #[serde(default)]
+    pub dead_letter: Option<String>,
+    /// Where to start in a stream the route has not read yet.
+    #[serde(default)]
+    pub start: Start,
+    /// The plugin's memory limit, bytes (default: `plugin-max-memory`).
+    #[serde(default)]
+    pub max_memory: Option<u64>,
+    /// The plugin's time limit per call, ms (default: `plugin-call-timeout-ms`).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+/// Most routes one server runs.
+pub const MAX_ROUTES: usize = 256;
+
+impl RouteSpec {
+    /// The consumer group holding the route's position in each source stream.
+    pub fn group_name(&self) -> Vec<u8> {
+        format!("sluice:route:{}", self.name).into_bytes()
+    }
+
+    /// The config as the plugin's `init` receives it.
+    pub fn plugin_config(&self) -> Vec<(String, String)> {
+        self.config
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect()
+    }
+
+    /// Whether `key` is one of the route's sources. Its own dead-letter streams never are: a
+    /// glob such as `orders*` would otherwise route `orders.dlq` back into the route.
+    pub fn is_source(&self, key: &[u8]) -> bool {
+        if !glob::matches(self.source.as_bytes(), key, false) {
+            return false;
+        }
+        match &self.dead_letter {
+            Some(dlq) => dlq.as_bytes() != key,
+            None => !key.ends_with(b".dlq") || self.source.as_bytes() == key,
+        }
+    }
+
+    /// Whether an output to `key` would come back into this route.
+    pub fn loops_back(&self, key: &[u8]) -> bool {
+        glob::matches(self.source.as_bytes(), key, false)
+    }
+
+    /// The dead-letter stream for events of source stream `key`.
+    pub fn dead_letter_for(&self, key: &[u8]) -> Vec<u8> {
+        match &self.dead_letter {
+            Some(dlq) => dlq.clone().into_bytes(),
+            None => [key, b".dlq"].concat(),
+        }
+    }
+
+    /// Checks one route on its own.
+    pub fn validate(&self) -> Result<(), String> {
+        let name = &self.name;
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!(
+                "route name {name:?} must be non-empty, without spaces"
+            ));
+        }
+        if self.source.is_empty() {
+            return Err(format!("route {name}: source must not be empty"));
+        }
+        let file = std::path::Path::new(&self.plugin);
+        if self.plugin.is_empty()
+            || file.components().count() != 1
+            || file.file_name().is_none()
+            || self.plugin.contains('/')
+            || self.plugin.contains('\\')
+        {
+            return Err(format!(
+                "route {name}: plugin must be a file name in the plugins folder, got {:?}",
+                self.plugin
+            ));
+        }
+        if let Some((key, _)) = self.config.iter().find(|(_, v)| {
+            matches!(
+                v,
+                toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_)
+            )
+        }) {
+            return Err(format!(
+                "route {name}: config value {key:?} must be a string, number or boolean"
+            ));
+        }
+        if let Some(dlq) = &self.dead_letter {
+            if dlq.is_empty() {
+                return Err(format!("route {name}: dead_letter must not be empty"));
+            }
+            if glob::matches(self.source.as_bytes(), dlq.as_bytes(), false) {
+                return Err(format!(
+                    "route {name}: dead_letter {dlq:?} matches the route's own source {:?}, \
+                     which would route failed events back into it",
+                    self.source
+                ));
+            }
+        }
+        if self.timeout_ms == Some(0) {
+            return Err(format!("route {name}: timeout_ms must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Checks a whole route list: each route, unique names, at most [`MAX_ROUTES`].
+pub fn validate_all(routes: &[RouteSpec]) -> Result<(), String> {
+    if routes.len() > MAX_ROUTES {
+        return Err(format!("at most {MAX_ROUTES} routes, got {}", routes.len()));
+    }
+    let mut names = std::collections::HashSet::new();
+    for route in routes {
+        route.validate()?;
+        if !names.insert(route.name.as_str()) {
+            return Err(format!("two routes are named {:?}", route.name));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RouteSpec, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_and_config_order() -> Result<(), String> {
+        let spec = parse(
+            "name = \"r\"\nsource = \"orders\"\nplugin = \"f.wasm\"\n\
+             config = { b = \"1\", a = 2, c = true }\n",
+        )?;
+        assert_eq!(spec.on_error, OnError::DeadLetter);
+        assert_eq!(spec.start, Start::New);
+        assert_eq!(
+            spec.plugin_config(),
+            vec![
+                ("b".to_owned(), "1".to_owned()),
+                ("a".to_owned(), "2".to_owned()),
+                ("c".to_owned(), "true".to_owned())
+            ]
+        );
+        assert_eq!(spec.dead_letter_for(b"orders"), b"orders.dlq".to_vec());
+        spec.validate()
+    }
+
+    #[test]
+    fn sources_leave_out_their_dead_letter_streams() -> Result<(), String> {
+        let spec = parse("name = \"r\"\nsource = \"orders*\"\nplugin = \"f.wasm\"\n")?;
+        assert!(spec.is_source(b"orders.eu"));
+        assert!(!spec.is_source(b"orders.eu.dlq"));
+        assert!(!spec.is_source(b"users"));
+        assert!(spec.loops_back(b"orders.us"));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_routes_are_refused_with_the_reason() -> Result<(), String> {
+        let bad = [
+            (
+                "name = \"\"\nsource = \"o\"\nplugin = \"f.wasm\"",
+                "non-empty",
+            ),
+            (
+                "name = \"r\"\nsource = \"o\"\nplugin = \"../f.wasm\"",
+                "file name",
+            ),
+            (
+                "name = \"r\"\nsource = \"o*\"\nplugin = \"f.wasm\"\ndead_letter = \"o.dlq\"",
+                "back into it",
+            ),
+            (
+                "name = \"r\"\nsource = \"o\"\nplugin = \"f.wasm\"\nconfig = { x = [1] }",
+                "string, number or boolean",
+            ),
+        ];
+        for (text, want) in bad {
+            let err = parse(text)?.validate().expect_err(text);
+            assert!(err.contains(want), "{err}");
+        }
+        assert!(
+            parse("name = \"r\"\nsource = \"o\"\nplugin = \"f\"\non_error = \"retry\"").is_err()
+        );
+        assert!(parse("name = \"r\"\nsource = \"o\"\nplugin = \"f\"\nstart = \"1\"").is_err());
+        let spec = parse("name = \"r\"\nsource = \"o\"\nplugin = \"f.wasm\"")?;
+        let err = validate_all(&[spec.clone(), spec]).expect_err("duplicate");
+        assert!(err.contains("two routes"), "{err}");
+        Ok(())
+    }
+}
