@@ -411,7 +411,7 @@ fn routes(shared: &Shared, f: &mut Fields<'_>) {
 
 /// Reload counters and each plugin file loaded.
 fn plugins(shared: &Shared, f: &mut Fields<'_>) {
-    let loader = shared.routes.loader.lock();
+    let loader = shared.routes.status.lock().clone();
     f.field(
         "plugins_dir",
         shared
@@ -430,7 +430,7 @@ fn plugins(shared: &Shared, f: &mut Fields<'_>) {
             .unwrap_or("")
             .replace(['\r', '\n'], " "),
     );
-    for p in loader.plugins() {
+    for p in &loader.plugins {
         let wit = match &p.compiled {
             Ok(c) => c.wit_version().to_owned(),
             Err(_) => "error".to_owned(),

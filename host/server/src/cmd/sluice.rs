@@ -136,7 +136,7 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
     let routes = ctx.shared.routes.list();
-    let plugins = ctx.shared.routes.loader.lock().plugins();
+    let plugins = ctx.shared.routes.status.lock().plugins.clone();
     let replies = plugins
         .into_iter()
         .map(|p| {

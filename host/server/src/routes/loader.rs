@@ -58,11 +58,20 @@ pub struct Loader {
     plugins: HashMap<String, LoadedPlugin>,
     threads: HashMap<String, (Arc<Route>, JoinHandle<()>)>,
     watcher: Option<watch::Watcher>,
+}
+
+/// What the last reloads did, for `INFO` and `SLUICE PLUGINS`. Kept apart from the
+/// [`Loader`], whose lock is held for a whole reload (which waits for route threads, which
+/// wait for the keyspace gate that those commands hold).
+#[derive(Debug, Default, Clone)]
+pub struct ReloadStatus {
     /// Reloads that applied everything / that left something as it was.
     pub reloads_ok: u64,
     pub reloads_failed: u64,
     /// The last reload's problems, if any.
     pub last_error: Option<String>,
+    /// The plugin files loaded, by file name.
+    pub plugins: Vec<LoadedPlugin>,
 }
 
 impl std::fmt::Debug for Loader {
@@ -76,11 +85,28 @@ impl std::fmt::Debug for Loader {
 
 impl Loader {
     /// The plugin files loaded, by name.
-    pub fn plugins(&self) -> Vec<LoadedPlugin> {
+    fn plugins(&self) -> Vec<LoadedPlugin> {
         let mut list: Vec<_> = self.plugins.values().cloned().collect();
         list.sort_by(|a, b| a.file.cmp(&b.file));
         list
     }
+}
+
+/// Records how a reload went.
+fn report(shared: &Shared, loader: &Loader, result: Result<(), String>) -> Result<(), String> {
+    let mut status = shared.routes.status.lock();
+    match &result {
+        Ok(()) => {
+            status.reloads_ok += 1;
+            status.last_error = None;
+        }
+        Err(e) => {
+            status.reloads_failed += 1;
+            status.last_error = Some(e.clone());
+        }
+    }
+    status.plugins = loader.plugins();
+    result
 }
 
 /// Loads the configured routes and starts watching for changes. Problems with plugins are
@@ -126,11 +152,9 @@ pub fn reload(shared: &Arc<Shared>) -> Result<(), String> {
 }
 
 fn failed(shared: &Shared, error: String) -> Result<(), String> {
-    let mut loader = shared.routes.loader.lock();
-    loader.reloads_failed += 1;
-    loader.last_error = Some(error.clone());
+    let loader = shared.routes.loader.lock();
     tracing::warn!("reload: {error}; routes left as they were");
-    Err(error)
+    report(shared, &loader, Err(error))
 }
 
 /// Makes `specs` the route set.
@@ -262,16 +286,12 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
             }
         }
     }
-    if errors.is_empty() {
-        loader.reloads_ok += 1;
-        loader.last_error = None;
+    let result = if errors.is_empty() {
         Ok(())
     } else {
-        loader.reloads_failed += 1;
-        let error = errors.join("; ");
-        loader.last_error = Some(error.clone());
-        Err(error)
-    }
+        Err(errors.join("; "))
+    };
+    report(shared, &loader, result)
 }
 
 /// Reads and compiles `file` from the plugins folder, unless it is unchanged since last time.

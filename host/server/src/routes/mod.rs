@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
-pub use loader::Loader;
+pub use loader::{Loader, ReloadStatus};
 use spec::RouteSpec;
 
 /// What a route is doing.
@@ -240,8 +240,11 @@ pub struct Routes {
     table: RwLock<Vec<Arc<Route>>>,
     /// Whether `table` is non-empty: lets `XADD` skip the lock entirely without routes.
     any: AtomicBool,
-    /// Compiles plugins and applies route sets; one reload at a time.
+    /// Compiles plugins and applies route sets; one reload at a time. Held for a whole
+    /// reload: commands read [`Routes::status`] instead.
     pub loader: Mutex<Loader>,
+    /// What the reloads did.
+    pub status: Mutex<ReloadStatus>,
 }
 
 impl Routes {
