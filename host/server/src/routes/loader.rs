@@ -186,6 +186,7 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
             table.push(old.clone());
             continue;
         }
+        let file_hash = loaded.as_ref().map_or(0, |p| p.hash);
         let made = loaded.and_then(|plugin| {
             let compiled = plugin.compiled.clone()?;
             let host = loader.host.as_ref().ok_or("no plugin engine")?;
@@ -243,7 +244,7 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
                 errors.push(error);
                 table.push(Arc::new(Route::new(
                     spec,
-                    0,
+                    file_hash,
                     None,
                     stats,
                     RouteState::Failed,
@@ -270,6 +271,11 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
             }
             route.set_state(RouteState::Stopped);
         }
+    }
+    // A new route's position in the sources there are now is set before any client can add
+    // to them unseen (`start = "$"` means: after what is there when the route is set up).
+    for (route, _) in &start {
+        runner::create_all_positions(shared, &route.spec);
     }
     shared.routes.set(table);
     for (route, instance) in start {

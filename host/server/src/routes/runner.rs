@@ -84,23 +84,19 @@ impl Runner {
         self.route.set_state(RouteState::Stopped);
     }
 
-    /// Every source stream there is now, each given a position if it has none.
+    /// Every source stream there is now. The route's set-up gave the ones that existed then a
+    /// position; any without one appeared later, so all of it is new and `step` reads it from
+    /// the start.
     fn all_sources(&self) -> Vec<Bytes> {
-        let db = self.shared.keyspace.db(0);
-        let now = self.shared.now_ms();
         let mut keys = Vec::new();
-        let mut new = Vec::new();
-        db.for_each(now, |key, entry| {
-            if self.route.spec.is_source(key) {
-                keys.push(key.clone());
-                if entry.stream.group(&self.group).is_none() {
-                    new.push(key.clone());
+        self.shared
+            .keyspace
+            .db(0)
+            .for_each(self.shared.now_ms(), |key, _| {
+                if self.route.spec.is_source(key) {
+                    keys.push(key.clone());
                 }
-            }
-        });
-        if !new.is_empty() {
-            create_positions(&self.shared, &self.route.spec, &self.group, &new);
-        }
+            });
         keys
     }
 
@@ -260,6 +256,27 @@ impl Runner {
         }
         true
     }
+}
+
+/// Gives the route a position in every source stream that has none, and returns every source
+/// stream there is now.
+pub fn create_all_positions(shared: &Shared, spec: &super::spec::RouteSpec) -> Vec<Bytes> {
+    let group = spec.group_name();
+    let db = shared.keyspace.db(0);
+    let mut keys = Vec::new();
+    let mut new = Vec::new();
+    db.for_each(shared.now_ms(), |key, entry| {
+        if spec.is_source(key) {
+            keys.push(key.clone());
+            if entry.stream.group(&group).is_none() {
+                new.push(key.clone());
+            }
+        }
+    });
+    if !new.is_empty() {
+        create_positions(shared, spec, &group, &new);
+    }
+    keys
 }
 
 const RELAXED: std::sync::atomic::Ordering = std::sync::atomic::Ordering::Relaxed;
