@@ -14,5 +14,7 @@ mod persistence;
 mod protocol;
 mod replies;
 mod routes;
+mod routes_faults;
+mod routes_reload;
 mod streams;
 mod transactions;

@@ -1,11 +1,24 @@
 //! Routes end to end: the example plugins (filter, transform, router) on real events, through
 //! a real server and the `redis` client. Faults are in `routes_faults.rs`, hot reload and
 //! crashes in `routes_reload.rs`.
+//!
+//! Routes are asynchronous: tests poll (`wait_for`, `wait_route`) with a generous deadline and
+//! then assert exact outputs; nothing is asserted about how long routing took. Tests that need
+//! exact IDs or batch counts use a [`ManualClock`] and, where events must reach the plugin in
+//! one batch, write them before the route starts ([`prefilled`], with `start = "0"`).
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
-use sluice_tests::{TestServer, plugins};
+use anyhow::{Context, Result, bail};
+use redis::Value;
+use sluice_tests::{Config, ManualClock, TestServer, plugins};
+
+/// The manual clock's time in these tests: the `n`th entry of a stream gets `<T0>-<n>`.
+pub const T0: u64 = 1_700_000_000_000;
+
+/// How long any wait for a route lasts before the test fails.
+const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Entries of `key` as (fields) lists, in order.
 pub fn entries(con: &mut redis::Connection, key: &str) -> Result<Vec<Vec<(String, String)>>> {
@@ -33,10 +46,198 @@ pub fn wait_for(
     }
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+/// Owned (field, value) pairs.
+pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
+}
+
+/// The ID the manual clock gives the `n`th entry (from 0) of a stream: `<T0>-<n>`.
+pub fn id(n: u64) -> String {
+    format!("{T0}-{n}")
+}
+
+/// `XADD key * field value …`; returns the new ID.
+pub fn xadd(con: &mut redis::Connection, key: &str, fields: &[(&str, &str)]) -> Result<String> {
+    let mut cmd = redis::cmd("XADD");
+    cmd.arg(key).arg("*");
+    for (f, v) in fields {
+        cmd.arg(*f).arg(*v);
+    }
+    Ok(cmd.query(con)?)
+}
+
+/// A dead-letter entry's fields: the event's own, then `dlq-reason`, `dlq-source`, `dlq-id`
+/// and `dlq-route`.
+pub fn dead_letter(
+    event: &[(&str, &str)],
+    reason: &str,
+    source: &str,
+    id: &str,
+    route: &str,
+) -> Vec<(String, String)> {
+    let mut all = pairs(event);
+    all.extend(pairs(&[
+        ("dlq-reason", reason),
+        ("dlq-source", source),
+        ("dlq-id", id),
+        ("dlq-route", route),
+    ]));
+    all
+}
+
+/// A data folder holding `events` in stream `key`, written by a server without routes (at
+/// [`T0`], so their IDs are `id(0)`, `id(1)`, …). A route started on it with `start = "0"`
+/// finds them all at once: one batch.
+pub fn prefilled(key: &str, events: &[&[(&str, &str)]]) -> Result<PathBuf> {
+    let dir = sluice_tests::tempdir()?;
+    let server = TestServer::start_in(&dir, Config::default(), ManualClock::new(T0))?;
+    let mut con = server.client()?;
+    for event in events {
+        xadd(&mut con, key, event)?;
+    }
+    Ok(dir)
+}
+
+/// Starts a server on `data` (see [`prefilled`]) with `routes_toml` and the plugins in
+/// `plugins_dir`, its clock at [`T0`].
+pub fn start_on(
+    data: &std::path::Path,
+    plugins_dir: &std::path::Path,
+    routes_toml: &str,
+) -> Result<TestServer> {
+    let config = plugins::config(plugins_dir, routes_toml)?;
+    TestServer::start_in(data, config, ManualClock::new(T0))
+}
+
+/// A reply as text, for exact comparisons: strings as themselves, integers in decimal, nil as
+/// `(nil)`, arrays as `[a, b]`.
+pub fn render(value: &Value) -> String {
+    match value {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::SimpleString(s) => s.clone(),
+        Value::Okay => "OK".to_owned(),
+        Value::Int(n) => n.to_string(),
+        Value::Nil => "(nil)".to_owned(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(render).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// A map reply (a flat array in RESP2) as (field, value) pairs, values [`render`]ed.
+pub fn map_pairs(value: &Value) -> Result<Vec<(String, String)>> {
+    let items = match value {
+        Value::Array(items) if items.len() % 2 == 0 => items,
+        Value::Map(map) => {
+            return Ok(map.iter().map(|(k, v)| (render(k), render(v))).collect());
+        }
+        other => bail!("not a map reply: {other:?}"),
+    };
+    Ok(items
+        .chunks(2)
+        .map(|pair| match pair {
+            [k, v] => (render(k), render(v)),
+            _ => (String::new(), String::new()),
+        })
+        .collect())
+}
+
+/// A list of maps (`SLUICE ROUTES`, `SLUICE PLUGINS`, `XINFO GROUPS`) as pairs.
+pub fn maps(con: &mut redis::Connection, cmd: &redis::Cmd) -> Result<Vec<Vec<(String, String)>>> {
+    let reply: Value = cmd.query(con)?;
+    let Value::Array(list) = reply else {
+        bail!("not an array reply: {reply:?}");
+    };
+    list.iter().map(map_pairs).collect()
+}
+
+/// `SLUICE ROUTES`, every route.
+pub fn sluice_routes(con: &mut redis::Connection) -> Result<Vec<Vec<(String, String)>>> {
+    maps(con, redis::cmd("SLUICE").arg("ROUTES"))
+}
+
+/// `SLUICE PLUGINS`, every plugin file.
+pub fn sluice_plugins(con: &mut redis::Connection) -> Result<Vec<Vec<(String, String)>>> {
+    maps(con, redis::cmd("SLUICE").arg("PLUGINS"))
+}
+
+/// `XINFO GROUPS key`.
+pub fn xinfo_groups(con: &mut redis::Connection, key: &str) -> Result<Vec<Vec<(String, String)>>> {
+    maps(con, redis::cmd("XINFO").arg("GROUPS").arg(key))
+}
+
+/// `SLUICE ROUTES`' map for route `name`.
+pub fn route_map(con: &mut redis::Connection, name: &str) -> Result<Vec<(String, String)>> {
+    sluice_routes(con)?
+        .into_iter()
+        .find(|m| get(m, "name").is_ok_and(|n| n == name))
+        .with_context(|| format!("SLUICE ROUTES has no route {name}"))
+}
+
+/// The value of `field` in a map.
+pub fn get<'a>(map: &'a [(String, String)], field: &str) -> Result<&'a str> {
+    map.iter()
+        .find(|(k, _)| k == field)
+        .map(|(_, v)| v.as_str())
+        .with_context(|| format!("no field {field} in {map:?}"))
+}
+
+/// Polls `SLUICE ROUTES` until route `name`'s map satisfies `done` (described by `what` for
+/// the failure message); returns that map.
+pub fn wait_route(
+    con: &mut redis::Connection,
+    name: &str,
+    what: &str,
+    done: impl Fn(&[(String, String)]) -> bool,
+) -> Result<Vec<(String, String)>> {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let map = route_map(con, name)?;
+        if done(&map) {
+            return Ok(map);
+        }
+        if Instant::now() > deadline {
+            bail!("route {name} is not {what} after {DEADLINE:?}: {map:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Waits until route `name` has routed every entry of its sources (`lag` 0).
+pub fn wait_caught_up(con: &mut redis::Connection, name: &str) -> Result<Vec<(String, String)>> {
+    wait_route(con, name, "caught up (lag 0)", |m| {
+        get(m, "lag").is_ok_and(|lag| lag == "0")
+    })
+}
+
+/// `map` with the value of each of `fields` checked to be a count (and, for `ns-per-event`,
+/// above 0: every event spent time in the plugin) and replaced by `*`, so that the rest can
+/// be compared exactly.
+pub fn masked(map: &[(String, String)], fields: &[&str]) -> Result<Vec<(String, String)>> {
+    map.iter()
+        .map(|(k, v)| {
+            if !fields.contains(&k.as_str()) {
+                return Ok((k.clone(), v.clone()));
+            }
+            let n: u64 = v.parse().with_context(|| format!("{k} = {v:?}"))?;
+            if k == "ns-per-event" && n == 0 {
+                bail!("ns-per-event is 0 though events were routed");
+            }
+            Ok((k.clone(), "*".to_owned()))
+        })
+        .collect()
+}
+
+/// The bytes of a plugin file, as `SLUICE PLUGINS` reports them.
+pub fn file_size(dir: &std::path::Path, file: &str) -> Result<String> {
+    Ok(std::fs::metadata(dir.join(file))
+        .with_context(|| file.to_owned())?
+        .len()
+        .to_string())
 }
 
 #[test]
@@ -64,5 +265,463 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
     }
     let got = wait_for(&mut con, "orders.eu", 2)?;
     assert_eq!(got, vec![pairs(&[("region", "eu")]); 2]);
+    Ok(())
+}
+
+#[test]
+fn transform_renames_redacts_drops_and_adds_fields() -> Result<()> {
+    let dir = plugins::folder(&[("transform", "transform.wasm")])?;
+    let config = plugins::config(
+        &dir,
+        r#"
+[[route]]
+name = "clean-users"
+source = "users"
+plugin = "transform.wasm"
+config = { "rename.email" = "contact", redact = "ssn", drop = "tmp", "set.origin" = "signup", destination = "users.clean" }
+"#,
+    )?;
+    let server = TestServer::start_with(config)?;
+    let mut con = server.client()?;
+    xadd(
+        &mut con,
+        "users",
+        &[
+            ("name", "ann"),
+            ("email", "ann@example.com"),
+            ("ssn", "123-45-6789"),
+            ("tmp", "x"),
+        ],
+    )?;
+    // A field the route sets is replaced, and moves to the end.
+    xadd(
+        &mut con,
+        "users",
+        &[("origin", "web"), ("name", "bob"), ("ssn", "987")],
+    )?;
+    let figures = wait_caught_up(&mut con, "clean-users")?;
+    assert_eq!(get(&figures, "events-in")?, "2", "{figures:?}");
+    assert_eq!(
+        entries(&mut con, "users.clean")?,
+        vec![
+            pairs(&[
+                ("name", "ann"),
+                ("contact", "ann@example.com"),
+                ("ssn", "***"),
+                ("origin", "signup"),
+            ]),
+            pairs(&[("name", "bob"), ("ssn", "***"), ("origin", "signup")]),
+        ]
+    );
+    // The source is left as it was.
+    assert_eq!(
+        entries(&mut con, "users")?,
+        vec![
+            pairs(&[
+                ("name", "ann"),
+                ("email", "ann@example.com"),
+                ("ssn", "123-45-6789"),
+                ("tmp", "x"),
+            ]),
+            pairs(&[("origin", "web"), ("name", "bob"), ("ssn", "987")]),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn router_splits_orders_by_region() -> Result<()> {
+    let dir = plugins::folder(&[("router", "router.wasm")])?;
+    let config = plugins::config(
+        &dir,
+        r#"
+[[route]]
+name = "by-region"
+source = "orders"
+plugin = "router.wasm"
+config = { field = "region" }
+"#,
+    )?;
+    let server = TestServer::start_with(config)?;
+    let mut con = server.client()?;
+    let sent = [
+        ("eu", "1"),
+        ("us", "2"),
+        ("eu", "3"),
+        ("us", "4"),
+        ("eu", "5"),
+    ];
+    for (region, order) in sent {
+        xadd(&mut con, "orders", &[("region", region), ("order", order)])?;
+    }
+    let figures = wait_caught_up(&mut con, "by-region")?;
+    // Every event appended once the server answers is new to a `start = "$"` route.
+    assert_eq!(get(&figures, "events-in")?, "5", "{figures:?}");
+    assert_eq!(
+        entries(&mut con, "orders.eu")?,
+        vec![
+            pairs(&[("region", "eu"), ("order", "1")]),
+            pairs(&[("region", "eu"), ("order", "3")]),
+            pairs(&[("region", "eu"), ("order", "5")]),
+        ]
+    );
+    assert_eq!(
+        entries(&mut con, "orders.us")?,
+        vec![
+            pairs(&[("region", "us"), ("order", "2")]),
+            pairs(&[("region", "us"), ("order", "4")]),
+        ]
+    );
+    let exists: i64 = redis::cmd("EXISTS").arg("orders.dlq").query(&mut con)?;
+    assert_eq!(exists, 0, "nothing failed, so no dead-letter stream");
+    Ok(())
+}
+
+#[test]
+fn glob_source_refuses_outputs_that_loop_back_and_dead_letters_them() -> Result<()> {
+    let dir = plugins::folder(&[("router", "router.wasm")])?;
+    // Events with a region go to `routed.<region>`; those without go to `orders.unknown`,
+    // which matches the route's own source glob: routing it would feed it back in.
+    let config = plugins::config(
+        &dir,
+        r#"
+[[route]]
+name = "fan-in"
+source = "orders.*"
+plugin = "router.wasm"
+config = { field = "region", prefix = "routed", missing = "orders.unknown" }
+"#,
+    )?;
+    let server = TestServer::start_with_clock(config, ManualClock::new(T0))?;
+    let mut con = server.client()?;
+    xadd(&mut con, "orders.web", &[("region", "eu"), ("order", "1")])?;
+    xadd(&mut con, "orders.app", &[("region", "us"), ("order", "2")])?;
+    let looping = xadd(&mut con, "orders.web", &[("order", "3")])?;
+    // IDs count per stream: this is orders.web's second entry.
+    assert_eq!(looping, id(1));
+    let figures = wait_caught_up(&mut con, "fan-in")?;
+    assert_eq!(get(&figures, "events-in")?, "3", "{figures:?}");
+
+    assert_eq!(
+        entries(&mut con, "routed.eu")?,
+        vec![pairs(&[("region", "eu"), ("order", "1")])]
+    );
+    assert_eq!(
+        entries(&mut con, "routed.us")?,
+        vec![pairs(&[("region", "us"), ("order", "2")])]
+    );
+    let reason = "output to orders.unknown refused: it matches the route's source \"orders.*\" \
+                  and would loop back into the route";
+    assert_eq!(
+        entries(&mut con, "orders.web.dlq")?,
+        vec![dead_letter(
+            &[("order", "3")],
+            reason,
+            "orders.web",
+            &looping,
+            "fan-in"
+        )]
+    );
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg("orders.unknown")
+        .arg("orders.app.dlq")
+        .query(&mut con)?;
+    assert_eq!(exists, 0, "the looping output was not written anywhere");
+    assert_eq!(get(&figures, "events-out")?, "2");
+    assert_eq!(get(&figures, "dead-lettered")?, "1");
+    assert_eq!(get(&figures, "loops-refused")?, "1");
+    // Each source stream has its own dead-letter stream, `<key>.dlq`.
+    assert_eq!(get(&figures, "dead-letter")?, "orders.*.dlq");
+    assert_eq!(
+        get(&figures, "last-error")?,
+        format!("event {looping} of orders.web: {reason}")
+    );
+    // The route's position is in each source stream, and its dead-letter stream is not one.
+    for key in ["orders.web", "orders.app"] {
+        let groups = xinfo_groups(&mut con, key)?;
+        assert_eq!(groups.len(), 1, "{key}: {groups:?}");
+        assert_eq!(get(&groups[0], "name")?, "sluice:route:fan-in");
+        assert_eq!(get(&groups[0], "lag")?, "0");
+    }
+    assert_eq!(
+        xinfo_groups(&mut con, "orders.web.dlq")?,
+        Vec::<Vec<_>>::new()
+    );
+    Ok(())
+}
+
+#[test]
+fn start_zero_routes_existing_entries_and_dollar_only_new_ones() -> Result<()> {
+    let data = prefilled("orders", &[&[("n", "1")], &[("n", "2")]])?;
+    let dir = plugins::folder(&[("filter", "filter.wasm")])?;
+    let server = start_on(
+        &data,
+        &dir,
+        r#"
+[[route]]
+name = "replay"
+source = "orders"
+plugin = "filter.wasm"
+config = { field = "n", op = "exists", destination = "replayed" }
+start = "0"
+
+[[route]]
+name = "live"
+source = "orders"
+plugin = "filter.wasm"
+config = { field = "n", op = "exists", destination = "live" }
+start = "$"
+"#,
+    )?;
+    let mut con = server.client()?;
+    let third = xadd(&mut con, "orders", &[("n", "3")])?;
+    assert_eq!(third, id(2));
+    let replay = wait_caught_up(&mut con, "replay")?;
+    let live = wait_caught_up(&mut con, "live")?;
+    assert_eq!(get(&replay, "events-in")?, "3", "{replay:?}");
+    assert_eq!(get(&live, "events-in")?, "1", "{live:?}");
+
+    assert_eq!(
+        entries(&mut con, "replayed")?,
+        vec![
+            pairs(&[("n", "1")]),
+            pairs(&[("n", "2")]),
+            pairs(&[("n", "3")])
+        ]
+    );
+    assert_eq!(entries(&mut con, "live")?, vec![pairs(&[("n", "3")])]);
+    assert_eq!(get(&replay, "start")?, "0");
+    assert_eq!(get(&live, "start")?, "$");
+    // Both positions end at the last entry; each group counts what it was given.
+    let groups = xinfo_groups(&mut con, "orders")?;
+    let want = |name: &str| {
+        pairs(&[
+            ("name", name),
+            ("consumers", "0"),
+            ("pending", "0"),
+            ("last-delivered-id", &third),
+            ("entries-read", "3"),
+            ("lag", "0"),
+        ])
+    };
+    assert_eq!(
+        groups,
+        vec![want("sluice:route:live"), want("sluice:route:replay")]
+    );
+    Ok(())
+}
+
+/// Four orders written before two routes start on them (one batch each): a filter keeping
+/// `region = eu`, and a router by region whose event without a region is dead-lettered.
+fn known_workload() -> Result<(TestServer, PathBuf)> {
+    let data = prefilled(
+        "orders",
+        &[
+            &[("region", "eu"), ("item", "1")],
+            &[("region", "us"), ("item", "2")],
+            &[("item", "3")],
+            &[("region", "eu"), ("item", "4")],
+        ],
+    )?;
+    let dir = plugins::folder(&[("filter", "filter.wasm"), ("router", "router.wasm")])?;
+    let server = start_on(
+        &data,
+        &dir,
+        r#"
+[[route]]
+name = "eu-only"
+source = "orders"
+plugin = "filter.wasm"
+config = { field = "region", equals = "eu", destination = "eu.audit" }
+start = "0"
+
+[[route]]
+name = "by-region"
+source = "orders"
+plugin = "router.wasm"
+config = { field = "region", prefix = "regions" }
+start = "0"
+"#,
+    )?;
+    let mut con = server.client()?;
+    wait_caught_up(&mut con, "eu-only")?;
+    wait_caught_up(&mut con, "by-region")?;
+    Ok((server, dir))
+}
+
+const NO_REGION: &str = "no field `region` to route on";
+
+#[test]
+fn sluice_routes_and_plugins_report_a_known_workload() -> Result<()> {
+    let (server, dir) = known_workload()?;
+    let mut con = server.client()?;
+
+    assert_eq!(
+        entries(&mut con, "eu.audit")?,
+        vec![
+            pairs(&[("region", "eu"), ("item", "1")]),
+            pairs(&[("region", "eu"), ("item", "4")]),
+        ]
+    );
+    assert_eq!(
+        entries(&mut con, "regions.eu")?,
+        vec![
+            pairs(&[("region", "eu"), ("item", "1")]),
+            pairs(&[("region", "eu"), ("item", "4")]),
+        ]
+    );
+    assert_eq!(
+        entries(&mut con, "regions.us")?,
+        vec![pairs(&[("region", "us"), ("item", "2")])]
+    );
+    assert_eq!(
+        entries(&mut con, "orders.dlq")?,
+        vec![dead_letter(
+            &[("item", "3")],
+            NO_REGION,
+            "orders",
+            &id(2),
+            "by-region"
+        )]
+    );
+
+    let routes = sluice_routes(&mut con)?
+        .iter()
+        .map(|m| masked(m, &["ns-per-event"]))
+        .collect::<Result<Vec<_>>>()?;
+    let last_error = format!("event {} of orders: {NO_REGION}", id(2));
+    assert_eq!(
+        routes,
+        vec![
+            pairs(&[
+                ("name", "eu-only"),
+                ("source", "orders"),
+                ("plugin", "filter.wasm"),
+                ("plugin-name", "filter"),
+                ("plugin-version", "0.1.0"),
+                ("state", "running"),
+                ("on-error", "dead-letter"),
+                ("dead-letter", "orders.dlq"),
+                ("start", "0"),
+                ("events-in", "4"),
+                ("events-out", "2"),
+                ("dropped", "2"),
+                ("dead-lettered", "0"),
+                ("skipped", "0"),
+                ("loops-refused", "0"),
+                ("batches", "1"),
+                ("restarts", "0"),
+                ("reloads", "0"),
+                ("lag", "0"),
+                ("ns-per-event", "*"),
+                ("last-error", "(nil)"),
+            ]),
+            pairs(&[
+                ("name", "by-region"),
+                ("source", "orders"),
+                ("plugin", "router.wasm"),
+                ("plugin-name", "router"),
+                ("plugin-version", "0.1.0"),
+                ("state", "running"),
+                ("on-error", "dead-letter"),
+                ("dead-letter", "orders.dlq"),
+                ("start", "0"),
+                ("events-in", "4"),
+                ("events-out", "3"),
+                ("dropped", "0"),
+                ("dead-lettered", "1"),
+                ("skipped", "0"),
+                ("loops-refused", "0"),
+                ("batches", "1"),
+                ("restarts", "0"),
+                ("reloads", "0"),
+                ("lag", "0"),
+                ("ns-per-event", "*"),
+                ("last-error", &last_error),
+            ]),
+        ]
+    );
+
+    let t0 = T0.to_string();
+    assert_eq!(
+        sluice_plugins(&mut con)?,
+        vec![
+            pairs(&[
+                ("file", "filter.wasm"),
+                ("name", "filter"),
+                ("version", "0.1.0"),
+                ("wit-version", "0.1.0"),
+                ("bytes", &file_size(&dir, "filter.wasm")?),
+                ("loaded-at", &t0),
+                ("routes", "[eu-only]"),
+                ("error", "(nil)"),
+            ]),
+            pairs(&[
+                ("file", "router.wasm"),
+                ("name", "router"),
+                ("version", "0.1.0"),
+                ("wit-version", "0.1.0"),
+                ("bytes", &file_size(&dir, "router.wasm")?),
+                ("loaded-at", &t0),
+                ("routes", "[by-region]"),
+                ("error", "(nil)"),
+            ]),
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn info_routes_and_xinfo_groups_show_each_route_caught_up() -> Result<()> {
+    let (server, _dir) = known_workload()?;
+    let mut con = server.client()?;
+
+    let info: String = redis::cmd("INFO").arg("routes").query(&mut con)?;
+    // ns_per_event is a measurement: checked to be a count above 0, then masked.
+    let lines = info
+        .lines()
+        .map(|line| {
+            line.split(',')
+                .map(|part| match part.strip_prefix("ns_per_event=") {
+                    Some(n) => match n.parse::<u64>() {
+                        Ok(n) if n > 0 => Ok("ns_per_event=*".to_owned()),
+                        _ => bail!("ns_per_event is not a count above 0: {line}"),
+                    },
+                    None => Ok(part.to_owned()),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(|parts| parts.join(","))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    assert_eq!(
+        lines,
+        vec![
+            "# Routes",
+            "routes:2",
+            "route_eu-only:state=running,source=orders,plugin=filter.wasm,version=0.1.0,\
+             events_in=4,events_out=2,dropped=2,dead_lettered=0,skipped=0,lag=0,\
+             ns_per_event=*,restarts=0,reloads=0",
+            "route_by-region:state=running,source=orders,plugin=router.wasm,version=0.1.0,\
+             events_in=4,events_out=3,dropped=0,dead_lettered=1,skipped=0,lag=0,\
+             ns_per_event=*,restarts=0,reloads=0",
+        ]
+    );
+
+    let want = |name: &str| {
+        pairs(&[
+            ("name", name),
+            ("consumers", "0"),
+            ("pending", "0"),
+            ("last-delivered-id", &id(3)),
+            ("entries-read", "4"),
+            ("lag", "0"),
+        ])
+    };
+    assert_eq!(
+        xinfo_groups(&mut con, "orders")?,
+        vec![want("sluice:route:by-region"), want("sluice:route:eu-only")]
+    );
+    // Destinations are not sources: no route has a position in them.
+    assert_eq!(xinfo_groups(&mut con, "regions.eu")?, Vec::<Vec<_>>::new());
     Ok(())
 }

@@ -226,7 +226,9 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
                     if old.is_some() { "reloaded" } else { "loaded" }
                 );
                 table.push(route.clone());
-                start.push((route, instance));
+                // Only a route new to these sources sets positions (see below).
+                let new_sources = old.is_none_or(|o| o.spec.source != route.spec.source);
+                start.push((route, instance, new_sources));
             }
             (Err(e), Some(old)) if old.state() != RouteState::Failed => {
                 let error = format!(
@@ -273,12 +275,16 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
         }
     }
     // A new route's position in the sources there are now is set before any client can add
-    // to them unseen (`start = "$"` means: after what is there when the route is set up).
-    for (route, _) in &start {
-        runner::create_all_positions(shared, &route.spec);
+    // to them unseen (`start = "$"` means: after what is there when the route is set up). A
+    // new version of a route keeps its positions; a source without one appeared since the
+    // route was set up, so all of it is new and the runner reads it from the start.
+    for (route, _, new_sources) in &start {
+        if *new_sources {
+            runner::create_all_positions(shared, &route.spec);
+        }
     }
     shared.routes.set(table);
-    for (route, instance) in start {
+    for (route, instance, _) in start {
         let name = route.spec.name.clone();
         match runner::spawn(shared.clone(), route.clone(), instance) {
             Ok(thread) => {
