@@ -23,25 +23,29 @@ pub trait Router: Sized + 'static {
     fn route(&mut self, event: &Event<'_>, out: &mut Outputs) -> Result<(), String>;
 }
 
-/// Names and versions a plugin for `describe`; [`crate::export_router!`] implements it from the
-/// plugin crate's `Cargo.toml`.
+/// Names and versions a plugin for `describe`; [`crate::export_router!`] and
+/// [`crate::export_claim_policy!`] implement it from the plugin crate's `Cargo.toml`.
 #[doc(hidden)]
 pub trait Describe: 'static {
-    type Plugin: Router;
+    type Plugin: 'static;
     const NAME: &'static str;
     const VERSION: &'static str;
 }
 
 thread_local! {
-    // Components are single-threaded; this is one plugin instance's state.
-    static STATE: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+    // Components are single-threaded; this is one plugin instance's state (a router's or a
+    // claim policy's: a component is one or the other).
+    pub(crate) static STATE: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
 }
 
 /// Implements the generated export traits for a [`Describe`] type.
 #[doc(hidden)]
 pub struct RouterExport<D>(PhantomData<D>);
 
-impl<D: Describe> lifecycle::Guest for RouterExport<D> {
+impl<D: Describe> lifecycle::Guest for RouterExport<D>
+where
+    D::Plugin: Router,
+{
     fn describe() -> PluginInfo {
         PluginInfo {
             name: D::NAME.to_owned(),
@@ -56,7 +60,10 @@ impl<D: Describe> lifecycle::Guest for RouterExport<D> {
     }
 }
 
-impl<D: Describe> routing::Guest for RouterExport<D> {
+impl<D: Describe> routing::Guest for RouterExport<D>
+where
+    D::Plugin: Router,
+{
     fn route(key: String, count: u32, events: Vec<u8>) -> Result<routing::Routed, String> {
         STATE.with_borrow_mut(|state| {
             let plugin = state

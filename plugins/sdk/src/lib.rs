@@ -1,5 +1,6 @@
-//! Guest SDK for Sluice plugins: write a routing rule as a small trait impl, export it with one
-//! macro, build it for `wasm32-wasip2`, and the broker runs it as a sandboxed component.
+//! Guest SDK for Sluice plugins: write a routing rule or a claim policy as a small trait impl,
+//! export it with one macro, build it for `wasm32-wasip2`, and the broker runs it as a
+//! sandboxed component.
 //!
 //! ```ignore
 //! use sluice_plugin_sdk::{Config, Event, Outputs, Router, export_router};
@@ -27,10 +28,43 @@
 //! compact form the WIT asks for. See `plugins/README.md` for the walk from a new crate to a
 //! deployed route.
 //!
+//! A claim policy ([`ClaimPolicy`], [`export_claim_policy!`]) is shown a consumer group's
+//! pending entries and consumers as an [`Evaluation`] and answers per entry through
+//! [`Decisions`]: reassign, dead-letter, acknowledge, or leave it.
+//!
+//! ```ignore
+//! use sluice_plugin_sdk::{Balancer, ClaimPolicy, Config, Decisions, Evaluation};
+//!
+//! struct ReassignAfter { idle_ms: u64 }
+//!
+//! impl ClaimPolicy for ReassignAfter {
+//!     fn init(config: &Config) -> Result<Self, String> {
+//!         Ok(Self { idle_ms: config.parse("idle_ms")?.unwrap_or(30_000) })
+//!     }
+//!
+//!     fn evaluate(&mut self, eval: &Evaluation, out: &mut Decisions) -> Result<(), String> {
+//!         let mut alive = Balancer::alive(eval, 60_000);
+//!         for entry in eval.pending().filter(|e| e.idle_ms() >= self.idle_ms) {
+//!             if let Some(to) = alive.pick_for(entry) {
+//!                 out.reassign(entry, to);
+//!             }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! sluice_plugin_sdk::export_claim_policy!(ReassignAfter);
+//! ```
+//!
 //! # Layout
 //!
-//! - `bindings`: the wit-bindgen output (the one guest-side bindings module).
+//! - `bindings`: the wit-bindgen output for the `router` world (the `claim-policy` world's is
+//!   the crate `sluice-plugin-sdk-policy-bindings`, see there why).
 //! - `export`: the [`Router`] trait, the [`export_router!`] macro and the glue behind it.
+//! - `policy`: the [`ClaimPolicy`] trait, the [`export_claim_policy!`] macro and their glue.
+//! - `evaluation`: [`Evaluation`], [`PendingEntry`], [`Consumer`]: what a policy is shown.
+//! - `decisions`: [`Decisions`], [`Action`]: what it answers.
+//! - `balance`: [`Balancer`], the least-loaded consumer to reassign to.
 //! - `event`: [`Event`], [`Fields`], [`Value`]: views over the packed batch.
 //! - `outputs`: [`Outputs`], [`NewFields`]: building the answer.
 //! - `config`: [`Config`], the route's key/values.
@@ -40,18 +74,26 @@
 
 extern crate self as sluice_plugin_sdk;
 
+mod balance;
 #[doc(hidden)]
 pub mod bindings;
 mod config;
+mod decisions;
+mod evaluation;
 mod event;
 mod export;
 pub mod log;
 mod outputs;
+mod policy;
 
+pub use balance::Balancer;
 pub use config::Config;
+pub use decisions::{Action, Decisions, EntryRef};
+pub use evaluation::{Consumer, Evaluation, PendingEntry};
 pub use event::{EntryId, Event, Fields, FieldsIter, Value};
 pub use export::Router;
 pub use outputs::{NewFields, Outputs, pack_fields};
+pub use policy::ClaimPolicy;
 
 /// The `sluice:plugin` WIT package version this SDK builds plugins for.
 pub const WIT_VERSION: &str = "0.1.0";
@@ -59,5 +101,7 @@ pub const WIT_VERSION: &str = "0.1.0";
 #[doc(hidden)]
 pub mod __private {
     pub use crate::export::{Describe, RouterExport};
+    pub use crate::policy::PolicyExport;
+    pub use sluice_plugin_sdk_policy_bindings as policy_bindings;
     pub use wit_bindgen;
 }
