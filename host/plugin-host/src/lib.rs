@@ -25,7 +25,9 @@
 //!
 //! - `host`: [`PluginHost`] (the engine, linker and epoch ticker) and [`CompiledPlugin`].
 //! - `version`: the WIT package version spoken ([`WIT_VERSION`]) and the semver rule.
-//! - `router`: [`RouterInstance`], one store per instance, restart after a trap.
+//! - `supervised`: one instance of any world: its store, limits, deadline and restart after a
+//!   trap; [`PluginInfo`].
+//! - `router`: [`RouterInstance`], a route's plugin.
 //! - `batch`: [`Batch`], events packed in the layout the WIT documents.
 //! - `routed`: [`Routed`], the plugin's answer, checked, read through views.
 //! - `sandbox`: the store's data: an empty WASI context, the `log` import, the limiter.
@@ -43,6 +45,7 @@ mod limits;
 mod routed;
 mod router;
 mod sandbox;
+mod supervised;
 mod version;
 
 pub use batch::{Batch, EntryId, EventRef};
@@ -50,5 +53,6 @@ pub use error::PluginError;
 pub use host::{CompiledPlugin, PluginHost};
 pub use limits::Limits;
 pub use routed::{Decision, Failure, Output, OutputFields, PackedFields, PackedFieldsIter, Routed};
-pub use router::{PluginInfo, RouterInstance};
+pub use router::RouterInstance;
+pub use supervised::PluginInfo;
 pub use version::WIT_VERSION;
