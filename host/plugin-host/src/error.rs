@@ -90,9 +90,10 @@ pub enum PluginError {
         limit_bytes: usize,
     },
 
-    /// The plugin returned an error for the whole batch (per-event errors are not this: they
-    /// are in [`crate::Routed::failures`]). The instance is kept.
-    #[error("plugin {plugin} failed the batch: {reason}")]
+    /// The plugin returned an error for the whole call: a route's batch (per-event errors are
+    /// not this: they are in [`crate::Routed::failures`]) or a policy's evaluation. The
+    /// instance is kept.
+    #[error("plugin {plugin} failed the call: {reason}")]
     Plugin {
         /// The plugin's configured name.
         plugin: String,
@@ -101,7 +102,8 @@ pub enum PluginError {
     },
 
     /// The plugin's answer breaks the contract of the WIT (an output for an event that is not in
-    /// the batch, a span outside its buffer, ...). The answer is discarded; the instance is kept.
+    /// the batch, a span outside its buffer, a reassignment to an unknown consumer, ...). The
+    /// answer is discarded; the instance is kept.
     #[error("plugin {plugin} answered outside the contract: {reason}")]
     Contract {
         /// The plugin's configured name.

@@ -15,7 +15,7 @@ use wasmtime::{Config, Engine, OptLevel};
 use crate::bindings::Router;
 use crate::sandbox::StoreState;
 use crate::version::{WIT_VERSION, compatible, host_version, version_of_item};
-use crate::{Limits, PluginError, RouterInstance};
+use crate::{Limits, PluginError, PolicyInstance, RouterInstance};
 
 /// Loads and runs plugins. One per process: it owns the wasmtime engine and the ticker thread
 /// that enforces call deadlines. Cheap to clone (clones share the engine).
@@ -55,6 +55,7 @@ impl PluginHost {
         // Only the WASI a Rust guest's standard library imports, over an empty context (see
         // `sandbox`).
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link)?;
+        // The `router` world's imports; the `claim-policy` world imports the same `log`.
         Router::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |s| s)
             .map_err(link)?;
 
@@ -75,7 +76,8 @@ impl PluginHost {
     }
 
     /// Compiles a component and checks which version of the `sluice:plugin` package it was
-    /// built for. Slow (cranelift): call it off the hot path, once per file.
+    /// built for and which world it targets. Slow (cranelift): call it off the hot path, once
+    /// per file.
     pub fn compile(&self, bytes: &[u8]) -> Result<CompiledPlugin, PluginError> {
         let component =
             Component::new(&self.shared.engine, bytes).map_err(|e| PluginError::Compile {
@@ -89,7 +91,7 @@ impl PluginHost {
             .chain(ty.exports(engine).map(|(name, _)| name));
         let host = host_version();
         let mut found = None;
-        let mut is_router = false;
+        let (mut is_router, mut is_policy) = (false, false);
         for name in names {
             let Some(version) = version_of_item(name) else {
                 continue;
@@ -107,6 +109,7 @@ impl PluginHost {
                 });
             }
             is_router |= name.starts_with("sluice:plugin/routing@");
+            is_policy |= name.starts_with("sluice:plugin/claiming@");
             found = Some(version);
         }
         let Some(version) = found else {
@@ -120,6 +123,7 @@ impl PluginHost {
             component,
             wit_version: version.to_string(),
             is_router,
+            is_policy,
         })
     }
 
@@ -145,16 +149,58 @@ impl PluginHost {
         limits: Limits,
     ) -> Result<RouterInstance, PluginError> {
         if !compiled.is_router {
-            return Err(PluginError::Link {
-                plugin: name.to_owned(),
-                reason: format!(
-                    "the component does not export sluice:plugin/routing@{}: it is not a router \
-                     plugin",
-                    compiled.wit_version
-                ),
-            });
+            return Err(wrong_world(compiled, name, "routing", "router"));
         }
         RouterInstance::new(self.shared.clone(), compiled, name, config, limits)
+    }
+
+    /// Makes a claim policy instance of `compiled`, named `name` (the policy's name, used in log
+    /// lines and errors), and initialises it with `config`. Fails if the component is not a
+    /// claim policy, imports something the host does not provide, or refuses its configuration.
+    pub fn instantiate_policy(
+        &self,
+        compiled: &CompiledPlugin,
+        name: &str,
+        config: &[(String, String)],
+    ) -> Result<PolicyInstance, PluginError> {
+        self.instantiate_policy_with_limits(compiled, name, config, self.shared.limits)
+    }
+
+    /// [`PluginHost::instantiate_policy`] with limits of its own (the epoch tick stays the
+    /// host's).
+    pub fn instantiate_policy_with_limits(
+        &self,
+        compiled: &CompiledPlugin,
+        name: &str,
+        config: &[(String, String)],
+        limits: Limits,
+    ) -> Result<PolicyInstance, PluginError> {
+        if !compiled.is_policy {
+            return Err(wrong_world(compiled, name, "claiming", "claim policy"));
+        }
+        PolicyInstance::new(self.shared.clone(), compiled, name, config, limits)
+    }
+}
+
+/// The error for a component instantiated as a world it does not target.
+fn wrong_world(
+    compiled: &CompiledPlugin,
+    name: &str,
+    interface: &str,
+    wanted: &str,
+) -> PluginError {
+    let actually = match (compiled.is_router, compiled.is_policy) {
+        (true, _) => " (it is a router plugin)",
+        (_, true) => " (it is a claim policy plugin)",
+        _ => "",
+    };
+    PluginError::Link {
+        plugin: name.to_owned(),
+        reason: format!(
+            "the component does not export sluice:plugin/{interface}@{}: it is not a {wanted} \
+             plugin{actually}",
+            compiled.wit_version
+        ),
     }
 }
 
@@ -164,6 +210,7 @@ pub struct CompiledPlugin {
     pub(crate) component: Component,
     wit_version: String,
     is_router: bool,
+    is_policy: bool,
 }
 
 impl CompiledPlugin {
@@ -175,6 +222,11 @@ impl CompiledPlugin {
     /// Whether the component targets the `router` world.
     pub fn is_router(&self) -> bool {
         self.is_router
+    }
+
+    /// Whether the component targets the `claim-policy` world.
+    pub fn is_policy(&self) -> bool {
+        self.is_policy
     }
 }
 

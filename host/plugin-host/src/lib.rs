@@ -5,6 +5,10 @@
 //! No sockets, no async runtime: calls are synchronous and bounded by a per-call deadline, so
 //! the server runs them on a thread of its choosing.
 //!
+//! Two worlds: a router ([`RouterInstance`]) sees batches of events and answers with outputs; a
+//! claim policy ([`PolicyInstance`]) sees a consumer group's pending entries and consumers and
+//! answers with a [`PolicyDecision`] per entry it acts on.
+//!
 //! ```no_run
 //! # fn main() -> Result<(), sluice_plugin_host::PluginError> {
 //! use sluice_plugin_host::{EntryId, EventRef, Limits, OutputFields, PluginHost};
@@ -28,6 +32,8 @@
 //! - `supervised`: one instance of any world: its store, limits, deadline and restart after a
 //!   trap; [`PluginInfo`].
 //! - `router`: [`RouterInstance`], a route's plugin.
+//! - `policy`: [`PolicyInstance`], a claim policy's plugin.
+//! - `claims`: [`PendingInfo`], [`ConsumerInfo`] in, [`PolicyDecision`] out, checked.
 //! - `batch`: [`Batch`], events packed in the layout the WIT documents.
 //! - `routed`: [`Routed`], the plugin's answer, checked, read through views.
 //! - `sandbox`: the store's data: an empty WASI context, the `log` import, the limiter.
@@ -39,9 +45,11 @@
 
 mod batch;
 mod bindings;
+mod claims;
 mod error;
 mod host;
 mod limits;
+mod policy;
 mod routed;
 mod router;
 mod sandbox;
@@ -49,9 +57,11 @@ mod supervised;
 mod version;
 
 pub use batch::{Batch, EntryId, EventRef};
+pub use claims::{ConsumerInfo, PendingInfo, PolicyAction, PolicyDecision};
 pub use error::PluginError;
 pub use host::{CompiledPlugin, PluginHost};
 pub use limits::Limits;
+pub use policy::PolicyInstance;
 pub use routed::{Decision, Failure, Output, OutputFields, PackedFields, PackedFieldsIter, Routed};
 pub use router::RouterInstance;
 pub use supervised::PluginInfo;

@@ -1,6 +1,6 @@
 //! [`Supervised`]: one plugin instance under the host's rules, whatever its world — its own
 //! store, memory limit, per-call deadline, and restart after a trap. [`crate::RouterInstance`]
-//! is a thin wrapper that adds its world's call.
+//! and [`crate::PolicyInstance`] are thin wrappers that add their world's call.
 //!
 //! Each instance owns one store (instances share nothing but the engine). Every call gets a
 //! fresh deadline. A trap, a timeout or a refused memory growth leaves the guest in an unknown
@@ -12,7 +12,9 @@ use std::sync::Arc;
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Store, Trap};
 
-use crate::bindings::{Lifecycle, LifecycleIndices, Routing, RoutingIndices};
+use crate::bindings::{
+    Claiming, ClaimingIndices, Lifecycle, LifecycleIndices, Routing, RoutingIndices,
+};
 use crate::host::{CompiledPlugin, Shared};
 use crate::sandbox::StoreState;
 use crate::{Limits, PluginError};
@@ -48,6 +50,22 @@ impl WorldExports for Routing {
 
     fn indices(pre: &InstancePre<StoreState>) -> wasmtime::Result<Self::Indices> {
         RoutingIndices::new(pre)
+    }
+
+    fn load(
+        indices: &Self::Indices,
+        store: &mut Store<StoreState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Self> {
+        indices.load(store, instance)
+    }
+}
+
+impl WorldExports for Claiming {
+    type Indices = ClaimingIndices;
+
+    fn indices(pre: &InstancePre<StoreState>) -> wasmtime::Result<Self::Indices> {
+        ClaimingIndices::new(pre)
     }
 
     fn load(
@@ -131,7 +149,7 @@ impl<E: WorldExports> Supervised<E> {
         Ok(this)
     }
 
-    /// The configured name (the route's name for the plugin).
+    /// The configured name (the route's or the policy's name for the plugin).
     pub(crate) fn name(&self) -> &str {
         &self.name
     }

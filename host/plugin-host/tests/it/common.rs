@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use sluice_plugin_host::{CompiledPlugin, EntryId, Limits, PluginHost, RouterInstance};
+use sluice_plugin_host::{
+    CompiledPlugin, EntryId, Limits, PluginHost, PolicyInstance, RouterInstance,
+};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -84,6 +86,12 @@ pub fn config(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Compiles and instantiates a router.
 pub fn router(host: &PluginHost, crate_name: &str, cfg: &[(&str, &str)]) -> RouterInstance {
     host.instantiate_router(&compile(host, crate_name), crate_name, &config(cfg))
+        .unwrap_or_else(|e| panic!("instantiate {crate_name}: {e}"))
+}
+
+/// Compiles and instantiates a claim policy.
+pub fn policy(host: &PluginHost, crate_name: &str, cfg: &[(&str, &str)]) -> PolicyInstance {
+    host.instantiate_policy(&compile(host, crate_name), crate_name, &config(cfg))
         .unwrap_or_else(|e| panic!("instantiate {crate_name}: {e}"))
 }
 

@@ -4,7 +4,9 @@
 //! - `routes`: the example plugins (filter, transform, router) on real events.
 //! - `faults`: the misbehaving fixtures: trap, endless loop, memory hog, incompatible WIT
 //!   version, sandbox probe.
+//! - `policies`: the example claim policies, and the `policy-misbehave` fixture contained.
 
 mod common;
 mod faults;
+mod policies;
 mod routes;
