@@ -1,5 +1,6 @@
-//! `sluice-plugin-runner`: runs one routing plugin over events given as JSON lines, the way the
-//! broker would, with no server. For plugin authors to try a plugin on their laptop.
+//! `sluice-plugin-runner`: runs one plugin — a router over events given as JSON lines, or a claim
+//! policy over pending lists given as JSON — the way the broker would, with no server. For plugin
+//! authors to try a plugin on their laptop. The component's world decides which.
 //!
 //! Run with:
 //!
@@ -9,7 +10,13 @@
 //!   cargo run -p sluice-plugin-runner -- \
 //!     --config field=region --config prefix=orders \
 //!     target/plugins/wasm32-wasip2/release/router.wasm
+//! echo '{"key":"orders","group":"g","pending":[{"id":"1-0","owner":"a","idle_ms":9000}],
+//!        "consumers":[{"name":"a","seen_idle_ms":9000},{"name":"b"}]}' |
+//!   cargo run -p sluice-plugin-runner -- --config idle_ms=5000 \
+//!     target/plugins/wasm32-wasip2/release/reassign_idle.wasm
 //! ```
+//!
+//! # Routers
 //!
 //! Input, one event per line (from `--events FILE`, or stdin): `{"key": "orders", "id":
 //! "1-0", "fields": {"region": "eu"}}`. `id` may be omitted (IDs then count up from `1-0`);
@@ -22,7 +29,21 @@
 //!
 //! Consecutive events of the same stream go to the plugin in batches (`--batch`). When a batch
 //! traps, the runner retries its events one at a time to find the culprit, as the broker does.
+//!
+//! # Claim policies
+//!
+//! Input, one evaluation round per JSON object (see `policy`): `{"key": "orders", "group": "g",
+//! "pending": [{"id": "1-0", "owner": "a", "idle_ms": 5000, "deliveries": 1}], "consumers":
+//! [{"name": "a", "seen_idle_ms": 5000, "active_idle_ms": 5000, "pending": 1}]}`.
+//!
+//! Output, one JSON line per decision: `{"entry":"1-0","key":"orders","group":"g",
+//! "action":"reassign","consumer":"b"}` (or `"action":"dead-letter","dead_letter":...,
+//! "reason":...`, or `"action":"ack"`); a failed round prints one line with `error` and `kind`
+//! (`trap`, `timeout`, `out-of-memory`, `round-error` or `contract`).
+//!
 //! Plugin log lines go to stderr.
+
+mod policy;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -36,19 +57,27 @@ use sluice_plugin_host::{
     EntryId, EventRef, Limits, OutputFields, PluginError, PluginHost, RouterInstance,
 };
 
-/// Runs a Sluice routing plugin over JSON-lines events and prints its outputs as JSON lines.
+/// Runs a Sluice plugin without a server: a router over JSON-lines events, printing its outputs,
+/// or a claim policy over pending lists given as JSON, printing its decisions; one JSON line
+/// each. The component's world decides which.
+///
+/// Router input, one event per line: {"key":"orders","id":"1-0","fields":{"region":"eu"}}
+///
+/// Claim policy input, one round per JSON object: {"key":"orders","group":"g",
+/// "pending":[{"id":"1-0","owner":"a","idle_ms":5000,"deliveries":1}],
+/// "consumers":[{"name":"a","seen_idle_ms":5000,"active_idle_ms":5000,"pending":1}]}
 #[derive(Parser, Debug)]
-#[command(name = "sluice-plugin-runner", version)]
+#[command(name = "sluice-plugin-runner", version, verbatim_doc_comment)]
 struct Args {
-    /// The plugin component (`.wasm`, built for wasm32-wasip2).
+    /// The plugin component (`.wasm`, built for wasm32-wasip2): a router or a claim policy.
     plugin: PathBuf,
     /// A config key/value for the plugin's `init`, as `key=value`; repeat for more.
     #[arg(short, long = "config", value_name = "KEY=VALUE")]
     config: Vec<String>,
-    /// Read events from this file instead of stdin.
-    #[arg(short, long, value_name = "FILE")]
+    /// Read the input (events, or a policy's rounds) from this file instead of stdin.
+    #[arg(short, long, visible_alias = "input", value_name = "FILE")]
     events: Option<PathBuf>,
-    /// Largest batch handed to the plugin at once.
+    /// Largest batch of events handed to a router at once.
     #[arg(long, default_value_t = 64)]
     batch: usize,
     /// The plugin's memory limit, in MiB.
@@ -116,13 +145,6 @@ fn run(args: Args) -> Result<()> {
         .plugin
         .file_stem()
         .map_or("plugin".into(), |s| s.to_string_lossy().into_owned());
-    let mut plugin = host.instantiate_router(&compiled, &name, &config)?;
-    let info = plugin.info();
-    eprintln!(
-        "loaded {} {} (sluice:plugin@{})",
-        info.name, info.version, info.wit_version
-    );
-
     let input: Box<dyn BufRead> = match &args.events {
         Some(path) => Box::new(BufReader::new(
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?,
@@ -130,6 +152,32 @@ fn run(args: Args) -> Result<()> {
         None => Box::new(std::io::stdin().lock()),
     };
     let mut out = std::io::stdout().lock();
+
+    if compiled.is_policy() {
+        let mut plugin = host.instantiate_policy(&compiled, &name, &config)?;
+        let info = plugin.info();
+        eprintln!(
+            "loaded claim policy {} {} (sluice:plugin@{})",
+            info.name, info.version, info.wit_version
+        );
+        return policy::run(&mut plugin, input, &mut out);
+    }
+    let mut plugin = host.instantiate_router(&compiled, &name, &config)?;
+    let info = plugin.info();
+    eprintln!(
+        "loaded router {} {} (sluice:plugin@{})",
+        info.name, info.version, info.wit_version
+    );
+    route_all(&mut plugin, input, args.batch, &mut out)
+}
+
+/// Routes every event of `input` (JSON lines) and prints the outcome.
+fn route_all(
+    plugin: &mut RouterInstance,
+    input: impl BufRead,
+    batch: usize,
+    out: &mut impl Write,
+) -> Result<()> {
     let mut pending: Vec<Event> = Vec::new();
     let mut last_id = EntryId { ms: 1, seq: 0 };
     for (n, line) in input.lines().enumerate() {
@@ -138,14 +186,13 @@ fn run(args: Args) -> Result<()> {
             continue;
         }
         let event = parse_event(&line, &mut last_id).with_context(|| format!("line {}", n + 1))?;
-        if pending.len() >= args.batch.max(1) || pending.first().is_some_and(|p| p.key != event.key)
-        {
-            run_batch(&mut plugin, &pending, &mut out)?;
+        if pending.len() >= batch.max(1) || pending.first().is_some_and(|p| p.key != event.key) {
+            run_batch(plugin, &pending, out)?;
             pending.clear();
         }
         pending.push(event);
     }
-    run_batch(&mut plugin, &pending, &mut out)?;
+    run_batch(plugin, &pending, out)?;
     Ok(())
 }
 
@@ -156,13 +203,7 @@ fn parse_event(line: &str, last_id: &mut EntryId) -> Result<Event> {
             ms: last_id.ms,
             seq: last_id.seq + 1,
         },
-        Some(text) => {
-            let (ms, seq) = text.split_once('-').unwrap_or((text, "0"));
-            EntryId {
-                ms: ms.parse().with_context(|| format!("bad id {text:?}"))?,
-                seq: seq.parse().with_context(|| format!("bad id {text:?}"))?,
-            }
-        }
+        Some(text) => parse_id(text)?,
     };
     *last_id = id;
     let text = |v: &Value| match v {
@@ -181,6 +222,15 @@ fn parse_event(line: &str, last_id: &mut EntryId) -> Result<Event> {
         key: input.key,
         id,
         fields,
+    })
+}
+
+/// An entry ID written `"<ms>-<seq>"` or `"<ms>"` (sequence 0).
+fn parse_id(text: &str) -> Result<EntryId> {
+    let (ms, seq) = text.split_once('-').unwrap_or((text, "0"));
+    Ok(EntryId {
+        ms: ms.parse().with_context(|| format!("bad id {text:?}"))?,
+        seq: seq.parse().with_context(|| format!("bad id {text:?}"))?,
     })
 }
 
