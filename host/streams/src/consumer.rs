@@ -1,4 +1,5 @@
-//! Consumers of a group: [`Consumer`] (name, seen and active times, owned pending IDs) and
+//! Consumers of a group: [`Consumer`] (name, seen and active times, owned pending IDs, the
+//! ones marked for redelivery) and
 //! the group operations that create, find and delete them (XGROUP CREATECONSUMER /
 //! DELCONSUMER, and the implicit creation by XREADGROUP, XCLAIM and XAUTOCLAIM).
 //!
@@ -19,6 +20,9 @@ pub struct Consumer {
     pub(crate) active_time_ms: Option<u64>,
     /// IDs of the group PEL this consumer owns.
     pub(crate) pending: BTreeSet<StreamId>,
+    /// The subset of `pending` marked for redelivery on its next `XREADGROUP … >`
+    /// (`redeliver.rs`). Always a subset: every PEL change in `group.rs` clears marks.
+    pub(crate) redeliver: BTreeSet<StreamId>,
 }
 
 impl Consumer {
@@ -61,6 +65,17 @@ impl Consumer {
     pub fn pending_ids(&self) -> impl Iterator<Item = StreamId> + '_ {
         self.pending.iter().copied()
     }
+
+    /// Pending entries it owns that are marked for redelivery on its next `XREADGROUP … >`.
+    /// O(1).
+    pub fn redeliver_count(&self) -> usize {
+        self.redeliver.len()
+    }
+
+    /// The IDs marked for redelivery, ascending (the order `>` sends them in).
+    pub fn redeliver_ids(&self) -> impl Iterator<Item = StreamId> + '_ {
+        self.redeliver.iter().copied()
+    }
 }
 
 impl ConsumerGroup {
@@ -102,8 +117,8 @@ impl ConsumerGroup {
         true
     }
 
-    /// XGROUP DELCONSUMER: deletes consumer `name` and drops its pending entries from the
-    /// group PEL. Returns how many it had (the reply), or `None` if there is no such
+    /// XGROUP DELCONSUMER: deletes consumer `name` and drops its pending entries (marked or
+    /// not) from the group PEL. Returns how many it had (the reply), or `None` if there is no such
     /// consumer (the reply is then 0). O(k log n) for k pending entries.
     pub fn delete_consumer(&mut self, name: &[u8]) -> Option<u64> {
         let slot = self.by_name.remove(name)?;
@@ -134,6 +149,7 @@ impl ConsumerGroup {
             seen_time_ms: now_ms,
             active_time_ms: None,
             pending: BTreeSet::new(),
+            redeliver: BTreeSet::new(),
         };
         let slot = match self.free_slots.pop() {
             Some(slot) => {

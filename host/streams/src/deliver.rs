@@ -1,6 +1,7 @@
 //! XREADGROUP: delivering new entries to a consumer (`>`) and re-reading its history (an ID).
 //!
-//! New entries stream from the nodes straight into the caller's [`EntrySink`] through a thin
+//! A `>` read first sends the consumer's entries marked for redelivery (`redeliver.rs`), then
+//! new entries with what is left of COUNT. New entries stream from the nodes straight into the caller's [`EntrySink`] through a thin
 //! wrapper that, per entry, moves the group's last delivered ID and read counter and records
 //! the PEL entry (unless NOACK) — no value is built per entry. History reads walk the
 //! consumer's own pending IDs and fetch each entry; an entry deleted since delivery is
@@ -8,6 +9,7 @@
 
 use crate::group::ConsumerGroup;
 use crate::lag::LagSnapshot;
+use crate::redeliver::send_marked;
 use crate::sink::EntrySink;
 use crate::{Stream, StreamError, StreamId};
 
@@ -34,19 +36,28 @@ pub struct GroupRead {
 }
 
 /// What an XREADGROUP read did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GroupReadOutcome {
-    /// Entries sent to the sink, deleted history entries included.
+    /// Entries sent to the sink: redelivered and new ones for `>`; for a history read, its
+    /// entries, deleted ones included.
     pub entries: usize,
     /// The consumer did not exist and was created (Redis fires `xgroup-createconsumer`).
     pub consumer_created: bool,
+    /// `>` only: entries that were marked for redelivery and were sent (first in the reply,
+    /// ascending), each with its delivery count now one higher, delivery time now, mark
+    /// cleared. The server logs their pending state.
+    pub redelivered: Vec<StreamId>,
+    /// `>` only: entries that were marked for redelivery but whose data was deleted: their
+    /// mark is cleared, they were not sent and stay pending as they were.
+    pub skipped_deleted: Vec<StreamId>,
 }
 
 impl Stream {
     /// Whether `XREADGROUP ... >` has something to deliver to `group` now: the stream's last
     /// live entry is above the group's last delivered ID. When false the server replies
     /// nil or blocks (after still calling [`Stream::read_group`], which creates and touches
-    /// the consumer as Redis does).
+    /// the consumer as Redis does). Ignores redelivery marks: a `>` read of one consumer
+    /// checks [`Stream::has_undelivered_for`].
     pub fn has_undelivered(&self, group: &ConsumerGroup) -> bool {
         self.last_live_id()
             .is_some_and(|top| top > group.last_delivered_id)
@@ -55,12 +66,17 @@ impl Stream {
     /// XREADGROUP on this stream for `consumer` of `group` (created if missing; marked seen
     /// at `now_ms`, Unix ms), sending entries to `sink`.
     ///
-    /// `>` delivers live entries after the group's last delivered ID, advancing it and the
-    /// read counter; each gets a PEL entry owned by `consumer` with delivery count 1 and time
-    /// `now_ms` (taken over from another consumer if the PEL already held it), unless NOACK;
-    /// the consumer becomes active if anything was recorded. A history read sends the
-    /// consumer's pending entries above the ID, bumping each one's delivery count and time;
-    /// deleted ones go to [`EntrySink::deleted_entry`] unchanged.
+    /// `>` first sends the consumer's entries marked for redelivery, ascending, up to COUNT
+    /// (NOACK or not: they are pending already), bumping each one's delivery count and time
+    /// and clearing its mark; a marked entry whose data was deleted is unmarked and skipped
+    /// (it stays pending). Then, with what is left of COUNT, it delivers live entries after
+    /// the group's last delivered ID, advancing it and the read counter; each gets a PEL
+    /// entry owned by `consumer` with delivery count 1 and time `now_ms` (taken over from
+    /// another consumer if the PEL already held it), unless NOACK. The consumer becomes
+    /// active if anything was redelivered or recorded. A history read sends the consumer's
+    /// pending entries above the ID, bumping each one's delivery count and time and clearing
+    /// its redelivery mark (it has now been delivered); deleted ones go to
+    /// [`EntrySink::deleted_entry`] unchanged.
     /// Error: [`StreamError::NoGroup`] (the server words it with
     /// [`NoGroupWording::ReadGroup`](crate::NoGroupWording::ReadGroup)).
     pub fn read_group(
@@ -74,8 +90,15 @@ impl Stream {
         let snap = self.lag_snapshot();
         self.with_group(group, |stream, group| {
             let (owner, consumer_created) = group.touch_consumer(consumer, now_ms);
-            let entries = match read.start {
+            let mut outcome = GroupReadOutcome {
+                consumer_created,
+                ..GroupReadOutcome::default()
+            };
+            match read.start {
                 GroupReadStart::New => {
+                    let limit = read.count.unwrap_or(usize::MAX);
+                    let marked = send_marked(stream, group, owner, limit, now_ms, sink);
+                    let left = limit - marked.sent.len();
                     let mut deliver = Deliver {
                         out: sink,
                         group,
@@ -85,25 +108,25 @@ impl Stream {
                     };
                     let start = deliver.group.last_delivered_id.incr();
                     let n = start.map_or(0, |start| {
-                        stream.range(start, StreamId::MAX, read.count, false, &mut deliver)
+                        stream.range(start, StreamId::MAX, Some(left), false, &mut deliver)
                     });
-                    if n > 0
-                        && !read.noack
+                    if (!marked.sent.is_empty() || (n > 0 && !read.noack))
                         && let Some(c) = group.slot_mut(owner)
                     {
                         c.active_time_ms = Some(now_ms);
                     }
-                    n
+                    outcome.entries = marked.sent.len() + n;
+                    outcome.redelivered = marked.sent;
+                    outcome.skipped_deleted = marked.skipped_deleted;
                 }
-                GroupReadStart::After(id) => match id.incr() {
-                    Some(start) => history(stream, group, owner, start, read.count, now_ms, sink),
-                    None => 0,
-                },
-            };
-            GroupReadOutcome {
-                entries,
-                consumer_created,
+                GroupReadStart::After(id) => {
+                    if let Some(start) = id.incr() {
+                        outcome.entries =
+                            history(stream, group, owner, start, read.count, now_ms, sink);
+                    }
+                }
             }
+            outcome
         })
     }
 }
@@ -119,17 +142,18 @@ fn history(
     sink: &mut dyn EntrySink,
 ) -> usize {
     let limit = count.unwrap_or(usize::MAX);
-    let Some(consumer) = group.slots.get(owner as usize).and_then(Option::as_ref) else {
+    let Some(consumer) = group.slots.get_mut(owner as usize).and_then(Option::as_mut) else {
         return 0;
     };
     let mut sent = 0;
-    // The consumer's set and the group PEL are separate fields: walk one, update the other.
+    // The consumer's sets and the group PEL are separate fields: walk one, update the others.
     for &id in consumer.pending.range(start..).take(limit) {
         if stream.get(id, sink) {
             if let Some(p) = group.pel.get_mut(&id) {
                 p.delivery_time_ms = now_ms;
                 p.delivery_count = p.delivery_count.saturating_add(1);
             }
+            consumer.redeliver.remove(&id);
         } else {
             sink.deleted_entry(id);
         }

@@ -104,6 +104,11 @@ pub enum StreamError {
     /// XAUTOCLAIM `COUNT` outside `1 ..= i64::MAX / 16`.
     #[error("ERR COUNT must be > 0")]
     AutoClaimCountInvalid,
+    /// [`ConsumerGroup::reassign`](crate::ConsumerGroup::reassign) of an ID the group PEL
+    /// does not hold (acknowledged, or never delivered). Sluice's own: Redis has no such
+    /// command.
+    #[error("ERR The ID is not pending in the consumer group")]
+    NotPending,
 }
 
 /// The three ways Redis words a missing key or group.

@@ -6,7 +6,9 @@
 //! per-consumer counts are set lengths and a consumer's history is a range query. A pending
 //! entry names its owner by slot in the group's consumer slab: the PEL value stays 24 bytes
 //! and moving an entry between consumers touches no strings. Every PEL change goes through
-//! [`ConsumerGroup::assign`] / [`ConsumerGroup::remove_pending`], which keep both sides equal.
+//! [`ConsumerGroup::assign`] / `transfer` / `remove_pending`, which keep both sides equal and
+//! keep each consumer's redelivery marks (`redeliver.rs`) a subset of its pending IDs: any of
+//! them clears the entry's mark, since each is a delivery, a claim or a removal.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::mem::size_of;
@@ -126,7 +128,8 @@ impl ConsumerGroup {
 
     /// Gives entry `id` to consumer `owner` as a fresh delivery (count 1, time `now_ms`),
     /// taking it from its previous owner if it was pending already — what XREADGROUP does
-    /// when it delivers an ID the PEL holds (possible after XGROUP SETID moved back).
+    /// when it delivers an ID the PEL holds (possible after XGROUP SETID moved back). A
+    /// redelivery mark on it is dropped: this is its delivery.
     pub(crate) fn assign(&mut self, id: StreamId, owner: u32, now_ms: u64) {
         let fresh = Pending {
             owner,
@@ -134,26 +137,31 @@ impl ConsumerGroup {
             delivery_count: 1,
         };
         if let Some(old) = self.pel.insert(id, fresh)
-            && old.owner != owner
             && let Some(prev) = self.slot_mut(old.owner)
         {
-            prev.pending.remove(&id);
+            prev.redeliver.remove(&id);
+            if old.owner != owner {
+                prev.pending.remove(&id);
+            }
         }
         if let Some(consumer) = self.slot_mut(owner) {
             consumer.pending.insert(id);
         }
     }
 
-    /// Moves pending entry `id` to consumer `owner`, keeping its delivery data. O(log n).
+    /// Moves pending entry `id` to consumer `owner`, keeping its delivery data. Its
+    /// redelivery mark is dropped even when the owner stays: a transfer is a claim, which
+    /// hands the entry over (`reassign` marks it again afterwards). O(log n).
     pub(crate) fn transfer(&mut self, id: StreamId, owner: u32) {
         let Some(p) = self.pel.get_mut(&id) else {
             return;
         };
         let old = std::mem::replace(&mut p.owner, owner);
-        if old == owner {
-            return;
-        }
         if let Some(prev) = self.slot_mut(old) {
+            prev.redeliver.remove(&id);
+            if old == owner {
+                return;
+            }
             prev.pending.remove(&id);
         }
         if let Some(consumer) = self.slot_mut(owner) {
@@ -161,26 +169,27 @@ impl ConsumerGroup {
         }
     }
 
-    /// Removes `id` from the PEL and from its owner's set. O(log n).
+    /// Removes `id` from the PEL and from its owner's sets. O(log n).
     pub(crate) fn remove_pending(&mut self, id: StreamId) -> Option<Pending> {
         let p = self.pel.remove(&id)?;
         if let Some(owner) = self.slot_mut(p.owner) {
             owner.pending.remove(&id);
+            owner.redeliver.remove(&id);
         }
         Some(p)
     }
 
-    /// Approximate heap bytes: PEL and consumer sets (B-tree slots counted about twice, as
-    /// for the stream's nodes), plus names.
+    /// Approximate heap bytes: PEL and consumer sets, redelivery marks included (B-tree
+    /// slots counted about twice, as for the stream's nodes), plus names.
     pub(crate) fn memory_usage(&self) -> usize {
         let pel = 2 * self.pel.len() * (size_of::<StreamId>() + size_of::<Pending>());
         let consumers: usize = self
             .consumers()
             .map(|c| {
-                2 * c.pending.len() * size_of::<StreamId>()
+                2 * (c.pending.len() + c.redeliver.len()) * size_of::<StreamId>()
                     + 2 * c.name().len()
                     + size_of::<Consumer>()
-                    + size_of::<BTreeSet<StreamId>>()
+                    + 2 * size_of::<BTreeSet<StreamId>>()
             })
             .sum();
         size_of::<ConsumerGroup>() + pel + consumers
@@ -206,8 +215,9 @@ impl Stream {
         Ok(())
     }
 
-    /// XGROUP DESTROY: removes group `name` with its consumers and PEL; whether it existed
-    /// (the reply is 1 or 0; blocked XREADGROUP clients should then get NOGROUP).
+    /// XGROUP DESTROY: removes group `name` with its consumers, PEL and redelivery marks;
+    /// whether it existed (the reply is 1 or 0; blocked XREADGROUP clients should then get
+    /// NOGROUP).
     pub fn destroy_group(&mut self, name: &[u8]) -> bool {
         self.groups.remove(name).is_some()
     }

@@ -55,6 +55,8 @@
 //!   DESTROY.
 //! - `consumer.rs`: [`Consumer`]; XGROUP CREATECONSUMER / DELCONSUMER.
 //! - `deliver.rs`: XREADGROUP, `>` and history ([`GroupRead`]).
+//! - `redeliver.rs`: reassignment with redelivery ([`ConsumerGroup::reassign`]): marked
+//!   pending entries that a consumer's next `>` read sends before new ones.
 //! - `pending.rs`: XPENDING ([`PendingSummary`], [`PendingQuery`]) and XACK.
 //! - `claim.rs`: XCLAIM ([`ClaimOptions`]) and XAUTOCLAIM ([`AutoClaimOptions`]).
 //! - `lag.rs`: group read counters and lag (`entries-read`, `lag`), Redis's estimates.
@@ -75,6 +77,7 @@ mod node;
 mod pending;
 mod persist;
 mod read;
+mod redeliver;
 mod sink;
 mod stream;
 mod trim;

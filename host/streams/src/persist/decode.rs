@@ -1,10 +1,13 @@
-//! The snapshot reader: [`decode`] dispatches on the format version, and `decode_v1` rebuilds
-//! a stream with every check the engine's later unchecked reads rely on:
+//! The snapshot reader: [`decode`] dispatches on the format version, and `decode_stream`
+//! rebuilds a stream (versions 1 and 2 differ only in the redelivery marks that end each
+//! group in version 2) with every check the engine's later unchecked reads rely on:
 //!
 //! - each node's bytes pass `check_node` and node keys strictly increase;
 //! - `len` equals the live entries, and `last_id` is at least every live ID (so XADD never
 //!   produces an ID that collides with a stored node);
-//! - group names, consumer names and PEL IDs strictly increase; every PEL owner exists.
+//! - group names, consumer names and PEL IDs strictly increase; every PEL owner exists;
+//! - redelivery marks strictly increase and each is a PEL ID, so every consumer's marks are a
+//!   subset of its pending IDs.
 //!
 //! Counters that carry no structural meaning (`entries_added`, `max_deleted_entry_id`,
 //! `entries_read`, times, delivery counts) are restored as stored, whatever their values.
@@ -24,6 +27,7 @@ const MIN_NODE_BYTES: usize = 7;
 const MIN_GROUP_BYTES: usize = 6;
 const MIN_CONSUMER_BYTES: usize = 3;
 const MIN_PENDING_BYTES: usize = 5;
+const MIN_MARK_BYTES: usize = 2;
 
 /// Most items preallocated from a stored count: a corrupt count fails once the bytes run out,
 /// but must not first reserve many times the input's size; real lists grow past this by
@@ -33,7 +37,7 @@ const PREALLOC_MAX: usize = 1 << 16;
 pub(super) fn decode(bytes: &[u8]) -> Result<Stream, DecodeError> {
     let mut r = Reader::new(bytes);
     let stream = match r.varint("bad format version")? {
-        1 => decode_v1(&mut r)?,
+        version @ (1 | 2) => decode_stream(&mut r, version)?,
         found => {
             return Err(DecodeError::UnsupportedVersion {
                 found,
@@ -50,7 +54,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Stream, DecodeError> {
     Ok(stream)
 }
 
-fn decode_v1(r: &mut Reader<'_>) -> Result<Stream, DecodeError> {
+/// Everything after the version number of a version 1 or 2 payload.
+fn decode_stream(r: &mut Reader<'_>, version: u64) -> Result<Stream, DecodeError> {
     let last_id_at = r.pos();
     let last_id = r.id("bad last ID")?;
     let entries_added = r.varint("bad entries-added")?;
@@ -108,7 +113,7 @@ fn decode_v1(r: &mut Reader<'_>) -> Result<Stream, DecodeError> {
         {
             return Err(Reader::corrupt_at(at, "group names out of order"));
         }
-        groups.push((Box::from(name), decode_group(r)?));
+        groups.push((Box::from(name), decode_group(r, version)?));
     }
 
     Ok(Stream {
@@ -122,7 +127,7 @@ fn decode_v1(r: &mut Reader<'_>) -> Result<Stream, DecodeError> {
     })
 }
 
-fn decode_group(r: &mut Reader<'_>) -> Result<ConsumerGroup, DecodeError> {
+fn decode_group(r: &mut Reader<'_>, version: u64) -> Result<ConsumerGroup, DecodeError> {
     let last_delivered_id = r.id("bad group last-delivered-id")?;
     let entries_read = r.opt("bad group entries-read")?;
 
@@ -143,6 +148,7 @@ fn decode_group(r: &mut Reader<'_>) -> Result<ConsumerGroup, DecodeError> {
             seen_time_ms: r.varint("bad consumer seen-time")?,
             active_time_ms: r.opt("bad consumer active-time")?,
             pending: BTreeSet::new(),
+            redeliver: BTreeSet::new(),
         });
     }
 
@@ -180,11 +186,19 @@ fn decode_group(r: &mut Reader<'_>) -> Result<ConsumerGroup, DecodeError> {
         prev_time = delivery_time_ms;
     }
 
+    let mut marked: Vec<Vec<StreamId>> = vec![Vec::new(); consumer_count];
+    if version >= 2 {
+        decode_marks(r, &pel, &mut marked)?;
+    }
+
     // Slots are renumbered densely in name order (the encoder wrote owners that way).
     let mut by_name = BTreeMap::new();
     let mut slots = Vec::with_capacity(consumer_count);
-    for (slot, (mut consumer, ids)) in consumers.into_iter().zip(owned).enumerate() {
+    let per_consumer = owned.into_iter().zip(marked);
+    for (slot, (mut consumer, (ids, marks))) in consumers.into_iter().zip(per_consumer).enumerate()
+    {
         consumer.pending = ids.into_iter().collect();
+        consumer.redeliver = marks.into_iter().collect();
         by_name.insert(consumer.name.clone(), slot as u32);
         slots.push(Some(consumer));
     }
@@ -196,4 +210,39 @@ fn decode_group(r: &mut Reader<'_>) -> Result<ConsumerGroup, DecodeError> {
         free_slots: Vec::new(),
         by_name,
     })
+}
+
+/// Reads a group's redelivery marks (version 2) into `marked[owner]`, checking each against
+/// `pel` (ascending, as decoded): marks strictly increase and each names a pending entry, so
+/// it belongs to that entry's owner. One merge walk over both lists.
+fn decode_marks(
+    r: &mut Reader<'_>,
+    pel: &[(StreamId, Pending)],
+    marked: &mut [Vec<StreamId>],
+) -> Result<(), DecodeError> {
+    let count = r.count(MIN_MARK_BYTES, "bad redelivery mark count")?;
+    let mut prev = StreamId::MIN;
+    let mut next_pending = pel.iter();
+    for i in 0..count {
+        let at = r.pos();
+        let id = r.id_from(prev, "bad redelivery mark")?;
+        if i > 0 && id == prev {
+            return Err(Reader::corrupt_at(at, "redelivery marks out of order"));
+        }
+        let p = match next_pending.find(|(pending, _)| *pending >= id) {
+            Some((pending, p)) if *pending == id => p,
+            _ => {
+                return Err(Reader::corrupt_at(
+                    at,
+                    "redelivery mark on an ID that is not pending",
+                ));
+            }
+        };
+        // Owners were checked against the consumer list when the PEL was read.
+        if let Some(marks) = marked.get_mut(p.owner as usize) {
+            marks.push(id);
+        }
+        prev = id;
+    }
+    Ok(())
 }

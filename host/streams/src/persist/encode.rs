@@ -83,6 +83,22 @@ fn encode_group(group: &ConsumerGroup, out: &mut Vec<u8>) {
         prev_id = id;
         prev_time = p.delivery_time_ms;
     }
+
+    // Redelivery marks of all consumers merged into one ascending list; each is a PEL ID
+    // (`group.rs` keeps every consumer's marks a subset of its pending IDs), so the reader
+    // finds its owner in the PEL.
+    let mut marks: Vec<StreamId> = consumers
+        .iter()
+        .flat_map(|(_, c)| c.redeliver.iter().copied())
+        .collect();
+    marks.sort_unstable();
+    debug_assert!(marks.iter().all(|id| group.pel.contains_key(id)));
+    put(out, marks.len() as u64);
+    let mut prev = StreamId::MIN;
+    for id in marks {
+        put_delta(out, prev, id);
+        prev = id;
+    }
 }
 
 fn put_id(out: &mut Vec<u8>, id: StreamId) {

@@ -4,10 +4,11 @@
 //! one snapshot file and checksums it. Decoding treats the bytes as untrusted anyway: every
 //! length is bounded by the input, every node is walked once to prove its entries are in
 //! bounds and match the stored counts, and the cross-structure invariants the engine relies
-//! on (ordered node keys, `len` = live entries, PEL owners that exist) are checked, so a
-//! decoded stream can never panic on a later read. A decode failure is a [`DecodeError`].
+//! on (ordered node keys, `len` = live entries, PEL owners that exist, redelivery marks on
+//! pending IDs) are checked, so a decoded stream can never panic on a later read. A decode
+//! failure is a [`DecodeError`].
 //!
-//! # Format, version 1
+//! # Format, version 2 (written) and version 1 (read)
 //!
 //! All integers are LEB128 varints (`varint.rs`); `bytes` is a varint length then the bytes;
 //! `opt` is `0` (none) or `1` and a varint; an `id` is `ms seq`; a `Δid` from `prev` is
@@ -15,33 +16,40 @@
 //! the same delta scheme the nodes use.
 //!
 //! ```text
-//! stream   := version=1  last_id:id  entries_added  max_deleted:id  len
+//! stream   := version=2  last_id:id  entries_added  max_deleted:id  len
 //!             node_count node*  group_count group*
 //! node     := key:Δid(previous node key, 0-0 first)  last:Δid(key)  live  deleted
 //!             data:bytes                            the packed node, copied whole (node.rs)
 //! group    := name:bytes  last_delivered:id  entries_read:opt
-//!             consumer_count consumer*  pel_count pending*
+//!             consumer_count consumer*  pel_count pending*  mark_count mark*
 //! consumer := name:bytes  seen_ms  active_ms:opt        in name byte order
 //! pending  := id:Δid(previous pending id, 0-0 first)  owner  time  delivery_count
 //!             owner = index of the consumer in the list above;
 //!             time  = zigzag(delivery_ms - previous delivery_ms, wrapping; 0 first)
+//! mark     := id:Δid(previous mark, 0-0 first)       a pending ID marked for redelivery
+//!                                                     to its owner (redeliver.rs)
 //! ```
 //!
-//! Groups are in name byte order and pending entries in ID order, each strictly increasing.
-//! A consumer's pending set is not stored: it is the PEL entries it owns, which is exactly
-//! the invariant `group.rs` keeps. Consumer slots are renumbered densely in name order on
-//! decode (slot numbers are internal and never visible).
+//! Groups are in name byte order, pending entries and marks in ID order, each strictly
+//! increasing. A consumer's pending set is not stored: it is the PEL entries it owns, which is
+//! exactly the invariant `group.rs` keeps; likewise its redelivery marks are the marks whose
+//! PEL entry it owns, and a mark on an ID the PEL does not hold is refused. Consumer slots are
+//! renumbered densely in name order on decode (slot numbers are internal and never visible).
+//!
+//! Version 1 is the same without `mark_count mark*` (nothing is marked): it predates
+//! redelivery marks. It is read, never written.
 //!
 //! # Compatibility
 //!
 //! The leading version is a varint. A change to this layout gets a new version number, a new
 //! branch in [`Stream::decode`] that keeps reading every older version, and a new committed
-//! fixture beside `tests/fixtures/stream-v1.bin` (see `src/tests/persist_fixture.rs`).
+//! fixture beside `tests/fixtures/stream-v1.bin` and `stream-v2.bin` (see
+//! `src/tests/persist_fixture.rs` and `persist_fixture_v2.rs`).
 //!
 //! # Layout
 //! - `mod.rs`: the API, [`DecodeError`], this format description.
 //! - `encode.rs`: the writer.
-//! - `decode.rs`: the reader for version 1 and the stream-level checks.
+//! - `decode.rs`: the reader for versions 1 and 2 and the stream-level checks.
 //! - `reader.rs`: a bounds-checked cursor over untrusted bytes.
 //! - `check_node.rs`: the one-pass validation of a node's packed bytes.
 
@@ -84,12 +92,12 @@ pub enum DecodeError {
 
 impl Stream {
     /// The payload format version [`Stream::encode`] writes (the leading varint).
-    pub const SNAPSHOT_VERSION: u64 = 1;
+    pub const SNAPSHOT_VERSION: u64 = 2;
 
-    /// Appends this stream's complete state (entries, counters, groups, consumers, PELs) to
-    /// `out` in the current snapshot format (see the module docs). Node buffers are copied
-    /// whole, so the cost is about one `memcpy` of the entries plus a few bytes per pending
-    /// entry.
+    /// Appends this stream's complete state (entries, counters, groups, consumers, PELs,
+    /// redelivery marks) to `out` in the current snapshot format (see the module docs). Node
+    /// buffers are copied whole, so the cost is about one `memcpy` of the entries plus a few
+    /// bytes per pending entry and per mark.
     pub fn encode(&self, out: &mut Vec<u8>) {
         encode::encode(self, out);
     }

@@ -5,11 +5,13 @@ mod groups;
 mod groups_claim;
 mod groups_lag;
 mod groups_pending;
+mod groups_redeliver;
 mod groups_scale;
 mod memory;
 mod persist;
 mod persist_corrupt;
 mod persist_fixture;
+mod persist_fixture_v2;
 mod range;
 mod remove;
 

@@ -93,6 +93,10 @@ fn assert_group_same(name: &[u8], a: &crate::ConsumerGroup, b: &crate::ConsumerG
             cb.pending_ids().collect::<Vec<_>>()
         );
         assert_eq!(
+            ca.redeliver_ids().collect::<Vec<_>>(),
+            cb.redeliver_ids().collect::<Vec<_>>()
+        );
+        assert_eq!(
             a.consumer_pending(ca).collect::<Vec<_>>(),
             b.consumer_pending(cb).collect::<Vec<_>>()
         );
@@ -112,7 +116,8 @@ fn assert_group_same(name: &[u8], a: &crate::ConsumerGroup, b: &crate::ConsumerG
 
 /// A stream exercising every part of the state: several nodes with mixed field layouts,
 /// deletions (some of pending entries), trimmed nodes, XSETID'd counters, four groups with
-/// consumers (one deleted, leaving a free slot), claims with odd times and counts.
+/// consumers (one deleted, leaving a free slot), claims with odd times and counts, and
+/// redelivery marks (one on a deleted entry, in two groups).
 pub(crate) fn rich_stream() -> Stream {
     let mut s = Stream::new();
     let lim = limits(4);
@@ -191,6 +196,13 @@ pub(crate) fn rich_stream() -> Stream {
     s.create_group(b"", StreamId::MIN, Some(0)).expect("create");
     assert!(s.group_mut(b"").expect("g").create_consumer(b"z", 0));
 
+    // Redelivery marks: reassigned to an existing consumer (a new one would take the free
+    // slot), marked in place, one on an entry whose data was deleted.
+    let g = s.group_mut(G).expect("g");
+    assert_eq!(g.reassign(id(1003, 1), b"idle", 3_500), Ok(false));
+    g.mark_redeliver(&[id(1001, 2), id(1002, 0), id(1009, 9)]);
+    let mid = s.group_mut(b"mid").expect("mid");
+    mid.mark_redeliver(&[id(1004, 1)]);
     s
 }
 
@@ -212,6 +224,8 @@ fn keep_going(s: &mut Stream) {
         .expect("autoclaim");
     s.group_mut(G).expect("g").delete_consumer(b"bob");
     s.delete(&[id(1008, 1)]);
+    // Redelivers the mark rich_stream left on idle (the others went with the claims above).
+    assert_eq!(read_new(s, b"idle", Some(1), 6_300), [id(1003, 1)]);
 }
 
 #[test]
@@ -243,6 +257,15 @@ fn rich_stream_round_trips_every_observable() {
         "a NACK of a deleted entry"
     );
     assert_eq!(s.group_count(), 4);
+    let marked =
+        |g: &crate::ConsumerGroup| g.consumers().map(|c| c.redeliver_count()).sum::<usize>();
+    assert_eq!(marked(g), 3);
+    assert_eq!(marked(s.group(b"mid").expect("mid")), 1);
+    assert!(
+        g.pending_entries()
+            .any(|e| !s.contains(e.id) && g.is_marked_for_redelivery(e.id)),
+        "a mark on a deleted entry"
+    );
     assert!(s.group_infos().any(|i| i.lag.is_none()));
     assert!(s.group_infos().any(|i| i.lag.is_some()));
 

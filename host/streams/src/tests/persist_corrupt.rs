@@ -143,8 +143,8 @@ fn byte_flips_never_panic() {
 #[test]
 fn unknown_versions_are_refused() {
     let mut bytes = encode(&rich_stream());
-    assert_eq!(bytes[0], 1);
-    for found in [0u64, 2, 300] {
+    assert_eq!(bytes[0], 2);
+    for found in [0u64, 3, 300] {
         let mut damaged = Vec::new();
         crate::varint::put(&mut damaged, found);
         damaged.extend_from_slice(&bytes[1..]);
@@ -153,7 +153,7 @@ fn unknown_versions_are_refused() {
             err,
             DecodeError::UnsupportedVersion {
                 found,
-                supported: 1
+                supported: 2
             }
         );
         assert!(
@@ -168,9 +168,11 @@ fn unknown_versions_are_refused() {
     ));
 }
 
-/// The fields of a small hand-written v1 payload: one node holding `5-0 a b`, one group `g`
-/// whose consumer `c` has it pending. Tests spoil one field at a time.
+/// The fields of a small hand-written payload: one node holding `5-0 a b`, one group `g`
+/// whose consumer `c` has it pending (version 2: and no redelivery marks, unless `marks`).
+/// Tests spoil one field at a time.
 struct Parts {
+    version: u64,
     entries_added: Vec<u8>,
     last_id: StreamId,
     len: u64,
@@ -182,11 +184,15 @@ struct Parts {
     entries_read_tag: u64,
     consumers: Vec<&'static [u8]>,
     owner: u64,
+    /// Version 2's mark list, as written: a count and deltas.
+    mark_count: u64,
+    mark_deltas: Vec<StreamId>,
 }
 
 impl Default for Parts {
     fn default() -> Self {
         Parts {
+            version: 2,
             entries_added: vec![1],
             last_id: id(5, 0),
             len: 1,
@@ -199,6 +205,8 @@ impl Default for Parts {
             entries_read_tag: 0,
             consumers: vec![b"c"],
             owner: 0,
+            mark_count: 0,
+            mark_deltas: Vec::new(),
         }
     }
 }
@@ -210,7 +218,7 @@ impl Parts {
             put(out, i.ms);
             put(out, i.seq);
         };
-        put(&mut out, 1);
+        put(&mut out, self.version);
         put_id(&mut out, self.last_id);
         out.extend_from_slice(&self.entries_added);
         put_id(&mut out, StreamId::MIN);
@@ -238,19 +246,101 @@ impl Parts {
         put(&mut out, self.owner);
         put(&mut out, 14); // zigzag(7)
         put(&mut out, 1);
+        if self.version >= 2 {
+            put(&mut out, self.mark_count);
+            for &delta in &self.mark_deltas {
+                put_id(&mut out, delta);
+            }
+        }
         out
+    }
+
+    /// Version 2 with the given marks, each an ID delta as the encoder writes them.
+    fn marked(deltas: &[StreamId]) -> Parts {
+        Parts {
+            mark_count: deltas.len() as u64,
+            mark_deltas: deltas.to_vec(),
+            ..Parts::default()
+        }
     }
 }
 
 #[test]
 fn hand_made_payload_decodes() {
-    let s = Stream::decode(&Parts::default().write()).expect("valid");
-    assert_eq!((s.len(), s.first_id()), (1, Some(id(5, 0))));
-    let e = s.group(b"g").and_then(|g| g.pending_entry(id(5, 0)));
-    assert_eq!(
-        e.map(|e| (e.consumer, e.delivery_time_ms)),
-        Some((&b"c"[..], 7))
-    );
+    for version in [1, 2] {
+        let parts = Parts {
+            version,
+            ..Parts::default()
+        };
+        let s = Stream::decode(&parts.write()).expect("valid");
+        assert_eq!((s.len(), s.first_id()), (1, Some(id(5, 0))));
+        let g = s.group(b"g").expect("group");
+        let e = g.pending_entry(id(5, 0));
+        assert_eq!(
+            e.map(|e| (e.consumer, e.delivery_time_ms)),
+            Some((&b"c"[..], 7))
+        );
+        assert!(!g.is_marked_for_redelivery(id(5, 0)));
+    }
+    let s = Stream::decode(&Parts::marked(&[id(5, 0)]).write()).expect("valid");
+    let g = s.group(b"g").expect("group");
+    assert!(g.is_marked_for_redelivery(id(5, 0)));
+    let c = g.consumer(b"c").expect("consumer");
+    assert_eq!(c.redeliver_ids().collect::<Vec<_>>(), [id(5, 0)]);
+}
+
+#[test]
+fn bad_redelivery_marks_are_refused() {
+    let cases: Vec<(Parts, &str)> = vec![
+        // Not a PEL ID: above, below, or repeated (a zero delta).
+        (
+            Parts::marked(&[id(6, 0)]),
+            "redelivery mark on an ID that is not pending",
+        ),
+        (
+            Parts::marked(&[id(4, 0)]),
+            "redelivery mark on an ID that is not pending",
+        ),
+        (
+            Parts::marked(&[id(5, 0), id(0, 0)]),
+            "redelivery marks out of order",
+        ),
+        (
+            Parts::marked(&[id(5, 0), id(0, 1)]),
+            "redelivery mark on an ID that is not pending",
+        ),
+        (
+            Parts::marked(&[id(5, 0), id(u64::MAX, 0)]),
+            "bad redelivery mark",
+        ),
+        (
+            Parts {
+                mark_count: 1 << 40,
+                ..Parts::marked(&[id(5, 0)])
+            },
+            "bad redelivery mark count",
+        ),
+    ];
+    for (parts, expected) in cases {
+        match Stream::decode(&parts.write()) {
+            Err(DecodeError::Corrupt { what, .. }) => assert_eq!(what, expected),
+            other => panic!("{expected}: {other:?}"),
+        }
+    }
+    // A version 1 payload has no mark list: one there is trailing garbage.
+    let mut v1 = Parts {
+        version: 1,
+        ..Parts::default()
+    }
+    .write();
+    v1.extend_from_slice(&[1, 5, 0]);
+    assert!(matches!(
+        Stream::decode(&v1),
+        Err(DecodeError::Corrupt {
+            what: "trailing bytes after the stream",
+            ..
+        })
+    ));
 }
 
 #[test]

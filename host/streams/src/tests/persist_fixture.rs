@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Never regenerate it after a format change: a new format gets a new version, a new fixture
-//! (`stream-v2.bin`) and a new generator, while this file and [`v1_fixture_loads_exactly`]
-//! stay as they are.
+//! and a new generator (version 2: `persist_fixture_v2.rs`), while this file and
+//! [`v1_fixture_loads_exactly`] stay as they are.
 
 use std::path::PathBuf;
 
@@ -24,7 +24,8 @@ fn fixture_path() -> PathBuf {
 
 /// Two nodes (limit 2 entries), a deleted entry in each, a group of three consumers whose
 /// PEL holds a deleted entry, and XSETID'd counters. Deterministic: fixed IDs and times.
-fn fixture_stream() -> Stream {
+/// The v2 fixture starts from it.
+pub(super) fn fixture_stream() -> Stream {
     let mut s = Stream::new();
     let lim = limits(2);
     let add = |s: &mut Stream, i: StreamId, f: &[&[u8]]| {
@@ -116,27 +117,32 @@ fn v1_fixture_loads_exactly() {
                 c.seen_time_ms(),
                 c.active_time_ms(),
                 c.pending_count(),
+                c.redeliver_count(),
             )
         })
         .collect();
     assert_eq!(
         consumers,
         vec![
-            (&b"alice"[..], 10_000, Some(10_000), 2),
-            (&b"bob"[..], 10_500, Some(10_500), 1),
-            (&b"carl"[..], 11_000, None, 0),
+            (&b"alice"[..], 10_000, Some(10_000), 2, 0),
+            (&b"bob"[..], 10_500, Some(10_500), 1, 0),
+            (&b"carl"[..], 11_000, None, 0, 0),
         ]
     );
 }
 
-/// While the encoder writes version 1, the fixture must re-encode byte for byte: a layout
-/// change without a version bump fails here (independently of how the engine's commands
-/// behave, since the state comes from the file). After a bump, this test moves to the new
-/// fixture and [`v1_fixture_loads_exactly`] keeps guarding the old one.
+/// Version 2 is version 1 plus a mark list ending each group: a v1 payload re-encodes as the
+/// same bytes under version 2 with one empty mark list (the fixture has one group), and
+/// that loads back to the same stream. (The byte-for-byte guard of the current encoder is
+/// `encoder_still_writes_v2_fixture`.)
 #[test]
-fn encoder_still_writes_v1_fixture() {
-    assert_eq!(Stream::SNAPSHOT_VERSION, 1);
-    let bytes = fixture_bytes();
-    let s = Stream::decode(&bytes).expect("v1 fixture decodes");
-    assert_eq!(encode(&s), bytes);
+fn v1_fixture_upgrades_to_v2_without_marks() {
+    let v1 = fixture_bytes();
+    let s = Stream::decode(&v1).expect("v1 fixture decodes");
+    let mut expected = vec![2];
+    expected.extend_from_slice(&v1[1..]);
+    expected.push(0);
+    let v2 = encode(&s);
+    assert_eq!(v2, expected);
+    super::persist::assert_same(&s, &Stream::decode(&v2).expect("v2 decodes"));
 }
