@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Deserialize;
 
 use crate::error::ServerError;
+use crate::policies::spec::PolicySpec;
 use crate::routes::spec::RouteSpec;
 
 /// Settings read at start-up (from the file, then overridden by flags).
@@ -52,6 +53,9 @@ pub struct Config {
     /// The routes (`[[route]]` tables).
     #[serde(rename = "route")]
     pub routes: Vec<RouteSpec>,
+    /// The claim policies (`[[claim_policy]]` tables).
+    #[serde(rename = "claim_policy")]
+    pub claim_policies: Vec<PolicySpec>,
     /// The file this config was read from, watched for route changes (not a key of the file).
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
@@ -75,6 +79,7 @@ impl Default for Config {
             plugin_max_memory: 16 * 1024 * 1024,
             plugin_call_timeout_ms: 100,
             routes: Vec::new(),
+            claim_policies: Vec::new(),
             config_file: None,
         }
     }
@@ -124,13 +129,22 @@ impl Config {
         if self.plugin_call_timeout_ms == 0 {
             return Err("plugin-call-timeout-ms must be at least 1".into());
         }
-        if !self.routes.is_empty() && self.plugins_dir.is_none() {
-            return Err(
-                "routes need a plugins folder: set plugins_dir in the config or pass --plugins"
-                    .into(),
-            );
+        if self.plugins_dir.is_none() {
+            let what = if !self.routes.is_empty() {
+                "routes need"
+            } else if !self.claim_policies.is_empty() {
+                "claim policies need"
+            } else {
+                ""
+            };
+            if !what.is_empty() {
+                return Err(format!(
+                    "{what} a plugins folder: set plugins_dir in the config or pass --plugins"
+                ));
+            }
         }
-        crate::routes::spec::validate_all(&self.routes)
+        crate::routes::spec::validate_all(&self.routes)?;
+        crate::policies::spec::validate_all(&self.claim_policies)
     }
 }
 

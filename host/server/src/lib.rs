@@ -11,6 +11,7 @@
 //! - [`cmd`]: the command table and one module per command or family.
 //! - [`keyspace`]: databases of keys holding streams, expiry, the gate for atomic steps.
 //! - [`persist`]: what the write-ahead log and snapshots hold; replay at start.
+//! - [`policies`]: wasm claim policies deciding on consumer groups' pending entries.
 //! - [`routes`]: wasm plugins routing events between streams; hot reload.
 //! - [`blocking`]: clients blocked on keys and how writes serve them.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod glob;
 pub mod keyspace;
 pub mod persist;
+pub mod policies;
 pub mod routes;
 pub mod server;
 pub mod shared;

@@ -13,6 +13,7 @@ use crate::keyspace::Keyspace;
 use crate::persist::Journal;
 use crate::persist::replay::ReplayReport;
 use crate::persist::snapshot::Saver;
+use crate::policies::Policies;
 use crate::routes::Routes;
 use crate::stats::CommandStats;
 
@@ -80,6 +81,8 @@ pub struct Shared {
     pub shutdown: tokio::sync::Notify,
     /// The routes and their plugins.
     pub routes: Routes,
+    /// The claim policies.
+    pub policies: Policies,
     /// This value's own `Arc`, for commands that start threads (`SLUICE RELOAD`).
     this: OnceLock<Weak<Shared>>,
 }
@@ -102,6 +105,7 @@ impl Shared {
             recovery: parking_lot::Mutex::new(ReplayReport::default()),
             shutdown: tokio::sync::Notify::new(),
             routes: Routes::default(),
+            policies: Policies::default(),
             this: OnceLock::new(),
             config,
         }

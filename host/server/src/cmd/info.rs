@@ -98,6 +98,12 @@ pub static SECTIONS: &[Section] = &[
         default: true,
         render: plugins,
     },
+    Section {
+        name: "policies",
+        title: "Policies",
+        default: true,
+        render: policies,
+    },
 ];
 
 /// The lines of one section being written.
@@ -440,6 +446,34 @@ fn plugins(shared: &Shared, f: &mut Fields<'_>) {
             format_args!(
                 "bytes={},wit_version={wit},loaded_at={}",
                 p.bytes, p.loaded_at_ms
+            ),
+        );
+    }
+}
+
+/// `policy_<name>:state=…,stream=…,…` per claim policy.
+fn policies(shared: &Shared, f: &mut Fields<'_>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let list = shared.policies.list();
+    f.field("policies", list.len());
+    for p in &list {
+        let s = &p.stats;
+        f.field(
+            &format!("policy_{}", p.name),
+            format_args!(
+                "state={},stream={},group={},plugin={},evaluations={},failed={},reassigned={},\
+                 dead_lettered={},acked={},last_pending={},last_evaluation_us={}",
+                p.state().as_str(),
+                p.spec.stream,
+                p.spec.group,
+                p.spec.plugin,
+                s.evaluations.load(Relaxed),
+                s.failed.load(Relaxed),
+                s.reassigned.load(Relaxed),
+                s.dead_lettered.load(Relaxed),
+                s.acked.load(Relaxed),
+                s.last_pending.load(Relaxed),
+                s.last_duration_us.load(Relaxed),
             ),
         );
     }

@@ -171,6 +171,97 @@ pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     Ok(Reply::Array(replies).into())
 }
 
+/// `SLUICE POLICIES`: one map per claim policy, in config order.
+pub fn policies(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    args.finish()?;
+    let replies = ctx
+        .shared
+        .policies
+        .list()
+        .iter()
+        .map(|p| {
+            let s = &p.stats;
+            let info = p.plugin_info.as_ref();
+            let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);
+            let n = |a: &std::sync::atomic::AtomicU64| Reply::count(a.load(Relaxed));
+            Reply::Map(vec![
+                field("name", text(p.name.clone())),
+                field("stream", text(p.spec.stream.clone())),
+                field("group", text(p.spec.group.clone())),
+                field("plugin", text(p.spec.plugin.clone())),
+                field("plugin-name", opt_text(info.map(|i| i.name.clone()))),
+                field("plugin-version", opt_text(info.map(|i| i.version.clone()))),
+                field("state", Reply::bulk_static(p.state().as_str())),
+                field("interval-ms", Reply::count(p.spec.interval_ms)),
+                field("evaluations", n(&s.evaluations)),
+                field("failed-evaluations", n(&s.failed)),
+                field("reassigned", n(&s.reassigned)),
+                field("dead-lettered", n(&s.dead_lettered)),
+                field("acked", n(&s.acked)),
+                field("stale", n(&s.stale)),
+                field("reloads", n(&s.reloads)),
+                field("last-pending", n(&s.last_pending)),
+                field("last-evaluation-us", n(&s.last_duration_us)),
+                field("last-error", opt_text(s.last_error.lock().clone())),
+            ])
+        })
+        .collect();
+    Ok(Reply::Array(replies).into())
+}
+
+/// `SLUICE REDELIVER key group id [id …]`: marks pending entries to be delivered again to
+/// their owner on its next `XREADGROUP … >`, before new entries (how a claim policy's
+/// reassignments are logged and replayed). Replies how many of the IDs were pending.
+pub fn redeliver(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let key = args.bytes()?;
+    let group = args.bytes()?;
+    let ids = args
+        .rest()
+        .iter()
+        .map(|a| sluice_streams::StreamId::parse(a, 0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let marked = ctx
+        .db()
+        .write(&key, ctx.now_ms, |entry| {
+            let Some(g) = entry.stream.group_mut(&group) else {
+                return Err(CmdError(sluice_streams::no_group_text(
+                    sluice_streams::NoGroupWording::KeyOrGroup,
+                    &key,
+                    &group,
+                )));
+            };
+            let marked = ids
+                .iter()
+                .filter(|id| g.pending_entry(**id).is_some())
+                .count();
+            g.mark_redeliver(&ids);
+            if marked > 0 {
+                ctx.journal(|rec| {
+                    rec.begin(4 + ids.len())
+                        .arg(b"SLUICE")
+                        .arg(b"REDELIVER")
+                        .arg(&key)
+                        .arg(&group);
+                    for id in &ids {
+                        rec.id(*id);
+                    }
+                });
+            }
+            Ok(marked)
+        })
+        .ok_or_else(|| {
+            CmdError(sluice_streams::no_group_text(
+                sluice_streams::NoGroupWording::KeyOrGroup,
+                &key,
+                &group,
+            ))
+        })??;
+    ctx.shared
+        .blocking
+        .key_written(ctx.shared, ctx.client.db, &key);
+    Ok(Reply::count(marked).into())
+}
+
 /// `SLUICE RELOAD`: re-reads the config file's routes and the plugin files now, and applies
 /// what changed. Runs without the keyspace gate (it waits for route threads that need it).
 pub fn reload(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -196,8 +287,13 @@ pub fn help(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             "    dead-lettered, lag, plugin time per event, last error.",
             "PLUGINS",
             "    Each plugin file loaded: name, version, WIT version, size, routes using it.",
+            "POLICIES",
+            "    Each claim policy: stream, group, plugin and version, state, evaluations,",
+            "    reassigned/dead-lettered/acked entries, last evaluation, last error.",
+            "REDELIVER <key> <group> <id> [<id> ...]",
+            "    Deliver pending entries again to their owner on its next XREADGROUP >.",
             "RELOAD",
-            "    Re-read the config file's routes and the plugin files, and apply changes.",
+            "    Re-read the config file's routes and policies and the plugin files.",
         ],
     )
     .into())

@@ -130,14 +130,7 @@ impl GroupReadWait {
                         &mut ReplySink(&mut entries),
                     )?;
                     persist::log(shared, db_index, |rec| {
-                        self.log_read(
-                            rec,
-                            key,
-                            &e.stream,
-                            *start,
-                            outcome.consumer_created,
-                            &entries,
-                        );
+                        self.log_read(rec, key, &e.stream, *start, &outcome, &entries);
                     });
                     Ok(outcome)
                 })
@@ -161,10 +154,10 @@ impl GroupReadWait {
         key: &[u8],
         stream: &sluice_streams::Stream,
         start: GroupReadStart,
-        consumer_created: bool,
+        outcome: &sluice_streams::GroupReadOutcome,
         entries: &StreamEntries,
     ) {
-        if consumer_created {
+        if outcome.consumer_created {
             groups::consumer_created(rec, key, &self.group, &self.consumer);
         }
         let delivered = entries
@@ -173,6 +166,11 @@ impl GroupReadWait {
             .map(|(ms, seq, _)| StreamId::new(ms, seq));
         if !self.noack {
             groups::pel_state(rec, key, &self.group, stream, delivered);
+        } else if !outcome.redelivered.is_empty() {
+            // Entries redelivered after a reassignment were pending already: NOACK or not,
+            // their delivery count and time changed.
+            let again = outcome.redelivered.iter().copied();
+            groups::pel_state(rec, key, &self.group, stream, again);
         }
         if matches!(start, GroupReadStart::New) && !entries.is_empty() {
             groups::cursor(rec, key, &self.group, stream);

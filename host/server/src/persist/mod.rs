@@ -56,6 +56,18 @@ impl Journal {
         self.wal.get().is_some()
     }
 
+    /// Hands the log up to `lsn` to the OS, for a change made by a background thread (a
+    /// route's batch, a claim policy's round): no client's reply will carry it there, and once
+    /// its effects are visible a crash of the process must not undo them. Call it after
+    /// releasing the locks the change held.
+    pub fn write_background(&self, lsn: Option<Lsn>) {
+        if let (Some(lsn), Some(wal)) = (lsn, self.wal.get())
+            && let Err(e) = wal.write_through(lsn)
+        {
+            tracing::error!("write-ahead log failed writing a background change: {e}");
+        }
+    }
+
     /// Appends `record`; call while holding the locks of what it changed.
     pub fn commit(&self, record: Record) -> Option<Lsn> {
         let wal = self.wal.get()?;

@@ -104,7 +104,7 @@ pub struct Commit<'a> {
 impl Commit<'_> {
     /// Applies the batch; see the module documentation.
     pub fn apply(self, shared: &Shared) -> Applied {
-        let _gate = shared.keyspace.gate.write();
+        let gate = shared.keyspace.gate.write();
         let db = shared.keyspace.db(0);
         let now = shared.now_ms();
         let position = db.read(self.key, now, |entry| {
@@ -213,9 +213,9 @@ impl Commit<'_> {
             self.stats.events_in.fetch_add(done, RELAXED);
             self.stats.batches.fetch_add(1, RELAXED);
         }
-        if !apply.record.is_empty() {
-            shared.journal.commit(apply.record);
-        }
+        let lsn = shared.journal.commit(apply.record);
+        drop(gate);
+        shared.journal.write_background(lsn);
         Applied::Done {
             written: apply.written,
             halted,
@@ -395,7 +395,7 @@ pub fn create_positions(shared: &Shared, spec: &RouteSpec, group: &[u8], keys: &
             }
         });
     }
-    if !record.is_empty() {
-        shared.journal.commit(record);
-    }
+    let lsn = shared.journal.commit(record);
+    drop(_gate);
+    shared.journal.write_background(lsn);
 }

@@ -20,6 +20,9 @@ use sluice_plugin_host::{CompiledPlugin, Limits, PluginHost};
 use super::spec::RouteSpec;
 use super::{Route, RouteState, runner, watch};
 use crate::config::Config;
+use crate::policies::Policy;
+use crate::policies::runner as policy_runner;
+use crate::policies::spec::PolicySpec;
 use crate::shared::Shared;
 
 /// Largest plugin file loaded, bytes.
@@ -57,6 +60,7 @@ pub struct Loader {
     /// By file name.
     plugins: HashMap<String, LoadedPlugin>,
     threads: HashMap<String, (Arc<Route>, JoinHandle<()>)>,
+    policy_threads: HashMap<String, (Arc<Policy>, JoinHandle<()>)>,
     watcher: Option<watch::Watcher>,
 }
 
@@ -113,7 +117,7 @@ fn report(shared: &Shared, loader: &Loader, result: Result<(), String>) -> Resul
 /// reported, not fatal: the server serves, and the route shows as failed.
 pub fn start(shared: &Arc<Shared>) {
     let config = &shared.config;
-    if let Err(e) = apply(shared, config.routes.clone(), config) {
+    if let Err(e) = apply(shared, config) {
         tracing::warn!("routes: {e}");
     }
     let plugins_dir = config.plugins_dir.clone();
@@ -147,8 +151,7 @@ pub fn reload(shared: &Arc<Shared>) -> Result<(), String> {
         },
         None => shared.config.clone(),
     };
-    let routes = config.routes.clone();
-    apply(shared, routes, &config)
+    apply(shared, &config)
 }
 
 fn failed(shared: &Shared, error: String) -> Result<(), String> {
@@ -157,9 +160,46 @@ fn failed(shared: &Shared, error: String) -> Result<(), String> {
     report(shared, &loader, Err(error))
 }
 
-/// Makes `specs` the route set.
-fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result<(), String> {
+/// Makes `config`'s routes and claim policies the ones running.
+fn apply(shared: &Arc<Shared>, config: &Config) -> Result<(), String> {
     let mut loader = shared.routes.loader.lock();
+    let mut errors = apply_routes(shared, &mut loader, config.routes.clone(), config);
+    errors.extend(apply_policies(
+        shared,
+        &mut loader,
+        config.claim_policies.clone(),
+        config,
+    ));
+    let result = if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    };
+    report(shared, &loader, result)
+}
+
+/// The limits of a plugin instance: its own, or the broker-wide ones.
+fn limits(
+    host: &PluginHost,
+    max_memory: Option<u64>,
+    timeout_ms: Option<u64>,
+    config: &Config,
+) -> Limits {
+    Limits {
+        memory_bytes: usize::try_from(max_memory.unwrap_or(config.plugin_max_memory))
+            .unwrap_or(usize::MAX),
+        call_deadline: Duration::from_millis(timeout_ms.unwrap_or(config.plugin_call_timeout_ms)),
+        ..host.limits()
+    }
+}
+
+/// Makes `specs` the route set; returns what could not be applied.
+fn apply_routes(
+    shared: &Arc<Shared>,
+    loader: &mut Loader,
+    specs: Vec<RouteSpec>,
+    config: &Config,
+) -> Vec<String> {
     let current: HashMap<String, Arc<Route>> = shared
         .routes
         .list()
@@ -171,12 +211,7 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
     let mut start = Vec::new();
     for spec in specs {
         let old = current.get(&spec.name);
-        let loaded = load_plugin(
-            &mut loader,
-            shared,
-            config.plugins_dir.as_deref(),
-            &spec.plugin,
-        );
+        let loaded = load_plugin(loader, shared, config.plugins_dir.as_deref(), &spec.plugin);
         let unchanged = old.is_some_and(|old| {
             old.spec == spec
                 && loaded.as_ref().is_ok_and(|p| p.hash == old.plugin_hash)
@@ -190,14 +225,7 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
         let made = loaded.and_then(|plugin| {
             let compiled = plugin.compiled.clone()?;
             let host = loader.host.as_ref().ok_or("no plugin engine")?;
-            let limits = Limits {
-                memory_bytes: usize::try_from(spec.max_memory.unwrap_or(config.plugin_max_memory))
-                    .unwrap_or(usize::MAX),
-                call_deadline: Duration::from_millis(
-                    spec.timeout_ms.unwrap_or(config.plugin_call_timeout_ms),
-                ),
-                ..host.limits()
-            };
+            let limits = limits(host, spec.max_memory, spec.timeout_ms, config);
             let instance = host
                 .instantiate_router_with_limits(
                     &compiled,
@@ -298,12 +326,123 @@ fn apply(shared: &Arc<Shared>, specs: Vec<RouteSpec>, config: &Config) -> Result
             }
         }
     }
-    let result = if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("; "))
-    };
-    report(shared, &loader, result)
+    errors
+}
+
+/// Makes `specs` the claim policies running; returns what could not be applied. As for
+/// routes: an unchanged policy keeps running, a changed one is built first and swapped in
+/// after its current evaluation, a failure keeps the previous version.
+fn apply_policies(
+    shared: &Arc<Shared>,
+    loader: &mut Loader,
+    specs: Vec<PolicySpec>,
+    config: &Config,
+) -> Vec<String> {
+    let current: HashMap<String, Arc<Policy>> = shared
+        .policies
+        .list()
+        .into_iter()
+        .map(|p| (p.name.clone(), p))
+        .collect();
+    let mut errors = Vec::new();
+    let mut table = Vec::new();
+    let mut start = Vec::new();
+    for spec in specs {
+        let name = spec.name();
+        let old = current.get(&name);
+        let loaded = load_plugin(loader, shared, config.plugins_dir.as_deref(), &spec.plugin);
+        let unchanged = old.is_some_and(|old| {
+            old.spec == spec
+                && loaded.as_ref().is_ok_and(|p| p.hash == old.plugin_hash)
+                && matches!(old.state(), RouteState::Running | RouteState::Retrying)
+        });
+        if let (true, Some(old)) = (unchanged, old) {
+            table.push(old.clone());
+            continue;
+        }
+        let file_hash = loaded.as_ref().map_or(0, |p| p.hash);
+        let made = loaded.and_then(|plugin| {
+            let compiled = plugin.compiled.clone()?;
+            let host = loader.host.as_ref().ok_or("no plugin engine")?;
+            let limits = limits(host, spec.max_memory, spec.timeout_ms, config);
+            let instance = host
+                .instantiate_policy_with_limits(&compiled, &name, &spec.plugin_config(), limits)
+                .map_err(|e| e.to_string())?;
+            Ok((plugin.hash, instance))
+        });
+        match (made, old) {
+            (Ok((hash, instance)), old) => {
+                let stats = old.map_or_else(Arc::default, |o| o.stats.clone());
+                if old.is_some() {
+                    stats
+                        .reloads
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                let info = Some(instance.info().clone());
+                let policy = Arc::new(Policy::new(spec, hash, info, stats, RouteState::Running));
+                tracing::info!(policy = %name, plugin = %policy.spec.plugin, "claim policy loaded");
+                table.push(policy.clone());
+                start.push((policy, instance));
+            }
+            (Err(e), Some(old)) if old.state() != RouteState::Failed => {
+                let error = format!(
+                    "claim policy {name}: cannot load {}: {e}; the previous version keeps running",
+                    spec.plugin
+                );
+                old.stats.error(&name, error.clone());
+                errors.push(error);
+                table.push(old.clone());
+            }
+            (Err(e), old) => {
+                let error = format!("claim policy {name}: cannot load {}: {e}", spec.plugin);
+                let stats = old.map_or_else(Arc::default, |o| o.stats.clone());
+                stats.error(&name, error.clone());
+                errors.push(error);
+                table.push(Arc::new(Policy::new(
+                    spec,
+                    file_hash,
+                    None,
+                    stats,
+                    RouteState::Failed,
+                )));
+            }
+        }
+    }
+    let stopping: Vec<String> = loader
+        .policy_threads
+        .iter()
+        .filter(|(_, (p, _))| !table.iter().any(|t| Arc::ptr_eq(t, p)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in &stopping {
+        if let Some((policy, _)) = loader.policy_threads.get(name) {
+            policy.stop();
+        }
+    }
+    for name in stopping {
+        if let Some((policy, thread)) = loader.policy_threads.remove(&name) {
+            if thread.join().is_err() {
+                tracing::error!(policy = %name, "policy thread panicked");
+            }
+            policy.set_state(RouteState::Stopped);
+        }
+    }
+    shared.policies.set(table);
+    for (policy, instance) in start {
+        let name = policy.name.clone();
+        match policy_runner::spawn(shared.clone(), policy.clone(), instance) {
+            Ok(thread) => {
+                loader.policy_threads.insert(name, (policy, thread));
+            }
+            Err(e) => {
+                let error = format!("claim policy {name}: cannot start its thread: {e}");
+                policy.stats.error(&name, error.clone());
+                policy.set_state(RouteState::Failed);
+                errors.push(error);
+            }
+        }
+    }
+    errors
 }
 
 /// Reads and compiles `file` from the plugins folder, unless it is unchanged since last time.
@@ -373,4 +512,14 @@ pub fn shutdown(shared: &Shared) {
         route.set_state(RouteState::Stopped);
     }
     shared.routes.set(Vec::new());
+    for (_, (policy, _)) in loader.policy_threads.iter() {
+        policy.stop();
+    }
+    for (name, (policy, thread)) in loader.policy_threads.drain() {
+        if thread.join().is_err() {
+            tracing::error!(policy = %name, "policy thread panicked");
+        }
+        policy.set_state(RouteState::Stopped);
+    }
+    shared.policies.set(Vec::new());
 }

@@ -50,7 +50,7 @@ pub enum RouteState {
 }
 
 impl RouteState {
-    fn from_u8(n: u8) -> Self {
+    pub(crate) fn from_u8(n: u8) -> Self {
         match n {
             0 => RouteState::Running,
             1 => RouteState::Halted,

@@ -33,6 +33,7 @@ pub fn spawn(
         .name(format!("route-{}", route.spec.name))
         .spawn(move || {
             let group = route.spec.group_name();
+            let watched = route.clone();
             let mut runner = Runner {
                 shared,
                 route,
@@ -41,7 +42,17 @@ pub fn spawn(
                 batch: Batch::new(),
                 single: Batch::new(),
             };
-            runner.run();
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run()));
+            if ran.is_err() {
+                // A bug, not the plugin's doing (plugins cannot panic the host). Say so
+                // instead of looking healthy; a reload starts the route again.
+                watched.set_state(RouteState::Failed);
+                watched.stats.error(
+                    &watched.spec.name,
+                    "the route's thread panicked (a bug in Sluice); SLUICE RELOAD restarts it"
+                        .into(),
+                );
+            }
         })
 }
 

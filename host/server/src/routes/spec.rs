@@ -105,16 +105,7 @@ impl RouteSpec {
 
     /// The config as the plugin's `init` receives it.
     pub fn plugin_config(&self) -> Vec<(String, String)> {
-        self.config
-            .iter()
-            .map(|(k, v)| {
-                let text = match v {
-                    toml::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                (k.clone(), text)
-            })
-            .collect()
+        config_pairs(&self.config)
     }
 
     /// Whether `key` is one of the route's sources. Its own dead-letter streams never are: a
@@ -153,28 +144,8 @@ impl RouteSpec {
         if self.source.is_empty() {
             return Err(format!("route {name}: source must not be empty"));
         }
-        let file = std::path::Path::new(&self.plugin);
-        if self.plugin.is_empty()
-            || file.components().count() != 1
-            || file.file_name().is_none()
-            || self.plugin.contains('/')
-            || self.plugin.contains('\\')
-        {
-            return Err(format!(
-                "route {name}: plugin must be a file name in the plugins folder, got {:?}",
-                self.plugin
-            ));
-        }
-        if let Some((key, _)) = self.config.iter().find(|(_, v)| {
-            matches!(
-                v,
-                toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_)
-            )
-        }) {
-            return Err(format!(
-                "route {name}: config value {key:?} must be a string, number or boolean"
-            ));
-        }
+        check_plugin_file(&format!("route {name}"), &self.plugin)?;
+        check_config_values(&format!("route {name}"), &self.config)?;
         if let Some(dlq) = &self.dead_letter {
             if dlq.is_empty() {
                 return Err(format!("route {name}: dead_letter must not be empty"));
@@ -192,6 +163,52 @@ impl RouteSpec {
         }
         Ok(())
     }
+}
+
+/// A plugin's `config = { … }` as `init` receives it: in the order written, numbers and
+/// booleans as their text.
+pub fn config_pairs(config: &toml::Table) -> Vec<(String, String)> {
+    config
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect()
+}
+
+/// Refuses a `plugin` that is not a plain file name in the plugins folder.
+pub fn check_plugin_file(what: &str, plugin: &str) -> Result<(), String> {
+    let file = std::path::Path::new(plugin);
+    if plugin.is_empty()
+        || file.components().count() != 1
+        || file.file_name().is_none()
+        || plugin.contains('/')
+        || plugin.contains('\\')
+    {
+        return Err(format!(
+            "{what}: plugin must be a file name in the plugins folder, got {plugin:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses config values a plugin cannot receive (arrays, tables, dates).
+pub fn check_config_values(what: &str, config: &toml::Table) -> Result<(), String> {
+    if let Some((key, _)) = config.iter().find(|(_, v)| {
+        matches!(
+            v,
+            toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_)
+        )
+    }) {
+        return Err(format!(
+            "{what}: config value {key:?} must be a string, number or boolean"
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a whole route list: each route, unique names, at most [`MAX_ROUTES`].
