@@ -1,244 +1,22 @@
 //! Routes end to end: the example plugins (filter, transform, router) on real events, through
-//! a real server and the `redis` client. Faults are in `routes_faults.rs`, hot reload and
-//! crashes in `routes_reload.rs`.
+//! a real server and the `redis` client. Routes are asynchronous: tests poll (`wait_entries`,
+//! `wait_caught_up`) with a generous deadline, then assert exact outputs, never how long
+//! routing took. Tests that need exact IDs or batch counts use a [`ManualClock`] and, where
+//! events must reach the plugin in one batch, write them first ([`prefilled`], `start = "0"`).
 //!
-//! Routes are asynchronous: tests poll (`wait_for`, `wait_route`) with a generous deadline and
-//! then assert exact outputs; nothing is asserted about how long routing took. Tests that need
-//! exact IDs or batch counts use a [`ManualClock`] and, where events must reach the plugin in
-//! one batch, write them before the route starts ([`prefilled`], with `start = "0"`).
+//! Elsewhere: failing plugins and refused configs in `routes_faults.rs`, hot reload in
+//! `routes_reload.rs` (plugin files) and `routes_config_reload.rs`, SIGKILL and restarts in
+//! `routes_restart.rs`, the helpers they share in `routes_support.rs`.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
-use redis::Value;
-use sluice_tests::{Config, ManualClock, TestServer, plugins};
+use anyhow::{Result, bail};
+use sluice_tests::{ManualClock, TestServer, plugins};
 
-/// The manual clock's time in these tests: the `n`th entry of a stream gets `<T0>-<n>`.
-pub const T0: u64 = 1_700_000_000_000;
-
-/// How long any wait for a route lasts before the test fails.
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Entries of `key` as (fields) lists, in order.
-pub fn entries(con: &mut redis::Connection, key: &str) -> Result<Vec<Vec<(String, String)>>> {
-    let reply: Vec<(String, Vec<(String, String)>)> =
-        redis::cmd("XRANGE").arg(key).arg("-").arg("+").query(con)?;
-    Ok(reply.into_iter().map(|(_, fields)| fields).collect())
-}
-
-/// Waits until `key` holds `n` entries (routes are asynchronous), then returns them.
-pub fn wait_for(
-    con: &mut redis::Connection,
-    key: &str,
-    n: usize,
-) -> Result<Vec<Vec<(String, String)>>> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let len: usize = redis::cmd("XLEN").arg(key).query(con)?;
-        if len >= n {
-            return entries(con, key);
-        }
-        if Instant::now() > deadline {
-            bail!("{key} has {len} entries after 20 s, expected {n}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Owned (field, value) pairs.
-pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-/// The ID the manual clock gives the `n`th entry (from 0) of a stream: `<T0>-<n>`.
-pub fn id(n: u64) -> String {
-    format!("{T0}-{n}")
-}
-
-/// `XADD key * field value …`; returns the new ID.
-pub fn xadd(con: &mut redis::Connection, key: &str, fields: &[(&str, &str)]) -> Result<String> {
-    let mut cmd = redis::cmd("XADD");
-    cmd.arg(key).arg("*");
-    for (f, v) in fields {
-        cmd.arg(*f).arg(*v);
-    }
-    Ok(cmd.query(con)?)
-}
-
-/// A dead-letter entry's fields: the event's own, then `dlq-reason`, `dlq-source`, `dlq-id`
-/// and `dlq-route`.
-pub fn dead_letter(
-    event: &[(&str, &str)],
-    reason: &str,
-    source: &str,
-    id: &str,
-    route: &str,
-) -> Vec<(String, String)> {
-    let mut all = pairs(event);
-    all.extend(pairs(&[
-        ("dlq-reason", reason),
-        ("dlq-source", source),
-        ("dlq-id", id),
-        ("dlq-route", route),
-    ]));
-    all
-}
-
-/// A data folder holding `events` in stream `key`, written by a server without routes (at
-/// [`T0`], so their IDs are `id(0)`, `id(1)`, …). A route started on it with `start = "0"`
-/// finds them all at once: one batch.
-pub fn prefilled(key: &str, events: &[&[(&str, &str)]]) -> Result<PathBuf> {
-    let dir = sluice_tests::tempdir()?;
-    let server = TestServer::start_in(&dir, Config::default(), ManualClock::new(T0))?;
-    let mut con = server.client()?;
-    for event in events {
-        xadd(&mut con, key, event)?;
-    }
-    Ok(dir)
-}
-
-/// Starts a server on `data` (see [`prefilled`]) with `routes_toml` and the plugins in
-/// `plugins_dir`, its clock at [`T0`].
-pub fn start_on(
-    data: &std::path::Path,
-    plugins_dir: &std::path::Path,
-    routes_toml: &str,
-) -> Result<TestServer> {
-    let config = plugins::config(plugins_dir, routes_toml)?;
-    TestServer::start_in(data, config, ManualClock::new(T0))
-}
-
-/// A reply as text, for exact comparisons: strings as themselves, integers in decimal, nil as
-/// `(nil)`, arrays as `[a, b]`.
-pub fn render(value: &Value) -> String {
-    match value {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        Value::Okay => "OK".to_owned(),
-        Value::Int(n) => n.to_string(),
-        Value::Nil => "(nil)".to_owned(),
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(render).collect();
-            format!("[{}]", items.join(", "))
-        }
-        other => format!("{other:?}"),
-    }
-}
-
-/// A map reply (a flat array in RESP2) as (field, value) pairs, values [`render`]ed.
-pub fn map_pairs(value: &Value) -> Result<Vec<(String, String)>> {
-    let items = match value {
-        Value::Array(items) if items.len() % 2 == 0 => items,
-        Value::Map(map) => {
-            return Ok(map.iter().map(|(k, v)| (render(k), render(v))).collect());
-        }
-        other => bail!("not a map reply: {other:?}"),
-    };
-    Ok(items
-        .chunks(2)
-        .map(|pair| match pair {
-            [k, v] => (render(k), render(v)),
-            _ => (String::new(), String::new()),
-        })
-        .collect())
-}
-
-/// A list of maps (`SLUICE ROUTES`, `SLUICE PLUGINS`, `XINFO GROUPS`) as pairs.
-pub fn maps(con: &mut redis::Connection, cmd: &redis::Cmd) -> Result<Vec<Vec<(String, String)>>> {
-    let reply: Value = cmd.query(con)?;
-    let Value::Array(list) = reply else {
-        bail!("not an array reply: {reply:?}");
-    };
-    list.iter().map(map_pairs).collect()
-}
-
-/// `SLUICE ROUTES`, every route.
-pub fn sluice_routes(con: &mut redis::Connection) -> Result<Vec<Vec<(String, String)>>> {
-    maps(con, redis::cmd("SLUICE").arg("ROUTES"))
-}
-
-/// `SLUICE PLUGINS`, every plugin file.
-pub fn sluice_plugins(con: &mut redis::Connection) -> Result<Vec<Vec<(String, String)>>> {
-    maps(con, redis::cmd("SLUICE").arg("PLUGINS"))
-}
-
-/// `XINFO GROUPS key`.
-pub fn xinfo_groups(con: &mut redis::Connection, key: &str) -> Result<Vec<Vec<(String, String)>>> {
-    maps(con, redis::cmd("XINFO").arg("GROUPS").arg(key))
-}
-
-/// `SLUICE ROUTES`' map for route `name`.
-pub fn route_map(con: &mut redis::Connection, name: &str) -> Result<Vec<(String, String)>> {
-    sluice_routes(con)?
-        .into_iter()
-        .find(|m| get(m, "name").is_ok_and(|n| n == name))
-        .with_context(|| format!("SLUICE ROUTES has no route {name}"))
-}
-
-/// The value of `field` in a map.
-pub fn get<'a>(map: &'a [(String, String)], field: &str) -> Result<&'a str> {
-    map.iter()
-        .find(|(k, _)| k == field)
-        .map(|(_, v)| v.as_str())
-        .with_context(|| format!("no field {field} in {map:?}"))
-}
-
-/// Polls `SLUICE ROUTES` until route `name`'s map satisfies `done` (described by `what` for
-/// the failure message); returns that map.
-pub fn wait_route(
-    con: &mut redis::Connection,
-    name: &str,
-    what: &str,
-    done: impl Fn(&[(String, String)]) -> bool,
-) -> Result<Vec<(String, String)>> {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let map = route_map(con, name)?;
-        if done(&map) {
-            return Ok(map);
-        }
-        if Instant::now() > deadline {
-            bail!("route {name} is not {what} after {DEADLINE:?}: {map:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Waits until route `name` has routed every entry of its sources (`lag` 0).
-pub fn wait_caught_up(con: &mut redis::Connection, name: &str) -> Result<Vec<(String, String)>> {
-    wait_route(con, name, "caught up (lag 0)", |m| {
-        get(m, "lag").is_ok_and(|lag| lag == "0")
-    })
-}
-
-/// `map` with the value of each of `fields` checked to be a count (and, for `ns-per-event`,
-/// above 0: every event spent time in the plugin) and replaced by `*`, so that the rest can
-/// be compared exactly.
-pub fn masked(map: &[(String, String)], fields: &[&str]) -> Result<Vec<(String, String)>> {
-    map.iter()
-        .map(|(k, v)| {
-            if !fields.contains(&k.as_str()) {
-                return Ok((k.clone(), v.clone()));
-            }
-            let n: u64 = v.parse().with_context(|| format!("{k} = {v:?}"))?;
-            if k == "ns-per-event" && n == 0 {
-                bail!("ns-per-event is 0 though events were routed");
-            }
-            Ok((k.clone(), "*".to_owned()))
-        })
-        .collect()
-}
-
-/// The bytes of a plugin file, as `SLUICE PLUGINS` reports them.
-pub fn file_size(dir: &std::path::Path, file: &str) -> Result<String> {
-    Ok(std::fs::metadata(dir.join(file))
-        .with_context(|| file.to_owned())?
-        .len()
-        .to_string())
-}
+use super::routes_support::{
+    T0, dead_letter, entries, file_size, get, id, masked, pairs, prefilled, rendered,
+    sluice_plugins, sluice_routes, start_on, wait_caught_up, wait_entries, xadd, xinfo_groups,
+};
 
 #[test]
 fn filter_keeps_only_matching_events() -> Result<()> {
@@ -256,14 +34,9 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
     let server = TestServer::start_with(config)?;
     let mut con = server.client()?;
     for region in ["eu", "us", "eu", "asia"] {
-        let _: String = redis::cmd("XADD")
-            .arg("orders")
-            .arg("*")
-            .arg("region")
-            .arg(region)
-            .query(&mut con)?;
+        xadd(&mut con, "orders", &[("region", region)])?;
     }
-    let got = wait_for(&mut con, "orders.eu", 2)?;
+    let got = wait_entries(&mut con, "orders.eu", 2)?;
     assert_eq!(got, vec![pairs(&[("region", "eu")]); 2]);
     Ok(())
 }
@@ -299,7 +72,7 @@ config = { "rename.email" = "contact", redact = "ssn", drop = "tmp", "set.origin
         "users",
         &[("origin", "web"), ("name", "bob"), ("ssn", "987")],
     )?;
-    let figures = wait_caught_up(&mut con, "clean-users")?;
+    let figures = wait_caught_up(&mut con, "clean-users")?.rendered();
     assert_eq!(get(&figures, "events-in")?, "2", "{figures:?}");
     assert_eq!(
         entries(&mut con, "users.clean")?,
@@ -354,7 +127,7 @@ config = { field = "region" }
     for (region, order) in sent {
         xadd(&mut con, "orders", &[("region", region), ("order", order)])?;
     }
-    let figures = wait_caught_up(&mut con, "by-region")?;
+    let figures = wait_caught_up(&mut con, "by-region")?.rendered();
     // Every event appended once the server answers is new to a `start = "$"` route.
     assert_eq!(get(&figures, "events-in")?, "5", "{figures:?}");
     assert_eq!(
@@ -399,7 +172,7 @@ config = { field = "region", prefix = "routed", missing = "orders.unknown" }
     let looping = xadd(&mut con, "orders.web", &[("order", "3")])?;
     // IDs count per stream: this is orders.web's second entry.
     assert_eq!(looping, id(1));
-    let figures = wait_caught_up(&mut con, "fan-in")?;
+    let figures = wait_caught_up(&mut con, "fan-in")?.rendered();
     assert_eq!(get(&figures, "events-in")?, "3", "{figures:?}");
 
     assert_eq!(
@@ -438,13 +211,13 @@ config = { field = "region", prefix = "routed", missing = "orders.unknown" }
     );
     // The route's position is in each source stream, and its dead-letter stream is not one.
     for key in ["orders.web", "orders.app"] {
-        let groups = xinfo_groups(&mut con, key)?;
+        let groups = rendered(&xinfo_groups(&mut con, key)?);
         assert_eq!(groups.len(), 1, "{key}: {groups:?}");
         assert_eq!(get(&groups[0], "name")?, "sluice:route:fan-in");
         assert_eq!(get(&groups[0], "lag")?, "0");
     }
     assert_eq!(
-        xinfo_groups(&mut con, "orders.web.dlq")?,
+        rendered(&xinfo_groups(&mut con, "orders.web.dlq")?),
         Vec::<Vec<_>>::new()
     );
     Ok(())
@@ -476,8 +249,8 @@ start = "$"
     let mut con = server.client()?;
     let third = xadd(&mut con, "orders", &[("n", "3")])?;
     assert_eq!(third, id(2));
-    let replay = wait_caught_up(&mut con, "replay")?;
-    let live = wait_caught_up(&mut con, "live")?;
+    let replay = wait_caught_up(&mut con, "replay")?.rendered();
+    let live = wait_caught_up(&mut con, "live")?.rendered();
     assert_eq!(get(&replay, "events-in")?, "3", "{replay:?}");
     assert_eq!(get(&live, "events-in")?, "1", "{live:?}");
 
@@ -493,7 +266,7 @@ start = "$"
     assert_eq!(get(&replay, "start")?, "0");
     assert_eq!(get(&live, "start")?, "$");
     // Both positions end at the last entry; each group counts what it was given.
-    let groups = xinfo_groups(&mut con, "orders")?;
+    let groups = rendered(&xinfo_groups(&mut con, "orders")?);
     let want = |name: &str| {
         pairs(&[
             ("name", name),
@@ -587,7 +360,7 @@ fn sluice_routes_and_plugins_report_a_known_workload() -> Result<()> {
 
     let routes = sluice_routes(&mut con)?
         .iter()
-        .map(|m| masked(m, &["ns-per-event"]))
+        .map(|m| masked(&m.rendered(), &["ns-per-event"]))
         .collect::<Result<Vec<_>>>()?;
     let last_error = format!("event {} of orders: {NO_REGION}", id(2));
     assert_eq!(
@@ -644,7 +417,7 @@ fn sluice_routes_and_plugins_report_a_known_workload() -> Result<()> {
 
     let t0 = T0.to_string();
     assert_eq!(
-        sluice_plugins(&mut con)?,
+        rendered(&sluice_plugins(&mut con)?),
         vec![
             pairs(&[
                 ("file", "filter.wasm"),
@@ -718,10 +491,13 @@ fn info_routes_and_xinfo_groups_show_each_route_caught_up() -> Result<()> {
         ])
     };
     assert_eq!(
-        xinfo_groups(&mut con, "orders")?,
+        rendered(&xinfo_groups(&mut con, "orders")?),
         vec![want("sluice:route:by-region"), want("sluice:route:eu-only")]
     );
     // Destinations are not sources: no route has a position in them.
-    assert_eq!(xinfo_groups(&mut con, "regions.eu")?, Vec::<Vec<_>>::new());
+    assert_eq!(
+        rendered(&xinfo_groups(&mut con, "regions.eu")?),
+        Vec::<Vec<_>>::new()
+    );
     Ok(())
 }

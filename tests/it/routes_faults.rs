@@ -4,21 +4,18 @@
 //! Where the events must reach the plugin in one batch (so that the rest of the batch is seen
 //! to flow, and restarts are counted exactly), they are written before the route starts and
 //! the route reads from `start = "0"`. Waits poll with a generous deadline; nothing asserts how
-//! long anything took.
+//! long anything took. The example plugins at work are in `routes.rs`, hot reload in
+//! `routes_reload.rs` and `routes_config_reload.rs`, restarts in `routes_restart.rs`; the
+//! shared helpers in `routes_support.rs`.
 
 use anyhow::{Result, bail};
 use sluice_tests::{ManualClock, TestServer, plugins};
 
-use super::routes::{
-    T0, dead_letter, entries, file_size, get, id, masked, pairs, prefilled, route_map,
-    sluice_plugins, start_on, wait_caught_up, wait_for, wait_route, xadd, xinfo_groups,
+use super::routes_support::{
+    Fields, T0, dead_letter, entries, exists, file_size, get, id, in_state, masked, pairs,
+    prefilled, rendered, route, route_until, sluice_plugins, start_on, wait_caught_up,
+    wait_entries, xadd, xinfo_groups,
 };
-
-/// `EXISTS key`, as a bool.
-fn exists(con: &mut redis::Connection, key: &str) -> Result<bool> {
-    let n: i64 = redis::cmd("EXISTS").arg(key).query(con)?;
-    Ok(n == 1)
-}
 
 /// The events of the trap tests: the second one makes `trap-on` panic.
 const KINDS: [&[(&str, &str)]; 3] = [&[("kind", "a")], &[("kind", "poison")], &[("kind", "b")]];
@@ -40,7 +37,7 @@ start = "0"
 "#,
     )?;
     let mut con = server.client()?;
-    let figures = wait_caught_up(&mut con, "guarded")?;
+    let figures = wait_caught_up(&mut con, "guarded")?.rendered();
 
     assert_eq!(
         entries(&mut con, "orders.ok")?,
@@ -91,7 +88,7 @@ start = "0"
     // The restarted instance routes what comes next.
     xadd(&mut con, "orders", &[("kind", "c")])?;
     assert_eq!(
-        wait_for(&mut con, "orders.ok", 3)?,
+        wait_entries(&mut con, "orders.ok", 3)?,
         vec![
             pairs(&[("kind", "a")]),
             pairs(&[("kind", "b")]),
@@ -130,14 +127,14 @@ timeout_ms = 25
     let side = xadd(&mut con, "side", &[("k", "v")])?;
     assert_eq!(side, id(0));
     assert_eq!(entries(&mut con, "side")?, vec![pairs(&[("k", "v")])]);
-    let during = route_map(&mut con, "spin")?;
+    let during = route(&mut con, "spin")?.rendered();
     assert_eq!(get(&during, "state")?, "running");
     let lag: u64 = get(&during, "lag")?.parse()?;
     if lag == 0 {
         bail!("the route had finished before the commands above were answered: {during:?}");
     }
 
-    let figures = wait_caught_up(&mut con, "spin")?;
+    let figures = wait_caught_up(&mut con, "spin")?.rendered();
     let reason = "plugin spin was stopped after running longer than its 25ms limit per call";
     let want: Vec<_> = (0..EVENTS)
         .map(|n| dead_letter(&[("n", &n.to_string())], reason, "jobs", &id(n), "spin"))
@@ -167,9 +164,9 @@ max_memory = 4194304
     let mut con = server.client()?;
     xadd(&mut con, "big", &[("n", "1")])?;
     // Stopped once, it is started afresh for the next event (and stopped again).
-    wait_for(&mut con, "big.dlq", 1)?;
+    wait_entries(&mut con, "big.dlq", 1)?;
     xadd(&mut con, "big", &[("n", "2")])?;
-    let figures = wait_caught_up(&mut con, "hog")?;
+    let figures = wait_caught_up(&mut con, "hog")?.rendered();
 
     let reason = "plugin hog was stopped at its memory limit of 4194304 bytes";
     assert_eq!(
@@ -207,20 +204,20 @@ plugin = "incompatible.wasm"
     let error = "the plugin was built for sluice:plugin@1.0.0, but this broker speaks \
                  sluice:plugin@0.1.0; a different major version is incompatible: rebuild the \
                  plugin against sluice-plugin-sdk 0.1.0 (or run a broker that speaks 1.0.0)";
-    let route = route_map(&mut con, "old")?;
-    assert_eq!(get(&route, "state")?, "failed");
-    assert_eq!(get(&route, "plugin-name")?, "(nil)");
+    let r = route(&mut con, "old")?.rendered();
+    assert_eq!(get(&r, "state")?, "failed");
+    assert_eq!(get(&r, "plugin-name")?, "(nil)");
     assert_eq!(
-        get(&route, "last-error")?,
+        get(&r, "last-error")?,
         format!("route old: cannot load incompatible.wasm: {error}")
     );
     // It never ran: the event waits, nothing was written anywhere.
-    assert_eq!(get(&route, "events-in")?, "0");
-    assert_eq!(get(&route, "lag")?, "1");
+    assert_eq!(get(&r, "events-in")?, "0");
+    assert_eq!(get(&r, "lag")?, "1");
     assert!(!exists(&mut con, "orders.dlq")?);
 
     assert_eq!(
-        sluice_plugins(&mut con)?,
+        rendered(&sluice_plugins(&mut con)?),
         vec![pairs(&[
             ("file", "incompatible.wasm"),
             ("name", "(nil)"),
@@ -250,20 +247,20 @@ plugin = "nope.wasm"
     let server = TestServer::start_with(config)?;
     let mut con = server.client()?;
 
-    let route = route_map(&mut con, "ghost")?;
-    assert_eq!(get(&route, "state")?, "failed");
+    let r = route(&mut con, "ghost")?.rendered();
+    assert_eq!(get(&r, "state")?, "failed");
     assert_eq!(
-        get(&route, "last-error")?,
+        get(&r, "last-error")?,
         format!(
             "route ghost: cannot load nope.wasm: cannot read {}: No such file or directory \
              (os error 2)",
             dir.join("nope.wasm").display()
         )
     );
-    assert_eq!(sluice_plugins(&mut con)?, Vec::<Vec<_>>::new());
+    assert_eq!(rendered(&sluice_plugins(&mut con)?), Vec::<Vec<_>>::new());
     // The server serves regardless.
     xadd(&mut con, "orders", &[("k", "v")])?;
-    assert_eq!(get(&route_map(&mut con, "ghost")?, "lag")?, "1");
+    assert_eq!(get(&route(&mut con, "ghost")?.rendered(), "lag")?, "1");
     Ok(())
 }
 
@@ -286,7 +283,7 @@ on_error = "skip"
     xadd(&mut con, "orders", &[("region", "eu"), ("n", "1")])?;
     let failing = xadd(&mut con, "orders", &[("n", "2")])?;
     xadd(&mut con, "orders", &[("region", "us"), ("n", "3")])?;
-    let figures = wait_caught_up(&mut con, "lenient")?;
+    let figures = wait_caught_up(&mut con, "lenient")?.rendered();
     assert_eq!(get(&figures, "events-in")?, "3", "{figures:?}");
 
     assert_eq!(
@@ -313,10 +310,8 @@ on_error = "skip"
 }
 
 /// Waits for route `name` to halt; returns its map.
-fn wait_halted(con: &mut redis::Connection, name: &str) -> Result<Vec<(String, String)>> {
-    wait_route(con, name, "halted", |m| {
-        get(m, "state").is_ok_and(|s| s == "halted")
-    })
+fn wait_halted(con: &mut redis::Connection, name: &str) -> Result<Fields> {
+    route_until(con, name, "halted", |r| in_state(r, "halted"))
 }
 
 /// What a route halted before `KINDS`' poison event shows: its position just before it, the
@@ -329,7 +324,7 @@ fn assert_halted_before_poison(
     assert_eq!(entries(con, "out")?, vec![pairs(&[("kind", "a")])]);
     assert!(!exists(con, "orders.dlq")?);
     assert_eq!(
-        xinfo_groups(con, "orders")?,
+        rendered(&xinfo_groups(con, "orders")?),
         vec![pairs(&[
             ("name", "sluice:route:strict"),
             ("consumers", "0"),
@@ -384,14 +379,14 @@ start = "0"
 "#,
     )?;
     let mut con = server.client()?;
-    let figures = wait_halted(&mut con, "strict")?;
+    let figures = wait_halted(&mut con, "strict")?.rendered();
     assert_halted_before_poison(&mut con, &figures, "0")?;
 
     // A reload restarts it from its position; with the same plugin it halts at the same
     // event, having routed nothing twice.
     let ok: String = redis::cmd("SLUICE").arg("RELOAD").query(&mut con)?;
     assert_eq!(ok, "OK");
-    let figures = wait_halted(&mut con, "strict")?;
+    let figures = wait_halted(&mut con, "strict")?.rendered();
     assert_halted_before_poison(&mut con, &figures, "1")?;
     Ok(())
 }
