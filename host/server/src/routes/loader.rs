@@ -283,25 +283,7 @@ fn apply_routes(
         }
     }
     // Stop what is replaced or removed (each after its current batch), then start the new.
-    let stopping: Vec<String> = loader
-        .threads
-        .iter()
-        .filter(|(_, (route, _))| !table.iter().any(|r| Arc::ptr_eq(r, route)))
-        .map(|(name, _)| name.clone())
-        .collect();
-    for name in &stopping {
-        if let Some((route, _)) = loader.threads.get(name) {
-            route.stop();
-        }
-    }
-    for name in stopping {
-        if let Some((route, thread)) = loader.threads.remove(&name) {
-            if thread.join().is_err() {
-                tracing::error!(route = %name, "route thread panicked");
-            }
-            route.set_state(RouteState::Stopped);
-        }
-    }
+    stop_replaced(&mut loader.threads, &table);
     // A new route's position in the sources there are now is set before any client can add
     // to them unseen (`start = "$"` means: after what is there when the route is set up). A
     // new version of a route keeps its positions; a source without one appeared since the
@@ -313,17 +295,9 @@ fn apply_routes(
     }
     shared.routes.set(table);
     for (route, instance, _) in start {
-        let name = route.spec.name.clone();
-        match runner::spawn(shared.clone(), route.clone(), instance) {
-            Ok(thread) => {
-                loader.threads.insert(name, (route, thread));
-            }
-            Err(e) => {
-                let error = format!("route {name}: cannot start its thread: {e}");
-                route.stats.error(&name, error.clone());
-                route.set_state(RouteState::Failed);
-                errors.push(error);
-            }
+        let spawned = runner::spawn(shared.clone(), route.clone(), instance);
+        if let Some(e) = started(&mut loader.threads, route, spawned) {
+            errors.push(e);
         }
     }
     errors
@@ -408,41 +382,103 @@ fn apply_policies(
             }
         }
     }
-    let stopping: Vec<String> = loader
-        .policy_threads
-        .iter()
-        .filter(|(_, (p, _))| !table.iter().any(|t| Arc::ptr_eq(t, p)))
-        .map(|(name, _)| name.clone())
-        .collect();
-    for name in &stopping {
-        if let Some((policy, _)) = loader.policy_threads.get(name) {
-            policy.stop();
-        }
-    }
-    for name in stopping {
-        if let Some((policy, thread)) = loader.policy_threads.remove(&name) {
-            if thread.join().is_err() {
-                tracing::error!(policy = %name, "policy thread panicked");
-            }
-            policy.set_state(RouteState::Stopped);
-        }
-    }
+    stop_replaced(&mut loader.policy_threads, &table);
     shared.policies.set(table);
     for (policy, instance) in start {
-        let name = policy.name.clone();
-        match policy_runner::spawn(shared.clone(), policy.clone(), instance) {
-            Ok(thread) => {
-                loader.policy_threads.insert(name, (policy, thread));
-            }
-            Err(e) => {
-                let error = format!("claim policy {name}: cannot start its thread: {e}");
-                policy.stats.error(&name, error.clone());
-                policy.set_state(RouteState::Failed);
-                errors.push(error);
-            }
+        let spawned = policy_runner::spawn(shared.clone(), policy.clone(), instance);
+        if let Some(e) = started(&mut loader.policy_threads, policy, spawned) {
+            errors.push(e);
         }
     }
     errors
+}
+
+/// What the loader needs of a running route or claim policy.
+trait Worker {
+    fn name(&self) -> &str;
+    fn stop(&self);
+    fn set_state(&self, state: RouteState);
+    fn error(&self, error: String);
+}
+
+impl Worker for Route {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn stop(&self) {
+        Route::stop(self);
+    }
+    fn set_state(&self, state: RouteState) {
+        Route::set_state(self, state);
+    }
+    fn error(&self, error: String) {
+        self.stats.error(&self.spec.name, error);
+    }
+}
+
+impl Worker for Policy {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn stop(&self) {
+        Policy::stop(self);
+    }
+    fn set_state(&self, state: RouteState) {
+        Policy::set_state(self, state);
+    }
+    fn error(&self, error: String) {
+        self.stats.error(&self.name, error);
+    }
+}
+
+type Threads<W> = HashMap<String, (Arc<W>, JoinHandle<()>)>;
+
+/// Stops the threads of workers no longer in `table` (all first, then waits for each: each
+/// finishes the batch or round it is on).
+fn stop_replaced<W: Worker>(threads: &mut Threads<W>, table: &[Arc<W>]) {
+    let stopping: Vec<String> = threads
+        .iter()
+        .filter(|(_, (w, _))| !table.iter().any(|t| Arc::ptr_eq(t, w)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in &stopping {
+        if let Some((w, _)) = threads.get(name) {
+            w.stop();
+        }
+    }
+    for name in stopping {
+        if let Some((w, thread)) = threads.remove(&name) {
+            if thread.join().is_err() {
+                tracing::error!(name = %name, "worker thread panicked");
+            }
+            w.set_state(RouteState::Stopped);
+        }
+    }
+}
+
+/// Records a started worker's thread; the error when it could not start.
+fn started<W: Worker>(
+    threads: &mut Threads<W>,
+    worker: Arc<W>,
+    spawned: std::io::Result<JoinHandle<()>>,
+) -> Option<String> {
+    match spawned {
+        Ok(thread) => {
+            threads.insert(worker.name().to_owned(), (worker, thread));
+            None
+        }
+        Err(e) => {
+            let error = format!("{}: cannot start its thread: {e}", worker.name());
+            worker.error(error.clone());
+            worker.set_state(RouteState::Failed);
+            Some(error)
+        }
+    }
+}
+
+/// Stops every worker in `threads`.
+fn stop_all<W: Worker>(threads: &mut Threads<W>) {
+    stop_replaced(threads, &[]);
 }
 
 /// Reads and compiles `file` from the plugins folder, unless it is unchanged since last time.
@@ -502,24 +538,8 @@ pub fn shutdown(shared: &Shared) {
     let watcher = shared.routes.loader.lock().watcher.take();
     drop(watcher);
     let mut loader = shared.routes.loader.lock();
-    for (_, (route, _)) in loader.threads.iter() {
-        route.stop();
-    }
-    for (name, (route, thread)) in loader.threads.drain() {
-        if thread.join().is_err() {
-            tracing::error!(route = %name, "route thread panicked");
-        }
-        route.set_state(RouteState::Stopped);
-    }
+    stop_all(&mut loader.threads);
     shared.routes.set(Vec::new());
-    for (_, (policy, _)) in loader.policy_threads.iter() {
-        policy.stop();
-    }
-    for (name, (policy, thread)) in loader.policy_threads.drain() {
-        if thread.join().is_err() {
-            tracing::error!(policy = %name, "policy thread panicked");
-        }
-        policy.set_state(RouteState::Stopped);
-    }
+    stop_all(&mut loader.policy_threads);
     shared.policies.set(Vec::new());
 }
