@@ -24,7 +24,6 @@ pub mod runner;
 pub mod spec;
 pub mod watch;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
@@ -122,17 +121,21 @@ pub struct Route {
     wake: Wake,
 }
 
-/// Source keys written since the runner last looked, and whether it should look at all.
+/// Whether the runner should rescan or stop, and whether it sleeps.
 #[derive(Debug, Default)]
 struct WakeState {
-    keys: HashSet<Vec<u8>>,
     rescan: bool,
     stop: bool,
-    sleeping: bool,
 }
 
+/// How writers wake the runner. On the `XADD` path it costs a set lookup and an atomic load:
+/// the mutex and the condition variable are touched only when the runner sleeps.
 #[derive(Debug, Default)]
 struct Wake {
+    /// Source keys written since the runner last looked.
+    keys: dashmap::DashSet<Vec<u8>>,
+    /// Set by the runner (under `state`) before it waits.
+    sleeping: AtomicBool,
     state: Mutex<WakeState>,
     cond: Condvar,
 }
@@ -179,13 +182,15 @@ impl Route {
 
     /// `key` (a source) was appended to.
     fn key_written(&self, key: &[u8]) {
-        let mut state = self.wake.state.lock();
-        if !state.keys.contains(key) {
-            state.keys.insert(key.to_vec());
+        let wake = &self.wake;
+        if !wake.keys.contains(key) {
+            wake.keys.insert(key.to_vec());
         }
-        if state.sleeping {
-            state.sleeping = false;
-            self.wake.cond.notify_one();
+        // SeqCst pairs with `next_work`: either it sees the key, or this sees it asleep.
+        if wake.sleeping.load(Ordering::SeqCst) {
+            let _state = wake.state.lock();
+            wake.sleeping.store(false, Ordering::SeqCst);
+            wake.cond.notify_one();
         }
     }
 
@@ -202,25 +207,42 @@ impl Route {
 
     /// Waits for something to do, at most `timeout` (then `Keys` may be empty).
     pub(crate) fn next_work(&self, timeout: std::time::Duration) -> Work {
-        let mut state = self.wake.state.lock();
+        let wake = &self.wake;
+        let mut state = wake.state.lock();
         loop {
             if state.stop {
                 return Work::Stop;
             }
             if state.rescan {
                 state.rescan = false;
-                state.keys.clear();
+                wake.keys.clear();
                 return Work::Rescan;
             }
-            if !state.keys.is_empty() {
-                return Work::Keys(state.keys.drain().collect());
+            let keys = self.take_keys();
+            if !keys.is_empty() {
+                return Work::Keys(keys);
             }
-            state.sleeping = true;
-            if self.wake.cond.wait_for(&mut state, timeout).timed_out() {
-                state.sleeping = false;
-                return Work::Keys(Vec::new());
+            wake.sleeping.store(true, Ordering::SeqCst);
+            // A writer that added a key before seeing `sleeping` is found here.
+            if !wake.keys.is_empty() {
+                wake.sleeping.store(false, Ordering::SeqCst);
+                continue;
+            }
+            let timed_out = wake.cond.wait_for(&mut state, timeout).timed_out();
+            wake.sleeping.store(false, Ordering::SeqCst);
+            if timed_out {
+                return Work::Keys(self.take_keys());
             }
         }
+    }
+
+    /// The keys written since the last call.
+    fn take_keys(&self) -> Vec<Vec<u8>> {
+        let keys: Vec<Vec<u8>> = self.wake.keys.iter().map(|k| k.key().clone()).collect();
+        for key in &keys {
+            self.wake.keys.remove(key);
+        }
+        keys
     }
 
     /// Sleeps up to `timeout`, returning early (true) when asked to stop.

@@ -22,6 +22,11 @@ pub const BATCH_EVENTS: usize = 256;
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// How long an idle route sleeps between checks of its stop flag.
 const IDLE_WAKE: Duration = Duration::from_secs(1);
+/// Least time between two commits of a busy route. Each commit takes the keyspace gate
+/// exclusively, which every client's command then waits on; under a steady stream of XADDs
+/// a route woken by each one would commit batches of a few events tens of thousands of times
+/// a second. Waiting this long lets the batch fill instead (at most this much added latency).
+const COALESCE: Duration = Duration::from_micros(250);
 
 /// Starts the route's thread.
 pub fn spawn(
@@ -41,6 +46,8 @@ pub fn spawn(
                 group,
                 batch: Batch::new(),
                 single: Batch::new(),
+                last_commit: Instant::now(),
+                last_was_small: false,
             };
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run()));
             if ran.is_err() {
@@ -63,6 +70,9 @@ struct Runner {
     group: Vec<u8>,
     batch: Batch,
     single: Batch,
+    /// When the last batch was committed, and whether it was smaller than a full one.
+    last_commit: Instant,
+    last_was_small: bool,
 }
 
 /// How one step on a source key went.
@@ -117,6 +127,11 @@ impl Runner {
             if self.route.stopping() {
                 return false;
             }
+            // Only between small batches: a route catching up commits full ones back to back.
+            let since = self.last_commit.elapsed();
+            if self.last_was_small && since < COALESCE {
+                std::thread::sleep(COALESCE - since);
+            }
             match self.step(key) {
                 Step::More => {}
                 Step::CaughtUp => {
@@ -165,6 +180,8 @@ impl Runner {
         match commit.apply(&self.shared) {
             Applied::Stale => Step::More,
             Applied::Done { written, halted } => {
+                self.last_commit = Instant::now();
+                self.last_was_small = !full;
                 for dest in &written {
                     self.shared.blocking.key_written(&self.shared, 0, dest);
                     self.shared.routes.key_written(0, dest);
