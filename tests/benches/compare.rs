@@ -18,6 +18,7 @@
 //!   and the list of all of them; add new ones there (or beside it, by theme).
 //! - `compare/groups.rs`: consumer groups: producers and consumers at once; pending-list cost.
 //! - `compare/persistence.rs`: XADD under each fsync policy; restart (log replay, snapshot).
+//! - `compare/routes.rs`: a WebAssembly route's catch-up rate, its cost to XADD, its latency.
 //! - `compare/report.rs`: per-run ratios and the table.
 
 #[path = "compare/driver.rs"]
@@ -30,6 +31,8 @@ mod persistence;
 mod report;
 #[path = "compare/resp.rs"]
 mod resp;
+#[path = "compare/routes.rs"]
+mod routes;
 #[path = "compare/server.rs"]
 mod server;
 #[path = "compare/workloads.rs"]
@@ -93,8 +96,10 @@ fn run() -> Result<ExitCode> {
         .filter(|w| {
             opts.filters.is_empty() || opts.filters.iter().any(|f| w.name().contains(f.as_str()))
         })
-        // A Sluice-vs-Sluice row has nothing to measure without Sluice.
-        .filter(|w| !(opts.redis_only && matches!(w.baseline(), Baseline::Sluice(_))))
+        // A Sluice-vs-Sluice or Sluice-only row has nothing to measure without Sluice, and a
+        // Sluice-only row nothing with Redis in Sluice's place.
+        .filter(|w| !opts.redis_only || matches!(w.baseline(), Baseline::Redis))
+        .filter(|w| !(opts.calibrate && matches!(w.baseline(), Baseline::Empty)))
         .collect();
     if opts.list {
         for w in &selected {
@@ -149,6 +154,7 @@ fn run() -> Result<ExitCode> {
         let baseline = match workload.baseline() {
             Baseline::Redis => "redis".to_owned(),
             Baseline::Sluice(durability) => format!("sluice {}", durability.label()),
+            Baseline::Empty => "-".to_owned(),
         };
         let mut row = Row::new(workload.name(), workload.unit(), workload.goal(), baseline);
         run_workload(&ctx, &bins, kinds, workload.as_ref(), &mut row);
@@ -187,6 +193,9 @@ fn run_workload(
     eprintln!("{} ...", row.name);
     let mut servers = Vec::new();
     for &kind in kinds {
+        if kind == Kind::Redis && matches!(workload.baseline(), Baseline::Empty) {
+            continue;
+        }
         let (runs, durability) = match (kind, workload.baseline()) {
             (Kind::Redis, Baseline::Sluice(durability)) => (Kind::Sluice, durability),
             _ => (kind, workload.durability()),

@@ -53,6 +53,10 @@ impl Row {
         if let Goal::ScalingAtMost(_) = self.goal {
             return self.sluice.iter().filter_map(|s| s.scaling).collect();
         }
+        // No baseline to divide by: each run against the target instead.
+        if let (Goal::ValueAtLeast(target), true) = (self.goal, self.redis.is_empty()) {
+            return self.sluice.iter().map(|s| s.value / target).collect();
+        }
         if self.sluice.len() != self.redis.len() {
             return vec![];
         }
@@ -64,10 +68,10 @@ impl Row {
             .collect()
     }
 
-    /// The figure the goal judges: Sluice's median value for `ValueAtMost`, else the ratio.
+    /// The figure the goal judges: Sluice's median value for `ValueAt…`, else the ratio.
     fn judged(&self) -> Option<f64> {
         match self.goal {
-            Goal::ValueAtMost(_) => median(values(&self.sluice)),
+            Goal::ValueAtMost(_) | Goal::ValueAtLeast(_) => median(values(&self.sluice)),
             _ => self.ratio(),
         }
     }

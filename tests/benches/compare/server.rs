@@ -310,6 +310,12 @@ impl RunningServer {
         Ok(started)
     }
 
+    /// Sluice's config file, which a workload may add to (routes) before `SLUICE RELOAD`;
+    /// `None` for Redis.
+    pub fn config_file(&self) -> Option<PathBuf> {
+        (self.flavour == Kind::Sluice).then(|| self.root.join("sluice.toml"))
+    }
+
     /// Which implementation this is (see [`RunningServer::start`]).
     pub fn flavour(&self) -> Kind {
         self.flavour

@@ -13,10 +13,11 @@ use redis::Value;
 use crate::driver::{self, BenchmarkRun};
 use crate::groups::{GroupThroughput, PendingCommand, PendingCost};
 use crate::persistence;
+use crate::routes;
 use crate::server::{Durability, RunningServer};
 
 /// Request counts and repetitions; `full` keeps a whole run around 8 minutes, `quick` a few
-/// (the 1M-entry preloads of the pending-list and restart rows do not shrink).
+/// (the 1M-entry preloads of the pending-list, restart and route catch-up rows do not shrink).
 #[derive(Clone, Debug)]
 pub struct Scale {
     /// Measurements per server per workload; the table shows medians.
@@ -45,6 +46,10 @@ pub struct Scale {
     /// Entries, and of those pending in a group, loaded before the restart workloads.
     pub restart_entries: u64,
     pub restart_pending: u64,
+    /// Entries preloaded into the source stream a new route catches up with.
+    pub route_catchup_events: u64,
+    /// How long each latency measurement offers its steady load.
+    pub route_latency: Duration,
 }
 
 impl Scale {
@@ -64,6 +69,8 @@ impl Scale {
             logged_xadd_requests: 60_000,
             restart_entries: 1_000_000,
             restart_pending: 100_000,
+            route_catchup_events: 1_000_000,
+            route_latency: Duration::from_secs(3),
         }
     }
 
@@ -83,6 +90,8 @@ impl Scale {
             logged_xadd_requests: 20_000,
             restart_entries: 1_000_000,
             restart_pending: 100_000,
+            route_catchup_events: 1_000_000,
+            route_latency: Duration::from_secs(1),
         }
     }
 }
@@ -107,6 +116,9 @@ pub enum Goal {
     /// Sluice's own median value, in the workload's unit, ≤ this (e.g. restart ms). The ratio
     /// column still shows Sluice/Redis, for context.
     ValueAtMost(f64),
+    /// Sluice's own median value ≥ this (e.g. a route's events/s, which Redis has no
+    /// equivalent of). Without a baseline the ratio column shows value / this.
+    ValueAtLeast(f64),
     /// Sluice's own [`Sample::scaling`] (e.g. cost at 1M / cost at 1k), median over runs, ≤
     /// this. The ratio column shows that median; Redis's column is context.
     ScalingAtMost(f64),
@@ -115,11 +127,11 @@ pub enum Goal {
 }
 
 impl Goal {
-    /// Whether `figure` clears the bar; `figure` is the ratio, or for `ValueAtMost` Sluice's
-    /// median value (see `Row::judged`).
+    /// Whether `figure` clears the bar; `figure` is the ratio, or for `ValueAtMost` and
+    /// `ValueAtLeast` Sluice's median value (see `Row::judged`).
     pub fn met(self, figure: f64) -> bool {
         match self {
-            Goal::AtLeast(min) => figure >= min,
+            Goal::AtLeast(min) | Goal::ValueAtLeast(min) => figure >= min,
             Goal::AtMost(max) | Goal::ScalingAtMost(max) | Goal::ValueAtMost(max) => figure <= max,
             Goal::Info => true,
         }
@@ -130,6 +142,7 @@ impl Goal {
             Goal::AtLeast(min) => format!(">= {min:.2}x"),
             Goal::AtMost(max) => format!("<= {max:.2}x"),
             Goal::ValueAtMost(max) => format!("sluice <= {max:.0} {unit}"),
+            Goal::ValueAtLeast(min) => format!("sluice >= {min:.0} {unit}"),
             Goal::ScalingAtMost(max) => format!("sluice 1M/1k <= {max:.2}x"),
             Goal::Info => "(info)".to_owned(),
         }
@@ -143,6 +156,8 @@ pub enum Baseline {
     Redis,
     /// Sluice again, with this durability: the row measures what a Sluice setting costs.
     Sluice(Durability),
+    /// Nothing: Redis has no equivalent (routes); Sluice is judged on its own value.
+    Empty,
 }
 
 /// One measurement of one server.
@@ -219,6 +234,7 @@ pub fn all() -> Vec<Box<dyn Workload>> {
         all.push(Box::new(PendingCost { command }));
     }
     all.extend(persistence::workloads());
+    all.extend(routes::workloads());
     all
 }
 
