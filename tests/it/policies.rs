@@ -9,46 +9,68 @@
 //! change. The admin commands are in `policies_admin.rs`, misbehaving plugins and hot reload in
 //! `policies_faults.rs`, restarts in `policies_restart.rs`; helpers in `policies_support.rs`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
+use sluice_tests::{ManualClock, TestServer};
 
-use super::policies_support::{cmd, counted, policy, policy_toml, settled, start, xpending};
-use super::routes_support::{T0, id, wait_until, xadd};
+use super::policies_support::{
+    BACKOFF, DEAD_LETTER_AFTER, REASSIGN_IDLE, cmd, counted, create_workers, idle_policy, policy,
+    policy_toml, read_jobs, settled, xpending,
+};
+use super::routes_support::{T0, id, start, wait_until, xadd};
 
-const REASSIGN_IDLE: (&str, &str) = ("reassign-idle", "reassign_idle.wasm");
-const DEAD_LETTER_AFTER: (&str, &str) = ("dead-letter-after", "dead_letter_after.wasm");
-const BACKOFF: (&str, &str) = ("backoff", "backoff.wasm");
-
-/// Policy `idle`: `reassign-idle` on `jobs`/`workers`, entries idle 5 s or more.
-fn idle_policy() -> String {
+/// Policy `backoff`: `backoff` on `jobs`/`workers` with base 1 s, dead-lettering at
+/// `max_deliveries`.
+fn backoff_policy(max_deliveries: u32) -> String {
     policy_toml(
-        "idle",
+        "backoff",
         "jobs",
         "workers",
-        "reassign_idle.wasm",
-        "{ idle_ms = 5000 }",
+        "backoff.wasm",
+        &format!("{{ base_ms = 1000, max_deliveries = {max_deliveries} }}"),
         20,
     )
 }
 
+/// [`start`]s a server with the plugins `files` and `policies`, and creates group `workers`
+/// of `jobs`. Returns the server, its clock and a client.
+fn start_with_workers(
+    files: &[(&str, &str)],
+    policies: &str,
+) -> Result<(TestServer, Arc<ManualClock>, redis::Connection)> {
+    let (server, clock, _dir) = start(files, policies)?;
+    let mut con = server.client()?;
+    create_workers(&mut con)?;
+    Ok((server, clock, con))
+}
+
 /// `XREADGROUP GROUP workers <consumer> COUNT <count> STREAMS jobs >`, rendered.
 fn read(con: &mut redis::Connection, consumer: &str, count: u32) -> Result<String> {
-    let count = count.to_string();
-    cmd(
-        con,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "workers",
-            consumer,
-            "COUNT",
-            &count,
-            "STREAMS",
-            "jobs",
-            ">",
-        ],
-    )
+    read_jobs(con, consumer, Some(count), ">")
+}
+
+/// How every threshold is tested: moves the clock to 1 ms short of `wait_ms` from now, lets
+/// policy `name` evaluate ([`settled`]) and checks that the pending entries of `workers` are
+/// still `before` (a [`pel`] reply); then moves it the last millisecond, for the caller to wait
+/// for the policy to act.
+fn nothing_moves_before(
+    con: &mut redis::Connection,
+    clock: &ManualClock,
+    name: &str,
+    wait_ms: u64,
+    before: &str,
+) -> Result<()> {
+    clock.advance(wait_ms - 1);
+    settled(con, name)?;
+    assert_eq!(
+        xpending(con, "jobs", "workers")?,
+        before,
+        "{name}: {wait_ms} ms wait, 1 ms short"
+    );
+    clock.advance(1);
+    Ok(())
 }
 
 /// A `jobs` reply of `XREADGROUP` holding `entries` (each [`entry`]).
@@ -70,13 +92,9 @@ fn pel(rows: &[(u64, &str, u64, u64)]) -> String {
     format!("[{}]", rows.join(", "))
 }
 
-/// A creates group `workers` and reads `n 1`, `n 2`; B joins with a read that finds
-/// nothing; then `n 3`, `n 4` are added, undelivered. All at [`T0`].
+/// In group `workers`, A reads `n 1`, `n 2`; B joins with a read that finds nothing; then
+/// `n 3`, `n 4` are added, undelivered. All at [`T0`].
 fn two_read_by_a_two_new(con: &mut redis::Connection) -> Result<()> {
-    cmd(
-        con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
     xadd(con, "jobs", &[("n", "1")])?;
     xadd(con, "jobs", &[("n", "2")])?;
     assert_eq!(
@@ -94,18 +112,11 @@ fn two_read_by_a_two_new(con: &mut redis::Connection) -> Result<()> {
 /// gets them before new entries, COUNT applying to both, each with its delivery count now 2.
 #[test]
 fn a_silent_consumers_entries_go_first_to_the_one_they_are_reassigned_to() -> Result<()> {
-    let (server, clock, _dir) = start(&[REASSIGN_IDLE], &idle_policy())?;
-    let mut con = server.client()?;
+    let (_server, clock, mut con) = start_with_workers(&[REASSIGN_IDLE], &idle_policy())?;
     two_read_by_a_two_new(&mut con)?;
 
-    clock.advance(4999);
-    settled(&mut con, "idle")?;
-    assert_eq!(
-        xpending(&mut con, "jobs", "workers")?,
-        pel(&[(0, "A", 4999, 1), (1, "A", 4999, 1)])
-    );
-
-    clock.advance(1);
+    let before = pel(&[(0, "A", 4999, 1), (1, "A", 4999, 1)]);
+    nothing_moves_before(&mut con, &clock, "idle", 5000, &before)?;
     counted(&mut con, "idle", "reassigned", 2)?;
     assert_eq!(
         xpending(&mut con, "jobs", "workers")?,
@@ -144,12 +155,7 @@ fn a_silent_consumers_entries_go_first_to_the_one_they_are_reassigned_to() -> Re
 /// with that entry.
 #[test]
 fn a_reassignment_wakes_the_new_owners_blocked_read() -> Result<()> {
-    let (server, clock, _dir) = start(&[REASSIGN_IDLE], &idle_policy())?;
-    let mut con = server.client()?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
+    let (server, clock, mut con) = start_with_workers(&[REASSIGN_IDLE], &idle_policy())?;
     xadd(&mut con, "jobs", &[("n", "1")])?;
     assert_eq!(read(&mut con, "A", 10)?, jobs(&[entry(0, "n, 1")]));
 
@@ -206,12 +212,8 @@ fn an_entry_delivered_max_deliveries_times_is_dead_lettered_with_its_history() -
             "{ max_deliveries = 3 }",
             20,
         );
-    let (server, clock, _dir) = start(&[REASSIGN_IDLE, DEAD_LETTER_AFTER], &policies)?;
-    let mut con = server.client()?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
+    let (_server, clock, mut con) =
+        start_with_workers(&[REASSIGN_IDLE, DEAD_LETTER_AFTER], &policies)?;
     xadd(&mut con, "jobs", &[("job", "resize"), ("size", "10")])?;
     let resize = entry(0, "job, resize, size, 10");
     assert_eq!(
@@ -269,20 +271,7 @@ fn an_entry_delivered_max_deliveries_times_is_dead_lettered_with_its_history() -
 /// is dead-lettered. One millisecond short of each wait, nothing moves.
 #[test]
 fn backoff_waits_base_times_two_to_the_deliveries_before_each_claim() -> Result<()> {
-    let policies = policy_toml(
-        "backoff",
-        "jobs",
-        "workers",
-        "backoff.wasm",
-        "{ base_ms = 1000, max_deliveries = 3 }",
-        20,
-    );
-    let (server, clock, _dir) = start(&[BACKOFF], &policies)?;
-    let mut con = server.client()?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
+    let (_server, clock, mut con) = start_with_workers(&[BACKOFF], &backoff_policy(3))?;
     xadd(&mut con, "jobs", &[("n", "1")])?;
     assert_eq!(read(&mut con, "A", 10)?, jobs(&[entry(0, "n, 1")]));
     assert_eq!(read(&mut con, "B", 10)?, "(nil)");
@@ -290,20 +279,10 @@ fn backoff_waits_base_times_two_to_the_deliveries_before_each_claim() -> Result<
     // (wait, reader, delivery count before its read)
     for (wait, to, deliveries) in [(1000, "B", 1), (2000, "A", 2)] {
         let owner = if to == "A" { "B" } else { "A" };
-        clock.advance(wait - 1);
-        settled(&mut con, "backoff")?;
-        assert_eq!(
-            xpending(&mut con, "jobs", "workers")?,
-            pel(&[(0, owner, wait - 1, deliveries)]),
-            "{wait} ms wait, 1 ms short"
-        );
-        clock.advance(1);
-        counted(
-            &mut con,
-            "backoff",
-            "reassigned",
-            i64::try_from(deliveries)?,
-        )?;
+        let before = pel(&[(0, owner, wait - 1, deliveries)]);
+        let reassigned = i64::try_from(deliveries)?;
+        nothing_moves_before(&mut con, &clock, "backoff", wait, &before)?;
+        counted(&mut con, "backoff", "reassigned", reassigned)?;
         assert_eq!(
             xpending(&mut con, "jobs", "workers")?,
             pel(&[(0, to, 0, deliveries)])
@@ -311,13 +290,8 @@ fn backoff_waits_base_times_two_to_the_deliveries_before_each_claim() -> Result<
         assert_eq!(read(&mut con, to, 10)?, jobs(&[entry(0, "n, 1")]));
     }
 
-    clock.advance(3999);
-    settled(&mut con, "backoff")?;
-    assert_eq!(
-        xpending(&mut con, "jobs", "workers")?,
-        pel(&[(0, "A", 3999, 3)])
-    );
-    clock.advance(1);
+    let before = pel(&[(0, "A", 3999, 3)]);
+    nothing_moves_before(&mut con, &clock, "backoff", 4000, &before)?;
     counted(&mut con, "backoff", "dead-lettered", 1)?;
     assert_eq!(
         cmd(&mut con, &["XRANGE", "jobs.dlq", "-", "+"])?,
@@ -340,12 +314,7 @@ fn backoff_waits_base_times_two_to_the_deliveries_before_each_claim() -> Result<
 /// client's: B's `>` read no longer gets it.
 #[test]
 fn clients_claims_work_next_to_a_policy_and_win_over_its_reassignment() -> Result<()> {
-    let (server, clock, _dir) = start(&[REASSIGN_IDLE], &idle_policy())?;
-    let mut con = server.client()?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
+    let (_server, clock, mut con) = start_with_workers(&[REASSIGN_IDLE], &idle_policy())?;
     for n in ["1", "2", "3"] {
         xadd(&mut con, "jobs", &[("n", n)])?;
     }
@@ -416,37 +385,13 @@ fn clients_claims_work_next_to_a_policy_and_win_over_its_reassignment() -> Resul
 /// policy goes on evaluating.
 #[test]
 fn one_evaluation_can_reassign_one_entry_and_dead_letter_another() -> Result<()> {
-    let policies = policy_toml(
-        "backoff",
-        "jobs",
-        "workers",
-        "backoff.wasm",
-        "{ base_ms = 1000, max_deliveries = 2 }",
-        20,
-    );
-    let (server, clock, _dir) = start(&[BACKOFF], &policies)?;
-    let mut con = server.client()?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
+    let (_server, clock, mut con) = start_with_workers(&[BACKOFF], &backoff_policy(2))?;
     xadd(&mut con, "jobs", &[("n", "1")])?;
     xadd(&mut con, "jobs", &[("n", "2")])?;
     assert_eq!(read(&mut con, "A", 1)?, jobs(&[entry(0, "n, 1")]));
     // A reads its history: entry 0's second delivery.
     assert_eq!(
-        cmd(
-            &mut con,
-            &[
-                "XREADGROUP",
-                "GROUP",
-                "workers",
-                "A",
-                "STREAMS",
-                "jobs",
-                "0"
-            ]
-        )?,
+        read_jobs(&mut con, "A", None, "0")?,
         jobs(&[entry(0, "n, 1")])
     );
     assert_eq!(read(&mut con, "A", 1)?, jobs(&[entry(1, "n, 2")]));

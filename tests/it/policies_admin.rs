@@ -10,10 +10,10 @@ use anyhow::{Result, ensure};
 use sluice_tests::{ManualClock, TestServer};
 
 use super::policies_support::{
-    cmd, counted, info_policies, policy_toml, policy_until, settled, sluice_policies, start,
-    xpending,
+    MISBEHAVE, REASSIGN_IDLE, cmd, counted, create_workers, idle_policy, info_policies,
+    masked_counters, policy_toml, policy_until, settled, sluice_policies, xpending,
 };
-use super::routes_support::{T0, id, pairs, xadd};
+use super::routes_support::{T0, id, pairs, start, xadd};
 
 /// `line` with the value of each `key=<digits>` in `keys` checked and replaced by `*`.
 fn masked_info(line: &str, keys: &[&str]) -> Result<String> {
@@ -37,14 +37,7 @@ fn masked_info(line: &str, keys: &[&str]) -> Result<String> {
 #[test]
 fn sluice_policies_and_info_policies_show_a_known_workload() -> Result<()> {
     let policies = [
-        policy_toml(
-            "idle",
-            "jobs",
-            "workers",
-            "reassign_idle.wasm",
-            "{ idle_ms = 5000 }",
-            20,
-        ),
+        idle_policy(),
         "[[claim_policy]]\nstream = \"jobs\"\ngroup = \"audit\"\n\
          plugin = \"policy_misbehave.wasm\"\nconfig = { mode = \"ok\" }\ninterval_ms = 20\n"
             .to_owned(),
@@ -59,18 +52,9 @@ fn sluice_policies_and_info_policies_show_a_known_workload() -> Result<()> {
         policy_toml("missing", "jobs", "other", "nope.wasm", "{}", 20),
     ]
     .concat();
-    let (server, clock, dir) = start(
-        &[
-            ("reassign-idle", "reassign_idle.wasm"),
-            ("policy-misbehave", "policy_misbehave.wasm"),
-        ],
-        &policies,
-    )?;
+    let (server, clock, dir) = start(&[REASSIGN_IDLE, MISBEHAVE], &policies)?;
     let mut con = server.client()?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
+    create_workers(&mut con)?;
     cmd(&mut con, &["XGROUP", "CREATE", "jobs", "audit", "$"])?;
     cmd(&mut con, &["XGROUP", "CREATE", "jobs", "billing", "$"])?;
     for n in ["1", "2", "3"] {
@@ -115,10 +99,10 @@ fn sluice_policies_and_info_policies_show_a_known_workload() -> Result<()> {
     let running = ["evaluations", "last-evaluation-us"];
     let failing = ["failed-evaluations", "last-evaluation-us"];
     let got = [
-        list[0].masked(&running)?,
-        list[1].masked(&running)?,
-        list[2].masked(&failing)?,
-        list[3].masked(&[])?,
+        masked_counters(&list[0], &running)?,
+        masked_counters(&list[1], &running)?,
+        masked_counters(&list[2], &failing)?,
+        masked_counters(&list[3], &[])?,
     ];
     let policy = |name: &str, group: &str, plugin: &str, plugin_name: &str| {
         pairs(&[

@@ -13,11 +13,10 @@ use anyhow::Result;
 use sluice_tests::{Config, ManualClock, TestServer, plugins, tempdir};
 
 use super::policies_support::{
-    cmd, counted, policy, policy_toml, policy_until, settled, start, xpending,
+    MISBEHAVE, REASSIGN_IDLE, cmd, counted, create_workers, policy, policy_toml, policy_until,
+    read_jobs, settled, xpending,
 };
-use super::routes_support::{T0, id, xadd};
-
-const MISBEHAVE: (&str, &str) = ("policy-misbehave", "policy_misbehave.wasm");
+use super::routes_support::{Fields, T0, id, replace_file, start, xadd};
 
 /// The misbehaving modes: (policy and group name, extra TOML, what `last-error` says).
 fn faults() -> [(&'static str, &'static str, String); 4] {
@@ -154,12 +153,11 @@ fn save_config(file: &Path, plugins_dir: &Path, policies: &str) -> Result<()> {
     Ok(())
 }
 
-/// Replaces `dir/file` with `bytes` atomically, as a deploy would.
-fn replace_file(dir: &Path, file: &str, bytes: &[u8]) -> Result<()> {
-    let tmp = dir.join(format!(".{file}.tmp"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, dir.join(file))?;
-    Ok(())
+/// Waits until policy `name`'s `last-error` contains `needle`.
+fn policy_error(con: &mut redis::Connection, name: &str, needle: &str) -> Result<Fields> {
+    policy_until(con, name, &format!("reports {needle:?}"), |p| {
+        Ok(p.text("last-error")?.is_some_and(|e| e.contains(needle)))
+    })
 }
 
 /// A reads a new entry `n <n>`; after 5 s of idleness policy `p`, running `reassign-idle`,
@@ -171,18 +169,7 @@ fn reassigns_to_b(
     reassigned: i64,
 ) -> Result<()> {
     let id = xadd(con, "jobs", &[("n", &n.to_string())])?;
-    cmd(
-        con,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "workers",
-            "A",
-            "STREAMS",
-            "jobs",
-            ">",
-        ],
-    )?;
+    read_jobs(con, "A", None, ">")?;
     settled(con, "p")?;
     assert_eq!(
         xpending(con, "jobs", "workers")?,
@@ -204,7 +191,7 @@ fn reassigns_to_b(
 /// time `last-error` says so and the running version goes on reassigning.
 #[test]
 fn a_policy_is_swapped_by_a_config_edit_and_survives_broken_files() -> Result<()> {
-    let dir = plugins::folder(&[MISBEHAVE, ("reassign-idle", "reassign_idle.wasm")])?;
+    let dir = plugins::folder(&[MISBEHAVE, REASSIGN_IDLE])?;
     let file = tempdir()?.join("sluice.toml");
     let acker = policy_toml(
         "p",
@@ -218,23 +205,9 @@ fn a_policy_is_swapped_by_a_config_edit_and_survives_broken_files() -> Result<()
     let clock = ManualClock::new(T0);
     let server = TestServer::start_with_clock(Config::from_file(&file)?, clock.clone())?;
     let mut con = server.client()?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
+    create_workers(&mut con)?;
     xadd(&mut con, "jobs", &[("n", "0")])?;
-    cmd(
-        &mut con,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "workers",
-            "A",
-            "STREAMS",
-            "jobs",
-            ">",
-        ],
-    )?;
+    read_jobs(&mut con, "A", None, ">")?;
     counted(&mut con, "p", "acked", 1)?;
     assert_eq!(xpending(&mut con, "jobs", "workers")?, "[]");
     cmd(
@@ -261,15 +234,7 @@ fn a_policy_is_swapped_by_a_config_edit_and_survives_broken_files() -> Result<()
     reassigns_to_b(&mut con, &clock, 1, 1)?;
 
     replace_file(&dir, "reassign_idle.wasm", b"not a component")?;
-    let p = policy_until(
-        &mut con,
-        "p",
-        "reports the file that does not compile",
-        |p| {
-            Ok(p.text("last-error")?
-                .is_some_and(|e| e.contains("cannot compile")))
-        },
-    )?;
+    let p = policy_error(&mut con, "p", "cannot compile")?;
     let error = p.text("last-error")?.unwrap_or_default();
     assert!(
         error.starts_with(
@@ -286,15 +251,7 @@ fn a_policy_is_swapped_by_a_config_edit_and_survives_broken_files() -> Result<()
     // A component, but one that refuses `idle_ms`.
     let backoff = std::fs::read(plugins::component("backoff")?)?;
     replace_file(&dir, "reassign_idle.wasm", &backoff)?;
-    let p = policy_until(
-        &mut con,
-        "p",
-        "reports the plugin that refuses its config",
-        |p| {
-            Ok(p.text("last-error")?
-                .is_some_and(|e| e.contains("failed to initialise")))
-        },
-    )?;
+    let p = policy_error(&mut con, "p", "failed to initialise")?;
     assert_eq!(
         p.text("last-error")?.as_deref(),
         Some(

@@ -16,8 +16,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use sluice_tests::{ChildServer, plugins, tempdir};
 
-use super::policies_support::{cmd, policy, policy_toml};
-use super::routes_support::{wait_until, xadd};
+use super::policies_support::{
+    DEAD_LETTER_AFTER, REASSIGN_IDLE, cmd, create_workers, policy, policy_toml, read_jobs,
+};
+use super::routes_support::{entries, pairs, wait_until, xadd};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sluice-under-test");
 
@@ -39,24 +41,13 @@ fn pending(con: &mut redis::Connection) -> Result<Vec<(String, String, u64)>> {
     Ok(rows.into_iter().map(|(id, c, _, n)| (id, c, n)).collect())
 }
 
-/// Starts the binary on `data` with policy `idle`; A reads `n 0` and goes silent, B stays
-/// alive until the policy has given it A's entry; then `n 1` is added. Returns the server and
-/// the two IDs.
-fn reassigned_on(data: &Path) -> Result<(ChildServer, String, String)> {
-    let plugins_dir = plugins::folder(&[("reassign-idle", "reassign_idle.wasm")])?;
+/// Starts the binary on `data` (`appendfsync always`) with the claim policies in `toml` and the
+/// plugins `files` (as for [`plugins::folder`]).
+fn start_with_policies(data: &Path, files: &[(&str, &str)], toml: &str) -> Result<ChildServer> {
+    let plugins_dir = plugins::folder(files)?;
     let file = tempdir()?.join("sluice.toml");
-    std::fs::write(
-        &file,
-        policy_toml(
-            "idle",
-            "jobs",
-            "workers",
-            "reassign_idle.wasm",
-            "{ idle_ms = 1000, alive_ms = 500 }",
-            20,
-        ),
-    )?;
-    let server = ChildServer::start(
+    std::fs::write(&file, toml)?;
+    ChildServer::start(
         BIN,
         data,
         &[
@@ -67,28 +58,34 @@ fn reassigned_on(data: &Path) -> Result<(ChildServer, String, String)> {
             "--config",
             file.to_str().context("config path")?,
         ],
-    )?;
-    let mut con = connect(server.addr)?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
-    let first = xadd(&mut con, "jobs", &[("n", "0")])?;
-    assert_eq!(
-        cmd(
-            &mut con,
-            &[
-                "XREADGROUP",
-                "GROUP",
-                "workers",
-                "A",
-                "STREAMS",
-                "jobs",
-                ">"
-            ]
-        )?,
-        format!("[[jobs, [[{first}, [n, 0]]]]]")
+    )
+}
+
+/// Creates group `workers`, adds `n 0` to `jobs` and lets `consumer` read it; returns the
+/// entry's ID and the read's reply.
+fn first_read_by(con: &mut redis::Connection, consumer: &str) -> Result<(String, String)> {
+    create_workers(con)?;
+    let first = xadd(con, "jobs", &[("n", "0")])?;
+    let reply = read_jobs(con, consumer, None, ">")?;
+    Ok((first, reply))
+}
+
+/// Starts the binary on `data` with policy `idle`; A reads `n 0` and goes silent, B stays
+/// alive until the policy has given it A's entry; then `n 1` is added. Returns the server and
+/// the two IDs.
+fn reassigned_on(data: &Path) -> Result<(ChildServer, String, String)> {
+    let toml = policy_toml(
+        "idle",
+        "jobs",
+        "workers",
+        "reassign_idle.wasm",
+        "{ idle_ms = 1000, alive_ms = 500 }",
+        20,
     );
+    let server = start_with_policies(data, &[REASSIGN_IDLE], &toml)?;
+    let mut con = connect(server.addr)?;
+    let (first, read) = first_read_by(&mut con, "A")?;
+    assert_eq!(read, format!("[[jobs, [[{first}, [n, 0]]]]]"));
     wait_until("the policy gives A's entry to B", || {
         let touched = cmd(
             &mut con,
@@ -114,22 +111,7 @@ fn still_first_for_b(data: &Path, first: &str, second: &str) -> Result<()> {
     let server = ChildServer::start(BIN, data, &["--appendfsync", "always"])?;
     let mut con = connect(server.addr)?;
     assert_eq!(pending(&mut con)?, [(first.to_owned(), "B".to_owned(), 1)]);
-    let read_b = |con: &mut redis::Connection| {
-        cmd(
-            con,
-            &[
-                "XREADGROUP",
-                "GROUP",
-                "workers",
-                "B",
-                "COUNT",
-                "1",
-                "STREAMS",
-                "jobs",
-                ">",
-            ],
-        )
-    };
+    let read_b = |con: &mut redis::Connection| read_jobs(con, "B", Some(1), ">");
     assert_eq!(read_b(&mut con)?, format!("[[jobs, [[{first}, [n, 0]]]]]"));
     assert_eq!(pending(&mut con)?, [(first.to_owned(), "B".to_owned(), 2)]);
     assert_eq!(read_b(&mut con)?, format!("[[jobs, [[{second}, [n, 1]]]]]"));
@@ -170,49 +152,17 @@ fn a_reassignment_survives_sigkill_through_a_snapshot() -> Result<()> {
 #[test]
 fn a_dead_letter_survives_sigkill_through_the_log() -> Result<()> {
     let data = tempdir()?;
-    let plugins_dir = plugins::folder(&[("dead-letter-after", "dead_letter_after.wasm")])?;
-    let file = tempdir()?.join("sluice.toml");
-    std::fs::write(
-        &file,
-        policy_toml(
-            "poison",
-            "jobs",
-            "workers",
-            "dead_letter_after.wasm",
-            "{ max_deliveries = 1 }",
-            20,
-        ),
-    )?;
-    let server = ChildServer::start(
-        BIN,
-        &data,
-        &[
-            "--appendfsync",
-            "always",
-            "--plugins",
-            plugins_dir.to_str().context("plugins path")?,
-            "--config",
-            file.to_str().context("config path")?,
-        ],
-    )?;
+    let toml = policy_toml(
+        "poison",
+        "jobs",
+        "workers",
+        "dead_letter_after.wasm",
+        "{ max_deliveries = 1 }",
+        20,
+    );
+    let server = start_with_policies(&data, &[DEAD_LETTER_AFTER], &toml)?;
     let mut con = connect(server.addr)?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
-    let first = xadd(&mut con, "jobs", &[("n", "0")])?;
-    cmd(
-        &mut con,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "workers",
-            "A",
-            "STREAMS",
-            "jobs",
-            ">",
-        ],
-    )?;
+    let (first, _) = first_read_by(&mut con, "A")?;
     wait_until("the policy dead-letters the entry", || {
         let p = policy(&mut con, "poison")?;
         Ok(if p.count("dead-lettered")? == 1 {
@@ -221,29 +171,17 @@ fn a_dead_letter_survives_sigkill_through_the_log() -> Result<()> {
             ControlFlow::Continue(format!("{p:?}"))
         })
     })?;
-    let letters = |con: &mut redis::Connection| -> Result<Vec<Vec<(String, String)>>> {
-        let all: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-            .arg("jobs.dlq")
-            .arg("-")
-            .arg("+")
-            .query(con)?;
-        Ok(all.into_iter().map(|(_, fields)| fields).collect())
-    };
-    let expected = vec![
-        [
-            ("n", "0"),
-            ("dlq-reason", "delivered 1 times"),
-            ("dlq-source", "jobs"),
-            ("dlq-id", &first),
-            ("dlq-group", "workers"),
-            ("dlq-deliveries", "1"),
-            ("dlq-owner", "A"),
-            ("dlq-policy", "poison"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .to_vec(),
-    ];
-    assert_eq!(letters(&mut con)?, expected);
+    let expected = vec![pairs(&[
+        ("n", "0"),
+        ("dlq-reason", "delivered 1 times"),
+        ("dlq-source", "jobs"),
+        ("dlq-id", &first),
+        ("dlq-group", "workers"),
+        ("dlq-deliveries", "1"),
+        ("dlq-owner", "A"),
+        ("dlq-policy", "poison"),
+    ])];
+    assert_eq!(entries(&mut con, "jobs.dlq")?, expected);
     // The policy's record is appended from its own thread; a client's write is acknowledged
     // only once the log is on disk up to it, so the policy's earlier record is too.
     xadd(&mut con, "after", &[("n", "1")])?;
@@ -251,7 +189,7 @@ fn a_dead_letter_survives_sigkill_through_the_log() -> Result<()> {
 
     let server = ChildServer::start(BIN, &data, &["--appendfsync", "always"])?;
     let mut con = connect(server.addr)?;
-    assert_eq!(letters(&mut con)?, expected);
+    assert_eq!(entries(&mut con, "jobs.dlq")?, expected);
     assert_eq!(
         cmd(&mut con, &["XPENDING", "jobs", "workers"])?,
         "[0, (nil), (nil), (nil)]"
@@ -267,23 +205,7 @@ fn a_client_redeliver_mark_survives_sigkill_through_the_log() -> Result<()> {
     let data = tempdir()?;
     let server = ChildServer::start(BIN, &data, &["--appendfsync", "always"])?;
     let mut con = connect(server.addr)?;
-    cmd(
-        &mut con,
-        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
-    )?;
-    let first = xadd(&mut con, "jobs", &[("n", "0")])?;
-    cmd(
-        &mut con,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "workers",
-            "B",
-            "STREAMS",
-            "jobs",
-            ">",
-        ],
-    )?;
+    let (first, _) = first_read_by(&mut con, "B")?;
     assert_eq!(
         cmd(
             &mut con,

@@ -1,22 +1,38 @@
-//! Helpers shared by the claim-policy end-to-end tests: `policies.rs` (the example policies and
-//! the admin commands), `policies_faults.rs` (misbehaving plugins, hot reload) and
-//! `policies_restart.rs` (SIGKILL and snapshots).
+//! Helpers shared by the claim-policy end-to-end tests: `policies.rs` (the example policies),
+//! `policies_admin.rs` (the admin commands), `policies_faults.rs` (misbehaving plugins, hot
+//! reload) and `policies_restart.rs` (SIGKILL and snapshots). They build on
+//! `routes_support.rs`: the server's start ([`start`](super::routes_support::start)), waits, and
+//! the parsed maps of `SLUICE POLICIES` ([`Fields`]).
 //!
-//! Most tests run the server on a [`ManualClock`]: the policy's idle times, the entries' IDs
-//! and `XPENDING`'s idle column are then exact. A policy evaluates on its own thread every
-//! `interval_ms` of real time, so tests wait on its counters in `SLUICE POLICIES`
+//! Most tests run the server on a [`sluice_tests::ManualClock`]: the policy's idle times, the
+//! entries' IDs and `XPENDING`'s idle column are then exact. A policy evaluates on its own
+//! thread every `interval_ms` of real time, so tests wait on its counters in `SLUICE POLICIES`
 //! ([`policy_until`], [`settled`]) and then assert exact replies; none asserts how long
 //! anything took.
 
-use std::ops::ControlFlow;
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use redis::Value;
-use sluice_tests::{ManualClock, TestServer, plugins};
 
-use super::routes_support::{T0, render, wait_until};
+use super::routes_support::{Fields, fields_until, find, maps, render};
+
+/// The example policies and the test policy, as (crate, file name) for
+/// [`start`](super::routes_support::start) and [`sluice_tests::plugins::folder`].
+pub const REASSIGN_IDLE: (&str, &str) = ("reassign-idle", "reassign_idle.wasm");
+pub const DEAD_LETTER_AFTER: (&str, &str) = ("dead-letter-after", "dead_letter_after.wasm");
+pub const BACKOFF: (&str, &str) = ("backoff", "backoff.wasm");
+pub const MISBEHAVE: (&str, &str) = ("policy-misbehave", "policy_misbehave.wasm");
+
+/// Policy `idle`: `reassign-idle` on `jobs`/`workers`, entries idle 5 s or more.
+pub fn idle_policy() -> String {
+    policy_toml(
+        "idle",
+        "jobs",
+        "workers",
+        "reassign_idle.wasm",
+        "{ idle_ms = 5000 }",
+        20,
+    )
+}
 
 /// One `[[claim_policy]]` table evaluated every `interval_ms`; `config` is a TOML inline table.
 pub fn policy_toml(
@@ -31,19 +47,6 @@ pub fn policy_toml(
         "[[claim_policy]]\nname = \"{name}\"\nstream = \"{stream}\"\ngroup = \"{group}\"\n\
          plugin = \"{plugin}\"\nconfig = {config}\ninterval_ms = {interval_ms}\n"
     )
-}
-
-/// A server with the plugins `files` (as for [`plugins::folder`]) and the claim policies in
-/// `policies_toml`, its clock at [`T0`]. Also returns the plugins folder.
-pub fn start(
-    files: &[(&str, &str)],
-    policies_toml: &str,
-) -> Result<(TestServer, Arc<ManualClock>, PathBuf)> {
-    let dir = plugins::folder(files)?;
-    let config = plugins::config(&dir, policies_toml)?;
-    let clock = ManualClock::new(T0);
-    let server = TestServer::start_with_clock(config, clock.clone())?;
-    Ok((server, clock, dir))
 }
 
 /// Sends `args` and returns the reply [`render`]ed (`[a, [b, c]]`, `(nil)`, integers in
@@ -62,123 +65,77 @@ pub fn xpending(con: &mut redis::Connection, key: &str, group: &str) -> Result<S
     cmd(con, &["XPENDING", key, group, "-", "+", "100"])
 }
 
-/// One map of `SLUICE POLICIES`: (field, value) in reply order.
-#[derive(Debug)]
-pub struct PolicyFields(Vec<(String, Value)>);
-
-impl PolicyFields {
-    fn get(&self, name: &str) -> Result<&Value> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-            .with_context(|| format!("no field {name:?} in {self:?}"))
+/// How the policy tests' consumers read group `workers` of `jobs`: `XREADGROUP GROUP workers
+/// <consumer> [COUNT <count>] STREAMS jobs <from>`, rendered (`from` is `>` for entries new or
+/// marked for redelivery, `0` for the consumer's own history).
+pub fn read_jobs(
+    con: &mut redis::Connection,
+    consumer: &str,
+    count: Option<u32>,
+    from: &str,
+) -> Result<String> {
+    let count = count.map(|n| n.to_string());
+    let mut args = vec!["XREADGROUP", "GROUP", "workers", consumer];
+    if let Some(count) = &count {
+        args.extend(["COUNT", count]);
     }
-
-    /// An integer field.
-    pub fn count(&self, name: &str) -> Result<i64> {
-        match self.get(name)? {
-            Value::Int(n) => Ok(*n),
-            other => bail!("{name} is not an integer: {other:?}"),
-        }
-    }
-
-    /// A text field; `None` for a null.
-    pub fn text(&self, name: &str) -> Result<Option<String>> {
-        match self.get(name)? {
-            Value::Nil => Ok(None),
-            Value::BulkString(b) => Ok(Some(String::from_utf8_lossy(b).into_owned())),
-            other => bail!("{name} is not text: {other:?}"),
-        }
-    }
-
-    /// Evaluations, successful or failed.
-    pub fn rounds(&self) -> Result<i64> {
-        Ok(self.count("evaluations")? + self.count("failed-evaluations")?)
-    }
-
-    /// The map as (field, value) text pairs in reply order, each of `varying` (counters that
-    /// depend on how often the thread ran) checked to be an integer and shown as `*`.
-    pub fn masked(&self, varying: &[&str]) -> Result<Vec<(String, String)>> {
-        self.0
-            .iter()
-            .map(|(k, v)| {
-                if varying.contains(&k.as_str()) {
-                    ensure!(matches!(v, Value::Int(_)), "{k} is not an integer: {v:?}");
-                    Ok((k.clone(), "*".to_owned()))
-                } else {
-                    Ok((k.clone(), render(v)))
-                }
-            })
-            .collect()
-    }
+    args.extend(["STREAMS", "jobs", from]);
+    cmd(con, &args)
 }
 
-/// `SLUICE POLICIES`: every policy, in config order.
-pub fn sluice_policies(con: &mut redis::Connection) -> Result<Vec<PolicyFields>> {
-    let reply: Value = redis::cmd("SLUICE").arg("POLICIES").query(con)?;
-    let Value::Array(items) = reply else {
-        bail!("SLUICE POLICIES: expected an array, got {reply:?}");
-    };
-    items
+/// `XGROUP CREATE jobs workers $ MKSTREAM`: the group the policy tests' policies watch.
+pub fn create_workers(con: &mut redis::Connection) -> Result<()> {
+    cmd(
+        con,
+        &["XGROUP", "CREATE", "jobs", "workers", "$", "MKSTREAM"],
+    )?;
+    Ok(())
+}
+
+/// Evaluations of policy `p`, successful or failed.
+fn rounds(p: &Fields) -> Result<i64> {
+    Ok(p.count("evaluations")? + p.count("failed-evaluations")?)
+}
+
+/// Policy `p` as (field, value) text pairs in reply order, each of `varying` (counters that
+/// depend on how often the thread ran) checked to be an integer and shown as `*`.
+pub fn masked_counters(p: &Fields, varying: &[&str]) -> Result<Vec<(String, String)>> {
+    p.rendered()
         .into_iter()
-        .map(|item| {
-            let pairs: Vec<(Value, Value)> = match item {
-                Value::Map(pairs) => pairs,
-                Value::Array(flat) => {
-                    ensure!(flat.len() % 2 == 0, "odd-length map: {flat:?}");
-                    flat.chunks(2)
-                        .map(|p| (p[0].clone(), p[1].clone()))
-                        .collect()
-                }
-                other => bail!("expected a map, got {other:?}"),
-            };
-            let fields = pairs
-                .into_iter()
-                .map(|(k, v)| match k {
-                    Value::BulkString(k) => Ok((String::from_utf8_lossy(&k).into_owned(), v)),
-                    other => bail!("map key is not a bulk string: {other:?}"),
-                })
-                .collect::<Result<_>>()?;
-            Ok(PolicyFields(fields))
+        .map(|(k, v)| {
+            if varying.contains(&k.as_str()) {
+                p.count(&k)?;
+                Ok((k, "*".to_owned()))
+            } else {
+                Ok((k, v))
+            }
         })
         .collect()
 }
 
-/// Policy `name` as `SLUICE POLICIES` shows it.
-pub fn policy(con: &mut redis::Connection, name: &str) -> Result<PolicyFields> {
-    for p in sluice_policies(con)? {
-        if p.text("name")?.as_deref() == Some(name) {
-            return Ok(p);
-        }
-    }
-    bail!("SLUICE POLICIES does not list {name}")
+/// `SLUICE POLICIES`: every policy, in config order.
+pub fn sluice_policies(con: &mut redis::Connection) -> Result<Vec<Fields>> {
+    maps(con, redis::cmd("SLUICE").arg("POLICIES"))
 }
 
-/// Waits until policy `name` satisfies `done`.
+/// Policy `name` as `SLUICE POLICIES` shows it.
+pub fn policy(con: &mut redis::Connection, name: &str) -> Result<Fields> {
+    find(sluice_policies(con)?, "name", name)
+        .with_context(|| format!("SLUICE POLICIES does not list {name}"))
+}
+
+/// Waits until policy `name` satisfies `done` (see [`fields_until`]).
 pub fn policy_until(
     con: &mut redis::Connection,
     name: &str,
     what: &str,
-    done: impl Fn(&PolicyFields) -> Result<bool>,
-) -> Result<PolicyFields> {
-    wait_until(&format!("policy {name} {what}"), || {
-        let p = policy(con, name)?;
-        Ok(if done(&p)? {
-            ControlFlow::Break(p)
-        } else {
-            ControlFlow::Continue(format!("{p:?}"))
-        })
-    })
+    done: impl Fn(&Fields) -> Result<bool>,
+) -> Result<Fields> {
+    fields_until(&format!("policy {name} {what}"), || policy(con, name), done)
 }
 
 /// Waits until counter `field` of policy `name` is `n`; fails at once if it goes past.
-pub fn counted(
-    con: &mut redis::Connection,
-    name: &str,
-    field: &str,
-    n: i64,
-) -> Result<PolicyFields> {
+pub fn counted(con: &mut redis::Connection, name: &str, field: &str, n: i64) -> Result<Fields> {
     policy_until(con, name, &format!("has {field} = {n}"), |p| {
         let got = p.count(field)?;
         ensure!(got <= n, "{field} went past {n}: {p:?}");
@@ -188,10 +145,10 @@ pub fn counted(
 
 /// Waits until policy `name` has started two more evaluations than now, so that at least one
 /// ran wholly after this call (and saw the clock and the group as they are now).
-pub fn settled(con: &mut redis::Connection, name: &str) -> Result<PolicyFields> {
-    let start = policy(con, name)?.rounds()?;
+pub fn settled(con: &mut redis::Connection, name: &str) -> Result<Fields> {
+    let start = rounds(&policy(con, name)?)?;
     policy_until(con, name, "has evaluated twice more", |p| {
-        Ok(p.rounds()? >= start + 2)
+        Ok(rounds(p)? >= start + 2)
     })
 }
 

@@ -1,8 +1,9 @@
 //! Routes end to end: the example plugins (filter, transform, router) on real events, through
 //! a real server and the `redis` client. Routes are asynchronous: tests poll (`wait_entries`,
 //! `wait_caught_up`) with a generous deadline, then assert exact outputs, never how long
-//! routing took. Tests that need exact IDs or batch counts use a [`ManualClock`] and, where
-//! events must reach the plugin in one batch, write them first ([`prefilled`], `start = "0"`).
+//! routing took. Tests that need exact IDs or batch counts run on a manual clock ([`start`])
+//! and, where events must reach the plugin in one batch, write them first
+//! ([`start_prefilled`], `start = "0"`).
 //!
 //! Elsewhere: failing plugins and refused configs in `routes_faults.rs`, hot reload in
 //! `routes_reload.rs` (plugin files) and `routes_config_reload.rs`, SIGKILL and restarts in
@@ -11,18 +12,18 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use sluice_tests::{ManualClock, TestServer, plugins};
+use sluice_tests::TestServer;
 
 use super::routes_support::{
-    T0, dead_letter, entries, file_size, get, id, masked, pairs, prefilled, rendered,
-    sluice_plugins, sluice_routes, start_on, wait_caught_up, wait_entries, xadd, xinfo_groups,
+    EntryFields, T0, dead_letter, entries, file_size, get, id, masked, pairs, rendered,
+    sluice_plugins, sluice_routes, start, start_prefilled, start_with_system_clock, wait_caught_up,
+    wait_entries, xadd, xinfo_groups,
 };
 
 #[test]
 fn filter_keeps_only_matching_events() -> Result<()> {
-    let dir = plugins::folder(&[("filter", "filter.wasm")])?;
-    let config = plugins::config(
-        &dir,
+    let (server, _dir) = start_with_system_clock(
+        &[("filter", "filter.wasm")],
         r#"
 [[route]]
 name = "eu"
@@ -31,7 +32,6 @@ plugin = "filter.wasm"
 config = { field = "region", equals = "eu", destination = "orders.eu" }
 "#,
     )?;
-    let server = TestServer::start_with(config)?;
     let mut con = server.client()?;
     for region in ["eu", "us", "eu", "asia"] {
         xadd(&mut con, "orders", &[("region", region)])?;
@@ -43,9 +43,8 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
 
 #[test]
 fn transform_renames_redacts_drops_and_adds_fields() -> Result<()> {
-    let dir = plugins::folder(&[("transform", "transform.wasm")])?;
-    let config = plugins::config(
-        &dir,
+    let (server, _dir) = start_with_system_clock(
+        &[("transform", "transform.wasm")],
         r#"
 [[route]]
 name = "clean-users"
@@ -54,7 +53,6 @@ plugin = "transform.wasm"
 config = { "rename.email" = "contact", redact = "ssn", drop = "tmp", "set.origin" = "signup", destination = "users.clean" }
 "#,
     )?;
-    let server = TestServer::start_with(config)?;
     let mut con = server.client()?;
     xadd(
         &mut con,
@@ -104,9 +102,8 @@ config = { "rename.email" = "contact", redact = "ssn", drop = "tmp", "set.origin
 
 #[test]
 fn router_splits_orders_by_region() -> Result<()> {
-    let dir = plugins::folder(&[("router", "router.wasm")])?;
-    let config = plugins::config(
-        &dir,
+    let (server, _dir) = start_with_system_clock(
+        &[("router", "router.wasm")],
         r#"
 [[route]]
 name = "by-region"
@@ -115,7 +112,6 @@ plugin = "router.wasm"
 config = { field = "region" }
 "#,
     )?;
-    let server = TestServer::start_with(config)?;
     let mut con = server.client()?;
     let sent = [
         ("eu", "1"),
@@ -152,11 +148,10 @@ config = { field = "region" }
 
 #[test]
 fn glob_source_refuses_outputs_that_loop_back_and_dead_letters_them() -> Result<()> {
-    let dir = plugins::folder(&[("router", "router.wasm")])?;
     // Events with a region go to `routed.<region>`; those without go to `orders.unknown`,
     // which matches the route's own source glob: routing it would feed it back in.
-    let config = plugins::config(
-        &dir,
+    let (server, _clock, _dir) = start(
+        &[("router", "router.wasm")],
         r#"
 [[route]]
 name = "fan-in"
@@ -165,7 +160,6 @@ plugin = "router.wasm"
 config = { field = "region", prefix = "routed", missing = "orders.unknown" }
 "#,
     )?;
-    let server = TestServer::start_with_clock(config, ManualClock::new(T0))?;
     let mut con = server.client()?;
     xadd(&mut con, "orders.web", &[("region", "eu"), ("order", "1")])?;
     xadd(&mut con, "orders.app", &[("region", "us"), ("order", "2")])?;
@@ -225,11 +219,10 @@ config = { field = "region", prefix = "routed", missing = "orders.unknown" }
 
 #[test]
 fn start_zero_routes_existing_entries_and_dollar_only_new_ones() -> Result<()> {
-    let data = prefilled("orders", &[&[("n", "1")], &[("n", "2")]])?;
-    let dir = plugins::folder(&[("filter", "filter.wasm")])?;
-    let server = start_on(
-        &data,
-        &dir,
+    let (server, _dir) = start_prefilled(
+        "orders",
+        &[&[("n", "1")], &[("n", "2")]],
+        &[("filter", "filter.wasm")],
         r#"
 [[route]]
 name = "replay"
@@ -266,28 +259,33 @@ start = "$"
     assert_eq!(get(&replay, "start")?, "0");
     assert_eq!(get(&live, "start")?, "$");
     // Both positions end at the last entry; each group counts what it was given.
-    let groups = rendered(&xinfo_groups(&mut con, "orders")?);
-    let want = |name: &str| {
-        pairs(&[
-            ("name", name),
-            ("consumers", "0"),
-            ("pending", "0"),
-            ("last-delivered-id", &third),
-            ("entries-read", "3"),
-            ("lag", "0"),
-        ])
-    };
     assert_eq!(
-        groups,
-        vec![want("sluice:route:live"), want("sluice:route:replay")]
+        rendered(&xinfo_groups(&mut con, "orders")?),
+        vec![
+            caught_up_group("live", &third, "3"),
+            caught_up_group("replay", &third, "3")
+        ]
     );
     Ok(())
+}
+
+/// The `XINFO GROUPS` map of route `route`'s position in a source stream it has caught up
+/// with: no consumers, nothing pending, its last entry `last_id`, `entries_read` read, lag 0.
+fn caught_up_group(route: &str, last_id: &str, entries_read: &str) -> EntryFields {
+    pairs(&[
+        ("name", &format!("sluice:route:{route}")),
+        ("consumers", "0"),
+        ("pending", "0"),
+        ("last-delivered-id", last_id),
+        ("entries-read", entries_read),
+        ("lag", "0"),
+    ])
 }
 
 /// Four orders written before two routes start on them (one batch each): a filter keeping
 /// `region = eu`, and a router by region whose event without a region is dead-lettered.
 fn known_workload() -> Result<(TestServer, PathBuf)> {
-    let data = prefilled(
+    let (server, dir) = start_prefilled(
         "orders",
         &[
             &[("region", "eu"), ("item", "1")],
@@ -295,11 +293,7 @@ fn known_workload() -> Result<(TestServer, PathBuf)> {
             &[("item", "3")],
             &[("region", "eu"), ("item", "4")],
         ],
-    )?;
-    let dir = plugins::folder(&[("filter", "filter.wasm"), ("router", "router.wasm")])?;
-    let server = start_on(
-        &data,
-        &dir,
+        &[("filter", "filter.wasm"), ("router", "router.wasm")],
         r#"
 [[route]]
 name = "eu-only"
@@ -329,20 +323,17 @@ fn sluice_routes_and_plugins_report_a_known_workload() -> Result<()> {
     let (server, dir) = known_workload()?;
     let mut con = server.client()?;
 
-    assert_eq!(
-        entries(&mut con, "eu.audit")?,
-        vec![
-            pairs(&[("region", "eu"), ("item", "1")]),
-            pairs(&[("region", "eu"), ("item", "4")]),
-        ]
-    );
-    assert_eq!(
-        entries(&mut con, "regions.eu")?,
-        vec![
-            pairs(&[("region", "eu"), ("item", "1")]),
-            pairs(&[("region", "eu"), ("item", "4")]),
-        ]
-    );
+    // The filter's output and the router's for `eu` hold the same events.
+    for key in ["eu.audit", "regions.eu"] {
+        assert_eq!(
+            entries(&mut con, key)?,
+            vec![
+                pairs(&[("region", "eu"), ("item", "1")]),
+                pairs(&[("region", "eu"), ("item", "4")]),
+            ],
+            "{key}"
+        );
+    }
     assert_eq!(
         entries(&mut con, "regions.us")?,
         vec![pairs(&[("region", "us"), ("item", "2")])]
@@ -480,19 +471,12 @@ fn info_routes_and_xinfo_groups_show_each_route_caught_up() -> Result<()> {
         ]
     );
 
-    let want = |name: &str| {
-        pairs(&[
-            ("name", name),
-            ("consumers", "0"),
-            ("pending", "0"),
-            ("last-delivered-id", &id(3)),
-            ("entries-read", "4"),
-            ("lag", "0"),
-        ])
-    };
     assert_eq!(
         rendered(&xinfo_groups(&mut con, "orders")?),
-        vec![want("sluice:route:by-region"), want("sluice:route:eu-only")]
+        vec![
+            caught_up_group("by-region", &id(3), "4"),
+            caught_up_group("eu-only", &id(3), "4")
+        ]
     );
     // Destinations are not sources: no route has a position in them.
     assert_eq!(

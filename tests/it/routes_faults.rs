@@ -9,33 +9,31 @@
 //! shared helpers in `routes_support.rs`.
 
 use anyhow::{Result, bail};
-use sluice_tests::{ManualClock, TestServer, plugins};
+use sluice_tests::{TestServer, plugins};
 
 use super::routes_support::{
     Fields, T0, dead_letter, entries, exists, file_size, get, id, in_state, masked, pairs,
-    prefilled, rendered, route, route_until, sluice_plugins, start_on, wait_caught_up,
-    wait_entries, xadd, xinfo_groups,
+    rendered, route, route_toml, route_until, sluice_plugins, start, start_prefilled,
+    start_with_system_clock, wait_caught_up, wait_entries, xadd, xinfo_groups,
 };
 
 /// The events of the trap tests: the second one makes `trap-on` panic.
 const KINDS: [&[(&str, &str)]; 3] = [&[("kind", "a")], &[("kind", "poison")], &[("kind", "b")]];
 
+/// A server on `orders` holding [`KINDS`] (written before it starts) with one route `name`
+/// running `trap-on` from `start = "0"`: it traps on the poison event and forwards the others
+/// to `destination`. `extra` (whole TOML lines) is added to the route's table.
+fn start_trapping(name: &str, destination: &str, extra: &str) -> Result<TestServer> {
+    let config =
+        format!(r#"{{ field = "kind", value = "poison", destination = "{destination}" }}"#);
+    let toml = route_toml(name, "orders", "trap_on.wasm", &config) + extra + "start = \"0\"\n";
+    let trap_on = [("trap-on", "trap_on.wasm")];
+    Ok(start_prefilled("orders", &KINDS, &trap_on, &toml)?.0)
+}
+
 #[test]
 fn trapping_event_is_dead_lettered_and_the_rest_of_its_batch_flows() -> Result<()> {
-    let data = prefilled("orders", &KINDS)?;
-    let dir = plugins::folder(&[("trap-on", "trap_on.wasm")])?;
-    let server = start_on(
-        &data,
-        &dir,
-        r#"
-[[route]]
-name = "guarded"
-source = "orders"
-plugin = "trap_on.wasm"
-config = { field = "kind", value = "poison", destination = "orders.ok" }
-start = "0"
-"#,
-    )?;
+    let server = start_trapping("guarded", "orders.ok", "")?;
     let mut con = server.client()?;
     let figures = wait_caught_up(&mut con, "guarded")?.rendered();
 
@@ -104,12 +102,11 @@ fn endless_plugin_is_interrupted_and_the_server_keeps_answering() -> Result<()> 
     let numbers: Vec<String> = (0..EVENTS).map(|n| n.to_string()).collect();
     let events: Vec<[(&str, &str); 1]> = numbers.iter().map(|n| [("n", n.as_str())]).collect();
     let events: Vec<&[(&str, &str)]> = events.iter().map(|e| e.as_slice()).collect();
-    let data = prefilled("jobs", &events)?;
-    let dir = plugins::folder(&[("loop-forever", "loop_forever.wasm")])?;
     // Every call spins until its 25 ms deadline: the batch, then each of its events alone.
-    let server = start_on(
-        &data,
-        &dir,
+    let (server, _dir) = start_prefilled(
+        "jobs",
+        &events,
+        &[("loop-forever", "loop_forever.wasm")],
         r#"
 [[route]]
 name = "spin"
@@ -149,9 +146,8 @@ timeout_ms = 25
 
 #[test]
 fn memory_hog_is_stopped_at_its_limit_and_dead_lettered() -> Result<()> {
-    let dir = plugins::folder(&[("memory-hog", "memory_hog.wasm")])?;
-    let config = plugins::config(
-        &dir,
+    let (server, _clock, _dir) = start(
+        &[("memory-hog", "memory_hog.wasm")],
         r#"
 [[route]]
 name = "hog"
@@ -160,7 +156,6 @@ plugin = "memory_hog.wasm"
 max_memory = 4194304
 "#,
     )?;
-    let server = TestServer::start_with_clock(config, ManualClock::new(T0))?;
     let mut con = server.client()?;
     xadd(&mut con, "big", &[("n", "1")])?;
     // Stopped once, it is started afresh for the next event (and stopped again).
@@ -187,9 +182,8 @@ max_memory = 4194304
 
 #[test]
 fn incompatible_plugin_is_refused_naming_both_wit_versions() -> Result<()> {
-    let dir = plugins::folder(&[("incompatible", "incompatible.wasm")])?;
-    let config = plugins::config(
-        &dir,
+    let (server, _clock, dir) = start(
+        &[("incompatible", "incompatible.wasm")],
         r#"
 [[route]]
 name = "old"
@@ -197,7 +191,6 @@ source = "orders"
 plugin = "incompatible.wasm"
 "#,
     )?;
-    let server = TestServer::start_with_clock(config, ManualClock::new(T0))?;
     let mut con = server.client()?;
     xadd(&mut con, "orders", &[("k", "v")])?;
 
@@ -234,9 +227,8 @@ plugin = "incompatible.wasm"
 
 #[test]
 fn missing_plugin_file_fails_the_route_with_the_path() -> Result<()> {
-    let dir = plugins::folder(&[])?;
-    let config = plugins::config(
-        &dir,
+    let (server, dir) = start_with_system_clock(
+        &[],
         r#"
 [[route]]
 name = "ghost"
@@ -244,7 +236,6 @@ source = "orders"
 plugin = "nope.wasm"
 "#,
     )?;
-    let server = TestServer::start_with(config)?;
     let mut con = server.client()?;
 
     let r = route(&mut con, "ghost")?.rendered();
@@ -266,9 +257,8 @@ plugin = "nope.wasm"
 
 #[test]
 fn on_error_skip_drops_the_failed_event_and_counts_it() -> Result<()> {
-    let dir = plugins::folder(&[("router", "router.wasm")])?;
-    let config = plugins::config(
-        &dir,
+    let (server, _clock, _dir) = start(
+        &[("router", "router.wasm")],
         r#"
 [[route]]
 name = "lenient"
@@ -278,7 +268,6 @@ config = { field = "region" }
 on_error = "skip"
 "#,
     )?;
-    let server = TestServer::start_with_clock(config, ManualClock::new(T0))?;
     let mut con = server.client()?;
     xadd(&mut con, "orders", &[("region", "eu"), ("n", "1")])?;
     let failing = xadd(&mut con, "orders", &[("n", "2")])?;
@@ -363,21 +352,7 @@ fn assert_trap_reason(reason: &str, prefix: &str) -> Result<()> {
 
 #[test]
 fn on_error_halt_stops_before_the_failing_event_until_reloaded() -> Result<()> {
-    let data = prefilled("orders", &KINDS)?;
-    let dir = plugins::folder(&[("trap-on", "trap_on.wasm")])?;
-    let server = start_on(
-        &data,
-        &dir,
-        r#"
-[[route]]
-name = "strict"
-source = "orders"
-plugin = "trap_on.wasm"
-config = { field = "kind", value = "poison", destination = "out" }
-on_error = "halt"
-start = "0"
-"#,
-    )?;
+    let server = start_trapping("strict", "out", "on_error = \"halt\"\n")?;
     let mut con = server.client()?;
     let figures = wait_halted(&mut con, "strict")?.rendered();
     assert_halted_before_poison(&mut con, &figures, "0")?;

@@ -21,8 +21,8 @@ use redis::Value;
 use sluice_tests::{RawClient, TestServer, plugins};
 
 use super::routes_support::{
-    FORWARD_ALL, Fields, caught_up, entries, group, in_state, pair, plugin, route, route_toml,
-    route_until, wait_caught_up, wait_entries, xadd, xlen,
+    FORWARD_ALL, Fields, caught_up, entries, group, in_state, pair, plugin, replace_file, route,
+    route_toml, route_until, wait_caught_up, wait_entries, xadd, xlen,
 };
 
 /// Waits until route `name` has reloaded `reloads` times in all and runs plugin `plugin_name`.
@@ -45,14 +45,6 @@ fn route_error(con: &mut redis::Connection, name: &str, needle: &str) -> Result<
     route_until(con, name, &format!("reports {needle:?}"), |r| {
         Ok(r.text("last-error")?.is_some_and(|e| e.contains(needle)))
     })
-}
-
-/// Replaces `dir/file` with `bytes` atomically, as a deploy would.
-fn replace_file(dir: &Path, file: &str, bytes: &[u8]) -> Result<()> {
-    let tmp = dir.join(format!(".{file}.tmp"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, dir.join(file))?;
-    Ok(())
 }
 
 /// Adds events `p <p> seq <n>` to `key(n)`, n = 0, 1, 2… until `stop`, ten at a time

@@ -1,15 +1,17 @@
 //! Helpers shared by the route end-to-end tests: `routes.rs` (the example plugins),
 //! `routes_faults.rs` (failing plugins, refused configs), `routes_reload.rs` (hot reload) and
-//! `routes_restart.rs` (SIGKILL, restarts, shutdown).
+//! `routes_restart.rs` (SIGKILL, restarts, shutdown); the claim-policy tests build on them too
+//! (`policies_support.rs`).
 //!
-//! Replies of `SLUICE ROUTES`, `SLUICE PLUGINS` and `XINFO GROUPS` are parsed once, into
-//! [`Fields`]: typed lookups for checks on one field, and [`Fields::rendered`] (text pairs in
-//! reply order) for exact comparisons of a whole map. Routes are asynchronous, so every wait
-//! here polls until its condition holds or [`PATIENCE`] runs out; none asserts how long
-//! anything took.
+//! Replies of `SLUICE ROUTES`, `SLUICE PLUGINS`, `SLUICE POLICIES` and `XINFO GROUPS` are
+//! parsed once, into [`Fields`]: typed lookups for checks on one field, and
+//! [`Fields::rendered`] (text pairs in reply order) for exact comparisons of a whole map. Routes
+//! and policies are asynchronous, so every wait here polls until its condition holds or
+//! [`PATIENCE`] runs out; none asserts how long anything took.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -112,11 +114,7 @@ fn poll_every<T>(
 }
 
 /// Waits until `key` holds at least `n` entries, then returns them all.
-pub fn wait_entries(
-    con: &mut redis::Connection,
-    key: &str,
-    n: usize,
-) -> Result<Vec<Vec<(String, String)>>> {
+pub fn wait_entries(con: &mut redis::Connection, key: &str, n: usize) -> Result<Vec<EntryFields>> {
     wait_until(&format!("{key} holds {n} entries"), || {
         let len = xlen(con, key)?;
         Ok(if len >= n {
@@ -144,8 +142,8 @@ pub fn first_outputs(con: &mut redis::Connection, key: &str) -> Result<usize> {
 
 // Replies.
 
-/// One map of a `SLUICE ROUTES`, `SLUICE PLUGINS` or `XINFO GROUPS` reply: (field, value) in
-/// reply order.
+/// One map of a `SLUICE ROUTES`, `SLUICE PLUGINS`, `SLUICE POLICIES` or `XINFO GROUPS` reply:
+/// (field, value) in reply order.
 #[derive(Debug)]
 pub struct Fields(Vec<(String, Value)>);
 
@@ -213,7 +211,7 @@ pub fn render(value: &Value) -> String {
 }
 
 /// The reply to `cmd`, a list of maps (flat arrays in RESP2).
-fn maps(con: &mut redis::Connection, cmd: &redis::Cmd) -> Result<Vec<Fields>> {
+pub fn maps(con: &mut redis::Connection, cmd: &redis::Cmd) -> Result<Vec<Fields>> {
     let reply: Value = cmd.query(con)?;
     let Value::Array(items) = reply else {
         bail!("expected an array of maps, got {reply:?}");
@@ -226,12 +224,9 @@ fn fields_of(item: Value) -> Result<Fields> {
         Value::Map(pairs) => pairs,
         Value::Array(flat) => {
             ensure!(flat.len() % 2 == 0, "odd-length map: {flat:?}");
-            let mut it = flat.into_iter();
-            let mut pairs = Vec::new();
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                pairs.push((k, v));
-            }
-            pairs
+            flat.chunks(2)
+                .map(|p| (p[0].clone(), p[1].clone()))
+                .collect()
         }
         other => bail!("expected a map, got {other:?}"),
     };
@@ -246,7 +241,7 @@ fn fields_of(item: Value) -> Result<Fields> {
 }
 
 /// The map of `list` whose `field` is `value`.
-fn find(list: Vec<Fields>, field: &str, value: &str) -> Option<Fields> {
+pub fn find(list: Vec<Fields>, field: &str, value: &str) -> Option<Fields> {
     list.into_iter()
         .find(|m| m.text(field).is_ok_and(|v| v.as_deref() == Some(value)))
 }
@@ -294,22 +289,32 @@ pub fn group(con: &mut redis::Connection, key: &str, group: &str) -> Result<Fiel
 
 // Waiting for routes.
 
-/// Waits until route `name`, as `SLUICE ROUTES` shows it, satisfies `done` (which may also
-/// fail at once on what must never be seen).
+/// Waits until the map `lookup` gives satisfies `done` (which may also fail at once on what
+/// must never be seen); `what` names the wait in its failure message.
+pub fn fields_until(
+    what: &str,
+    mut lookup: impl FnMut() -> Result<Fields>,
+    done: impl Fn(&Fields) -> Result<bool>,
+) -> Result<Fields> {
+    wait_until(what, || {
+        let map = lookup()?;
+        Ok(if done(&map)? {
+            ControlFlow::Break(map)
+        } else {
+            ControlFlow::Continue(format!("{map:?}"))
+        })
+    })
+}
+
+/// Waits until route `name`, as `SLUICE ROUTES` shows it, satisfies `done` (see
+/// [`fields_until`]).
 pub fn route_until(
     con: &mut redis::Connection,
     name: &str,
     what: &str,
     done: impl Fn(&Fields) -> Result<bool>,
 ) -> Result<Fields> {
-    wait_until(&format!("route {name} {what}"), || {
-        let r = route(con, name)?;
-        Ok(if done(&r)? {
-            ControlFlow::Break(r)
-        } else {
-            ControlFlow::Continue(format!("{r:?}"))
-        })
-    })
+    fields_until(&format!("route {name} {what}"), || route(con, name), done)
 }
 
 /// Whether route `r` is in `state` (`running`, `halted`, `failed`, …).
@@ -443,11 +448,50 @@ pub fn prefilled(key: &str, events: &[&[(&str, &str)]]) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Starts a server on `data` (see [`prefilled`]) with `routes_toml` and the plugins in
-/// `plugins_dir`, its clock at [`T0`].
-pub fn start_on(data: &Path, plugins_dir: &Path, routes_toml: &str) -> Result<TestServer> {
-    let config = plugins::config(plugins_dir, routes_toml)?;
-    TestServer::start_in(data, config, ManualClock::new(T0))
+/// Starts a server on a data folder holding `events` in stream `key` (see [`prefilled`]), with
+/// the plugins `files` (as for [`plugins::folder`]) and `routes_toml`, its clock at [`T0`].
+/// Also returns the plugins folder.
+pub fn start_prefilled(
+    key: &str,
+    events: &[&[(&str, &str)]],
+    files: &[(&str, &str)],
+    routes_toml: &str,
+) -> Result<(TestServer, PathBuf)> {
+    let data = prefilled(key, events)?;
+    let dir = plugins::folder(files)?;
+    let config = plugins::config(&dir, routes_toml)?;
+    let server = TestServer::start_in(&data, config, ManualClock::new(T0))?;
+    Ok((server, dir))
+}
+
+/// A server with the plugins `files` (as for [`plugins::folder`]) and the `[[route]]` or
+/// `[[claim_policy]]` tables in `toml`, its clock at [`T0`]. Also returns the clock and the
+/// plugins folder.
+pub fn start(
+    files: &[(&str, &str)],
+    toml: &str,
+) -> Result<(TestServer, Arc<ManualClock>, PathBuf)> {
+    let dir = plugins::folder(files)?;
+    let clock = ManualClock::new(T0);
+    let server = TestServer::start_with_clock(plugins::config(&dir, toml)?, clock.clone())?;
+    Ok((server, clock, dir))
+}
+
+/// [`start`] on the system clock, for tests whose entry IDs need not be exact.
+pub fn start_with_system_clock(
+    files: &[(&str, &str)],
+    toml: &str,
+) -> Result<(TestServer, PathBuf)> {
+    let dir = plugins::folder(files)?;
+    Ok((TestServer::start_with(plugins::config(&dir, toml)?)?, dir))
+}
+
+/// Replaces `dir/file` with `bytes` atomically, as a deploy would.
+pub fn replace_file(dir: &Path, file: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = dir.join(format!(".{file}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(file))?;
+    Ok(())
 }
 
 /// A route config that both `filter` and `trap-on` accept, under which each forwards every
