@@ -8,8 +8,8 @@
 //! replaced runner would have moved it); if not, nothing is applied and the batch is read again.
 
 use bytes::Bytes;
-use sluice_plugin_host::{Batch, Output, OutputFields, PackedFields, Routed};
-use sluice_streams::{AddId, Stream, StreamError, StreamId};
+use sluice_plugin_host::{Batch, Output, OutputFields, Routed};
+use sluice_streams::{AddId, Stream, StreamId};
 
 use super::RouteStats;
 use super::spec::{OnError, RouteSpec};
@@ -75,6 +75,14 @@ impl Answer {
     }
 }
 
+/// What becomes of one event.
+enum Plan<'a> {
+    /// Its outputs: destination and fields (none: filtered out).
+    Outputs(Vec<(&'a str, Vec<&'a [u8]>)>),
+    /// It failed, with this reason.
+    Failed(String),
+}
+
 /// How a commit went.
 #[derive(Debug)]
 pub enum Applied {
@@ -102,8 +110,11 @@ pub struct Commit<'a> {
 }
 
 impl Commit<'_> {
-    /// Applies the batch; see the module documentation.
+    /// Applies the batch; see the module documentation. Everything that needs no lock (the
+    /// decisions, loop checks, field lists) is worked out before the gate is taken, so clients
+    /// wait only for the appends themselves.
     pub fn apply(self, shared: &Shared) -> Applied {
+        let plans = self.plan();
         let gate = shared.keyspace.gate.write();
         let db = shared.keyspace.db(0);
         let now = shared.now_ms();
@@ -122,58 +133,40 @@ impl Commit<'_> {
             limits: shared.settings.node_limits(),
             record: Record::new(0),
             written: Vec::new(),
+            refused: Vec::new(),
         };
-        let decisions = self.answer.decisions(self.batch.len());
         let mut last_done = None;
         let mut done = 0u64;
         let mut halted = None;
-        for (i, decision) in decisions.iter().enumerate() {
-            let Some((id, fields)) = self.batch.get(i) else {
-                break;
-            };
-            let sid = StreamId::new(id.ms, id.seq);
-            let failure = match decision {
-                Decision::Failed(reason) => Some((*reason).to_owned()),
-                Decision::Outputs(outputs) => self.check_outputs(outputs),
-            };
-            match (failure, decision) {
-                (None, Decision::Outputs(outputs)) => {
-                    if outputs.is_empty() {
+        let mut failures = Vec::new();
+        let mut outputs: Vec<(&str, Vec<&[u8]>)> = Vec::new();
+        for (index, id, plan) in &plans {
+            match plan {
+                Plan::Outputs(list) => {
+                    if list.is_empty() {
                         self.stats.dropped.fetch_add(1, RELAXED);
                     }
-                    for out in outputs {
-                        let appended = match out.fields {
-                            OutputFields::Same => apply.append(out.destination.as_bytes(), fields),
-                            OutputFields::New(new) => apply.append(out.destination.as_bytes(), new),
-                        };
-                        match appended {
-                            Ok(()) => {
-                                self.stats.events_out.fetch_add(1, RELAXED);
-                            }
-                            Err(e) => self.stats.error(
-                                &self.spec.name,
-                                format!(
-                                    "event {id} of {}: output to {} refused: {e}",
-                                    lossy(self.key),
-                                    out.destination
-                                ),
-                            ),
-                        }
-                    }
+                    outputs.extend(list.iter().map(|(d, f)| (*d, f.clone())));
                 }
-                (Some(reason), _) => {
-                    self.stats.error(
-                        &self.spec.name,
-                        format!("event {id} of {}: {reason}", lossy(self.key)),
-                    );
+                Plan::Failed(reason) => {
+                    failures.push(format!("event {id} of {}: {reason}", lossy(self.key)));
                     match self.spec.on_error {
                         OnError::DeadLetter => {
-                            let dlq = self.spec.dead_letter_for(self.key);
                             let id_text = id.to_string();
-                            let mut all: Vec<&[u8]> = fields.to_flat();
+                            let mut all: Vec<&[u8]> = self
+                                .batch
+                                .get(*index)
+                                .map(|(_, f)| f.to_flat())
+                                .unwrap_or_default();
+                            let reason = reason.as_bytes().to_vec();
+                            let dlq = self.spec.dead_letter_for(self.key);
+                            // In order with the outputs before it.
+                            let n = apply.append_runs(&outputs);
+                            self.stats.events_out.fetch_add(n, RELAXED);
+                            outputs.clear();
                             all.extend_from_slice(&[
                                 DLQ_REASON,
-                                reason.as_bytes(),
+                                &reason,
                                 DLQ_SOURCE,
                                 self.key,
                                 DLQ_ID,
@@ -181,15 +174,9 @@ impl Commit<'_> {
                                 DLQ_ROUTE,
                                 self.spec.name.as_bytes(),
                             ]);
-                            match apply.append_flat(&dlq, &all) {
-                                Ok(()) => {
-                                    self.stats.dead_lettered.fetch_add(1, RELAXED);
-                                }
-                                Err(e) => self.stats.error(
-                                    &self.spec.name,
-                                    format!("event {id}: dead-letter stream refused it: {e}"),
-                                ),
-                            }
+                            let dlq_text = String::from_utf8_lossy(&dlq).into_owned();
+                            let n = apply.append_runs(&[(dlq_text.as_str(), all)]);
+                            self.stats.dead_lettered.fetch_add(n, RELAXED);
                         }
                         OnError::Skip => {
                             self.stats.skipped.fetch_add(1, RELAXED);
@@ -203,11 +190,12 @@ impl Commit<'_> {
                         }
                     }
                 }
-                (None, Decision::Failed(_)) => {}
             }
-            last_done = Some(sid);
+            last_done = Some(StreamId::new(id.ms, id.seq));
             done += 1;
         }
+        let n = apply.append_runs(&outputs);
+        self.stats.events_out.fetch_add(n, RELAXED);
         if let Some(last) = last_done {
             apply.move_position(self.key, self.group, self.read_after, last, done);
             self.stats.events_in.fetch_add(done, RELAXED);
@@ -216,10 +204,47 @@ impl Commit<'_> {
         let lsn = shared.journal.commit(apply.record);
         drop(gate);
         shared.journal.write_background(lsn);
+        for failure in failures {
+            self.stats.error(&self.spec.name, failure);
+        }
+        for refused in apply.refused {
+            self.stats.error(&self.spec.name, refused);
+        }
         Applied::Done {
             written: apply.written,
             halted,
         }
+    }
+
+    /// What to do with each event, in batch order, worked out without any lock.
+    fn plan(&self) -> Vec<(usize, sluice_plugin_host::EntryId, Plan<'_>)> {
+        let decisions = self.answer.decisions(self.batch.len());
+        let mut plans = Vec::with_capacity(decisions.len());
+        for (i, decision) in decisions.into_iter().enumerate() {
+            let Some((id, fields)) = self.batch.get(i) else {
+                break;
+            };
+            let plan = match decision {
+                Decision::Failed(reason) => Plan::Failed(reason.to_owned()),
+                Decision::Outputs(outputs) => match self.check_outputs(&outputs) {
+                    Some(reason) => Plan::Failed(reason),
+                    None => Plan::Outputs(
+                        outputs
+                            .iter()
+                            .map(|out| {
+                                let flat = match out.fields {
+                                    OutputFields::Same => fields.to_flat(),
+                                    OutputFields::New(new) => new.to_flat(),
+                                };
+                                (out.destination, flat)
+                            })
+                            .collect(),
+                    ),
+                },
+            };
+            plans.push((i, id, plan));
+        }
+        plans
     }
 
     /// Why the event's outputs cannot be appended, if they cannot: one that would loop back
@@ -260,46 +285,56 @@ struct Apply<'a> {
     limits: sluice_streams::NodeLimits,
     record: Record,
     written: Vec<Bytes>,
+    /// Outputs a stream refused, to report once the gate is released.
+    refused: Vec<String>,
 }
 
 impl Apply<'_> {
-    fn append(&mut self, key: &[u8], fields: PackedFields<'_>) -> Result<(), StreamError> {
-        self.append_flat(key, &fields.to_flat())
-    }
-
-    /// `XADD key * fields…`, logged with the ID it got.
-    fn append_flat(&mut self, key: &[u8], fields: &[&[u8]]) -> Result<(), StreamError> {
-        let key = match self.written.iter().find(|k| &k[..] == key) {
-            Some(k) => k.clone(),
-            None => Bytes::copy_from_slice(key),
-        };
-        let (added, created) = self.db.write_or_create(&key, self.now, |entry, created| {
-            (
-                entry.stream.add(AddId::Auto, fields, self.now, self.limits),
-                created,
-            )
-        });
-        let id = match added {
-            Ok(id) => id,
-            Err(e) => {
-                if created {
-                    self.db.remove(&key, self.now);
+    /// Appends `outputs` in order, `XADD dest * fields…` each, logged with the ID it got;
+    /// consecutive outputs to one stream share one lookup and lock. Returns how many were
+    /// appended (a refused one is recorded in `refused`).
+    fn append_runs(&mut self, outputs: &[(&str, Vec<&[u8]>)]) -> u64 {
+        let mut appended = 0;
+        let mut rest = outputs;
+        while let Some(((dest, _), _)) = rest.split_first() {
+            let run = rest
+                .iter()
+                .position(|(d, _)| d != dest)
+                .unwrap_or(rest.len());
+            let (now_run, later) = rest.split_at(run);
+            rest = later;
+            let key = match self.written.iter().find(|k| &k[..] == dest.as_bytes()) {
+                Some(k) => k.clone(),
+                None => Bytes::copy_from_slice(dest.as_bytes()),
+            };
+            let (now, limits) = (self.now, self.limits);
+            let record = &mut self.record;
+            let refused = &mut self.refused;
+            let (added, created) = self.db.write_or_create(&key, now, |entry, created| {
+                let mut added = 0u64;
+                for (_, fields) in now_run {
+                    match entry.stream.add(AddId::Auto, fields, now, limits) {
+                        Ok(id) => {
+                            record.begin(3 + fields.len()).arg(b"XADD").arg(&key).id(id);
+                            for f in fields {
+                                record.arg(f);
+                            }
+                            added += 1;
+                        }
+                        Err(e) => refused.push(format!("output to {dest} refused: {e}")),
+                    }
                 }
-                return Err(e);
+                (added, created)
+            });
+            if added == 0 && created {
+                // Nothing went in: leave no empty stream behind.
+                self.db.remove(&key, now);
+            } else if added > 0 && !self.written.contains(&key) {
+                self.written.push(key);
             }
-        };
-        self.record
-            .begin(3 + fields.len())
-            .arg(b"XADD")
-            .arg(&key)
-            .id(id);
-        for f in fields {
-            self.record.arg(f);
+            appended += added;
         }
-        if !self.written.contains(&key) {
-            self.written.push(key);
-        }
-        Ok(())
+        appended
     }
 
     /// Moves the route's group in `key` to `last` (creating it if the route had none there),
