@@ -262,6 +262,64 @@ pub fn redeliver(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     Ok(Reply::count(marked).into())
 }
 
+/// `SLUICE REASSIGN key group consumer time-ms id [id …]`: moves pending entries to
+/// `consumer` (created if missing) as a claim policy does: delivery time `time-ms`, delivery
+/// count kept, delivered to it on its next `XREADGROUP … >` before new entries. How policies'
+/// reassignments are logged and replayed. Replies how many of the IDs were pending.
+pub fn reassign(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let key = args.bytes()?;
+    let group = args.bytes()?;
+    let consumer = args.bytes()?;
+    let time = args.u64_or("ERR time-ms must not be negative")?;
+    let ids = args
+        .rest()
+        .iter()
+        .map(|a| sluice_streams::StreamId::parse(a, 0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let moved = ctx
+        .db()
+        .write(&key, ctx.now_ms, |entry| {
+            let Some(g) = entry.stream.group_mut(&group) else {
+                return Err(CmdError(sluice_streams::no_group_text(
+                    sluice_streams::NoGroupWording::KeyOrGroup,
+                    &key,
+                    &group,
+                )));
+            };
+            let moved: Vec<_> = ids
+                .iter()
+                .copied()
+                .filter(|id| g.reassign(*id, &consumer, time).is_ok())
+                .collect();
+            if !moved.is_empty() {
+                ctx.journal(|rec| {
+                    rec.begin(6 + moved.len())
+                        .arg(b"SLUICE")
+                        .arg(b"REASSIGN")
+                        .arg(&key)
+                        .arg(&group)
+                        .arg(&consumer)
+                        .int(time);
+                    for id in &moved {
+                        rec.id(*id);
+                    }
+                });
+            }
+            Ok(moved.len())
+        })
+        .ok_or_else(|| {
+            CmdError(sluice_streams::no_group_text(
+                sluice_streams::NoGroupWording::KeyOrGroup,
+                &key,
+                &group,
+            ))
+        })??;
+    ctx.shared
+        .blocking
+        .key_written(ctx.shared, ctx.client.db, &key);
+    Ok(Reply::count(moved).into())
+}
+
 /// `SLUICE RELOAD`: re-reads the config file's routes and the plugin files now, and applies
 /// what changed. Runs without the keyspace gate (it waits for route threads that need it).
 pub fn reload(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -290,6 +348,8 @@ pub fn help(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             "POLICIES",
             "    Each claim policy: stream, group, plugin and version, state, evaluations,",
             "    reassigned/dead-lettered/acked entries, last evaluation, last error.",
+            "REASSIGN <key> <group> <consumer> <time-ms> <id> [<id> ...]",
+            "    Move pending entries to a consumer, delivered on its next XREADGROUP >.",
             "REDELIVER <key> <group> <id> [<id> ...]",
             "    Deliver pending entries again to their owner on its next XREADGROUP >.",
             "RELOAD",

@@ -311,6 +311,18 @@ static SLUICE: &[Command] = &[
         sluice::policies,
     ),
     cmd(
+        "reassign",
+        -7,
+        WRITE,
+        (2, 2, 1),
+        GROUP_WRITE,
+        "stream",
+        "0.1.0",
+        "Moves pending entries to a consumer, delivered on its next XREADGROUP >.",
+        "key group consumer time-ms id [id ...]",
+        sluice::reassign,
+    ),
+    cmd(
         "redeliver",
         -5,
         WRITE,

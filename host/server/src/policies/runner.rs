@@ -217,7 +217,7 @@ impl Runner {
                             continue;
                         };
                         match g.reassign(id, to.as_bytes(), now) {
-                            Ok(_) => reassigned.push(id),
+                            Ok(_) => reassigned.push((to.as_str(), id)),
                             Err(e) => stats
                                 .error(&self.policy.name, format!("reassigning {id} to {to}: {e}")),
                         }
@@ -250,21 +250,21 @@ impl Runner {
                 }
             }
             if !reassigned.is_empty() {
-                crate::persist::groups::pel_state(
-                    &mut record,
-                    key,
-                    group,
-                    stream,
-                    reassigned.iter().copied(),
-                );
-                record
-                    .begin(4 + reassigned.len())
-                    .arg(b"SLUICE")
-                    .arg(b"REDELIVER")
-                    .arg(key)
-                    .arg(group);
-                for id in &reassigned {
-                    record.id(*id);
+                // One `SLUICE REASSIGN` per new owner: replayed, it sets exactly this state.
+                reassigned.sort_unstable();
+                for run in reassigned.chunk_by(|a, b| a.0 == b.0) {
+                    let to = run[0].0;
+                    record
+                        .begin(6 + run.len())
+                        .arg(b"SLUICE")
+                        .arg(b"REASSIGN")
+                        .arg(key)
+                        .arg(group)
+                        .arg(to.as_bytes())
+                        .int(now);
+                    for (_, id) in run {
+                        record.id(*id);
+                    }
                 }
                 stats.reassigned.fetch_add(reassigned.len() as u64, Relaxed);
             }
