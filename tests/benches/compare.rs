@@ -19,6 +19,8 @@
 //! - `compare/groups.rs`: consumer groups: producers and consumers at once; pending-list cost.
 //! - `compare/persistence.rs`: XADD under each fsync policy; restart (log replay, snapshot).
 //! - `compare/routes.rs`: a WebAssembly route's catch-up rate, its cost to XADD, its latency.
+//! - `compare/policies.rs`: a claim policy's evaluation of 100k pending, its cost to other
+//!   streams.
 //! - `compare/report.rs`: per-run ratios and the table.
 
 #[path = "compare/driver.rs"]
@@ -27,6 +29,8 @@ mod driver;
 mod groups;
 #[path = "compare/persistence.rs"]
 mod persistence;
+#[path = "compare/policies.rs"]
+mod policies;
 #[path = "compare/report.rs"]
 mod report;
 #[path = "compare/resp.rs"]

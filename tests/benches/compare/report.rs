@@ -54,7 +54,9 @@ impl Row {
             return self.sluice.iter().filter_map(|s| s.scaling).collect();
         }
         // No baseline to divide by: each run against the target instead.
-        if let (Goal::ValueAtLeast(target), true) = (self.goal, self.redis.is_empty()) {
+        if let (Goal::ValueAtLeast(target) | Goal::ValueAtMost(target), true) =
+            (self.goal, self.redis.is_empty())
+        {
             return self.sluice.iter().map(|s| s.value / target).collect();
         }
         if self.sluice.len() != self.redis.len() {

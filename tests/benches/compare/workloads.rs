@@ -13,6 +13,7 @@ use redis::Value;
 use crate::driver::{self, BenchmarkRun};
 use crate::groups::{GroupThroughput, PendingCommand, PendingCost};
 use crate::persistence;
+use crate::policies;
 use crate::routes;
 use crate::server::{Durability, RunningServer};
 
@@ -114,7 +115,7 @@ pub enum Goal {
     /// Lower is better (memory, latency): ratio Sluice/Redis ≤ this.
     AtMost(f64),
     /// Sluice's own median value, in the workload's unit, ≤ this (e.g. restart ms). The ratio
-    /// column still shows Sluice/Redis, for context.
+    /// column still shows Sluice/Redis, for context; without a baseline, value / this.
     ValueAtMost(f64),
     /// Sluice's own median value ≥ this (e.g. a route's events/s, which Redis has no
     /// equivalent of). Without a baseline the ratio column shows value / this.
@@ -235,6 +236,7 @@ pub fn all() -> Vec<Box<dyn Workload>> {
     }
     all.extend(persistence::workloads());
     all.extend(routes::workloads());
+    all.extend(policies::workloads());
     all
 }
 
