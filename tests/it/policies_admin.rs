@@ -335,3 +335,82 @@ fn sluice_redeliver_on_a_missing_key_is_nogroup() -> Result<()> {
     );
     Ok(())
 }
+
+/// `SLUICE REASSIGN` (how policies' reassignments are logged and replayed) does by hand what
+/// a policy does: the entry changes owner with the given time and its count kept, and goes
+/// first on the new owner's next `>` read.
+#[test]
+fn sluice_reassign_moves_entries_and_the_new_owner_reads_them_first() -> Result<()> {
+    let clock = ManualClock::new(T0);
+    let server = TestServer::start_with_clock(sluice_tests::Config::default(), clock)?;
+    let mut raw = server.raw()?;
+    assert_eq!(
+        raw.cmd(&["XADD", "jobs", "1-0", "job", "a"])?,
+        "$3\r\n1-0\r\n"
+    );
+    assert_eq!(
+        raw.cmd(&["XADD", "jobs", "2-0", "job", "b"])?,
+        "$3\r\n2-0\r\n"
+    );
+    assert_eq!(raw.cmd(&["XGROUP", "CREATE", "jobs", "g", "0"])?, "+OK\r\n");
+    raw.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "A",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "jobs",
+        ">",
+    ])?;
+    let five_s_ago = (T0 - 5000).to_string();
+    assert_eq!(
+        raw.cmd(&[
+            "SLUICE",
+            "REASSIGN",
+            "jobs",
+            "g",
+            "B",
+            &five_s_ago,
+            "1-0",
+            "9-0"
+        ])?,
+        ":1\r\n",
+        "only the pending ID moves"
+    );
+    assert_eq!(
+        raw.cmd(&["XPENDING", "jobs", "g", "-", "+", "10"])?,
+        "*1\r\n*4\r\n$3\r\n1-0\r\n$1\r\nB\r\n:5000\r\n:1\r\n"
+    );
+    assert_eq!(
+        raw.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "B",
+            "COUNT",
+            "2",
+            "STREAMS",
+            "jobs",
+            ">"
+        ])?,
+        "*1\r\n*2\r\n$4\r\njobs\r\n*2\r\n\
+         *2\r\n$3\r\n1-0\r\n*2\r\n$3\r\njob\r\n$1\r\na\r\n\
+         *2\r\n$3\r\n2-0\r\n*2\r\n$3\r\njob\r\n$1\r\nb\r\n"
+    );
+    assert_eq!(
+        raw.cmd(&["XPENDING", "jobs", "g", "-", "+", "10"])?,
+        "*2\r\n*4\r\n$3\r\n1-0\r\n$1\r\nB\r\n:0\r\n:2\r\n\
+         *4\r\n$3\r\n2-0\r\n$1\r\nB\r\n:0\r\n:1\r\n"
+    );
+    assert_eq!(
+        raw.cmd(&["SLUICE", "REASSIGN", "jobs", "nogroup", "B", "0", "1-0"])?,
+        "-NOGROUP No such key 'jobs' or consumer group 'nogroup'\r\n"
+    );
+    assert_eq!(
+        raw.cmd(&["SLUICE", "REASSIGN", "jobs", "g", "B", "-1", "1-0"])?,
+        "-ERR time-ms must not be negative\r\n"
+    );
+    Ok(())
+}

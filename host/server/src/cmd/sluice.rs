@@ -224,11 +224,7 @@ pub fn redeliver(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .db()
         .write(&key, ctx.now_ms, |entry| {
             let Some(g) = entry.stream.group_mut(&group) else {
-                return Err(CmdError(sluice_streams::no_group_text(
-                    sluice_streams::NoGroupWording::KeyOrGroup,
-                    &key,
-                    &group,
-                )));
+                return Err(no_group(&key, &group));
             };
             let marked = ids
                 .iter()
@@ -249,13 +245,7 @@ pub fn redeliver(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             }
             Ok(marked)
         })
-        .ok_or_else(|| {
-            CmdError(sluice_streams::no_group_text(
-                sluice_streams::NoGroupWording::KeyOrGroup,
-                &key,
-                &group,
-            ))
-        })??;
+        .ok_or_else(|| no_group(&key, &group))??;
     ctx.shared
         .blocking
         .key_written(ctx.shared, ctx.client.db, &key);
@@ -280,11 +270,7 @@ pub fn reassign(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .db()
         .write(&key, ctx.now_ms, |entry| {
             let Some(g) = entry.stream.group_mut(&group) else {
-                return Err(CmdError(sluice_streams::no_group_text(
-                    sluice_streams::NoGroupWording::KeyOrGroup,
-                    &key,
-                    &group,
-                )));
+                return Err(no_group(&key, &group));
             };
             let moved: Vec<_> = ids
                 .iter()
@@ -307,17 +293,20 @@ pub fn reassign(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             }
             Ok(moved.len())
         })
-        .ok_or_else(|| {
-            CmdError(sluice_streams::no_group_text(
-                sluice_streams::NoGroupWording::KeyOrGroup,
-                &key,
-                &group,
-            ))
-        })??;
+        .ok_or_else(|| no_group(&key, &group))??;
     ctx.shared
         .blocking
         .key_written(ctx.shared, ctx.client.db, &key);
     Ok(Reply::count(moved).into())
+}
+
+/// NOGROUP for a missing key or group, worded as XCLAIM words it.
+fn no_group(key: &[u8], group: &[u8]) -> CmdError {
+    CmdError(sluice_streams::no_group_text(
+        sluice_streams::NoGroupWording::KeyOrGroup,
+        key,
+        group,
+    ))
 }
 
 /// `SLUICE RELOAD`: re-reads the config file's routes and the plugin files now, and applies
