@@ -24,7 +24,8 @@ use sluice_tests::plugins;
 
 use crate::driver::BenchmarkRun;
 use crate::groups;
-use crate::resp::{Conn, Reply};
+use crate::resp::Conn;
+use crate::routes;
 use crate::server::{Durability, Kind, RunningServer};
 use crate::workloads::{Baseline, Ctx, Goal, Sample, Workload, args, stream_len};
 
@@ -163,37 +164,21 @@ impl PolicyStatus {
 }
 
 fn policy_status(conn: &mut Conn) -> Result<PolicyStatus> {
-    let reply = conn.call_ok(&["SLUICE", "POLICIES"])?;
-    for policy in reply.array()? {
-        // RESP2: each map is a flat array of name, value, name, value, …
-        let fields = policy.array()?;
-        let mut status = PolicyStatus::default();
-        let mut found = false;
-        for pair in fields.chunks(2) {
-            let [key, value] = pair else {
-                bail!("SLUICE POLICIES: odd map {fields:?}");
-            };
-            let count = || -> Result<u64> { Ok(u64::try_from(value.int()?)?) };
-            match key.bulk()? {
-                b"name" => found = value.bulk()? == POLICY.as_bytes(),
-                b"state" => status.state = String::from_utf8_lossy(value.bulk()?).into_owned(),
-                b"evaluations" => status.evaluations = count()?,
-                b"failed-evaluations" => status.failed = count()?,
-                b"reassigned" => status.reassigned = count()?,
-                b"stale" => status.stale = count()?,
-                b"last-pending" => status.last_pending = count()?,
-                b"last-evaluation-us" => status.last_evaluation_us = count()?,
-                b"last-error" if value != &Reply::Bulk(None) => {
-                    status.last_error = Some(String::from_utf8_lossy(value.bulk()?).into_owned());
-                }
-                _ => {}
-            }
-        }
-        if found {
-            return Ok(status);
+    let mut status = PolicyStatus::default();
+    for (key, value) in routes::sluice_entry(conn, "POLICIES", POLICY)? {
+        match key.as_slice() {
+            b"state" => status.state = routes::text(&value)?.unwrap_or_default(),
+            b"evaluations" => status.evaluations = routes::count(&value)?,
+            b"failed-evaluations" => status.failed = routes::count(&value)?,
+            b"reassigned" => status.reassigned = routes::count(&value)?,
+            b"stale" => status.stale = routes::count(&value)?,
+            b"last-pending" => status.last_pending = routes::count(&value)?,
+            b"last-evaluation-us" => status.last_evaluation_us = routes::count(&value)?,
+            b"last-error" => status.last_error = routes::text(&value)?,
+            _ => {}
         }
     }
-    bail!("SLUICE POLICIES has no policy {POLICY}: {reply:?}")
+    Ok(status)
 }
 
 /// How often the policy's counters are polled, how long after a new evaluation is counted

@@ -106,38 +106,66 @@ struct RouteStatus {
     last_error: Option<String>,
 }
 
-fn route_status(conn: &mut Conn, name: &str) -> Result<RouteStatus> {
-    let reply = conn.call_ok(&["SLUICE", "ROUTES"])?;
-    for route in reply.array()? {
-        // RESP2: each map is a flat array of name, value, name, value, …
-        let fields = route.array()?;
-        let mut status = RouteStatus::default();
-        let mut found = false;
+/// The fields of the entry named `name` in the reply of `SLUICE <list>` (`ROUTES`,
+/// `POLICIES`): each entry is a map, a flat array of name, value, … in RESP2.
+pub(crate) fn sluice_entry(
+    conn: &mut Conn,
+    list: &str,
+    name: &str,
+) -> Result<Vec<(Vec<u8>, Reply)>> {
+    let reply = conn.call_ok(&["SLUICE", list])?;
+    for entry in reply.array()? {
+        let fields = entry.array()?;
+        let mut pairs = Vec::with_capacity(fields.len() / 2);
         for pair in fields.chunks(2) {
             let [key, value] = pair else {
-                bail!("SLUICE ROUTES: odd map {fields:?}");
+                bail!("SLUICE {list}: odd map {fields:?}");
             };
-            let count = || -> Result<u64> { Ok(u64::try_from(value.int()?)?) };
-            match key.bulk()? {
-                b"name" => found = value.bulk()? == name.as_bytes(),
-                b"state" => status.state = String::from_utf8_lossy(value.bulk()?).into_owned(),
-                b"events-in" => status.events_in = count()?,
-                b"events-out" => status.events_out = count()?,
-                b"dropped" => status.dropped = count()?,
-                b"batches" => status.batches = count()?,
-                b"ns-per-event" => status.ns_per_event = count()?,
-                b"lag" => status.lag = (value != &Reply::Bulk(None)).then(count).transpose()?,
-                b"last-error" if value != &Reply::Bulk(None) => {
-                    status.last_error = Some(String::from_utf8_lossy(value.bulk()?).into_owned());
-                }
-                _ => {}
-            }
+            pairs.push((key.bulk()?.to_vec(), value.clone()));
         }
-        if found {
-            return Ok(status);
+        if pairs
+            .iter()
+            .any(|(k, v)| k == b"name" && v.bulk().is_ok_and(|b| b == name.as_bytes()))
+        {
+            return Ok(pairs);
         }
     }
-    bail!("SLUICE ROUTES lists no route {name}: {reply:?}")
+    bail!("SLUICE {list} lists nothing named {name}: {reply:?}")
+}
+
+/// A counter field of a `SLUICE` entry.
+pub(crate) fn count(value: &Reply) -> Result<u64> {
+    Ok(u64::try_from(value.int()?)?)
+}
+
+/// A text field of a `SLUICE` entry, `None` for nil.
+pub(crate) fn text(value: &Reply) -> Result<Option<String>> {
+    if value == &Reply::Bulk(None) {
+        return Ok(None);
+    }
+    Ok(Some(String::from_utf8_lossy(value.bulk()?).into_owned()))
+}
+
+fn route_status(conn: &mut Conn, name: &str) -> Result<RouteStatus> {
+    let mut status = RouteStatus::default();
+    for (key, value) in sluice_entry(conn, "ROUTES", name)? {
+        match key.as_slice() {
+            b"state" => status.state = text(&value)?.unwrap_or_default(),
+            b"events-in" => status.events_in = count(&value)?,
+            b"events-out" => status.events_out = count(&value)?,
+            b"dropped" => status.dropped = count(&value)?,
+            b"batches" => status.batches = count(&value)?,
+            b"ns-per-event" => status.ns_per_event = count(&value)?,
+            b"lag" => {
+                status.lag = (value != Reply::Bulk(None))
+                    .then(|| count(&value))
+                    .transpose()?
+            }
+            b"last-error" => status.last_error = text(&value)?,
+            _ => {}
+        }
+    }
+    Ok(status)
 }
 
 /// Polls `SLUICE ROUTES` every `every` until route `name` satisfies `done`; fails when the
