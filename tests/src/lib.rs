@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use tokio::sync::oneshot;
 
+pub mod build_plugins;
 pub mod plugins;
 
 pub use sluice_server::{Clock, Config};

@@ -1,12 +1,9 @@
 //! The guest plugins for route tests: built once per test process, copied into a folder of
 //! the test's own (so a test can replace files for hot reload without touching the build).
 //!
-//! The plugins are a workspace of their own (`plugins/`, target `wasm32-wasip2`). The first
-//! caller builds it with cargo into `target/plugins`, a target directory of its own so that
-//! the nested cargo never waits on the lock the outer `cargo test` holds.
+//! The first caller builds the plugins workspace (see `build_plugins`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
@@ -20,37 +17,7 @@ pub fn repo_root() -> PathBuf {
 /// `.wasm` components (`filter.wasm`, `trap_on.wasm`, ...).
 pub fn built() -> Result<&'static Path> {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let root = repo_root();
-        let target_dir = root.join("target/plugins");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(root.join("plugins"))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(root.join("plugins/Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target_dir)
-            // Flags meant for the host build must not leak into the wasm one.
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET");
-        if std::env::var_os("CI").is_some() {
-            cmd.arg("--locked");
-        }
-        match cmd.output() {
-            Ok(out) if out.status.success() => Ok(target_dir.join("wasm32-wasip2/release")),
-            Ok(out) => Err(format!(
-                "building the plugins failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )),
-            Err(e) => Err(format!("cannot run cargo to build the plugins: {e}")),
-        }
-    });
+    let dir = DIR.get_or_init(|| crate::build_plugins::build_plugins(&repo_root()));
     match dir {
         Ok(dir) => Ok(dir),
         Err(e) => bail!("{e}"),

@@ -8,8 +8,11 @@
 
 #![allow(dead_code)] // the benchmark includes this file too, and uses only part of it
 
+// Shared with the tests crate, which cannot be a dependency here (it builds the whole server).
+#[path = "../../../../tests/src/build_plugins.rs"]
+mod build_plugins;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use sluice_plugin_host::{
@@ -25,36 +28,7 @@ pub fn repo_root() -> PathBuf {
 /// `.wasm` components. Panics with cargo's output if the build fails.
 pub fn plugins_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = repo_root();
-        let target_dir = root.join("target/plugins");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(root.join("plugins"))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(root.join("plugins/Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target_dir)
-            // Flags meant for the host build must not leak into the wasm one.
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET");
-        if std::env::var_os("CI").is_some() {
-            cmd.arg("--locked");
-        }
-        let output = cmd.output().expect("run cargo to build the plugins");
-        assert!(
-            output.status.success(),
-            "building the plugins failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        target_dir.join("wasm32-wasip2/release")
-    })
+    DIR.get_or_init(|| build_plugins::build_plugins(&repo_root()).unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// The bytes of the component built from the plugin crate `crate_name` (`"filter"`,
