@@ -60,6 +60,19 @@ struct Cli {
     /// Time limit of one plugin call, ms [default: 100].
     #[arg(long, value_name = "MS")]
     plugin_call_timeout_ms: Option<u64>,
+    /// Largest plugin file loaded, e.g. 16mb [default: 16mb].
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
+    plugin_max_size: Option<u64>,
+    /// Most routes and claim policies (each runs its own plugin instance) [default: 64].
+    #[arg(long, value_name = "N")]
+    max_plugins: Option<usize>,
+    /// Memory limit, e.g. 2gb; past it, commands that add data get an OOM error [default: 0,
+    /// no limit].
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
+    maxmemory: Option<u64>,
+    /// What happens at maxmemory: only noeviction (events are never dropped).
+    #[arg(long, value_name = "POLICY")]
+    maxmemory_policy: Option<String>,
 }
 
 fn parse_yes_no(text: &str) -> Result<bool, String> {
@@ -96,7 +109,11 @@ impl Cli {
             appendfsync,
             auto_snapshot_min_size,
             plugin_max_memory,
-            plugin_call_timeout_ms
+            plugin_call_timeout_ms,
+            plugin_max_size,
+            max_plugins,
+            maxmemory,
+            maxmemory_policy
         );
         if self.plugins_dir.is_some() {
             config.plugins_dir = self.plugins_dir;

@@ -50,12 +50,26 @@ pub struct Config {
     /// Time limit of one plugin call, ms (default 100).
     #[serde(alias = "plugin_call_timeout_ms")]
     pub plugin_call_timeout_ms: u64,
+    /// Largest plugin file loaded, bytes (default 16 MiB); a bigger one is refused, with the
+    /// reason in `SLUICE PLUGINS`.
+    #[serde(alias = "plugin_max_size")]
+    pub plugin_max_size: u64,
+    /// Most routes and claim policies together (default 64): each runs a plugin instance of up
+    /// to `plugin-max-memory`, so this bounds the memory plugins can take.
+    #[serde(alias = "max_plugins")]
+    pub max_plugins: usize,
     /// The routes (`[[route]]` tables).
     #[serde(rename = "route")]
     pub routes: Vec<RouteSpec>,
     /// The claim policies (`[[claim_policy]]` tables).
     #[serde(rename = "claim_policy")]
     pub claim_policies: Vec<PolicySpec>,
+    /// Memory limit, bytes (0 = none, the default): past it, commands that add data are
+    /// refused with Redis's `OOM` error while reads, acks and deletes go on.
+    pub maxmemory: u64,
+    /// What happens at `maxmemory`: only `noeviction` (a broker does not drop events it
+    /// acknowledged).
+    pub maxmemory_policy: String,
     /// The file this config was read from, watched for route changes (not a key of the file).
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
@@ -78,8 +92,12 @@ impl Default for Config {
             plugins_dir: None,
             plugin_max_memory: 16 * 1024 * 1024,
             plugin_call_timeout_ms: 100,
+            plugin_max_size: 16 * 1024 * 1024,
+            max_plugins: 64,
             routes: Vec::new(),
             claim_policies: Vec::new(),
+            maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
             config_file: None,
         }
     }
@@ -113,6 +131,13 @@ impl Config {
                 self.appendfsync
             )));
         }
+        if self.maxmemory_policy != "noeviction" {
+            return Err(ServerError::Invalid(format!(
+                "maxmemory-policy must be noeviction (got {:?}): Sluice never evicts events it \
+                 acknowledged",
+                self.maxmemory_policy
+            )));
+        }
         if self.proto_max_bulk_len < 1024 * 1024 {
             return Err(ServerError::Invalid(
                 "proto-max-bulk-len must be at least 1mb".into(),
@@ -128,6 +153,13 @@ impl Config {
         }
         if self.plugin_call_timeout_ms == 0 {
             return Err("plugin-call-timeout-ms must be at least 1".into());
+        }
+        let plugins = self.routes.len() + self.claim_policies.len();
+        if plugins > self.max_plugins {
+            return Err(format!(
+                "{plugins} routes and claim policies are configured, over max-plugins {}",
+                self.max_plugins
+            ));
         }
         if self.plugins_dir.is_none() {
             let what = if !self.routes.is_empty() {
@@ -165,6 +197,8 @@ pub struct Settings {
     pub stream_node_max_entries: AtomicU64,
     /// See [`Config::stream_node_max_bytes`].
     pub stream_node_max_bytes: AtomicU64,
+    /// See [`Config::maxmemory`].
+    pub maxmemory: AtomicU64,
 }
 
 impl Settings {
@@ -174,6 +208,7 @@ impl Settings {
             proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
             stream_node_max_entries: AtomicU64::new(config.stream_node_max_entries),
             stream_node_max_bytes: AtomicU64::new(config.stream_node_max_bytes),
+            maxmemory: AtomicU64::new(config.maxmemory),
         }
     }
 

@@ -298,6 +298,14 @@ impl Connection {
             return Step::Continue;
         }
         if self.state.multi.is_some() && !resolved.target().has(flags::NO_MULTI) {
+            if self.shared.memory.over_limit(&self.shared) {
+                // As Redis: out of memory, a transaction queues nothing more, and EXEC aborts.
+                if let Some(multi) = self.state.multi.as_mut() {
+                    multi.dirty = true;
+                }
+                self.reply(&Reply::error(error::OOM));
+                return Step::Continue;
+            }
             self.state.queue(resolved, args);
             self.reply(&Reply::Simple("QUEUED".into()));
             return Step::Continue;
@@ -324,6 +332,12 @@ impl Connection {
                 return Outcome::Reply(Reply::error(format!(
                     "MISCONF Errors writing to the AOF file: {e}"
                 )));
+            }
+            if let Some(refusal) = oom_refusal(&self.shared, resolved.target()) {
+                return Outcome::Reply(refusal);
+            }
+            if self.shared.settings.maxmemory.load(Ordering::Relaxed) != 0 {
+                self.shared.memory.note_write(args.all());
             }
             self.needs_durable = true;
         }
@@ -365,6 +379,17 @@ impl Connection {
         self.state.set_multi(None);
         if multi.dirty {
             return Reply::error(error::EXECABORT);
+        }
+        // Memory may have run out since the commands were queued.
+        if multi
+            .queued
+            .iter()
+            .any(|(resolved, _)| oom_refusal(&self.shared, resolved.target()).is_some())
+        {
+            return Reply::error(format!(
+                "EXECABORT Transaction discarded because of: {}",
+                error::OOM
+            ));
         }
         let Connection { shared, state, .. } = self;
         let gate = shared.keyspace.gate.write();
@@ -459,6 +484,12 @@ fn execute(
         failed,
     );
     outcome
+}
+
+/// Redis's `OOM` error if `command` adds data and used memory is past `maxmemory`.
+fn oom_refusal(shared: &Shared, command: &cmd::Command) -> Option<Reply> {
+    (command.has(flags::DENYOOM) && shared.memory.over_limit(shared))
+        .then(|| Reply::error(error::OOM))
 }
 
 /// Counts an error reply for `INFO stats` (`total_error_replies`) and `INFO errorstats`.

@@ -15,6 +15,7 @@
 //! - [`routes`]: wasm plugins routing events between streams; hot reload.
 //! - [`blocking`]: clients blocked on keys and how writes serve them.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
+//! - [`memory`]: the used-memory estimate behind `maxmemory` and `INFO memory`.
 //! - [`shared`]: the state every connection shares; the clock.
 //! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
 //! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
@@ -29,6 +30,7 @@ pub mod connection;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod memory;
 pub mod persist;
 pub mod policies;
 pub mod routes;

@@ -83,6 +83,8 @@ pub struct Shared {
     pub routes: Routes,
     /// The claim policies.
     pub policies: Policies,
+    /// The used-memory estimate (`maxmemory`).
+    pub memory: crate::memory::Memory,
     /// This value's own `Arc`, for commands that start threads (`SLUICE RELOAD`).
     this: OnceLock<Weak<Shared>>,
 }
@@ -106,6 +108,7 @@ impl Shared {
             shutdown: tokio::sync::Notify::new(),
             routes: Routes::default(),
             policies: Policies::default(),
+            memory: crate::memory::Memory::default(),
             this: OnceLock::new(),
             config,
         }

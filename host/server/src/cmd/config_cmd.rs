@@ -131,7 +131,15 @@ static PARAMS: &[Param] = &[
     },
     Param {
         name: "maxmemory",
-        get: |_| "0".into(),
+        get: |s| load(&s.settings.maxmemory),
+        set: Setter::Memory {
+            slot: |s| &s.maxmemory,
+            min: 0,
+        },
+    },
+    Param {
+        name: "maxmemory-policy",
+        get: |s| s.config.maxmemory_policy.clone(),
         set: Setter::Fixed,
     },
     Param {

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use sluice_resp::{Args, Reply};
 
 use super::{CmdResult, Ctx};
+use crate::memory::{PER_CLIENT_BYTES, STARTUP_BYTES};
 use crate::shared::Shared;
 
 /// The `maxclients` Sluice reports (it has no limit of its own yet).
@@ -223,23 +224,15 @@ fn clients(shared: &Shared, f: &mut Fields<'_>) {
     f.field("clients_in_timeout_table", 0);
 }
 
-/// Memory the server uses before it holds any data (runtime, tables), bytes. An estimate:
-/// Sluice does not instrument its allocator.
-const STARTUP_BYTES: u64 = 1024 * 1024;
-/// Memory each connection holds for its read and write buffers, bytes.
-const PER_CLIENT_BYTES: u64 = 32 * 1024;
 /// Highest `used_memory` reported so far. Process-wide: several servers in one process (tests)
 /// share it, which only makes it an upper bound.
 static PEAK: AtomicU64 = AtomicU64::new(0);
 
 fn memory(shared: &Shared, f: &mut Fields<'_>) {
-    let dataset: u64 = shared
-        .keyspace
-        .dbs()
-        .map(|db| db.memory_usage() as u64)
-        .sum();
-    let clients = shared.clients.len() as u64;
-    let used = STARTUP_BYTES + clients * PER_CLIENT_BYTES + dataset;
+    // An estimate: Sluice does not instrument its allocator (see `crate::memory`).
+    let used = shared.memory.measure(shared);
+    let dataset =
+        used.saturating_sub(STARTUP_BYTES + shared.clients.len() as u64 * PER_CLIENT_BYTES);
     let peak = PEAK.fetch_max(used, Ordering::Relaxed).max(used);
     let rss = resident_bytes().unwrap_or(used);
     f.field("used_memory", used);
@@ -254,8 +247,9 @@ fn memory(shared: &Shared, f: &mut Fields<'_>) {
     );
     f.field("used_memory_startup", STARTUP_BYTES);
     f.field("used_memory_dataset", dataset);
-    f.field("maxmemory", 0);
-    f.field("maxmemory_human", "0B");
+    let max = shared.settings.maxmemory.load(Ordering::Relaxed);
+    f.field("maxmemory", max);
+    f.field("maxmemory_human", human_bytes(max));
     f.field("maxmemory_policy", "noeviction");
     f.field("mem_allocator", "libc");
 }

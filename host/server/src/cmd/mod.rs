@@ -131,11 +131,14 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 10;
     /// Runs without the keyspace gate (`SLUICE RELOAD` waits for route threads that take it).
     pub const UNGATED: u32 = 1 << 11;
+    /// Adds data: refused with `OOM` once used memory is past `maxmemory`.
+    pub const DENYOOM: u32 = 1 << 12;
 
     /// Names of the flags `COMMAND` reports.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
         (FAST, "fast"),
         (BLOCKING, "blocking"),
         (ADMIN, "admin"),

@@ -417,7 +417,7 @@ static XGROUP: &[Command] = &[
     cmd(
         "create",
         -5,
-        WRITE,
+        WRITE | DENYOOM,
         (2, 2, 1),
         GROUP_WRITE,
         "stream",
@@ -453,7 +453,7 @@ static XGROUP: &[Command] = &[
     cmd(
         "createconsumer",
         5,
-        WRITE,
+        WRITE | DENYOOM,
         (2, 2, 1),
         GROUP_WRITE,
         "stream",
@@ -912,7 +912,7 @@ pub static COMMANDS: &[Command] = &[
     cmd(
         "xadd",
         -5,
-        WRITE | FAST,
+        WRITE | DENYOOM | FAST,
         KEY1,
         STREAM_WRITE,
         "stream",
@@ -984,7 +984,7 @@ pub static COMMANDS: &[Command] = &[
     cmd(
         "xsetid",
         -3,
-        WRITE | FAST,
+        WRITE | DENYOOM | FAST,
         KEY1,
         STREAM_WRITE,
         "stream",

@@ -25,9 +25,6 @@ use crate::policies::runner as policy_runner;
 use crate::policies::spec::PolicySpec;
 use crate::shared::Shared;
 
-/// Largest plugin file loaded, bytes.
-pub const MAX_PLUGIN_BYTES: u64 = 64 * 1024 * 1024;
-
 /// A plugin file as last loaded.
 #[derive(Clone)]
 pub struct LoadedPlugin {
@@ -490,7 +487,7 @@ fn load_plugin(
 ) -> Result<LoadedPlugin, String> {
     let dir = dir.ok_or("no plugins folder is set (plugins_dir or --plugins)")?;
     let path: PathBuf = dir.join(file);
-    let bytes = read_plugin(&path)?;
+    let bytes = read_plugin(&path, shared.config.plugin_max_size)?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
     let hash = hasher.finish();
@@ -519,13 +516,13 @@ fn load_plugin(
     Ok(loaded)
 }
 
-fn read_plugin(path: &Path) -> Result<Vec<u8>, String> {
+fn read_plugin(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
     let size = std::fs::metadata(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?
         .len();
-    if size > MAX_PLUGIN_BYTES {
+    if size > max_bytes {
         return Err(format!(
-            "{} is {size} bytes, over the {MAX_PLUGIN_BYTES}-byte limit for a plugin",
+            "{} is {size} bytes, over plugin-max-size ({max_bytes} bytes)",
             path.display()
         ));
     }
