@@ -4,12 +4,13 @@
 use super::flags::*;
 use super::persistence;
 use super::{Command, Handler, connection as conn, container, keys, server as srv};
-use super::{command, command_docs, config_cmd, info, sluice};
+use super::{acl, command, command_docs, config_cmd, info, sluice};
 use super::{xack, xclaim, xgroup, xpending, xreadgroup};
 use super::{xadd, xdel, xinfo, xrange, xread, xsetid, xtrim};
 
+/// One command or subcommand without subcommands of its own.
 #[allow(clippy::too_many_arguments)]
-const fn cmd(
+pub(super) const fn cmd(
     name: &'static str,
     arity: i32,
     flags: u32,
@@ -1105,5 +1106,15 @@ pub static COMMANDS: &[Command] = &[
         "A container for stream introspection commands.",
         container,
         XINFO,
+    ),
+    container_of(
+        "acl",
+        -2,
+        0,
+        "server",
+        "6.0.0",
+        "A container for Access List Control commands.",
+        container,
+        acl::SUBCOMMANDS,
     ),
 ];
