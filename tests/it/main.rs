@@ -1,6 +1,8 @@
 //! End-to-end tests: each starts the real server on `127.0.0.1:0` and talks to it through the
 //! `redis` crate or raw RESP, asserting exact replies.
 
+mod acl;
+mod acl_perms;
 mod blocking;
 mod connection;
 mod fixtures;

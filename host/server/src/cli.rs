@@ -9,6 +9,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::Config;
+use crate::config::Secret;
 
 /// Sluice: an event broker speaking the Redis protocol, with Redis Streams.
 #[derive(Debug, Parser)]
@@ -73,6 +74,14 @@ struct Cli {
     /// What happens at maxmemory: only noeviction (events are never dropped).
     #[arg(long, value_name = "POLICY")]
     maxmemory_policy: Option<String>,
+    /// Password of the default user: clients must AUTH before anything else (redis.conf's
+    /// requirepass).
+    #[arg(long, value_name = "PASSWORD")]
+    requirepass: Option<String>,
+    /// An ACL user: "<name> <rule> ..." in ACL SETUSER syntax, e.g. "alice on >secret
+    /// ~orders.* +@read +xadd -@admin". Repeatable; replaces the file's users.
+    #[arg(long = "user", value_name = "RULES")]
+    users: Vec<String>,
 }
 
 fn parse_yes_no(text: &str) -> Result<bool, String> {
@@ -120,6 +129,12 @@ impl Cli {
         }
         if self.loglevel.is_some() {
             config.loglevel = self.loglevel;
+        }
+        if let Some(password) = self.requirepass {
+            config.requirepass = Some(Secret(password));
+        }
+        if !self.users.is_empty() {
+            config.users = self.users.into_iter().map(Secret).collect();
         }
         config.validate()?;
         Ok(config)
@@ -250,6 +265,31 @@ mod tests {
             (config.plugin_max_memory, config.plugin_call_timeout_ms),
             (2 * 1024 * 1024, 50)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn users_and_password_flags() -> anyhow::Result<()> {
+        let config = Cli::try_parse_from([
+            "sluice",
+            "--requirepass",
+            "pw",
+            "--user",
+            "alice on >secret ~orders.* +@read",
+            "--user",
+            "bob on nopass",
+        ])?
+        .into_config()?;
+        assert_eq!(config.requirepass, Some(Secret("pw".into())));
+        assert_eq!(
+            config.users,
+            [
+                Secret("alice on >secret ~orders.* +@read".into()),
+                Secret("bob on nopass".into())
+            ]
+        );
+        let bad = Cli::try_parse_from(["sluice", "--user", "alice +nosuch"]).map(Cli::into_config);
+        assert!(matches!(bad, Ok(Err(_))));
         Ok(())
     }
 

@@ -40,6 +40,8 @@ pub struct ClientInfo {
     pub lib_name: Mutex<String>,
     /// `CLIENT SETINFO LIB-VER`.
     pub lib_ver: Mutex<String>,
+    /// The ACL user the connection is authenticated as (`default` until `AUTH`).
+    pub user: Mutex<String>,
 }
 
 impl ClientInfo {
@@ -56,7 +58,7 @@ impl ClientInfo {
         format!(
             "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
              qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} \
-             user=default redir=-1 resp={} lib-name={} lib-ver={}",
+             user={} redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -70,6 +72,7 @@ impl ClientInfo {
                 (name, Some(sub)) => format!("{name}|{sub}"),
                 (name, None) => name.to_owned(),
             },
+            self.user.lock(),
             self.resp.load(Ordering::Relaxed),
             self.lib_name.lock(),
             self.lib_ver.lock(),
@@ -102,6 +105,7 @@ impl Clients {
             name: Mutex::new(String::new()),
             lib_name: Mutex::new(String::new()),
             lib_ver: Mutex::new(String::new()),
+            user: Mutex::new("default".into()),
         });
         self.map.insert(id, info.clone());
         info

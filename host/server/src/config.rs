@@ -73,6 +73,26 @@ pub struct Config {
     /// The file this config was read from, watched for route changes (not a key of the file).
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
+    /// The `default` user's password (`--requirepass`), as redis.conf's `requirepass`:
+    /// clients must `AUTH <password>` before anything else. Unset or empty: no password.
+    pub requirepass: Option<Secret>,
+    /// ACL users (`--user`, repeatable), each `"<name> <rule> …"` in Redis's `ACL SETUSER`
+    /// syntax, e.g. `users = ["alice on >secret ~orders.* +@read +xadd -@admin"]`. A
+    /// `default` entry resets and redefines the default user (`requirepass` included).
+    /// Rules are split on spaces: give a password containing spaces as `#<sha256 hex>`.
+    /// Changes made with `ACL SETUSER` last until the server stops.
+    pub users: Vec<Secret>,
+}
+
+/// A setting that may hold a password: `Debug` does not show it.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"<hidden>\"")
+    }
 }
 
 impl Default for Config {
@@ -99,6 +119,8 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             config_file: None,
+            requirepass: None,
+            users: Vec::new(),
         }
     }
 }
@@ -143,7 +165,14 @@ impl Config {
                 "proto-max-bulk-len must be at least 1mb".into(),
             ));
         }
+        self.acl().map_err(ServerError::Invalid)?;
         self.validate_routes().map_err(ServerError::Invalid)
+    }
+
+    /// The users `requirepass` and `users` declare; the error names the user and the rule.
+    pub fn acl(&self) -> Result<crate::acl::Acl, String> {
+        let users: Vec<String> = self.users.iter().map(|u| u.0.clone()).collect();
+        crate::acl::Acl::from_config(self.requirepass.as_ref().map(|p| p.0.as_str()), &users)
     }
 
     /// Checks the plugin settings and the routes (also before a hot reload applies them).
@@ -266,5 +295,25 @@ mod tests {
                 .expect("valid");
         assert_eq!((config.port, config.stream_node_max_entries), (7000, 5));
         assert!(toml::from_str::<Config>("prot = 1").is_err());
+    }
+
+    #[test]
+    fn users_are_validated_and_hidden_from_debug() {
+        let config: Config = toml::from_str(
+            "requirepass = \"pw\"\nusers = [\"alice on >secret ~orders.* +@read\"]\n",
+        )
+        .expect("valid");
+        assert!(config.validate().is_ok());
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("pw"),
+            "{shown}"
+        );
+        let bad: Config = toml::from_str("users = [\"alice on +nosuch\"]").expect("toml");
+        let err = bad.validate().expect_err("bad rule").to_string();
+        assert_eq!(
+            err,
+            "invalid setting: users: user 'alice', rule '+nosuch': Unknown command or category name in ACL"
+        );
     }
 }

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::acl::{Refusal, Session};
 use crate::blocking::BlockRequest;
 use crate::clients::ClientInfo;
 use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
@@ -37,6 +38,8 @@ pub struct ClientState {
     pub proto: Protocol,
     /// Commands queued since `MULTI`, if in a transaction.
     pub multi: Option<Multi>,
+    /// The ACL user and whether the connection authenticated.
+    pub session: Session,
 }
 
 impl ClientState {
@@ -47,7 +50,14 @@ impl ClientState {
             db: 0,
             proto: Protocol::Resp2,
             multi: None,
+            session: Session::internal(),
         }
+    }
+
+    /// Switches the connection's user (`AUTH`, `HELLO AUTH`, `RESET`).
+    pub fn set_session(&mut self, session: Session) {
+        *self.info.user.lock() = session.user().display_name();
+        self.session = session;
     }
 
     /// Selects database `db` (already range-checked).
@@ -123,6 +133,7 @@ pub async fn serve(
             db: 0,
             proto: Protocol::Resp2,
             multi: None,
+            session: Session::new(&shared.acl),
         },
         parser: RequestParser::new(max_bulk_len(&shared)),
         needs_durable: false,
@@ -282,6 +293,14 @@ impl Connection {
             }
         };
         *info.last_cmd.lock() = (resolved.command.name, resolved.sub.map(|s| s.name));
+        // Authentication and ACLs, before MULTI queues anything, as in Redis.
+        if let Err(refusal) = self
+            .state
+            .session
+            .admit(&self.shared.acl, resolved, args.all())
+        {
+            return self.refuse(resolved, refusal);
+        }
         if matches!(resolved.command.name, "multi" | "exec" | "discard") {
             let started = std::time::Instant::now();
             let reply = match resolved.command.name {
@@ -322,6 +341,33 @@ impl Connection {
             }
             Outcome::Disconnect => Step::Close,
         }
+    }
+
+    /// Answers a command the connection's user may not run. Inside `MULTI` the transaction
+    /// is marked to abort; a refused `EXEC` discards it, as Redis's `rejectCommand` does.
+    fn refuse(&mut self, resolved: Resolved, refusal: Refusal) -> Step {
+        let text = match refusal {
+            // Redis closes the connections of a deleted user; here it happens on their next
+            // command.
+            Refusal::UserGone => return Step::Close,
+            Refusal::NoAuth => error::NOAUTH.to_owned(),
+            Refusal::Denied(text) => text,
+        };
+        self.shared
+            .command_stats
+            .rejected((resolved.command.name, resolved.sub.map(|s| s.name)));
+        if resolved.command.name == "exec" {
+            self.state.set_multi(None);
+            self.reply(&Reply::error(format!(
+                "EXECABORT Transaction discarded because of: {text}"
+            )));
+        } else {
+            if let Some(multi) = self.state.multi.as_mut() {
+                multi.dirty = true;
+            }
+            self.reply(&Reply::error(text));
+        }
+        Step::Continue
     }
 
     /// Runs a command holding the keyspace gate as its flags ask.
@@ -395,11 +441,14 @@ impl Connection {
         let gate = shared.keyspace.gate.write();
         let mut replies = Vec::with_capacity(multi.queued.len());
         for (resolved, args) in multi.queued {
-            let reply = match execute(shared, state, resolved, args, true) {
-                Outcome::Reply(reply) | Outcome::Close(reply) => reply,
-                Outcome::Disconnect => Reply::Null,
+            // The user's rules may have changed since the command was queued.
+            let allowed = state.session.recheck(resolved, args.all());
+            let reply = match allowed.map(|()| execute(shared, state, resolved, args, true)) {
+                Err(text) => Reply::error(text),
+                Ok(Outcome::Reply(reply) | Outcome::Close(reply)) => reply,
+                Ok(Outcome::Disconnect) => Reply::Null,
                 // Blocking commands answer at once inside EXEC; this is their empty answer.
-                Outcome::Block(request) => request.read.timeout_reply(),
+                Ok(Outcome::Block(request)) => request.read.timeout_reply(),
             };
             // Redis counts the errors inside EXEC's array in `errorstats` too.
             count_error(shared, &reply);

@@ -120,6 +120,10 @@ pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 pub const AUTH_NOT_CONFIGURED: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+/// A command other than `AUTH`, `HELLO`, `QUIT`, `RESET` before authenticating.
+pub const NOAUTH: &str = "NOAUTH Authentication required.";
+/// `HELLO` without `AUTH` before authenticating (Redis 7.2's wording).
+pub const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const EXPIRE_NX_CONFLICT: &str =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
@@ -186,6 +190,17 @@ pub fn hello_syntax(opt: &[u8]) -> CmdError {
         "Syntax error in HELLO option '{}'",
         truncated(opt)
     ))
+}
+
+/// `ERR Unknown category '<name>'` (`ACL CAT`).
+pub fn unknown_acl_category(name: &[u8]) -> CmdError {
+    CmdError::err(format_args!("Unknown category '{}'", truncated(name)))
+}
+
+/// The text of an error built from client input, made one line as Redis's
+/// `addReplyErrorSdsSafe` makes it.
+pub fn one_line(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
 }
 
 /// `ERR Unknown client type '<type>'` (`CLIENT LIST TYPE`).

@@ -4,6 +4,7 @@
 //! the real server on `127.0.0.1:0` with their own shutdown signal.
 //!
 //! # Layout
+//! - [`acl`]: users, `AUTH`, and the permission check every command goes through.
 //! - [`cli`]: the `sluice` command line: flags, logging, signals.
 //! - [`config`]: flags, the TOML file, run-time settings (`CONFIG GET|SET`).
 //! - [`server`]: the listener and background tasks.
@@ -21,6 +22,7 @@
 //! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
 //! - [`error`]: start-up errors and Redis's error reply texts.
 
+pub mod acl;
 pub mod blocking;
 pub mod cli;
 pub mod clients;

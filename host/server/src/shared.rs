@@ -1,11 +1,12 @@
 //! State shared by every connection: the keyspace, settings, blocked readers, clients,
-//! counters and the clock.
+//! counters, ACL users and the clock.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use crate::acl::Acl;
 use crate::blocking::Blocking;
 use crate::clients::Clients;
 use crate::config::{Config, Settings};
@@ -87,11 +88,19 @@ pub struct Shared {
     pub memory: crate::memory::Memory,
     /// This value's own `Arc`, for commands that start threads (`SLUICE RELOAD`).
     this: OnceLock<Weak<Shared>>,
+    /// ACL users (`AUTH`, `ACL SETUSER`).
+    pub acl: Acl,
 }
 
 impl Shared {
     /// Fresh state for a server listening on `local_addr`.
     pub fn new(config: Config, clock: Arc<dyn Clock>, local_addr: SocketAddr) -> Self {
+        // `Config::validate` has checked the users; should they fail anyway, nobody gets in.
+        let acl = config.acl().unwrap_or_else(|e| {
+            tracing::error!("ACL users: {e}; refusing every client");
+            Acl::locked()
+        });
+        acl.warn_disabled_users();
         Self {
             settings: Settings::new(&config),
             keyspace: Keyspace::new(config.databases),
@@ -110,6 +119,7 @@ impl Shared {
             policies: Policies::default(),
             memory: crate::memory::Memory::default(),
             this: OnceLock::new(),
+            acl,
             config,
         }
     }

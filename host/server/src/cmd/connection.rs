@@ -2,17 +2,14 @@
 //! `CLIENT` family.
 //!
 //! These are what every client library sends on connect, so their replies and error texts
-//! follow Redis 7.2 exactly. No password is configured yet: the `default` user accepts any
-//! password, every other user is refused with `WRONGPASS`.
+//! follow Redis 7.2 exactly. Users and passwords live in [`crate::acl`].
 
 use sluice_resp::{ArgError, Args, Protocol, Reply};
 
 use super::help::help_reply;
 use super::{CmdResult, Ctx, Outcome, ok};
+use crate::acl::{DEFAULT_USER, Session};
 use crate::error::{self, CmdError};
-
-/// The user every connection is, until ACLs exist.
-const DEFAULT_USER: &[u8] = b"default";
 
 /// `PING [message]`: `+PONG`, or the message as a bulk string.
 pub fn ping(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -57,7 +54,10 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         }
     }
     if let Some((user, password)) = credentials {
-        authenticate(&user, &password)?;
+        authenticate(ctx, &user, &password)?;
+    }
+    if !ctx.client.session.is_authenticated() {
+        return Err(CmdError(error::HELLO_NOAUTH.into()));
     }
     if let Some(name) = name {
         set_name(ctx, &name);
@@ -79,26 +79,33 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     .into())
 }
 
-/// `AUTH [username] password`.
-pub fn auth(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+/// `AUTH [username] password`: without a user name, the `default` user.
+pub fn auth(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     match args.rest() {
-        // Redis's reply when the default user has no password and only a password is given.
-        [_password] => Err(CmdError(error::AUTH_NOT_CONFIGURED.into())),
-        [user, password] => {
-            authenticate(user, password)?;
-            ok()
+        [password] => {
+            // Redis's reply when the default user has no password and only a password is
+            // given.
+            if ctx.shared.acl.default_user().nopass {
+                return Err(CmdError(error::AUTH_NOT_CONFIGURED.into()));
+            }
+            authenticate(ctx, DEFAULT_USER, password)?;
         }
-        _ => Err(ArgError::Syntax.into()),
+        [user, password] => authenticate(ctx, user, password)?,
+        _ => return Err(ArgError::Syntax.into()),
     }
+    ok()
 }
 
-/// Checks credentials: with no password configured, `default` accepts anything.
-fn authenticate(user: &[u8], _password: &[u8]) -> Result<(), CmdError> {
-    if user == DEFAULT_USER {
-        Ok(())
-    } else {
-        Err(CmdError(error::WRONGPASS.into()))
-    }
+/// Logs the connection in as `user`. A wrong password, an unknown or disabled user all get
+/// `WRONGPASS`, and leave the connection as it was.
+fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> Result<(), CmdError> {
+    let session = ctx
+        .shared
+        .acl
+        .authenticate(user, password)
+        .ok_or_else(|| CmdError(error::WRONGPASS.into()))?;
+    ctx.client.set_session(session);
+    Ok(())
 }
 
 /// `SELECT index`.
@@ -118,9 +125,11 @@ pub fn quit(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
     Ok(Outcome::Close(Reply::Ok))
 }
 
-/// `RESET`: back to a fresh connection's state.
+/// `RESET`: back to a fresh connection's state, as the default user (not authenticated if
+/// that user needs a password).
 pub fn reset(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
     ctx.client.reset();
+    ctx.client.set_session(Session::new(&ctx.shared.acl));
     Ok(Reply::Simple("RESET".into()).into())
 }
 

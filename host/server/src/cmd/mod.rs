@@ -18,6 +18,7 @@ use crate::keyspace::Db;
 use crate::persist::Record;
 use crate::shared::Shared;
 
+pub mod acl;
 pub mod command;
 pub mod command_docs;
 pub mod config_cmd;

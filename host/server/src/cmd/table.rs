@@ -4,12 +4,13 @@
 use super::flags::*;
 use super::persistence;
 use super::{Command, Handler, connection as conn, container, keys, server as srv};
-use super::{command, command_docs, config_cmd, info, sluice};
+use super::{acl, command, command_docs, config_cmd, info, sluice};
 use super::{xack, xclaim, xgroup, xpending, xreadgroup};
 use super::{xadd, xdel, xinfo, xrange, xread, xsetid, xtrim};
 
+/// One command or subcommand without subcommands of its own.
 #[allow(clippy::too_many_arguments)]
-const fn cmd(
+pub(super) const fn cmd(
     name: &'static str,
     arity: i32,
     flags: u32,
@@ -66,11 +67,14 @@ const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
 const CONN: &[&str] = &["fast", "connection"];
+const CONN_SLOW: &[&str] = &["slow", "connection"];
 const KEYSPACE_READ: &[&str] = &["keyspace", "read", "fast"];
 const KEYSPACE_WRITE: &[&str] = &["keyspace", "write", "fast"];
 const STREAM_READ: &[&str] = &["read", "stream", "slow"];
 const STREAM_WRITE: &[&str] = &["write", "stream", "fast"];
 const ADMIN_CATS: &[&str] = &["admin", "slow", "dangerous"];
+/// SLUICE's group commands: stream writes, and admin like every SLUICE subcommand.
+const SLUICE_GROUP_WRITE: &[&str] = &["write", "stream", "slow", "admin", "dangerous"];
 
 static CLIENT: &[Command] = &[
     cmd(
@@ -78,7 +82,7 @@ static CLIENT: &[Command] = &[
         2,
         NOSCRIPT | LOADING | STALE,
         NOKEYS,
-        CONN,
+        CONN_SLOW,
         "connection",
         "5.0.0",
         "Returns the unique client ID of the connection.",
@@ -90,7 +94,7 @@ static CLIENT: &[Command] = &[
         3,
         NOSCRIPT | LOADING | STALE,
         NOKEYS,
-        CONN,
+        CONN_SLOW,
         "connection",
         "2.6.9",
         "Sets the connection name.",
@@ -102,7 +106,7 @@ static CLIENT: &[Command] = &[
         2,
         NOSCRIPT | LOADING | STALE,
         NOKEYS,
-        CONN,
+        CONN_SLOW,
         "connection",
         "2.6.9",
         "Returns the name of the connection.",
@@ -114,7 +118,7 @@ static CLIENT: &[Command] = &[
         4,
         NOSCRIPT | LOADING | STALE,
         NOKEYS,
-        CONN,
+        CONN_SLOW,
         "connection",
         "7.2.0",
         "Sets information specific to the client or connection.",
@@ -315,7 +319,7 @@ static SLUICE: &[Command] = &[
         -7,
         WRITE,
         (2, 2, 1),
-        GROUP_WRITE,
+        SLUICE_GROUP_WRITE,
         "stream",
         "0.1.0",
         "Moves pending entries to a consumer, delivered on its next XREADGROUP >.",
@@ -327,7 +331,7 @@ static SLUICE: &[Command] = &[
         -5,
         WRITE,
         (2, 2, 1),
-        GROUP_WRITE,
+        SLUICE_GROUP_WRITE,
         "stream",
         "0.1.0",
         "Marks pending entries for delivery to their owner on its next XREADGROUP >.",
@@ -351,7 +355,7 @@ static SLUICE: &[Command] = &[
         2,
         LOADING | STALE,
         NOKEYS,
-        &["slow"],
+        ADMIN_CATS,
         "server",
         "0.1.0",
         "Returns helpful text about the different subcommands.",
@@ -623,16 +627,20 @@ pub static COMMANDS: &[Command] = &[
         conn::transaction_misrouted,
     ),
     // server
-    container_of(
-        "command",
-        -1,
-        LOADING | STALE,
-        "server",
-        "2.8.13",
-        "Returns detailed information about all commands.",
-        command::command_all,
-        COMMAND,
-    ),
+    Command {
+        // `COMMAND` alone runs: it has categories of its own, as in Redis.
+        categories: CONN_SLOW,
+        ..container_of(
+            "command",
+            -1,
+            LOADING | STALE,
+            "server",
+            "2.8.13",
+            "Returns detailed information about all commands.",
+            command::command_all,
+            COMMAND,
+        )
+    },
     cmd(
         "info",
         -1,
@@ -1075,16 +1083,20 @@ pub static COMMANDS: &[Command] = &[
         container,
         XGROUP,
     ),
-    container_of(
-        "sluice",
-        -2,
-        0,
-        "server",
-        "0.1.0",
-        "A container for Sluice's route and plugin commands.",
-        container,
-        SLUICE,
-    ),
+    Command {
+        // Sluice's own admin command: every subcommand needs @admin.
+        categories: ADMIN_CATS,
+        ..container_of(
+            "sluice",
+            -2,
+            0,
+            "server",
+            "0.1.0",
+            "A container for Sluice's route and plugin commands.",
+            container,
+            SLUICE,
+        )
+    },
     container_of(
         "xinfo",
         -2,
@@ -1094,5 +1106,15 @@ pub static COMMANDS: &[Command] = &[
         "A container for stream introspection commands.",
         container,
         XINFO,
+    ),
+    container_of(
+        "acl",
+        -2,
+        0,
+        "server",
+        "6.0.0",
+        "A container for Access List Control commands.",
+        container,
+        acl::SUBCOMMANDS,
     ),
 ];

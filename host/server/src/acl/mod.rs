@@ -1,0 +1,418 @@
+//! Authentication and access control, Redis 7.2's ACLs: users with passwords, allowed
+//! commands and key patterns; `AUTH`; the check every command goes through.
+//!
+//! The registry ([`Acl`]) holds the users; a change replaces a user's `Arc` and bumps a
+//! generation counter. Each connection holds a [`Session`]: an `Arc<User>` snapshot and the
+//! generation it was taken at. A command costs one atomic load and one branch when the user
+//! may run everything; otherwise a bit test per command and a glob match per key when the
+//! user has key patterns. No lock is taken per command.
+//!
+//! Layout: [`catalog`] (command indices, categories), [`user`] (a user and how it is
+//! described), [`rules`] (`ACL SETUSER` modifiers), [`check`] (the permission check, key
+//! positions).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use parking_lot::RwLock;
+
+use crate::cmd::Resolved;
+
+pub mod catalog;
+pub mod check;
+pub mod rules;
+pub mod user;
+
+pub use check::Denied;
+pub use user::User;
+
+/// The name of the user every connection starts as.
+pub const DEFAULT_USER: &[u8] = b"default";
+
+/// The users, shared by all connections.
+#[derive(Debug)]
+pub struct Acl {
+    users: RwLock<BTreeMap<Vec<u8>, Arc<User>>>,
+    /// Bumped after every change, so sessions know to look their user up again.
+    generation: AtomicU64,
+    next_id: AtomicU64,
+}
+
+impl Acl {
+    /// The `default` user as Redis starts it (`on nopass ~* &* +@all`), nobody else.
+    pub fn new() -> Acl {
+        let acl = Acl {
+            users: RwLock::new(BTreeMap::new()),
+            generation: AtomicU64::new(0),
+            next_id: AtomicU64::new(1),
+        };
+        let default = User::default_user(acl.new_id());
+        acl.users
+            .write()
+            .insert(DEFAULT_USER.to_vec(), Arc::new(default));
+        acl
+    }
+
+    /// The users the configuration declares: `requirepass` sets the default user's password,
+    /// then each entry of `users` (`"<name> <rule> <rule> …"`) creates a user, or resets and
+    /// redefines `default`. The error names the user and the rule.
+    pub fn from_config(requirepass: Option<&str>, users: &[String]) -> Result<Acl, String> {
+        let acl = Acl::new();
+        let mut map = BTreeMap::new();
+        let mut default = User::default_user(acl.new_id());
+        if let Some(password) = requirepass.filter(|p| !p.is_empty()) {
+            default.passwords = vec![user::hash_password(password.as_bytes())];
+            default.nopass = false;
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for definition in users {
+            let mut words = definition.split_ascii_whitespace();
+            let name = words
+                .next()
+                .ok_or("users: an entry is empty (expected \"<name> <rule> …\")")?;
+            if seen.contains(&name) {
+                return Err(format!(
+                    "users: user '{name}' is defined twice (a user can only be defined once)"
+                ));
+            }
+            if rules::has_spaces(name.as_bytes()) {
+                return Err(format!("users: user name {name:?} contains a NUL"));
+            }
+            seen.push(name);
+            let mut user = if name.as_bytes() == DEFAULT_USER {
+                let mut user = default.clone();
+                rules::apply(&mut user, b"reset").map_err(|e| e.reason().to_owned())?;
+                user
+            } else {
+                User::new(name.as_bytes(), acl.new_id())
+            };
+            for rule in words {
+                rules::apply(&mut user, rule.as_bytes()).map_err(|e| {
+                    format!(
+                        "users: user '{name}', rule '{}': {}",
+                        rule_for_log(rule),
+                        e.reason()
+                    )
+                })?;
+            }
+            user.finish();
+            if name.as_bytes() == DEFAULT_USER {
+                default = user;
+            } else {
+                map.insert(name.as_bytes().to_vec(), Arc::new(user));
+            }
+        }
+        map.insert(DEFAULT_USER.to_vec(), Arc::new(default));
+        *acl.users.write() = map;
+        Ok(acl)
+    }
+
+    /// A registry nobody can use: what the server falls back to if the configured users
+    /// cannot be built (they are validated before start, so this is never expected).
+    pub fn locked() -> Acl {
+        let acl = Acl::new();
+        let mut default = User::new(DEFAULT_USER, acl.new_id());
+        default.finish();
+        acl.users
+            .write()
+            .insert(DEFAULT_USER.to_vec(), Arc::new(default));
+        acl
+    }
+
+    /// Logs a warning for each disabled user: in a configuration that is usually a missing
+    /// `on`.
+    pub fn warn_disabled_users(&self) {
+        for user in self.users().iter().filter(|u| !u.enabled) {
+            tracing::warn!(
+                "ACL user '{}' is disabled (no 'on' in its rules): it cannot authenticate",
+                user.display_name()
+            );
+        }
+    }
+
+    fn new_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The current generation; it changes after every change to the users.
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The user named `name`.
+    pub fn get(&self, name: &[u8]) -> Option<Arc<User>> {
+        self.users.read().get(name).cloned()
+    }
+
+    /// The `default` user (never deleted).
+    pub fn default_user(&self) -> Arc<User> {
+        self.get(DEFAULT_USER).unwrap_or_else(|| {
+            // Unreachable: `default` cannot be deleted. Fail closed if it ever is.
+            Arc::new(User::new(DEFAULT_USER, 0))
+        })
+    }
+
+    /// Every user, ordered by name (as `ACL LIST` and `ACL USERS` show them).
+    pub fn users(&self) -> Vec<Arc<User>> {
+        self.users.read().values().cloned().collect()
+    }
+
+    /// The session of a connection that authenticates as `name` with `password`, if the
+    /// password is right and the user is on.
+    pub fn authenticate(&self, name: &[u8], password: &[u8]) -> Option<Session> {
+        // Read before the lookup: at worst the session looks its user up once more.
+        let generation = self.generation();
+        let user = self.get(name).filter(|user| user.accepts(password))?;
+        Some(Session::with(user, generation, true))
+    }
+
+    /// `ACL SETUSER`: creates or changes `name` with `rules`, all or nothing. The error is
+    /// the reply text.
+    pub fn set_user(&self, name: &[u8], rules: &[Bytes]) -> Result<(), String> {
+        let mut users = self.users.write();
+        let mut user = match users.get(name) {
+            Some(existing) => User::clone(existing),
+            None => User::new(name, self.new_id()),
+        };
+        for rule in rules {
+            rules::apply(&mut user, rule).map_err(|e| {
+                format!(
+                    "ERR Error in ACL SETUSER modifier '{}': {}",
+                    String::from_utf8_lossy(rule),
+                    e.reason()
+                )
+            })?;
+        }
+        user.finish();
+        users.insert(name.to_vec(), Arc::new(user));
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// `ACL DELUSER`: removes the users named (never `default`; the caller refuses it) and
+    /// returns how many existed. Their connections are closed on their next command.
+    pub fn delete_users(&self, names: &[Bytes]) -> usize {
+        let mut users = self.users.write();
+        let deleted = names
+            .iter()
+            .filter(|name| name.as_ref() != DEFAULT_USER && users.remove(name.as_ref()).is_some())
+            .count();
+        if deleted > 0 {
+            self.generation.fetch_add(1, Ordering::Release);
+        }
+        deleted
+    }
+}
+
+impl Default for Acl {
+    fn default() -> Self {
+        Acl::new()
+    }
+}
+
+/// A rule as it may appear in a log: passwords are not shown.
+fn rule_for_log(rule: &str) -> String {
+    match rule.as_bytes().first() {
+        Some(b'>' | b'<') => format!("{}<password hidden>", &rule[..1]),
+        _ => rule.to_owned(),
+    }
+}
+
+/// Why a command may not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The connection's user was deleted: close it, as Redis does.
+    UserGone,
+    /// Not authenticated and the default user needs a password.
+    NoAuth,
+    /// Refused by the user's rules; the error reply's text.
+    Denied(String),
+}
+
+/// A connection's user and whether it authenticated.
+#[derive(Debug, Clone)]
+pub struct Session {
+    user: Arc<User>,
+    /// The registry's generation `user` is current for.
+    generation: u64,
+    /// `AUTH`/`HELLO AUTH` succeeded, or the default user needed no password when the
+    /// connection was made (Redis's `c->authenticated`).
+    authenticated: bool,
+    /// Authenticated as a user who may run everything: the whole check is one comparison.
+    unrestricted: bool,
+}
+
+impl Session {
+    /// A new connection's session: the default user, authenticated if it needs no password.
+    pub fn new(acl: &Acl) -> Session {
+        let generation = acl.generation();
+        let user = acl.default_user();
+        let authenticated = !user.requires_auth();
+        Session::with(user, generation, authenticated)
+    }
+
+    /// For commands run without a client (log replay): may run everything.
+    pub fn internal() -> Session {
+        let mut user = User::default_user(0);
+        user.name = b"(internal)".to_vec();
+        // Generation `u64::MAX` is never reached, so this session never looks itself up.
+        Session::with(Arc::new(user), u64::MAX, true)
+    }
+
+    fn with(user: Arc<User>, generation: u64, authenticated: bool) -> Session {
+        let unrestricted = authenticated && user.allows_everything;
+        Session {
+            user,
+            generation,
+            authenticated,
+            unrestricted,
+        }
+    }
+
+    /// The user.
+    pub fn user(&self) -> &Arc<User> {
+        &self.user
+    }
+
+    /// True once authenticated.
+    pub fn is_authenticated(&self) -> bool {
+        self.authenticated
+    }
+
+    /// May the command run? `args` are the full arguments (name first).
+    #[inline]
+    pub fn admit(&mut self, acl: &Acl, resolved: Resolved, args: &[Bytes]) -> Result<(), Refusal> {
+        let generation = acl.generation();
+        if self.unrestricted && generation == self.generation {
+            return Ok(());
+        }
+        self.admit_slow(acl, generation, resolved, args)
+    }
+
+    fn admit_slow(
+        &mut self,
+        acl: &Acl,
+        generation: u64,
+        resolved: Resolved,
+        args: &[Bytes],
+    ) -> Result<(), Refusal> {
+        if generation != self.generation && self.generation != u64::MAX {
+            // Changes apply to connected clients on their next command.
+            let current = acl.get(&self.user.name).filter(|u| u.id == self.user.id);
+            let current = current.ok_or(Refusal::UserGone)?;
+            *self = Session::with(current, generation, self.authenticated);
+        }
+        if !self.authenticated
+            && self.user.requires_auth()
+            && !resolved.target().has(crate::cmd::flags::NO_AUTH)
+        {
+            return Err(Refusal::NoAuth);
+        }
+        self.user
+            .check(resolved, args)
+            .map_err(|denied| Refusal::Denied(self.noperm(resolved, denied)))
+    }
+
+    /// Checks a command queued in `MULTI` again when `EXEC` runs it, in case the rules
+    /// changed meanwhile (the session was refreshed when `EXEC` was admitted). The error is
+    /// Redis's reply text.
+    pub fn recheck(&self, resolved: Resolved, args: &[Bytes]) -> Result<(), String> {
+        self.user.check(resolved, args).map_err(|denied| {
+            let reason = match denied {
+                Denied::Command => "no permission to execute the command or subcommand",
+                Denied::Key(_) => "no permission to touch the specified keys",
+            };
+            format!(
+                "NOPERM ACLs rules changed between the moment the transaction was accumulated \
+                 and the EXEC call. This command is no longer allowed for the following \
+                 reason: {reason}"
+            )
+        })
+    }
+
+    /// Redis 7.2's `NOPERM` reply for a refusal.
+    fn noperm(&self, resolved: Resolved, denied: Denied) -> String {
+        match denied {
+            Denied::Command => format!(
+                "NOPERM User {} has no permissions to run the '{}' command",
+                self.user.display_name(),
+                resolved.full_name()
+            ),
+            Denied::Key(_) => "NOPERM No permissions to access a key".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn config_builds_users_and_names_bad_rules() {
+        let acl = Acl::from_config(
+            Some("pw"),
+            &users(&["alice on >secret ~orders.* +@read", "bob"]),
+        )
+        .expect("valid");
+        let names: Vec<_> = acl.users().iter().map(|u| u.display_name()).collect();
+        assert_eq!(names, ["alice", "bob", "default"]);
+        assert!(acl.authenticate(b"default", b"pw").is_some());
+        assert!(acl.authenticate(b"default", b"x").is_none());
+        assert!(acl.authenticate(b"alice", b"secret").is_some());
+        assert!(acl.authenticate(b"bob", b"").is_none(), "bob is off");
+
+        let err = Acl::from_config(None, &users(&["alice on >secret +nosuch"])).expect_err("bad");
+        assert_eq!(
+            err,
+            "users: user 'alice', rule '+nosuch': Unknown command or category name in ACL"
+        );
+        let err = Acl::from_config(None, &users(&["alice <secret"])).expect_err("bad");
+        assert!(
+            err.contains("'<<password hidden>'") && !err.contains("secret"),
+            "{err}"
+        );
+        assert!(Acl::from_config(None, &users(&["a on", "a off"])).is_err());
+        assert!(Acl::from_config(None, &users(&[" "])).is_err());
+    }
+
+    #[test]
+    fn a_default_entry_replaces_requirepass() {
+        let acl =
+            Acl::from_config(Some("pw"), &users(&["default on >other ~* +@all"])).expect("valid");
+        assert!(acl.authenticate(b"default", b"pw").is_none());
+        assert!(acl.authenticate(b"default", b"other").is_some());
+    }
+
+    #[test]
+    fn sessions_follow_changes_and_deletions() {
+        let acl = Acl::new();
+        acl.set_user(
+            b"u",
+            &[Bytes::from_static(b"on"), Bytes::from_static(b"nopass")],
+        )
+        .expect("valid");
+        let mut session = acl.authenticate(b"u", b"x").expect("nopass");
+        let args = vec![Bytes::from_static(b"PING")];
+        let resolved = crate::cmd::resolve(&sluice_resp::Args::new(args.clone())).expect("ping");
+        assert_eq!(
+            session.admit(&acl, resolved, &args),
+            Err(Refusal::Denied(
+                "NOPERM User u has no permissions to run the 'ping' command".into()
+            ))
+        );
+        acl.set_user(b"u", &[Bytes::from_static(b"+ping")])
+            .expect("valid");
+        assert_eq!(session.admit(&acl, resolved, &args), Ok(()));
+        acl.delete_users(&[Bytes::from_static(b"u")]);
+        acl.set_user(b"u", &[Bytes::from_static(b"+@all")])
+            .expect("valid");
+        assert_eq!(session.admit(&acl, resolved, &args), Err(Refusal::UserGone));
+    }
+}
