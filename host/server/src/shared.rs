@@ -46,6 +46,10 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub error_replies: AtomicU64,
+    /// Clients closed for passing `client-query-buffer-limit`.
+    pub query_buffer_limit_disconnections: AtomicU64,
+    /// Clients closed for passing `client-output-buffer-limit`.
+    pub output_buffer_limit_disconnections: AtomicU64,
 }
 
 /// Everything connections share.
@@ -85,6 +89,8 @@ pub struct Shared {
     pub policies: Policies,
     /// This value's own `Arc`, for commands that start threads (`SLUICE RELOAD`).
     this: OnceLock<Weak<Shared>>,
+    /// The address the TLS listener is bound to, once it listens.
+    pub tls_addr: OnceLock<SocketAddr>,
 }
 
 impl Shared {
@@ -107,6 +113,7 @@ impl Shared {
             routes: Routes::default(),
             policies: Policies::default(),
             this: OnceLock::new(),
+            tls_addr: OnceLock::new(),
             config,
         }
     }
