@@ -2,17 +2,21 @@
 //!
 //! [`TestServer`] runs `sluice_server::run` on its own runtime thread, so tests can use the
 //! blocking `redis` client or raw sockets without sharing the server's executor, and stops it
-//! when dropped. [`RawClient`] speaks RESP byte for byte for wire-exact assertions.
+//! when dropped. [`RawClient`] speaks RESP byte for byte for wire-exact assertions, over plain
+//! TCP or, with [`TestServer::start_tls`] and [`RawClient::connect_tls`], over TLS with the
+//! certificates in `tests/fixtures/tls`.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::sync::oneshot;
 
 pub mod build_plugins;
@@ -31,6 +35,8 @@ pub struct TestServer {
     thread: Option<JoinHandle<()>>,
     /// Remove `dir` when dropped (false for a folder the test passed in).
     owns_dir: bool,
+    /// Where it listens for TLS clients ([`TestServer::start_tls`]).
+    pub tls_addr: Option<SocketAddr>,
 }
 
 impl TestServer {
@@ -56,10 +62,30 @@ impl TestServer {
     /// Starts a server on the data folder `dir`, which it leaves in place when dropped: the
     /// way to restart on the same data. Fails with the server's own error if the folder
     /// cannot be loaded.
-    pub fn start_in(
-        dir: &std::path::Path,
+    pub fn start_in(dir: &Path, config: Config, clock: Arc<dyn Clock>) -> Result<TestServer> {
+        Self::start_listening(dir, config, clock, false)
+    }
+
+    /// Starts a server with `config` that also serves TLS on `127.0.0.1:0` ([`Self::tls_addr`]).
+    /// Without certificate files in `config`, it uses the fixtures' `server.crt` and
+    /// `server.key`; client certificates are asked for only if `config` names a CA.
+    pub fn start_tls(mut config: Config) -> Result<TestServer> {
+        if config.tls_cert_file.is_none() {
+            config.tls_cert_file = Some(tls_fixture("server.crt"));
+            config.tls_key_file = Some(tls_fixture("server.key"));
+        }
+        let dir = tempdir()?;
+        let mut server =
+            Self::start_listening(&dir, config, Arc::new(sluice_server::SystemClock), true)?;
+        server.owns_dir = true;
+        Ok(server)
+    }
+
+    fn start_listening(
+        dir: &Path,
         mut config: Config,
         clock: Arc<dyn Clock>,
+        tls: bool,
     ) -> Result<TestServer> {
         let dir = dir.to_path_buf();
         config.dir = dir.clone();
@@ -73,11 +99,27 @@ impl TestServer {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .context("bind 127.0.0.1:0")?;
         let addr = listener.local_addr()?;
+        let tls = if tls {
+            config.tls_port = Some(0);
+            Some(sluice_server::TlsListener {
+                acceptor: sluice_server::tls::acceptor(&config)?,
+                listener: runtime
+                    .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                    .context("bind 127.0.0.1:0 for TLS")?,
+            })
+        } else {
+            None
+        };
+        let tls_addr = match &tls {
+            Some(tls) => Some(tls.listener.local_addr()?),
+            None => None,
+        };
         // Opening loads the data folder: its errors are the test's to see.
         let server = sluice_server::Server::open(config, clock, addr)?;
         let (stop, stopped) = oneshot::channel::<()>();
+        let listeners = sluice_server::Listeners { tcp: listener, tls };
         let thread = std::thread::spawn(move || {
-            let result = runtime.block_on(server.serve(listener, async {
+            let result = runtime.block_on(server.serve_with(listeners, async {
                 let _ = stopped.await;
             }));
             if let Err(e) = result {
@@ -91,6 +133,7 @@ impl TestServer {
             stop: Some(stop),
             thread: Some(thread),
             owns_dir: false,
+            tls_addr,
         })
     }
 
@@ -122,6 +165,16 @@ impl TestServer {
     /// A raw socket for byte-exact checks.
     pub fn raw(&self) -> Result<RawClient> {
         RawClient::connect(self.addr)
+    }
+
+    /// A raw TLS session to [`Self::tls_addr`], showing the fixture certificate
+    /// `<client_cert>.crt` if named (`"client"`, `"untrusted-client"`).
+    pub fn tls_raw(&self, client_cert: Option<&str>) -> Result<RawClient<TlsStream>> {
+        RawClient::connect_tls(
+            self.tls_addr
+                .context("the server was not started with TLS")?,
+            client_cert,
+        )
     }
 }
 
@@ -176,10 +229,20 @@ pub fn tempdir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// A client that sends bytes and reads whole RESP replies as bytes.
+/// A file of `tests/fixtures/tls` (see its README).
+pub fn tls_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/tls")
+        .join(name)
+}
+
+/// A client TLS session over TCP (rustls, blocking).
+pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+/// A client that sends bytes and reads whole RESP replies as bytes, over TCP or TLS.
 #[derive(Debug)]
-pub struct RawClient {
-    stream: TcpStream,
+pub struct RawClient<S = TcpStream> {
+    stream: S,
     buf: Vec<u8>,
 }
 
@@ -195,6 +258,51 @@ impl RawClient {
         })
     }
 
+    /// Sets how long reads wait.
+    pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
+        self.stream.set_read_timeout(Some(timeout))?;
+        Ok(())
+    }
+}
+
+impl RawClient<TlsStream> {
+    /// Connects and completes a TLS handshake trusting the fixtures' CA, with a 5 s read
+    /// timeout, showing the fixture certificate `<client_cert>.crt` if named. With TLS 1.3 a
+    /// server that refuses the client's certificate says so after the handshake: the first
+    /// read fails.
+    pub fn connect_tls(addr: SocketAddr, client_cert: Option<&str>) -> Result<Self> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(CertificateDer::from_pem_file(tls_fixture("ca.crt"))?)?;
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots);
+        let config = match client_cert {
+            Some(name) => {
+                let chain = vec![CertificateDer::from_pem_file(tls_fixture(&format!(
+                    "{name}.crt"
+                )))?];
+                let key = PrivateKeyDer::from_pem_file(tls_fixture(&format!("{name}.key")))?;
+                builder.with_client_auth_cert(chain, key)?
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let name = ServerName::try_from("127.0.0.1")?;
+        let mut session = rustls::ClientConnection::new(Arc::new(config), name)?;
+        let mut socket = TcpStream::connect(addr)?;
+        socket.set_read_timeout(Some(Duration::from_secs(5)))?;
+        socket.set_nodelay(true)?;
+        while session.is_handshaking() {
+            session.complete_io(&mut socket)?;
+        }
+        Ok(RawClient {
+            stream: rustls::StreamOwned::new(session, socket),
+            buf: Vec::new(),
+        })
+    }
+}
+
+impl<S: Read + Write> RawClient<S> {
     /// Sends raw bytes.
     pub fn send(&mut self, bytes: &[u8]) -> Result<()> {
         self.stream.write_all(bytes)?;
@@ -238,12 +346,6 @@ impl RawClient {
         self.stream.read_to_end(&mut rest)?;
         self.buf.extend_from_slice(&rest);
         Ok(String::from_utf8_lossy(&std::mem::take(&mut self.buf)).into_owned())
-    }
-
-    /// Sets how long reads wait.
-    pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
-        self.stream.set_read_timeout(Some(timeout))?;
-        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 //! same start-up as `sluice`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
@@ -10,6 +11,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::Config;
 use crate::config::Secret;
+use crate::server::{Listeners, Server, TlsListener};
+use crate::tls::TlsAuthClients;
 
 /// Sluice: an event broker speaking the Redis protocol, with Redis Streams.
 #[derive(Debug, Parser)]
@@ -82,6 +85,36 @@ struct Cli {
     /// ~orders.* +@read +xadd -@admin". Repeatable; replaces the file's users.
     #[arg(long = "user", value_name = "RULES")]
     users: Vec<String>,
+    /// TLS port, served beside --port [default: none; 0 picks a free one]. Needs
+    /// --tls-cert-file and --tls-key-file.
+    #[arg(long)]
+    tls_port: Option<u16>,
+    /// The server's certificate chain (PEM).
+    #[arg(long, value_name = "FILE")]
+    tls_cert_file: Option<PathBuf>,
+    /// The server's private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    tls_key_file: Option<PathBuf>,
+    /// CA certificates (PEM) that client certificates must be signed by [default: none, no
+    /// client certificates asked for].
+    #[arg(long, value_name = "FILE")]
+    tls_ca_cert_file: Option<PathBuf>,
+    /// With --tls-ca-cert-file: yes refuses clients without a valid certificate, optional
+    /// accepts those without one, no asks for none [default: yes].
+    #[arg(long, value_name = "yes|no|optional")]
+    tls_auth_clients: Option<TlsAuthClients>,
+    /// Most clients connected at once, plain and TLS together [default: 10000].
+    #[arg(long, value_name = "N")]
+    maxclients: Option<u64>,
+    /// Most bytes a client may have sent that do not yet make a request; past it the client is
+    /// closed [default: 1gb; at least 1mb].
+    #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
+    client_query_buffer_limit: Option<u64>,
+    /// Replies pending for a slow client: "normal <hard> <soft> <soft-seconds>"; closed at
+    /// hard bytes, or above soft for soft-seconds; 0 disables [default: "normal 256mb 64mb
+    /// 60"; Redis has no limit, a broker's range replies need one].
+    #[arg(long, value_name = "LIMITS")]
+    client_output_buffer_limit: Option<String>,
 }
 
 fn parse_yes_no(text: &str) -> Result<bool, String> {
@@ -124,6 +157,24 @@ impl Cli {
             maxmemory,
             maxmemory_policy
         );
+        apply!(
+            tls_auth_clients,
+            maxclients,
+            client_query_buffer_limit,
+            client_output_buffer_limit
+        );
+        if self.tls_port.is_some() {
+            config.tls_port = self.tls_port;
+        }
+        for (flag, value) in [
+            (self.tls_cert_file, &mut config.tls_cert_file),
+            (self.tls_key_file, &mut config.tls_key_file),
+            (self.tls_ca_cert_file, &mut config.tls_ca_cert_file),
+        ] {
+            if flag.is_some() {
+                *value = flag;
+            }
+        }
         if self.plugins_dir.is_some() {
             config.plugins_dir = self.plugins_dir;
         }
@@ -167,14 +218,27 @@ pub fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        let addr = format!("{}:{}", config.bind, config.port);
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .with_context(|| {
-                format!("cannot listen on {addr} (is another server using the port? try --port)")
-            })?;
-        crate::run(listener, config, shutdown_signal()).await?;
+        // Certificates are read before anything listens: a bad file stops the start.
+        let tls = match config.tls_port {
+            Some(port) => Some(TlsListener {
+                acceptor: crate::tls::acceptor(&config)?,
+                listener: bind(&config.bind, port, "--tls-port").await?,
+            }),
+            None => None,
+        };
+        let tcp = bind(&config.bind, config.port, "--port").await?;
+        let local_addr = tcp.local_addr()?;
+        Server::open(config, Arc::new(crate::SystemClock), local_addr)?
+            .serve_with(Listeners { tcp, tls }, shutdown_signal())
+            .await?;
         Ok(())
+    })
+}
+
+async fn bind(host: &str, port: u16, flag: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let addr = format!("{host}:{port}");
+    tokio::net::TcpListener::bind(&addr).await.with_context(|| {
+        format!("cannot listen on {addr} (is another server using the port? try {flag})")
     })
 }
 
@@ -237,6 +301,22 @@ mod tests {
             "2mb",
             "--plugin-call-timeout-ms",
             "50",
+            "--tls-port",
+            "7002",
+            "--tls-cert-file",
+            "/tmp/c.crt",
+            "--tls-key-file",
+            "/tmp/c.key",
+            "--tls-ca-cert-file",
+            "/tmp/ca.crt",
+            "--tls-auth-clients",
+            "optional",
+            "--maxclients",
+            "5",
+            "--client-query-buffer-limit",
+            "2mb",
+            "--client-output-buffer-limit",
+            "normal 1mb 512kb 5",
         ])?
         .into_config()?;
         assert_eq!(
@@ -265,6 +345,25 @@ mod tests {
             (config.plugin_max_memory, config.plugin_call_timeout_ms),
             (2 * 1024 * 1024, 50)
         );
+        assert_eq!(config.tls_port, Some(7002));
+        assert_eq!(
+            (
+                config.tls_cert_file.as_deref(),
+                config.tls_key_file.as_deref(),
+                config.tls_ca_cert_file.as_deref()
+            ),
+            (
+                Some(std::path::Path::new("/tmp/c.crt")),
+                Some(std::path::Path::new("/tmp/c.key")),
+                Some(std::path::Path::new("/tmp/ca.crt"))
+            )
+        );
+        assert_eq!(config.tls_auth_clients, TlsAuthClients::Optional);
+        assert_eq!(
+            (config.maxclients, config.client_query_buffer_limit),
+            (5, 2 * 1024 * 1024)
+        );
+        assert_eq!(config.client_output_buffer_limit, "normal 1mb 512kb 5");
         Ok(())
     }
 
@@ -299,5 +398,16 @@ mod tests {
         let bad_policy =
             Cli::try_parse_from(["sluice", "--appendfsync", "sometimes"]).map(Cli::into_config);
         assert!(matches!(bad_policy, Ok(Err(_))));
+        assert!(Cli::try_parse_from(["sluice", "--tls-auth-clients", "maybe"]).is_err());
+        for bad in [
+            &["--maxclients", "0"][..],
+            &["--client-query-buffer-limit", "1kb"],
+            &["--client-output-buffer-limit", "normal 1 2"],
+            &["--tls-port", "0"],
+        ] {
+            let parsed = Cli::try_parse_from(std::iter::once("sluice").chain(bad.iter().copied()))
+                .map(Cli::into_config);
+            assert!(matches!(parsed, Ok(Err(_))), "{bad:?}");
+        }
     }
 }

@@ -73,6 +73,31 @@ pub struct Config {
     /// The file this config was read from, watched for route changes (not a key of the file).
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
+    /// TLS port (`--tls-port`; 0 picks a free port), served beside `port`. Unset: no TLS.
+    /// Needs `tls-cert-file` and `tls-key-file`.
+    pub tls_port: Option<u16>,
+    /// The server's certificate chain, PEM (`--tls-cert-file`).
+    pub tls_cert_file: Option<PathBuf>,
+    /// The server's private key, PEM: PKCS#8, PKCS#1 or SEC1 (`--tls-key-file`).
+    pub tls_key_file: Option<PathBuf>,
+    /// CA certificates, PEM, that client certificates must be signed by
+    /// (`--tls-ca-cert-file`). Unset: clients are asked for no certificate.
+    pub tls_ca_cert_file: Option<PathBuf>,
+    /// With `tls-ca-cert-file`: `yes` (default, as in Redis) refuses clients without a valid
+    /// certificate, `optional` accepts those without one, `no` asks for none.
+    pub tls_auth_clients: crate::tls::TlsAuthClients,
+    /// Most clients connected at once, plain and TLS together (default 10000, as in Redis).
+    /// One more is told `-ERR max number of clients reached` and closed.
+    pub maxclients: u64,
+    /// Most bytes of requests a client may have sent and not completed, bytes (default
+    /// 1gb, at least 1mb, as in Redis); past it the client is closed without a reply.
+    pub client_query_buffer_limit: u64,
+    /// Replies waiting for a slow client, as Redis writes it: `normal <hard> <soft>
+    /// <soft-seconds>` (sizes with units; 0 disables). Closed at once at `hard` bytes, or
+    /// after `soft-seconds` at or above `soft`. Default `normal 256mb 64mb 60`, not Redis's
+    /// `0 0 0`: a broker's range replies can be huge (see [`crate::limits`]). The `slave`
+    /// and `pubsub` classes are accepted and reported but apply to no Sluice client.
+    pub client_output_buffer_limit: String,
     /// The `default` user's password (`--requirepass`), as redis.conf's `requirepass`:
     /// clients must `AUTH <password>` before anything else. Unset or empty: no password.
     pub requirepass: Option<Secret>,
@@ -121,6 +146,14 @@ impl Default for Config {
             config_file: None,
             requirepass: None,
             users: Vec::new(),
+            tls_port: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_ca_cert_file: None,
+            tls_auth_clients: crate::tls::TlsAuthClients::default(),
+            maxclients: crate::limits::DEFAULT_MAXCLIENTS,
+            client_query_buffer_limit: crate::limits::DEFAULT_QUERY_BUFFER_LIMIT,
+            client_output_buffer_limit: crate::limits::DEFAULT_OUTPUT_BUFFER_LIMIT.into(),
         }
     }
 }
@@ -166,6 +199,7 @@ impl Config {
             ));
         }
         self.acl().map_err(ServerError::Invalid)?;
+        self.validate_limits()?;
         self.validate_routes().map_err(ServerError::Invalid)
     }
 
@@ -173,6 +207,31 @@ impl Config {
     pub fn acl(&self) -> Result<crate::acl::Acl, String> {
         let users: Vec<String> = self.users.iter().map(|u| u.0.clone()).collect();
         crate::acl::Acl::from_config(self.requirepass.as_ref().map(|p| p.0.as_str()), &users)
+    }
+
+    /// Checks the TLS and per-client limit settings.
+    fn validate_limits(&self) -> Result<(), ServerError> {
+        use crate::limits;
+        if self.tls_port.is_some() && (self.tls_cert_file.is_none() || self.tls_key_file.is_none())
+        {
+            return Err(ServerError::Invalid(
+                "tls-port needs tls-cert-file and tls-key-file".into(),
+            ));
+        }
+        if !(1..=limits::MAX_MAXCLIENTS).contains(&self.maxclients) {
+            return Err(ServerError::Invalid(format!(
+                "maxclients must be between 1 and {}",
+                limits::MAX_MAXCLIENTS
+            )));
+        }
+        if self.client_query_buffer_limit < limits::MIN_QUERY_BUFFER_LIMIT {
+            return Err(ServerError::Invalid(
+                "client-query-buffer-limit must be at least 1mb".into(),
+            ));
+        }
+        limits::parse_output_limits(&self.client_output_buffer_limit)
+            .map(|_| ())
+            .map_err(|e| ServerError::Invalid(format!("client-output-buffer-limit: {e}")))
     }
 
     /// Checks the plugin settings and the routes (also before a hot reload applies them).
@@ -228,6 +287,12 @@ pub struct Settings {
     pub stream_node_max_bytes: AtomicU64,
     /// See [`Config::maxmemory`].
     pub maxmemory: AtomicU64,
+    /// See [`Config::maxclients`].
+    pub maxclients: AtomicU64,
+    /// See [`Config::client_query_buffer_limit`].
+    pub client_query_buffer_limit: AtomicU64,
+    /// See [`Config::client_output_buffer_limit`].
+    pub client_output_buffer_limit: crate::limits::OutputLimits,
 }
 
 impl Settings {
@@ -238,6 +303,11 @@ impl Settings {
             stream_node_max_entries: AtomicU64::new(config.stream_node_max_entries),
             stream_node_max_bytes: AtomicU64::new(config.stream_node_max_bytes),
             maxmemory: AtomicU64::new(config.maxmemory),
+            maxclients: AtomicU64::new(config.maxclients),
+            client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
+            client_output_buffer_limit: crate::limits::OutputLimits::new(
+                &config.client_output_buffer_limit,
+            ),
         }
     }
 

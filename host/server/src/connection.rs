@@ -4,28 +4,39 @@
 //! brought in (a pipeline) go out in one write. A command that blocks flushes what is pending,
 //! then parks the task until a writer answers it, its timeout passes or the client goes away.
 //! `MULTI`/`EXEC`/`DISCARD` live here because they decide whether a command runs at all.
+//!
+//! The loop is generic over the byte stream (plain TCP or TLS), monomorphised for each. It
+//! enforces the per-client limits: unparsed input past `client-query-buffer-limit`, pending
+//! replies at `client-output-buffer-limit`'s hard limit, or above its soft limit for its
+//! seconds (a write that does not finish), close the connection without a reply, as in Redis.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use sluice_resp::{Args, Protocol, Reply, RequestParser, encode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 use crate::acl::{Refusal, Session};
 use crate::blocking::BlockRequest;
 use crate::clients::ClientInfo;
 use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
 use crate::error::{self, CmdError};
+use crate::limits::{self, ClientLimits, LimitReached};
 use crate::shared::Shared;
+
+mod wait;
 
 /// Replies are written once this much is pending even in the middle of a pipeline.
 const OUTPUT_FLUSH_BYTES: usize = 64 * 1024;
 /// Read buffer size to start with.
 const READ_CHUNK: usize = 16 * 1024;
+/// How long a closing connection may take to say goodbye (TLS `close_notify`).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The state of a connection that commands may change.
 #[derive(Debug)]
@@ -115,17 +126,26 @@ enum Step {
     Close,
 }
 
-/// Serves one client until it disconnects, sends `QUIT`, breaks the protocol, or the server
-/// shuts down.
-pub async fn serve(
-    shared: Arc<Shared>,
-    mut socket: TcpStream,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// Serves one plain TCP client until it disconnects, sends `QUIT`, breaks the protocol or a
+/// limit, or the server shuts down.
+pub async fn serve(shared: Arc<Shared>, socket: TcpStream, shutdown: watch::Receiver<bool>) {
     let _ = socket.set_nodelay(true);
     let (Ok(addr), Ok(laddr)) = (socket.peer_addr(), socket.local_addr()) else {
         return;
     };
+    serve_stream(shared, socket, addr, laddr, shutdown).await;
+}
+
+/// [`serve`] over any byte stream (a TLS session): `addr` is the peer's, `laddr` ours.
+pub async fn serve_stream<S>(
+    shared: Arc<Shared>,
+    mut socket: S,
+    addr: SocketAddr,
+    laddr: SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let info = shared.clients.add(addr, laddr, shared.now_ms());
     let mut conn = Connection {
         state: ClientState {
@@ -140,9 +160,14 @@ pub async fn serve(
         shared: shared.clone(),
         input: BytesMut::with_capacity(READ_CHUNK),
         output: BytesMut::with_capacity(READ_CHUNK),
+        limits: ClientLimits::default(),
     };
-    if let Err(e) = conn.run(&mut socket, &mut shutdown).await {
-        tracing::debug!(client = info.id, "connection closed: {e}");
+    match conn.run(&mut socket, &mut shutdown).await {
+        // A clean end: let a TLS client know the stream is complete.
+        Ok(()) => {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.shutdown()).await;
+        }
+        Err(e) => tracing::debug!(client = info.id, "connection closed: {e}"),
     }
     shared.clients.remove(info.id);
 }
@@ -161,14 +186,20 @@ struct Connection {
     /// A command since the last flush may have logged a change: make the log durable before
     /// sending its reply.
     needs_durable: bool,
+    /// The per-client limits, read from the settings before each read.
+    limits: ClientLimits,
 }
 
 impl Connection {
-    async fn run(
+    async fn run<S>(
         &mut self,
-        socket: &mut TcpStream,
+        socket: &mut S,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        self.limits = ClientLimits::load(&self.shared.settings);
         loop {
             // Run every complete request already received.
             loop {
@@ -204,6 +235,9 @@ impl Connection {
             }
             self.flush(socket).await?;
             self.parser.set_max_bulk_len(max_bulk_len(&self.shared));
+            self.limits = ClientLimits::load(&self.shared.settings);
+            // What is left is the start of a request still arriving.
+            self.check_query_buffer()?;
             if self.input.capacity() - self.input.len() < 1024 {
                 self.input.reserve(READ_CHUNK);
             }
@@ -248,14 +282,57 @@ impl Connection {
         encode(reply, self.state.proto, &mut self.output);
     }
 
-    async fn flush(&mut self, socket: &mut TcpStream) -> std::io::Result<()> {
+    /// Closes the connection (without a reply, as Redis) if the client has sent more than
+    /// `client-query-buffer-limit` bytes that do not yet make a request.
+    fn check_query_buffer(&self) -> std::io::Result<()> {
+        let pending = self.input.len();
+        if pending <= self.limits.query_buffer {
+            return Ok(());
+        }
+        let info = &self.state.info;
+        Err(limits::closing(
+            &self.shared,
+            info,
+            LimitReached::QueryBuffer,
+            pending,
+        ))
+    }
+
+    /// Sends the pending replies. At the hard output limit nothing is sent and the connection
+    /// closes; while the soft limit or more is pending, the client has the soft limit's
+    /// seconds to take the excess.
+    async fn flush<S>(&mut self, socket: &mut S) -> std::io::Result<()>
+    where
+        S: AsyncWrite + Unpin,
+    {
         if self.output.is_empty() {
             return Ok(());
+        }
+        let (limit, pending) = (self.limits.output, self.output.len());
+        let info = &self.state.info;
+        if limit.hard_reached(pending) {
+            return Err(limits::closing(
+                &self.shared,
+                info,
+                LimitReached::OutputHard,
+                pending,
+            ));
         }
         if std::mem::take(&mut self.needs_durable) {
             self.make_durable().await?;
         }
-        socket.write_all(&self.output).await?;
+        let Some(written) = limits::write_above_soft(socket, &self.output, limit).await? else {
+            let info = &self.state.info;
+            return Err(limits::closing(
+                &self.shared,
+                info,
+                LimitReached::OutputSoft,
+                pending,
+            ));
+        };
+        socket.write_all(&self.output[written..]).await?;
+        // Nothing for TCP; sends what TLS has buffered.
+        socket.flush().await?;
         self.shared
             .stats
             .net_output_bytes
@@ -457,52 +534,6 @@ impl Connection {
         drop(gate);
         Reply::Array(replies)
     }
-
-    /// Waits for a blocked read's answer. `None`: the client went away.
-    async fn wait(
-        &mut self,
-        socket: &mut TcpStream,
-        request: BlockRequest,
-    ) -> std::io::Result<Option<Reply>> {
-        let deadline = request.timeout.map(|t| Instant::now() + t);
-        let registration = {
-            let _gate = self.shared.keyspace.gate.read();
-            self.shared
-                .blocking
-                .register(&self.shared, request, self.state.proto)
-        };
-        let mut registration = match registration {
-            Ok(registration) => registration,
-            Err(reply) => return Ok(Some(reply)),
-        };
-        let info = self.state.info.clone();
-        info.blocked.store(true, Ordering::Relaxed);
-        let result = loop {
-            tokio::select! {
-                reply = &mut registration.reply => break Ok(Some(reply.unwrap_or(Reply::NullArray))),
-                () = sleep_until(deadline) => {
-                    break Ok(Some(match self.shared.blocking.cancel(registration.id) {
-                        Some(reply) => reply,
-                        // A writer answered just now: its reply is in the channel.
-                        None => registration.reply.try_recv().unwrap_or(Reply::NullArray),
-                    }));
-                }
-                read = socket.read_buf(&mut self.input) => {
-                    // Requests sent meanwhile wait their turn; a closed socket ends the wait.
-                    match read {
-                        Ok(n) if n > 0 => continue,
-                        Ok(_) => break Ok(None),
-                        Err(e) => break Err(e),
-                    }
-                }
-            }
-        };
-        if !matches!(result, Ok(Some(_))) {
-            let _ = self.shared.blocking.cancel(registration.id);
-        }
-        info.blocked.store(false, Ordering::Relaxed);
-        result
-    }
 }
 
 /// Runs one command; the caller holds the keyspace gate.
@@ -551,11 +582,4 @@ fn count_error(shared: &Shared, reply: &Reply) {
 
 fn elapsed_usec(started: std::time::Instant) -> u64 {
     u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
 }

@@ -21,6 +21,8 @@
 //! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
 //! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
 //! - [`error`]: start-up errors and Redis's error reply texts.
+//! - [`tls`]: the TLS listener's certificates, client certificates, handshake.
+//! - [`limits`]: per-client limits: `maxclients`, query and output buffer limits.
 
 pub mod acl;
 pub mod blocking;
@@ -32,6 +34,7 @@ pub mod connection;
 pub mod error;
 pub mod glob;
 pub mod keyspace;
+pub mod limits;
 pub mod memory;
 pub mod persist;
 pub mod policies;
@@ -39,10 +42,11 @@ pub mod routes;
 pub mod server;
 pub mod shared;
 pub mod stats;
+pub mod tls;
 
 pub use config::Config;
 pub use error::ServerError;
-pub use server::{Server, run, run_with_clock};
+pub use server::{Listeners, Server, TlsListener, run, run_with_clock};
 pub use shared::{Clock, SystemClock};
 
 /// The version reported by `--version`, `HELLO` and `INFO`.

@@ -1,5 +1,5 @@
-//! The listener: accepts connections and runs the background tasks (active expiry) until
-//! told to shut down.
+//! The listeners: accept connections (plain TCP, and TLS when configured), enforce
+//! `maxclients`, and run the background tasks (active expiry) until told to shut down.
 //!
 //! [`run`] takes its listener and its shutdown signal from the caller, so tests drive the real
 //! server on `127.0.0.1:0` without the command line.
@@ -7,10 +7,13 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
 use crate::connection;
@@ -18,6 +21,7 @@ use crate::error::ServerError;
 use crate::persist;
 use crate::routes;
 use crate::shared::{Clock, Shared, SystemClock};
+use crate::tls;
 
 /// How often keys nobody touches are checked for expiry (Redis's `hz 10`).
 const EXPIRE_CYCLE: Duration = Duration::from_millis(100);
@@ -41,6 +45,36 @@ pub async fn run_with_clock(
     Server::open(config, clock, listener.local_addr()?)?
         .serve(listener, shutdown)
         .await
+}
+
+/// What a connection past `maxclients` is told before it is closed (Redis's text).
+const MAXCLIENTS_REPLY: &[u8] = b"-ERR max number of clients reached\r\n";
+/// How long a refused client may take to take that reply.
+const REFUSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The sockets a server accepts clients on.
+#[derive(Debug)]
+pub struct Listeners {
+    /// Plain TCP (`port`).
+    pub tcp: TcpListener,
+    /// TLS (`tls-port`), if configured.
+    pub tls: Option<TlsListener>,
+}
+
+/// A listener whose connections speak TLS.
+pub struct TlsListener {
+    /// Bound to `tls-port`.
+    pub listener: TcpListener,
+    /// Made by [`tls::acceptor`] from the config's certificate files.
+    pub acceptor: TlsAcceptor,
+}
+
+impl std::fmt::Debug for TlsListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsListener")
+            .field("listener", &self.listener)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A server whose data is loaded and ready to serve: [`Server::open`] reports a bad config
@@ -70,6 +104,20 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServerError> {
+        let listeners = Listeners {
+            tcp: listener,
+            tls: None,
+        };
+        self.serve_with(listeners, shutdown).await
+    }
+
+    /// [`Server::serve`] on plain TCP and, if given, a TLS listener beside it.
+    pub async fn serve_with(
+        self,
+        listeners: Listeners,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ServerError> {
+        let Listeners { tcp: listener, tls } = listeners;
         let shared = self.shared;
         let (stop_tx, stop_rx) = watch::channel(false);
         let expiry = tokio::spawn(expire_cycle(shared.clone(), stop_rx.clone()));
@@ -80,19 +128,41 @@ impl Server {
             let _ = tokio::task::spawn_blocking(move || routes::loader::start(&shared)).await;
         }
         tracing::info!(addr = %shared.local_addr, "Ready to accept connections tcp");
+        if let Some(tls) = &tls {
+            let addr = tls.listener.local_addr()?;
+            let _ = shared.tls_addr.set(addr);
+            tracing::info!(%addr, "Ready to accept connections tls");
+        }
+        let open = Arc::new(AtomicU64::new(0));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((socket, _)) => {
-                        shared.stats.connections_received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        tokio::spawn(connection::serve(shared.clone(), socket, stop_rx.clone()));
-                    }
-                    Err(e) => {
-                        // Out of file descriptors and the like: keep serving those connected.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
+                    Ok((socket, _)) => match Slot::take(&shared, &open) {
+                        Some(slot) => {
+                            let shared = shared.clone();
+                            let stop = stop_rx.clone();
+                            tokio::spawn(async move {
+                                connection::serve(shared, socket, stop).await;
+                                drop(slot);
+                            });
+                        }
+                        None => {
+                            tokio::spawn(refuse(socket));
+                        }
+                    },
+                    Err(e) => accept_failed(e).await,
+                },
+                accepted = accept_tls(tls.as_ref()) => match accepted {
+                    Ok((socket, acceptor)) => match Slot::take(&shared, &open) {
+                        Some(slot) => {
+                            tokio::spawn(serve_tls(shared.clone(), socket, acceptor, stop_rx.clone(), slot));
+                        }
+                        None => {
+                            tokio::spawn(refuse_tls(socket, acceptor));
+                        }
+                    },
+                    Err(e) => accept_failed(e).await,
                 },
                 () = &mut shutdown => break,
                 () = shared.shutdown.notified() => break,
@@ -113,6 +183,86 @@ impl Server {
             tracing::info!("write-ahead log flushed");
         }
         Ok(())
+    }
+}
+
+/// One connection's place among `maxclients`, plain and TLS together: taken when accepted,
+/// given back when the connection ends (dropped).
+struct Slot {
+    open: Arc<AtomicU64>,
+}
+
+impl Slot {
+    /// A place for a new connection, or `None` (counted as rejected) if `maxclients` are open.
+    /// Only the accept loop takes places, so checking then adding cannot overshoot.
+    fn take(shared: &Shared, open: &Arc<AtomicU64>) -> Option<Slot> {
+        let stats = &shared.stats;
+        if open.load(Ordering::Relaxed) >= shared.settings.maxclients.load(Ordering::Relaxed) {
+            stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        open.fetch_add(1, Ordering::Relaxed);
+        stats.connections_received.fetch_add(1, Ordering::Relaxed);
+        Some(Slot { open: open.clone() })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The next connection on the TLS listener; never, without one.
+async fn accept_tls(tls: Option<&TlsListener>) -> std::io::Result<(TcpStream, TlsAcceptor)> {
+    match tls {
+        Some(tls) => {
+            let (socket, _) = tls.listener.accept().await?;
+            Ok((socket, tls.acceptor.clone()))
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Out of file descriptors and the like: keep serving those connected.
+async fn accept_failed(e: std::io::Error) {
+    tracing::warn!("accept failed: {e}");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// Completes a TLS client's handshake, then serves it; `slot` is held until it leaves.
+async fn serve_tls(
+    shared: Arc<Shared>,
+    socket: TcpStream,
+    acceptor: TlsAcceptor,
+    stop: watch::Receiver<bool>,
+    slot: Slot,
+) {
+    let _ = socket.set_nodelay(true);
+    let (Ok(addr), Ok(laddr)) = (socket.peer_addr(), socket.local_addr()) else {
+        return;
+    };
+    match tls::handshake(&acceptor, socket, tls::HANDSHAKE_TIMEOUT).await {
+        Ok(stream) => connection::serve_stream(shared, stream, addr, laddr, stop).await,
+        // As Redis logs a refused client certificate.
+        Err(e) => tracing::warn!(%addr, "Error accepting a client connection: {e}"),
+    }
+    drop(slot);
+}
+
+/// Tells a client past `maxclients` so, then closes.
+async fn refuse<S: AsyncWrite + Unpin>(mut stream: S) {
+    let _ = tokio::time::timeout(REFUSE_TIMEOUT, async {
+        stream.write_all(MAXCLIENTS_REPLY).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+/// [`refuse`] for a TLS client: after the handshake, so that it can read why.
+async fn refuse_tls(socket: TcpStream, acceptor: TlsAcceptor) {
+    if let Ok(stream) = tls::handshake(&acceptor, socket, tls::HANDSHAKE_TIMEOUT).await {
+        refuse(stream).await;
     }
 }
 

@@ -47,6 +47,10 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub error_replies: AtomicU64,
+    /// Clients closed for passing `client-query-buffer-limit`.
+    pub query_buffer_limit_disconnections: AtomicU64,
+    /// Clients closed for passing `client-output-buffer-limit`.
+    pub output_buffer_limit_disconnections: AtomicU64,
 }
 
 /// Everything connections share.
@@ -90,6 +94,8 @@ pub struct Shared {
     this: OnceLock<Weak<Shared>>,
     /// ACL users (`AUTH`, `ACL SETUSER`).
     pub acl: Acl,
+    /// The address the TLS listener is bound to, once it listens.
+    pub tls_addr: OnceLock<SocketAddr>,
 }
 
 impl Shared {
@@ -120,6 +126,7 @@ impl Shared {
             memory: crate::memory::Memory::default(),
             this: OnceLock::new(),
             acl,
+            tls_addr: OnceLock::new(),
             config,
         }
     }

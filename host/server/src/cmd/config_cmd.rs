@@ -11,11 +11,11 @@ use bytes::Bytes;
 use sluice_resp::{ArgError, Args, Reply};
 
 use super::help::help_reply;
-use super::info::MAXCLIENTS;
 use super::{CmdResult, Ctx, ok};
 use crate::config::{Settings, parse_memory};
 use crate::error::{self, CmdError};
 use crate::glob;
+use crate::limits::{self, ClientClass, OutputLimit};
 use crate::shared::Shared;
 
 /// How a parameter reacts to `CONFIG SET`.
@@ -25,10 +25,11 @@ enum Setter {
     Immutable,
     /// A value Sluice does not implement alternatives to: setting the same value is accepted.
     Fixed,
-    /// A plain integer (`stream-node-max-entries`), at least `min`.
+    /// A plain integer (`stream-node-max-entries`), within `min..=max`.
     Integer {
         slot: fn(&Settings) -> &AtomicU64,
         min: u64,
+        max: u64,
     },
     /// A byte count with optional units (`4kb`), at least `min`.
     Memory {
@@ -37,12 +38,15 @@ enum Setter {
     },
     /// `appendfsync`: `always`, `everysec` or `no`, applied to the write-ahead log.
     Fsync,
+    /// `client-output-buffer-limit`: `<class> <hard> <soft> <seconds>`, repeated.
+    OutputBufferLimit,
 }
 
 /// A checked `CONFIG SET` change, applied once every pair has been checked.
 enum Update<'a> {
     Atomic(&'a AtomicU64, u64),
     Fsync(sluice_storage::FsyncPolicy),
+    OutputLimits(Vec<(ClientClass, OutputLimit)>),
 }
 
 /// One `CONFIG` parameter.
@@ -96,6 +100,7 @@ static PARAMS: &[Param] = &[
         set: Setter::Integer {
             slot: |s| &s.stream_node_max_entries,
             min: 0,
+            max: MAX_SETTING,
         },
     },
     Param {
@@ -143,16 +148,62 @@ static PARAMS: &[Param] = &[
         set: Setter::Fixed,
     },
     Param {
-        name: "maxclients",
-        get: |_| MAXCLIENTS.to_string(),
-        set: Setter::Fixed,
-    },
-    Param {
         name: "timeout",
         get: |_| "0".into(),
         set: Setter::Fixed,
     },
+    Param {
+        name: "maxclients",
+        get: |s| load(&s.settings.maxclients),
+        set: Setter::Integer {
+            slot: |s| &s.maxclients,
+            min: 1,
+            max: limits::MAX_MAXCLIENTS,
+        },
+    },
+    Param {
+        name: "client-query-buffer-limit",
+        get: |s| load(&s.settings.client_query_buffer_limit),
+        set: Setter::Memory {
+            slot: |s| &s.client_query_buffer_limit,
+            min: limits::MIN_QUERY_BUFFER_LIMIT,
+        },
+    },
+    Param {
+        name: "client-output-buffer-limit",
+        get: |s| s.settings.client_output_buffer_limit.render(),
+        set: Setter::OutputBufferLimit,
+    },
+    Param {
+        name: "tls-port",
+        get: |s| s.tls_addr.get().map_or(0, |a| a.port()).to_string(),
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "tls-cert-file",
+        get: |s| path_or_empty(s.config.tls_cert_file.as_deref()),
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "tls-key-file",
+        get: |s| path_or_empty(s.config.tls_key_file.as_deref()),
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "tls-ca-cert-file",
+        get: |s| path_or_empty(s.config.tls_ca_cert_file.as_deref()),
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "tls-auth-clients",
+        get: |s| s.config.tls_auth_clients.as_str().into(),
+        set: Setter::Immutable,
+    },
 ];
+
+fn path_or_empty(path: Option<&std::path::Path>) -> String {
+    path.map(|p| p.display().to_string()).unwrap_or_default()
+}
 
 fn load(value: &AtomicU64) -> String {
     value.load(Ordering::Relaxed).to_string()
@@ -212,15 +263,16 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                     return Err(fail(error::CONFIG_IMMUTABLE));
                 }
             }
-            Setter::Integer { slot, min } => {
-                let n = parse_integer(value).and_then(|n| check_range(n.into(), min));
+            Setter::Integer { slot, min, max } => {
+                let n = parse_integer(value).and_then(|n| check_range(n.into(), min, max));
                 updates.push(Update::Atomic(
                     slot(&ctx.shared.settings),
                     n.map_err(|r| fail(&r))?,
                 ));
             }
             Setter::Memory { slot, min } => {
-                let n = parse_memory_value(value).and_then(|n| check_range(n.into(), min));
+                let n =
+                    parse_memory_value(value).and_then(|n| check_range(n.into(), min, MAX_SETTING));
                 updates.push(Update::Atomic(
                     slot(&ctx.shared.settings),
                     n.map_err(|r| fail(&r))?,
@@ -232,6 +284,11 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 })?;
                 updates.push(Update::Fsync(policy));
             }
+            Setter::OutputBufferLimit => {
+                let parsed =
+                    limits::parse_output_limits(&String::from_utf8_lossy(value)).map_err(fail)?;
+                updates.push(Update::OutputLimits(parsed));
+            }
         }
     }
     for update in updates {
@@ -241,6 +298,12 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 if let Some(wal) = ctx.shared.journal.wal() {
                     wal.set_policy(policy);
                 }
+            }
+            Update::OutputLimits(parsed) => {
+                ctx.shared
+                    .settings
+                    .client_output_buffer_limit
+                    .apply(&parsed);
             }
         }
     }
@@ -285,12 +348,12 @@ fn parse_memory_value(value: &[u8]) -> Result<u64, String> {
         .ok_or_else(|| error::CONFIG_NOT_MEMORY.to_owned())
 }
 
-/// `n` if within `min..=LLONG_MAX`, else Redis's range message.
-fn check_range(n: i128, min: u64) -> Result<u64, String> {
+/// `n` if within `min..=max`, else Redis's range message.
+fn check_range(n: i128, min: u64, max: u64) -> Result<u64, String> {
     u64::try_from(n)
         .ok()
-        .filter(|n| (min..=MAX_SETTING).contains(n))
-        .ok_or_else(|| error::config_range(min, MAX_SETTING))
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| error::config_range(min, max))
 }
 
 /// `CONFIG RESETSTAT`: zeroes the `INFO stats` counters.
@@ -306,6 +369,8 @@ pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
         &s.net_output_bytes,
         &s.error_replies,
         &ctx.shared.keyspace.expired_keys,
+        &s.query_buffer_limit_disconnections,
+        &s.output_buffer_limit_disconnections,
     ] {
         counter.store(0, Ordering::Relaxed);
     }
@@ -346,11 +411,15 @@ mod tests {
         );
         assert_eq!(parse_integer(b"1kb"), Err(error::CONFIG_NOT_INTEGER.into()));
         assert_eq!(
-            check_range(-1, 0),
+            check_range(-1, 0, MAX_SETTING),
             Err("argument must be between 0 and 9223372036854775807 inclusive".into())
         );
-        assert_eq!(check_range(1 << 20, 1 << 20), Ok(1 << 20));
-        assert!(check_range(i128::from(u64::MAX), 0).is_err());
+        assert_eq!(check_range(1 << 20, 1 << 20, MAX_SETTING), Ok(1 << 20));
+        assert!(check_range(i128::from(u64::MAX), 0, MAX_SETTING).is_err());
+        assert_eq!(
+            check_range(0, 1, limits::MAX_MAXCLIENTS),
+            Err("argument must be between 1 and 4294967295 inclusive".into())
+        );
     }
 
     #[test]

@@ -15,9 +15,6 @@ use super::{CmdResult, Ctx};
 use crate::memory::{PER_CLIENT_BYTES, STARTUP_BYTES};
 use crate::shared::Shared;
 
-/// The `maxclients` Sluice reports (it has no limit of its own yet).
-pub const MAXCLIENTS: u64 = 10_000;
-
 /// One `INFO` section.
 #[derive(Debug)]
 pub struct Section {
@@ -216,7 +213,10 @@ fn os_description() -> String {
 fn clients(shared: &Shared, f: &mut Fields<'_>) {
     f.field("connected_clients", shared.clients.len());
     f.field("cluster_connections", 0);
-    f.field("maxclients", MAXCLIENTS);
+    f.field(
+        "maxclients",
+        shared.settings.maxclients.load(Ordering::Relaxed),
+    );
     f.field("client_recent_max_input_buffer", 0);
     f.field("client_recent_max_output_buffer", 0);
     f.field("blocked_clients", shared.blocking.len());
@@ -298,6 +298,14 @@ fn stats(shared: &Shared, f: &mut Fields<'_>) {
     f.field("pubsub_channels", 0);
     f.field("pubsub_patterns", 0);
     f.field("total_error_replies", get(&s.error_replies));
+    f.field(
+        "client_query_buffer_limit_disconnections",
+        get(&s.query_buffer_limit_disconnections),
+    );
+    f.field(
+        "client_output_buffer_limit_disconnections",
+        get(&s.output_buffer_limit_disconnections),
+    );
 }
 
 fn errorstats(shared: &Shared, f: &mut Fields<'_>) {
