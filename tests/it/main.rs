@@ -21,6 +21,7 @@ mod policies_admin;
 mod policies_faults;
 mod policies_restart;
 mod policies_support;
+mod protected_mode;
 mod protocol;
 mod replies;
 mod routes;

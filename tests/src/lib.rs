@@ -95,9 +95,11 @@ impl TestServer {
             .enable_all()
             .build()
             .context("test runtime")?;
+        // `config.bind` is 127.0.0.1 unless a test asks for another address (protected mode).
+        let bind = format!("{}:0", config.bind);
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .context("bind 127.0.0.1:0")?;
+            .block_on(tokio::net::TcpListener::bind(&bind))
+            .with_context(|| format!("bind {bind}"))?;
         let addr = listener.local_addr()?;
         let tls = if tls {
             config.tls_port = Some(0);

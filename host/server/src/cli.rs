@@ -77,6 +77,10 @@ struct Cli {
     /// What happens at maxmemory: only noeviction (events are never dropped).
     #[arg(long, value_name = "POLICY")]
     maxmemory_policy: Option<String>,
+    /// Refuse clients not on the loopback interface while the default user has no password:
+    /// yes or no [default: yes].
+    #[arg(long, value_parser = parse_yes_no)]
+    protected_mode: Option<bool>,
     /// Password of the default user: clients must AUTH before anything else (redis.conf's
     /// requirepass).
     #[arg(long, value_name = "PASSWORD")]
@@ -155,7 +159,8 @@ impl Cli {
             plugin_max_size,
             max_plugins,
             maxmemory,
-            maxmemory_policy
+            maxmemory_policy,
+            protected_mode
         );
         apply!(
             tls_auth_clients,

@@ -98,6 +98,9 @@ pub struct Config {
     /// `0 0 0`: a broker's range replies can be huge (see [`crate::limits`]). The `slave`
     /// and `pubsub` classes are accepted and reported but apply to no Sluice client.
     pub client_output_buffer_limit: String,
+    /// Protected mode, as in Redis (default on): while the `default` user has no password,
+    /// only clients on the loopback interface are served; others are told why and closed.
+    pub protected_mode: bool,
     /// The `default` user's password (`--requirepass`), as redis.conf's `requirepass`:
     /// clients must `AUTH <password>` before anything else. Unset or empty: no password.
     pub requirepass: Option<Secret>,
@@ -144,6 +147,7 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             config_file: None,
+            protected_mode: true,
             requirepass: None,
             users: Vec::new(),
             tls_port: None,
@@ -287,6 +291,8 @@ pub struct Settings {
     pub stream_node_max_bytes: AtomicU64,
     /// See [`Config::maxmemory`].
     pub maxmemory: AtomicU64,
+    /// See [`Config::protected_mode`]: 1 on, 0 off.
+    pub protected_mode: AtomicU64,
     /// See [`Config::maxclients`].
     pub maxclients: AtomicU64,
     /// See [`Config::client_query_buffer_limit`].
@@ -303,6 +309,7 @@ impl Settings {
             stream_node_max_entries: AtomicU64::new(config.stream_node_max_entries),
             stream_node_max_bytes: AtomicU64::new(config.stream_node_max_bytes),
             maxmemory: AtomicU64::new(config.maxmemory),
+            protected_mode: AtomicU64::new(u64::from(config.protected_mode)),
             maxclients: AtomicU64::new(config.maxclients),
             client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
             client_output_buffer_limit: crate::limits::OutputLimits::new(

@@ -146,6 +146,18 @@ pub async fn serve_stream<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    if crate::protected::refuses(&shared, addr.ip()) {
+        shared
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+            socket.write_all(crate::protected::DENIED_REPLY).await?;
+            socket.shutdown().await
+        })
+        .await;
+        return;
+    }
     let info = shared.clients.add(addr, laddr, shared.now_ms());
     let mut conn = Connection {
         state: ClientState {

@@ -22,6 +22,7 @@
 //! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
 //! - [`error`]: start-up errors and Redis's error reply texts.
 //! - [`tls`]: the TLS listener's certificates, client certificates, handshake.
+//! - [`protected`]: protected mode: only loopback clients while there is no password.
 //! - [`limits`]: per-client limits: `maxclients`, query and output buffer limits.
 
 pub mod acl;
@@ -38,6 +39,7 @@ pub mod limits;
 pub mod memory;
 pub mod persist;
 pub mod policies;
+pub mod protected;
 pub mod routes;
 pub mod server;
 pub mod shared;

@@ -40,6 +40,8 @@ enum Setter {
     Fsync,
     /// `client-output-buffer-limit`: `<class> <hard> <soft> <seconds>`, repeated.
     OutputBufferLimit,
+    /// `yes` or `no`, kept as 1 or 0 (`protected-mode`).
+    YesNo { slot: fn(&Settings) -> &AtomicU64 },
 }
 
 /// A checked `CONFIG SET` change, applied once every pair has been checked.
@@ -143,6 +145,13 @@ static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "protected-mode",
+        get: |s| yes_no(s.settings.protected_mode.load(Ordering::Relaxed) != 0),
+        set: Setter::YesNo {
+            slot: |s| &s.protected_mode,
+        },
+    },
+    Param {
         name: "maxmemory-policy",
         get: |s| s.config.maxmemory_policy.clone(),
         set: Setter::Fixed,
@@ -242,6 +251,10 @@ pub fn config_get(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     Ok(Reply::Map(pairs).into())
 }
 
+fn yes_no(on: bool) -> String {
+    if on { "yes" } else { "no" }.to_owned()
+}
+
 fn value(shared: &Shared, param: &Param) -> Reply {
     Reply::bulk((param.get)(shared))
 }
@@ -283,6 +296,16 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                     fail("argument(s) must be one of the following: always, everysec, no")
                 })?;
                 updates.push(Update::Fsync(policy));
+            }
+            Setter::YesNo { slot } => {
+                let on = if value.eq_ignore_ascii_case(b"yes") {
+                    1
+                } else if value.eq_ignore_ascii_case(b"no") {
+                    0
+                } else {
+                    return Err(fail("argument must be 'yes' or 'no'"));
+                };
+                updates.push(Update::Atomic(slot(&ctx.shared.settings), on));
             }
             Setter::OutputBufferLimit => {
                 let parsed =
