@@ -1,0 +1,322 @@
+//! The verdict, after the load has stopped and the groups have drained: no acknowledged event
+//! lost, each producer's `seq` gap-free among what trimming left, no error nobody asked for,
+//! memory flat after warm-up. The group checks are in `verify_groups`.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use redis::Value;
+use redis::aio::MultiplexedConnection;
+
+use crate::Ctx;
+use crate::produce::ProducerLog;
+use crate::proto::{self, StreamId};
+use crate::report::Sample;
+use crate::stats::Errors;
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Holds.
+    Pass,
+    /// Does not hold: the run fails.
+    Fail,
+    /// Could not be judged (says why in its notes); does not fail the run.
+    Skip,
+}
+
+/// One numbered check of the verdict.
+#[derive(Debug)]
+pub struct Check {
+    /// What it checks, in a few words.
+    pub name: &'static str,
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// Figures and findings, one per line.
+    pub notes: Vec<String>,
+}
+
+impl Check {
+    /// A check that passes unless [`Check::fail`] is called.
+    pub fn new(name: &'static str) -> Check {
+        Check {
+            name,
+            outcome: Outcome::Pass,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds a finding that fails the check.
+    pub fn fail(&mut self, note: String) {
+        self.outcome = Outcome::Fail;
+        self.notes.push(note);
+    }
+
+    /// Adds a figure.
+    pub fn note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+}
+
+/// A stream entry as the verdict needs it: ID and the producer fields, if readable.
+#[derive(Debug, Clone, Copy)]
+pub struct Stored {
+    /// Entry ID.
+    pub id: StreamId,
+    /// `(p, seq)` when both fields are numbers.
+    pub origin: Option<(u64, u64)>,
+}
+
+/// Every entry of `key`, in order, by `XRANGE` pages of 10 000.
+pub async fn read_stream(conn: &mut MultiplexedConnection, key: &str) -> Result<Vec<Stored>> {
+    let mut out = Vec::new();
+    let mut start = "-".to_owned();
+    loop {
+        let reply: Value = redis::cmd("XRANGE")
+            .arg(key)
+            .arg(&start)
+            .arg("+")
+            .arg("COUNT")
+            .arg(10_000)
+            .query_async(conn)
+            .await
+            .with_context(|| format!("XRANGE {key} {start} +"))?;
+        let page = proto::entries(&reply)?;
+        let Some(last) = page.last().map(|e| e.id) else {
+            return Ok(out);
+        };
+        out.extend(page.iter().map(|e| Stored {
+            id: e.id,
+            origin: e.number(b"p").zip(e.number(b"seq")),
+        }));
+        start = last.next().to_string();
+    }
+}
+
+/// Check 1: every acknowledged XADD newer than its stream's first entry is there, with the
+/// fields it was written with; each producer's `seq` runs without gaps among what remains.
+pub fn events(ctx: &Ctx, stored: &[Vec<Stored>], producers: &[ProducerLog]) -> Check {
+    let mut check = Check::new("no acknowledged event lost; per-producer seq gap-free");
+    let (mut acked_total, mut trimmed_total, mut unconfirmed_present) = (0u64, 0u64, 0u64);
+    for (stream, entries) in stored.iter().enumerate() {
+        let key = &ctx.keys[stream];
+        let logs: HashMap<u64, &ProducerLog> = producers
+            .iter()
+            .filter(|l| l.stream == stream)
+            .map(|l| (l.producer as u64, l))
+            .collect();
+        // (id, producer, seq) of every acknowledged XADD to this stream, by ID.
+        let mut acked: Vec<(StreamId, u64, u64)> = Vec::new();
+        for (&p, log) in &logs {
+            let known = log
+                .ids
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| **id != StreamId::ZERO);
+            let mut previous = StreamId::ZERO;
+            for (seq, &id) in known {
+                if id <= previous {
+                    check.fail(format!(
+                        "{key}: producer {p} got XADD IDs out of order at seq {seq}"
+                    ));
+                }
+                previous = id;
+                acked.push((id, p, seq as u64));
+            }
+        }
+        acked.sort_unstable();
+        acked_total += acked.len() as u64;
+        let Some(first) = entries.first().map(|e| e.id) else {
+            if !acked.is_empty() {
+                check.fail(format!(
+                    "{key}: empty, though {} XADDs were acknowledged",
+                    acked.len()
+                ));
+            }
+            continue;
+        };
+        let trimmed = acked.partition_point(|a| a.0 < first);
+        trimmed_total += trimmed as u64;
+        // Merge walk: both sides are sorted by ID.
+        let (mut lost, mut altered) = (Vec::new(), 0u64);
+        let mut at = 0;
+        for &(id, p, seq) in &acked[trimmed..] {
+            while at < entries.len() && entries[at].id < id {
+                at += 1;
+            }
+            match entries.get(at) {
+                Some(e) if e.id == id => {
+                    if e.origin != Some((p, seq)) {
+                        altered += 1;
+                    }
+                }
+                _ => lost.push(id),
+            }
+        }
+        if !lost.is_empty() {
+            let first_lost: Vec<String> = lost.iter().take(5).map(|id| id.to_string()).collect();
+            check.fail(format!(
+                "{key}: {} acknowledged entries missing (first entry {first}), e.g. {}",
+                lost.len(),
+                first_lost.join(", ")
+            ));
+        }
+        if altered > 0 {
+            check.fail(format!(
+                "{key}: {altered} entries hold other p/seq than were written"
+            ));
+        }
+        let (foreign, gaps, unconfirmed) = seq_runs(entries, &logs);
+        unconfirmed_present += unconfirmed;
+        if foreign > 0 {
+            check.fail(format!(
+                "{key}: {foreign} entries no producer of this stream wrote"
+            ));
+        }
+        for gap in gaps.iter().take(5) {
+            check.fail(format!("{key}: {gap}"));
+        }
+    }
+    check.note(format!(
+        "{acked_total} acknowledged XADDs; {trimmed_total} trimmed away (older than the first \
+         entry); {unconfirmed_present} unacknowledged ones present"
+    ));
+    check
+}
+
+/// Walks the stored entries per producer: counts entries of unknown origin, describes seq
+/// gaps (a missing seq that was acknowledged) and repeats, counts present seqs whose XADD
+/// outcome the producer never learned.
+fn seq_runs(entries: &[Stored], logs: &HashMap<u64, &ProducerLog>) -> (u64, Vec<String>, u64) {
+    let (mut foreign, mut gaps, mut unconfirmed) = (0u64, Vec::new(), 0u64);
+    let mut previous: HashMap<u64, u64> = HashMap::new();
+    for e in entries {
+        let Some((p, seq)) = e.origin else {
+            foreign += 1;
+            continue;
+        };
+        let Some(log) = logs.get(&p) else {
+            foreign += 1;
+            continue;
+        };
+        let Some(&id) = log.ids.get(seq as usize) else {
+            foreign += 1;
+            continue;
+        };
+        if id == StreamId::ZERO {
+            unconfirmed += 1;
+        }
+        if let Some(&prev) = previous.get(&p) {
+            if seq <= prev {
+                gaps.push(format!(
+                    "producer {p}: seq {seq} after seq {prev} at {}",
+                    e.id
+                ));
+            }
+            let missing = (prev + 1..seq)
+                .filter(|&s| {
+                    log.ids
+                        .get(s as usize)
+                        .is_some_and(|id| *id != StreamId::ZERO)
+                })
+                .count();
+            if missing > 0 {
+                gaps.push(format!(
+                    "producer {p}: {missing} acknowledged seqs missing between {prev} and {seq}"
+                ));
+            }
+        }
+        previous.insert(p, seq);
+    }
+    (foreign, gaps, unconfirmed)
+}
+
+/// Check 3: no error replies or connection failures but the ones the garbage asked for.
+pub fn errors(errors: &Errors, errorstats: &str) -> Check {
+    let mut check = Check::new("no errors except those the garbage clients asked for");
+    for (kind, n) in &errors.unexpected {
+        let example = errors.examples.get(kind).map_or("", String::as_str);
+        check.fail(format!("unexpected {kind} x{n}: {example}"));
+    }
+    let expected: Vec<String> = errors
+        .expected
+        .iter()
+        .map(|(k, n)| format!("{k} x{n}"))
+        .collect();
+    check.note(format!(
+        "garbage answered with: {}",
+        none_if_empty(&expected)
+    ));
+    let server: Vec<&str> = errorstats
+        .lines()
+        .filter(|l| l.starts_with("errorstat_"))
+        .map(str::trim)
+        .collect();
+    check.note(format!(
+        "server INFO errorstats: {}",
+        none_if_empty(&server)
+    ));
+    check
+}
+
+fn none_if_empty<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        return "none".into();
+    }
+    items
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Check 4: RSS at the end within `growth_pct` % of RSS after warm-up (the first sample past
+/// `warmup_pct` % of the run at which every stream had reached `--maxlen`).
+pub fn memory(
+    ctx: &Ctx,
+    samples: &[Sample],
+    duration_s: f64,
+    warmup_pct: u64,
+    growth_pct: u64,
+) -> Check {
+    let mut check = Check::new("memory flat after warm-up");
+    let maxlen = ctx.plan.maxlen;
+    let warm = duration_s * warmup_pct as f64 / 100.0;
+    let base = samples
+        .iter()
+        .find(|s| s.elapsed >= warm && s.lens.iter().all(|&len| len >= maxlen));
+    let (Some(base), Some(end)) = (base, samples.last()) else {
+        check.outcome = Outcome::Skip;
+        let why = if maxlen == 0 {
+            "--maxlen 0: the streams grow by design".to_owned()
+        } else {
+            format!("the streams never all reached --maxlen {maxlen} after warm-up; run longer")
+        };
+        check.note(why);
+        return check;
+    };
+    if maxlen == 0 {
+        check.outcome = Outcome::Skip;
+        check.note("--maxlen 0: the streams grow by design".into());
+    }
+    if std::ptr::eq(base, end) {
+        check.outcome = Outcome::Skip;
+        check.note("no sample after the warm-up one; run longer or shorten --interval".into());
+        return check;
+    }
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let growth = (end.rss as f64 / base.rss.max(1) as f64 - 1.0) * 100.0;
+    let text = format!(
+        "RSS {:.1} MiB at {:.0}s (after warm-up) -> {:.1} MiB at {:.0}s: {growth:+.1}% (bound +{growth_pct}%)",
+        mib(base.rss),
+        base.elapsed,
+        mib(end.rss),
+        end.elapsed
+    );
+    if check.outcome == Outcome::Pass && growth > growth_pct as f64 {
+        check.fail(text);
+    } else {
+        check.note(text);
+    }
+    check
+}
