@@ -255,3 +255,29 @@ pub fn parse_autoclaim(reply: &Value) -> anyhow::Result<(StreamId, Vec<StreamId>
     }
     Ok((next, claimed, deleted))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(text: &str) -> Value {
+        Value::BulkString(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn autoclaim_pages_with_and_without_deleted_ids() {
+        let entry = Value::Array(vec![bulk("5-1"), Value::Array(vec![bulk("p"), bulk("0")])]);
+        let reply = Value::Array(vec![
+            bulk("7-0"),
+            Value::Array(vec![entry.clone()]),
+            Value::Array(vec![bulk("4-0")]),
+        ]);
+        let (next, claimed, deleted) = parse_autoclaim(&reply).expect("valid page");
+        assert_eq!(next.to_string(), "7-0");
+        assert_eq!(claimed, vec![StreamId { ms: 5, seq: 1 }]);
+        assert_eq!(deleted, vec![StreamId { ms: 4, seq: 0 }]);
+        let redis62 = Value::Array(vec![bulk("0-0"), Value::Array(vec![entry])]);
+        let (next, _, deleted) = parse_autoclaim(&redis62).expect("valid page");
+        assert_eq!((next, deleted.len()), (StreamId::ZERO, 0));
+    }
+}

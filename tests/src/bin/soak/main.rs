@@ -14,6 +14,7 @@
 
 mod consume;
 mod noise;
+mod phases;
 mod produce;
 mod proto;
 mod report;
@@ -26,19 +27,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, Parser};
 use redis::aio::MultiplexedConnection;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-use crate::consume::Phase;
 use crate::stats::Stats;
 use crate::target::Target;
-use crate::verify::{Check, Outcome};
+use crate::verify::Check;
 
 /// Group on the quiet stream that the disruptive clients block on (never verified).
 pub const QUIET_GROUP: &str = "quiet";
@@ -224,7 +221,7 @@ async fn run(cli: Cli) -> Result<bool> {
     let quiet_key = format!("{prefix}:quiet");
     let mut admin = proto::connect(target.addr).await?;
     describe(&cli, &target, &mut admin).await?;
-    setup(&mut admin, &keys, &quiet_key, plan.groups).await?;
+    phases::setup(&mut admin, &keys, &quiet_key, plan.groups).await?;
     let ctx = Arc::new(Ctx {
         addr: target.addr,
         stats: Stats::new(plan.streams, plan.groups),
@@ -233,7 +230,7 @@ async fn run(cli: Cli) -> Result<bool> {
         quiet_key,
         started: Instant::now(),
     });
-    let result = soak(&ctx, &mut target, &cli, &mut admin).await;
+    let result = phases::soak(&ctx, &mut target, &cli, &mut admin).await;
     if target.pid().is_none() && !cli.keep_keys {
         let mut del = redis::cmd("DEL");
         del.arg(&ctx.keys).arg(&ctx.quiet_key);
@@ -259,7 +256,7 @@ async fn run(cli: Cli) -> Result<bool> {
         }
         checks.push(check);
     }
-    Ok(verdict(&checks))
+    Ok(phases::verdict(&checks))
 }
 
 /// One line saying what is under load.
@@ -292,152 +289,4 @@ async fn describe(cli: &Cli, target: &Target, conn: &mut MultiplexedConnection) 
         p.disruptors
     );
     Ok(())
-}
-
-/// Creates the streams and their groups (reading from the start), and the quiet stream.
-async fn setup(
-    conn: &mut MultiplexedConnection,
-    keys: &[String],
-    quiet: &str,
-    groups: usize,
-) -> Result<()> {
-    for key in keys {
-        for g in 0..groups {
-            redis::cmd("XGROUP")
-                .arg(&["CREATE", key, &group_name(g), "0", "MKSTREAM"])
-                .query_async::<()>(conn)
-                .await
-                .with_context(|| format!("XGROUP CREATE {key} {}", group_name(g)))?;
-        }
-    }
-    redis::cmd("XGROUP")
-        .arg(&["CREATE", quiet, QUIET_GROUP, "$", "MKSTREAM"])
-        .query_async::<()>(conn)
-        .await
-        .with_context(|| format!("XGROUP CREATE {quiet}"))?;
-    Ok(())
-}
-
-/// The load, the drain and the checks.
-async fn soak(
-    ctx: &Arc<Ctx>,
-    target: &mut Target,
-    cli: &Cli,
-    admin: &mut MultiplexedConnection,
-) -> Result<Vec<Check>> {
-    let (stop, stopped) = watch::channel(false);
-    let (phase, phased) = watch::channel(Phase::Load);
-    let p = &ctx.plan;
-    let producers: Vec<_> = (0..p.producers)
-        .map(|i| tokio::spawn(produce::run(ctx.clone(), i, stopped.clone())))
-        .collect();
-    let mut consumers = Vec::new();
-    for s in 0..p.streams {
-        for g in 0..p.groups {
-            for c in 0..p.consumers {
-                consumers.push(tokio::spawn(consume::run(
-                    ctx.clone(),
-                    s,
-                    g,
-                    c,
-                    phased.clone(),
-                )));
-            }
-        }
-    }
-    let mut noise: Vec<JoinHandle<()>> = (0..p.blocked_readers)
-        .map(|i| tokio::spawn(noise::blocked_reader(ctx.clone(), i, stopped.clone())))
-        .collect();
-    noise.extend(
-        (0..p.disruptors).map(|i| tokio::spawn(noise::disruptor(ctx.clone(), i, stopped.clone()))),
-    );
-
-    let samples = report::run(ctx, target, Duration::from_secs(cli.duration)).await;
-    let _ = stop.send(true);
-    let producers = join_all(producers, Duration::from_secs(30), "producers").await?;
-    join_all(
-        noise,
-        Duration::from_secs(30),
-        "readers and disruptive clients",
-    )
-    .await?;
-    let drain = Instant::now();
-    let _ = phase.send(Phase::Drain);
-    let consumers = join_all(consumers, Duration::from_secs(120), "consumers").await?;
-    let samples = samples?;
-    let s = &ctx.stats;
-    let total = s.xadd_total();
-    println!(
-        "load stopped; groups drained in {:.1} s. XADD latency over the run: p50 {:.2} p99 {:.2} \
-         p999 {:.2} max {:.2} ms ({} acknowledged); {} reads, {} deliveries, {} claimed, {} acked \
-         ({} short XACKs), {} entries to blocked readers, {} disruptive connections",
-        drain.elapsed().as_secs_f64(),
-        total.p50,
-        total.p99,
-        total.p999,
-        total.max,
-        total.count,
-        s.reads.load(Relaxed),
-        s.delivered.load(Relaxed),
-        s.claimed.load(Relaxed),
-        s.acked.load(Relaxed),
-        s.short_acks.load(Relaxed),
-        s.blocked_entries.load(Relaxed),
-        s.disruptions.load(Relaxed),
-    );
-
-    let mut stored = Vec::new();
-    for key in &ctx.keys {
-        stored.push(verify::read_stream(admin, key).await?);
-    }
-    let errorstats = target::info(admin, "errorstats").await.unwrap_or_default();
-    Ok(vec![
-        verify::events(ctx, &stored, &producers),
-        verify_groups::groups(admin, ctx, &stored, &consumers).await?,
-        verify::errors(&ctx.stats.errors(), &errorstats),
-        verify::memory(
-            ctx,
-            &samples,
-            cli.duration as f64,
-            cli.warmup_pct,
-            cli.rss_growth_pct,
-        ),
-    ])
-}
-
-/// Awaits every task, aborting those still running after `within`.
-async fn join_all<T>(handles: Vec<JoinHandle<T>>, within: Duration, what: &str) -> Result<Vec<T>> {
-    let deadline = tokio::time::Instant::now() + within;
-    let mut out = Vec::with_capacity(handles.len());
-    for handle in handles {
-        let abort = handle.abort_handle();
-        match tokio::time::timeout_at(deadline, handle).await {
-            Ok(Ok(value)) => out.push(value),
-            Ok(Err(e)) => bail!("one of the {what} failed: {e}"),
-            Err(_) => {
-                abort.abort();
-                bail!("the {what} did not finish within {within:?}");
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Prints the checks; true when none failed.
-fn verdict(checks: &[Check]) -> bool {
-    println!("verdict:");
-    for (i, check) in checks.iter().enumerate() {
-        let label = match check.outcome {
-            Outcome::Pass => "PASS",
-            Outcome::Fail => "FAIL",
-            Outcome::Skip => "SKIP",
-        };
-        println!("  [{label}] {}. {}", i + 1, check.name);
-        for note in &check.notes {
-            println!("         {note}");
-        }
-    }
-    let passed = checks.iter().all(|c| c.outcome != Outcome::Fail);
-    println!("overall: {}", if passed { "PASS" } else { "FAIL" });
-    passed
 }

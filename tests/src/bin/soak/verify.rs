@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use redis::Value;
 use redis::aio::MultiplexedConnection;
 
-use crate::Ctx;
 use crate::produce::ProducerLog;
 use crate::proto::{self, StreamId};
 use crate::report::Sample;
@@ -95,11 +94,11 @@ pub async fn read_stream(conn: &mut MultiplexedConnection, key: &str) -> Result<
 
 /// Check 1: every acknowledged XADD newer than its stream's first entry is there, with the
 /// fields it was written with; each producer's `seq` runs without gaps among what remains.
-pub fn events(ctx: &Ctx, stored: &[Vec<Stored>], producers: &[ProducerLog]) -> Check {
+pub fn events(keys: &[String], stored: &[Vec<Stored>], producers: &[ProducerLog]) -> Check {
     let mut check = Check::new("no acknowledged event lost; per-producer seq gap-free");
     let (mut acked_total, mut trimmed_total, mut unconfirmed_present) = (0u64, 0u64, 0u64);
     for (stream, entries) in stored.iter().enumerate() {
-        let key = &ctx.keys[stream];
+        let key = &keys[stream];
         let logs: HashMap<u64, &ProducerLog> = producers
             .iter()
             .filter(|l| l.stream == stream)
@@ -270,17 +269,29 @@ fn none_if_empty<S: AsRef<str>>(items: &[S]) -> String {
         .join(", ")
 }
 
+/// What "flat" means for check 4.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryBound {
+    /// `--maxlen` (0: no trimming, so no flat memory to expect).
+    pub maxlen: u64,
+    /// Length of the load, s.
+    pub duration_s: f64,
+    /// Warm-up share of the run, %.
+    pub warmup_pct: u64,
+    /// Largest growth allowed after warm-up, %.
+    pub growth_pct: u64,
+}
+
 /// Check 4: RSS at the end within `growth_pct` % of RSS after warm-up (the first sample past
-/// `warmup_pct` % of the run at which every stream had reached `--maxlen`).
-pub fn memory(
-    ctx: &Ctx,
-    samples: &[Sample],
-    duration_s: f64,
-    warmup_pct: u64,
-    growth_pct: u64,
-) -> Check {
+/// `warmup_pct` % of the run at which every stream had reached `maxlen`).
+pub fn memory(bound: &MemoryBound, samples: &[Sample]) -> Check {
+    let MemoryBound {
+        maxlen,
+        duration_s,
+        warmup_pct,
+        growth_pct,
+    } = *bound;
     let mut check = Check::new("memory flat after warm-up");
-    let maxlen = ctx.plan.maxlen;
     let warm = duration_s * warmup_pct as f64 / 100.0;
     let base = samples
         .iter()
@@ -319,4 +330,95 @@ pub fn memory(
         check.note(text);
     }
     check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(ms: u64) -> StreamId {
+        StreamId { ms, seq: 0 }
+    }
+
+    /// Producer 0 wrote seq 0..n at IDs 1..=n; the stream keeps `kept` of them.
+    fn case(n: u64, kept: impl Fn(u64) -> bool) -> (Vec<ProducerLog>, Vec<Vec<Stored>>) {
+        let log = ProducerLog {
+            producer: 0,
+            stream: 0,
+            ids: (1..=n).map(id).collect(),
+        };
+        let stored = (0..n)
+            .filter(|&seq| kept(seq))
+            .map(|seq| Stored {
+                id: id(seq + 1),
+                origin: Some((0, seq)),
+            })
+            .collect();
+        (vec![log], vec![stored])
+    }
+
+    fn keys() -> Vec<String> {
+        vec!["s".into()]
+    }
+
+    #[test]
+    fn trimmed_head_passes() {
+        let (logs, stored) = case(10, |seq| seq >= 4);
+        assert_eq!(events(&keys(), &stored, &logs).outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn a_hole_after_the_first_entry_fails() {
+        let (logs, stored) = case(10, |seq| seq != 6);
+        let check = events(&keys(), &stored, &logs);
+        assert_eq!(check.outcome, Outcome::Fail);
+        assert!(
+            check.notes[0].contains("1 acknowledged entries missing"),
+            "{:?}",
+            check.notes
+        );
+    }
+
+    #[test]
+    fn unknown_outcomes_may_be_missing_and_foreign_entries_fail() {
+        let (mut logs, mut stored) = case(10, |seq| seq != 6);
+        logs[0].ids[6] = StreamId::ZERO;
+        assert_eq!(events(&keys(), &stored, &logs).outcome, Outcome::Pass);
+        stored[0].push(Stored {
+            id: id(99),
+            origin: Some((7, 0)),
+        });
+        assert_eq!(events(&keys(), &stored, &logs).outcome, Outcome::Fail);
+    }
+
+    fn sample(elapsed: f64, mib: u64, len: u64) -> Sample {
+        Sample {
+            elapsed,
+            rss: mib << 20,
+            lens: vec![len],
+        }
+    }
+
+    #[test]
+    fn memory_is_measured_from_the_first_full_sample_after_warm_up() {
+        let bound = MemoryBound {
+            maxlen: 100,
+            duration_s: 100.0,
+            warmup_pct: 20,
+            growth_pct: 20,
+        };
+        let flat = [
+            sample(10.0, 10, 100),
+            sample(30.0, 50, 50),
+            sample(40.0, 100, 100),
+            sample(100.0, 115, 100),
+        ];
+        assert_eq!(memory(&bound, &flat).outcome, Outcome::Pass);
+        let grown = [sample(40.0, 100, 100), sample(100.0, 130, 100)];
+        assert_eq!(memory(&bound, &grown).outcome, Outcome::Fail);
+        let never_full = [sample(40.0, 100, 99), sample(100.0, 300, 99)];
+        assert_eq!(memory(&bound, &never_full).outcome, Outcome::Skip);
+        let untrimmed = MemoryBound { maxlen: 0, ..bound };
+        assert_eq!(memory(&untrimmed, &grown).outcome, Outcome::Skip);
+    }
 }

@@ -245,3 +245,63 @@ async fn clear_pending(conn: &mut MultiplexedConnection, key: &str, group: &str)
             .context("empty XPENDING summary")?,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Outcome;
+
+    fn ids(ms: &[u64]) -> Vec<StreamId> {
+        ms.iter().map(|&ms| StreamId { ms, seq: 0 }).collect()
+    }
+
+    fn record(delivered: &[u64], acked: &[u64], deleted: &[u64]) -> GroupRecord {
+        GroupRecord {
+            delivered: ids(delivered),
+            duplicates: 0,
+            acked: ids(acked),
+            claimed: Vec::new(),
+            deleted: ids(deleted),
+            out_of_order: 0,
+            deaths: 0,
+        }
+    }
+
+    #[test]
+    fn the_pel_must_be_delivered_minus_acked_minus_deleted() {
+        let r = record(&[1, 2, 3, 4, 5], &[1, 2, 4], &[5]);
+        let mut ok = Check::new("pel");
+        compare_pel(&mut ok, "g", &r, &ids(&[3]));
+        assert_eq!(ok.outcome, Outcome::Pass, "{:?}", ok.notes);
+
+        for (pel, why) in [
+            (&[2, 3][..], "acknowledged"),
+            (&[3, 9], "never delivered"),
+            (&[], "not pending"),
+        ] {
+            let mut bad = Check::new("pel");
+            compare_pel(&mut bad, "g", &r, &ids(pel));
+            assert_eq!(bad.outcome, Outcome::Fail);
+            assert!(
+                bad.notes.iter().any(|n| n.contains(why)),
+                "{why}: {:?}",
+                bad.notes
+            );
+        }
+    }
+
+    #[test]
+    fn merging_counts_deliveries_made_twice() {
+        let a = ConsumerLog {
+            delivered: ids(&[1, 3]),
+            ..ConsumerLog::default()
+        };
+        let b = ConsumerLog {
+            delivered: ids(&[2, 3]),
+            ..ConsumerLog::default()
+        };
+        let merged = GroupRecord::merge(&[&a, &b]);
+        assert_eq!(merged.delivered, ids(&[1, 2, 3]));
+        assert_eq!(merged.duplicates, 1);
+    }
+}
