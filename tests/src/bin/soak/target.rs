@@ -69,6 +69,8 @@ impl Target {
             .arg(root.join("data"))
             .args(["--appendonly", "yes", "--appendfsync", "everysec"])
             .args(extra)
+            // server.log is read by people, not terminals: no colour codes.
+            .env("NO_COLOR", "1")
             .stdout(log.try_clone().context("server.log handle")?)
             .stderr(log)
             .stdin(Stdio::null())

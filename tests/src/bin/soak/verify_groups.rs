@@ -73,7 +73,8 @@ pub async fn groups(
     consumers: &[ConsumerLog],
 ) -> Result<Check> {
     let mut check = Check::new("every group delivered every entry; nothing acknowledged pending");
-    let (mut delivered, mut claimed, mut trimmed, mut deaths, mut pending) = (0, 0, 0, 0, 0);
+    let (mut delivered, mut claimed, mut deleted, mut trimmed) = (0, 0, 0, 0);
+    let (mut deaths, mut pending) = (0, 0);
     for (stream, entries) in stored.iter().enumerate() {
         let key = &ctx.keys[stream];
         let present: Vec<StreamId> = entries.iter().map(|e| e.id).collect();
@@ -86,6 +87,7 @@ pub async fn groups(
             let record = GroupRecord::merge(&logs);
             delivered += record.delivered.len();
             claimed += record.claimed.len();
+            deleted += record.deleted.len();
             deaths += record.deaths;
             let missing = minus(&present, &record.delivered);
             if !missing.is_empty() {
@@ -132,8 +134,8 @@ pub async fn groups(
         }
     }
     check.note(format!(
-        "{delivered} deliveries by '>', {claimed} claimed by XAUTOCLAIM over {deaths} consumer \
-         deaths; {trimmed} delivered entries trimmed since; {pending} pending after the drain \
+        "{delivered} deliveries by '>', {claimed} claimed by XAUTOCLAIM ({deleted} reported \
+         deleted) over {deaths} consumer deaths; {trimmed} delivered entries trimmed since; {pending} pending after the drain \
          (delivered, never acknowledged), cleared"
     ));
     Ok(check)
