@@ -329,6 +329,19 @@ pub fn memory(bound: &MemoryBound, samples: &[Sample]) -> Check {
     } else {
         check.note(text);
     }
+    // A one-time step (a first background snapshot, say) and a steady climb fail alike above;
+    // the second half of the run tells them apart.
+    if let Some(half) = samples.iter().find(|s| s.elapsed >= duration_s / 2.0)
+        && !std::ptr::eq(half, end)
+    {
+        let trend = (end.rss as f64 / half.rss.max(1) as f64 - 1.0) * 100.0;
+        check.note(format!(
+            "second half alone: {:.1} MiB at {:.0}s -> {:.1} MiB: {trend:+.1}%",
+            mib(half.rss),
+            half.elapsed,
+            mib(end.rss)
+        ));
+    }
     check
 }
 
@@ -414,8 +427,14 @@ mod tests {
             sample(100.0, 115, 100),
         ];
         assert_eq!(memory(&bound, &flat).outcome, Outcome::Pass);
-        let grown = [sample(40.0, 100, 100), sample(100.0, 130, 100)];
-        assert_eq!(memory(&bound, &grown).outcome, Outcome::Fail);
+        let grown = [
+            sample(40.0, 100, 100),
+            sample(60.0, 125, 100),
+            sample(100.0, 130, 100),
+        ];
+        let check = memory(&bound, &grown);
+        assert_eq!(check.outcome, Outcome::Fail);
+        assert!(check.notes[1].contains("+4.0%"), "{:?}", check.notes);
         let never_full = [sample(40.0, 100, 99), sample(100.0, 300, 99)];
         assert_eq!(memory(&bound, &never_full).outcome, Outcome::Skip);
         let untrimmed = MemoryBound { maxlen: 0, ..bound };
