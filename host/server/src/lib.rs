@@ -17,6 +17,7 @@
 //! - [`clients`]: the registry behind `CLIENT LIST`.
 //! - [`shared`]: the state every connection shares; the clock.
 //! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
+//! - [`harness`]: the command layer without a socket, for fuzzing and replay tests.
 //! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
 //! - [`error`]: start-up errors and Redis's error reply texts.
 
@@ -28,6 +29,7 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod glob;
+pub mod harness;
 pub mod keyspace;
 pub mod persist;
 pub mod policies;
