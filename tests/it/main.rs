@@ -9,6 +9,7 @@ mod groups;
 mod groups_block;
 mod groups_errors;
 mod groups_pel;
+mod hostile;
 mod keys;
 mod persistence;
 mod policies;
