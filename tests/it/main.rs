@@ -4,6 +4,7 @@
 mod blocking;
 mod connection;
 mod fixtures;
+mod fuzz_corpus;
 mod fuzzish;
 mod groups;
 mod groups_block;
