@@ -164,6 +164,17 @@ EXISTS k\xff\x00\r\n => :0\r\n
 XGROUP DESTROY \xfe\xed g\xc3( => :1\r\n
 DEL \xfe\xed => :1\r\n"#;
 
+/// `XINFO STREAM`'s options: the key is looked up first, and a bad option is the subcommand
+/// syntax error naming `STREAM` as the client spelled it.
+const XINFO_OPTIONS: &str = r#"XINFO STREAM nokey COUNT 1 => -ERR no such key\r\n
+xinfo stream s count 1 => -ERR unknown subcommand or wrong number of arguments for 'stream'. Try XINFO HELP.\r\n
+XINFO Stream s FULL COUNT => -ERR unknown subcommand or wrong number of arguments for 'Stream'. Try XINFO HELP.\r\n
+xinfo stream s full count -1 foo => -ERR unknown subcommand or wrong number of arguments for 'stream'. Try XINFO HELP.\r\n
+XINFO STREAM s FULL COUNT abc => -ERR value is not an integer or out of range\r\n
+XINFO STREAM s FULL COUNT 18446744073709551616 => -ERR value is not an integer or out of range\r\n
+XINFO STREAM s FULL LIMIT 1 => -ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.\r\n
+XINFO STREAM s SUMMARY => -ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.\r\n"#;
+
 /// `\r`, `\n`, `\\`, `\xHH` escapes.
 fn unescape(text: &str) -> Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -355,6 +366,28 @@ fn a_mixed_pipeline_sent_one_byte_at_a_time() -> Result<()> {
     ];
     for want in replies {
         assert_eq!(raw.read_reply_bytes()?, *want);
+    }
+    Ok(())
+}
+
+#[test]
+fn xinfo_stream_options_at_the_edges() -> Result<()> {
+    let server = TestServer::start()?;
+    let mut raw = server.raw()?;
+    for i in 1..=12 {
+        raw.cmd(&["XADD", "s", &format!("{i}-1"), "f", "v"])?;
+    }
+    replay(&mut raw, XINFO_OPTIONS)?;
+    // A negative COUNT means the default, 10 entries; 0 means all of them.
+    let entry = "\r\n$1\r\nf\r\n$1\r\nv\r\n";
+    for (count, shown) in [
+        ("-1", 10),
+        ("-9223372036854775808", 10),
+        ("0", 12),
+        ("3", 3),
+    ] {
+        let reply = raw.cmd(&["XINFO", "STREAM", "s", "FULL", "COUNT", count])?;
+        assert_eq!(reply.matches(entry).count(), shown, "COUNT {count}");
     }
     Ok(())
 }
