@@ -325,10 +325,14 @@ impl<S: Read + Write> RawClient<S> {
 
     /// Reads exactly one reply (RESP2 or RESP3) and returns it as text.
     pub fn read_reply(&mut self) -> Result<String> {
+        Ok(String::from_utf8_lossy(&self.read_reply_bytes()?).into_owned())
+    }
+
+    /// Reads exactly one reply and returns its bytes as sent (for non-UTF-8 replies).
+    pub fn read_reply_bytes(&mut self) -> Result<Vec<u8>> {
         loop {
             if let Some(len) = reply_len(&self.buf) {
-                let reply: Vec<u8> = self.buf.drain(..len).collect();
-                return Ok(String::from_utf8_lossy(&reply).into_owned());
+                return Ok(self.buf.drain(..len).collect());
             }
             let mut chunk = [0u8; 16 * 1024];
             let n = self.stream.read(&mut chunk).context("reading a reply")?;

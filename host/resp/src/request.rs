@@ -50,6 +50,8 @@ struct Partial {
 pub struct RequestParser {
     max_bulk_len: usize,
     partial: Option<Partial>,
+    /// The error returned once: every later call returns it again.
+    failed: Option<ProtocolError>,
 }
 
 impl Default for RequestParser {
@@ -64,6 +66,7 @@ impl RequestParser {
         Self {
             max_bulk_len,
             partial: None,
+            failed: None,
         }
     }
 
@@ -75,8 +78,20 @@ impl RequestParser {
     /// Takes the next complete request off the front of `buf`.
     ///
     /// `Ok(None)`: more bytes are needed. `Ok(Some(args))`: a request; `args` may be empty
-    /// (an empty inline line or `*0`), which the server ignores, as Redis does.
+    /// (an empty inline line or `*0`), which the server ignores, as Redis does. An error is
+    /// final: the stream is out of step, and every later call returns the same error.
     pub fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let parsed = self.parse_next(buf);
+        if let Err(e) = &parsed {
+            self.failed = Some(e.clone());
+        }
+        parsed
+    }
+
+    fn parse_next(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         if self.partial.is_none() {
             match buf.first() {
                 None => return Ok(None),
@@ -111,19 +126,18 @@ impl RequestParser {
         };
         while partial.args.len() < partial.argc {
             let pos = partial.pos;
-            let Some(&first) = buf.get(pos) else {
-                return Ok(None);
-            };
-            if first != b'$' {
-                return Err(ProtocolError::ExpectedBulk(char::from(first)));
-            }
-            let Some(line_end) = find_crlf(buf, pos + 1) else {
+            // Like Redis, look at the header only once its line is complete.
+            let Some(line_end) = find_crlf(buf, pos) else {
                 return if buf.len() - pos > MAX_INLINE_LEN {
                     Err(ProtocolError::TooBigBulkCount)
                 } else {
                     Ok(None)
                 };
             };
+            let first = buf[pos];
+            if first != b'$' {
+                return Err(ProtocolError::ExpectedBulk(char::from(first)));
+            }
             let len = match parse_i64(&buf[pos + 1..line_end]).map(usize::try_from) {
                 Some(Ok(n)) if n <= max_bulk_len => n,
                 _ => return Err(ProtocolError::InvalidBulkLength),
@@ -360,6 +374,29 @@ mod tests {
             ])
         );
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn an_argument_header_is_judged_once_its_line_is_complete() {
+        // As Redis: `*1\r\nPI` may yet be anything; the error comes with the line's end.
+        let mut parser = RequestParser::default();
+        let mut buf = BytesMut::from(&b"*1\r\nPI"[..]);
+        assert_eq!(parser.parse(&mut buf), Ok(None));
+        buf.extend_from_slice(b"NG\r\n");
+        assert_eq!(
+            parser.parse(&mut buf),
+            Err(ProtocolError::ExpectedBulk('P'))
+        );
+    }
+
+    #[test]
+    fn an_error_is_final() {
+        let mut parser = RequestParser::default();
+        let mut buf = BytesMut::from(&vec![b'x'; MAX_INLINE_LEN + 1][..]);
+        assert_eq!(parser.parse(&mut buf), Err(ProtocolError::TooBigInline));
+        // A newline now would end the line, but the stream is already out of step.
+        buf.extend_from_slice(b"\r\n*1\r\n$4\r\nPING\r\n");
+        assert_eq!(parser.parse(&mut buf), Err(ProtocolError::TooBigInline));
     }
 
     #[test]

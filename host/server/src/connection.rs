@@ -477,15 +477,7 @@ impl Connection {
             self.needs_durable = true;
         }
         let Connection { shared, state, .. } = self;
-        if resolved.target().has(flags::UNGATED) {
-            execute(shared, state, resolved, args, false)
-        } else if resolved.target().has(flags::EXCLUSIVE) {
-            let _gate = shared.keyspace.gate.write();
-            execute(shared, state, resolved, args, false)
-        } else {
-            let _gate = shared.keyspace.gate.read();
-            execute(shared, state, resolved, args, false)
-        }
+        execute_gated(shared, state, resolved, args, false)
     }
 
     fn multi(&mut self) -> Reply {
@@ -545,6 +537,26 @@ impl Connection {
         }
         drop(gate);
         Reply::Array(replies)
+    }
+}
+
+/// Runs one command holding the keyspace gate as its flags ask: none (`UNGATED`), exclusive
+/// (`EXCLUSIVE`) or shared. Also the fuzzing [`crate::harness`]'s step.
+pub(crate) fn execute_gated(
+    shared: &Shared,
+    state: &mut ClientState,
+    resolved: Resolved,
+    args: Args,
+    in_exec: bool,
+) -> Outcome {
+    if resolved.target().has(flags::UNGATED) {
+        execute(shared, state, resolved, args, in_exec)
+    } else if resolved.target().has(flags::EXCLUSIVE) {
+        let _gate = shared.keyspace.gate.write();
+        execute(shared, state, resolved, args, in_exec)
+    } else {
+        let _gate = shared.keyspace.gate.read();
+        execute(shared, state, resolved, args, in_exec)
     }
 }
 

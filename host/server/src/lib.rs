@@ -19,6 +19,7 @@
 //! - [`memory`]: the used-memory estimate behind `maxmemory` and `INFO memory`.
 //! - [`shared`]: the state every connection shares; the clock.
 //! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
+//! - [`harness`]: the command layer without a socket, for fuzzing and replay tests.
 //! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
 //! - [`error`]: start-up errors and Redis's error reply texts.
 //! - [`tls`]: the TLS listener's certificates, client certificates, handshake.
@@ -34,6 +35,7 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod glob;
+pub mod harness;
 pub mod keyspace;
 pub mod limits;
 pub mod memory;

@@ -8,26 +8,40 @@ use super::stream_args::{ReplySink, id_reply};
 use super::{CmdResult, Ctx};
 use crate::error::{self, CmdError};
 
-/// `XINFO STREAM key [FULL [COUNT count]]`
+/// `XINFO STREAM key [FULL [COUNT count]]`. As in Redis, the key is looked up before the
+/// options are read, and bad options get the subcommand syntax error.
 pub fn stream(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
-    let mut full = None;
-    if args.eat("FULL") {
-        let mut count = 10;
-        if args.remaining() >= 2 && args.eat("COUNT") {
-            // COUNT 0 (or negative) means every entry.
-            count = usize::try_from(args.i64()?).unwrap_or(0);
-        }
-        full = Some(count);
+    let full = full_option(args);
+    let reply = ctx.db().read(&key, ctx.now_ms, |entry| match &full {
+        Ok(Some(count)) => Ok(full_info(&entry.stream, *count)),
+        Ok(None) => Ok(summary(&entry.stream)),
+        Err(e) => Err(e.clone()),
+    });
+    match reply {
+        Some(reply) => Ok(reply?.into()),
+        None => Err(CmdError(error::NO_SUCH_KEY.into())),
     }
-    args.finish()?;
-    ctx.db()
-        .read(&key, ctx.now_ms, |entry| match full {
-            Some(count) => full_info(&entry.stream, count),
-            None => summary(&entry.stream),
-        })
-        .map(|reply| reply.into())
-        .ok_or_else(|| CmdError(error::NO_SUCH_KEY.into()))
+}
+
+/// `[FULL [COUNT count]]`: `None` for the summary, else how many entries and pending entries
+/// `FULL` shows (0: all; a negative count means the default, 10).
+fn full_option(args: &mut Args) -> Result<Option<usize>, CmdError> {
+    const DEFAULT_COUNT: usize = 10;
+    let sub = args.all().get(1).cloned().unwrap_or_default();
+    let syntax = || error::subcommand_syntax("xinfo", &sub);
+    match args.rest() {
+        [] => Ok(None),
+        [full] if full.eq_ignore_ascii_case(b"FULL") => Ok(Some(DEFAULT_COUNT)),
+        [full, count, n]
+            if full.eq_ignore_ascii_case(b"FULL") && count.eq_ignore_ascii_case(b"COUNT") =>
+        {
+            let n = sluice_resp::request::parse_i64(n)
+                .ok_or_else(|| CmdError(error::NOT_INTEGER.into()))?;
+            Ok(Some(usize::try_from(n).unwrap_or(DEFAULT_COUNT)))
+        }
+        _ => Err(syntax()),
+    }
 }
 
 /// The fields every form starts with.
