@@ -12,6 +12,10 @@ use std::time::Duration;
 
 use crate::shared::Shared;
 
+/// The allocator `INFO memory` names (`mem_allocator`): the binary sets it when it installs
+/// its own; a server run inside another program (tests) uses the system's.
+pub static ALLOCATOR_NAME: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
 /// Memory the server uses before it holds any data (runtime, tables), bytes.
 pub const STARTUP_BYTES: u64 = 1024 * 1024;
 /// Memory each connection holds for its read and write buffers, bytes.

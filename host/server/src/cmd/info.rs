@@ -251,7 +251,13 @@ fn memory(shared: &Shared, f: &mut Fields<'_>) {
     f.field("maxmemory", max);
     f.field("maxmemory_human", human_bytes(max));
     f.field("maxmemory_policy", "noeviction");
-    f.field("mem_allocator", "libc");
+    f.field(
+        "mem_allocator",
+        crate::memory::ALLOCATOR_NAME
+            .get()
+            .copied()
+            .unwrap_or("libc"),
+    );
 }
 
 /// Resident set size from `/proc/self/statm` (Linux), bytes.
