@@ -290,6 +290,8 @@ fn apply_routes(
             runner::create_all_positions(shared, &route.spec);
         }
     }
+    // `SLUICE PLUGINS` shows the files loaded before any route is seen running them.
+    shared.routes.status.lock().plugins = loader.plugins();
     shared.routes.set(table);
     for (route, instance, _) in start {
         let spawned = runner::spawn(shared.clone(), route.clone(), instance);
@@ -380,6 +382,7 @@ fn apply_policies(
         }
     }
     stop_replaced(&mut loader.policy_threads, &table);
+    shared.routes.status.lock().plugins = loader.plugins();
     shared.policies.set(table);
     for (policy, instance) in start {
         let spawned = policy_runner::spawn(shared.clone(), policy.clone(), instance);
