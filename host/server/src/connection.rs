@@ -3,7 +3,8 @@
 //! Requests are parsed and run in the order they arrive; the replies of everything a read
 //! brought in (a pipeline) go out in one write. A command that blocks flushes what is pending,
 //! then parks the task until a writer answers it, its timeout passes or the client goes away.
-//! `MULTI`/`EXEC`/`DISCARD` live here because they decide whether a command runs at all.
+//! `MULTI`/`EXEC`/`DISCARD` live beside it (`transaction`) because they decide whether a
+//! command runs at all.
 //!
 //! The loop is generic over the byte stream (plain TCP or TLS), monomorphised for each. It
 //! enforces the per-client limits: unparsed input past `client-query-buffer-limit`, pending
@@ -29,7 +30,10 @@ use crate::error::{self, CmdError};
 use crate::limits::{self, ClientLimits, LimitReached};
 use crate::shared::Shared;
 
+mod transaction;
 mod wait;
+
+pub use transaction::Multi;
 
 /// Replies are written once this much is pending even in the middle of a pipeline.
 const OUTPUT_FLUSH_BYTES: usize = 64 * 1024;
@@ -109,14 +113,6 @@ impl ClientState {
         self.set_multi(None);
         self.info.name.lock().clear();
     }
-}
-
-/// A transaction being queued.
-#[derive(Debug, Default)]
-pub struct Multi {
-    queued: Vec<(Resolved, Args)>,
-    /// A command was refused while queueing: `EXEC` must abort.
-    dirty: bool,
 }
 
 /// What the connection does after a request.
@@ -478,65 +474,6 @@ impl Connection {
         }
         let Connection { shared, state, .. } = self;
         execute_gated(shared, state, resolved, args, false)
-    }
-
-    fn multi(&mut self) -> Reply {
-        if self.state.multi.is_some() {
-            Reply::error(error::MULTI_NESTED)
-        } else {
-            self.state.set_multi(Some(Multi::default()));
-            Reply::Ok
-        }
-    }
-
-    fn discard(&mut self) -> Reply {
-        if self.state.multi.is_none() {
-            Reply::error(error::DISCARD_WITHOUT_MULTI)
-        } else {
-            self.state.set_multi(None);
-            Reply::Ok
-        }
-    }
-
-    /// Runs the queued commands as one step: no other command sees the keyspace between them.
-    fn exec(&mut self) -> Reply {
-        let Some(multi) = self.state.multi.take() else {
-            return Reply::error(error::EXEC_WITHOUT_MULTI);
-        };
-        self.state.set_multi(None);
-        if multi.dirty {
-            return Reply::error(error::EXECABORT);
-        }
-        // Memory may have run out since the commands were queued.
-        if multi
-            .queued
-            .iter()
-            .any(|(resolved, _)| oom_refusal(&self.shared, resolved.target()).is_some())
-        {
-            return Reply::error(format!(
-                "EXECABORT Transaction discarded because of: {}",
-                error::OOM
-            ));
-        }
-        let Connection { shared, state, .. } = self;
-        let gate = shared.keyspace.gate.write();
-        let mut replies = Vec::with_capacity(multi.queued.len());
-        for (resolved, args) in multi.queued {
-            // The user's rules may have changed since the command was queued.
-            let allowed = state.session.recheck(resolved, args.all());
-            let reply = match allowed.map(|()| execute(shared, state, resolved, args, true)) {
-                Err(text) => Reply::error(text),
-                Ok(Outcome::Reply(reply) | Outcome::Close(reply)) => reply,
-                Ok(Outcome::Disconnect) => Reply::Null,
-                // Blocking commands answer at once inside EXEC; this is their empty answer.
-                Ok(Outcome::Block(request)) => request.read.timeout_reply(),
-            };
-            // Redis counts the errors inside EXEC's array in `errorstats` too.
-            count_error(shared, &reply);
-            replies.push(reply);
-        }
-        drop(gate);
-        Reply::Array(replies)
     }
 }
 
