@@ -457,6 +457,25 @@ impl Drop for ChildServer {
     }
 }
 
+/// Resident set size of process `pid`, bytes (`VmRSS` of `/proc/<pid>/status`): the benchmark's
+/// memory rows and the soak tool read a server's memory this way.
+pub fn vm_rss_bytes(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .with_context(|| format!("no VmRSS line in {path}"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .with_context(|| format!("unreadable VmRSS line {line:?}"))?;
+    Ok(kib * 1024)
+}
+
 /// A TCP port nobody listens on right now.
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;

@@ -328,20 +328,7 @@ impl RunningServer {
 
     /// Resident set size of the server process, in bytes (`VmRSS` of `/proc/<pid>/status`).
     pub fn rss_bytes(&self) -> Result<u64> {
-        let path = format!("/proc/{}/status", self.child().id());
-        let status = fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .with_context(|| format!("no VmRSS line in {path}"))?;
-        let kib: u64 = line
-            .trim_start_matches("VmRSS:")
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .with_context(|| format!("unreadable VmRSS line {line:?}"))?;
-        Ok(kib * 1024)
+        sluice_tests::vm_rss_bytes(self.child().id())
     }
 
     /// `redis://` URL of this server, for the `redis` crate.

@@ -119,7 +119,7 @@ impl Target {
     /// child, else `used_memory_rss` of `INFO memory`.
     pub async fn rss(&self, conn: &mut MultiplexedConnection) -> Result<u64> {
         if let Some(pid) = self.pid() {
-            return vm_rss(pid);
+            return sluice_tests::vm_rss_bytes(pid);
         }
         let info = info(conn, "memory").await?;
         proto::info_field(&info, "used_memory_rss").context("INFO memory has no used_memory_rss")
@@ -191,24 +191,6 @@ pub async fn info(conn: &mut MultiplexedConnection, section: &str) -> Result<Str
         .query_async(conn)
         .await
         .with_context(|| format!("INFO {section}"))
-}
-
-/// `VmRSS` of `/proc/<pid>/status`, bytes.
-fn vm_rss(pid: u32) -> Result<u64> {
-    let path = format!("/proc/{pid}/status");
-    let status = fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .with_context(|| format!("no VmRSS line in {path}"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmRSS:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .with_context(|| format!("unreadable VmRSS line {line:?}"))?;
-    Ok(kib * 1024)
 }
 
 fn dir_bytes(dir: &Path) -> u64 {
