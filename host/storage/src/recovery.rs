@@ -23,7 +23,7 @@ use crate::replay::{Recovery, RecoveryReport, Snapshot, TornTail};
 use crate::scan::{self, Segment};
 use crate::snapshot::{self, ReadError};
 use crate::stats::{SaveStats, unix_ms};
-use crate::wal::{Durable, Inner, Pending};
+use crate::wal::{Durable, Inner, Padded, Pending};
 use crate::writer::Writer;
 use crate::{Error, FsyncPolicy, Lsn, Result, Wal, sync};
 
@@ -110,16 +110,16 @@ impl Storage {
         };
         let inner = Arc::new(Inner {
             dir: dir.to_path_buf(),
-            pending: Mutex::new(Pending {
+            pending: Padded(Mutex::new(Pending {
                 buf: Vec::new(),
                 next_lsn,
                 rotations: Vec::new(),
-            }),
-            writer: Mutex::new(writer),
-            written: AtomicU64::new(next_lsn - 1),
-            durable: AtomicU64::new(next_lsn - 1),
+                since_snapshot: report.wal_bytes,
+            })),
+            writer: Padded(Mutex::new(writer)),
+            written: Padded(AtomicU64::new(next_lsn - 1)),
+            durable: Padded(AtomicU64::new(next_lsn - 1)),
             durable_tx: watch::Sender::new(durable),
-            wal_bytes: AtomicU64::new(report.wal_bytes),
             policy: AtomicU8::new(policy.to_u8()),
             failure: OnceLock::new(),
             control: Mutex::new(sync::Control::default()),

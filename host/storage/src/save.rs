@@ -9,7 +9,6 @@
 //!
 //! A crash between any two steps leaves a directory that recovers to the same state.
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crate::stats::{SaveStatus, unix_ms};
@@ -28,7 +27,7 @@ impl Wal {
                 pending.rotations.push((at, lsn + 1));
             }
             // Under the append lock, so that no append is counted on the wrong side.
-            self.inner.wal_bytes.store(0, Ordering::Relaxed);
+            pending.since_snapshot = 0;
             lsn
         };
         self.inner.saves.lock().in_progress_since_unix_ms = Some(unix_ms());

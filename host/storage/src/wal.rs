@@ -36,6 +36,22 @@ pub(crate) struct Pending {
     pub(crate) next_lsn: Lsn,
     /// `(offset in buf, first LSN)` where a new segment starts: set by `begin_snapshot`.
     pub(crate) rotations: Vec<(usize, Lsn)>,
+    /// Bytes appended since the last `begin_snapshot`.
+    pub(crate) since_snapshot: u64,
+}
+
+/// Keeps what it holds on cache lines of its own (128 bytes: adjacent-line prefetch pairs
+/// 64-byte lines). Connections on different cores append and check the log all the time; a
+/// field one core writes must not share a line with one the others read.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 /// The durable LSN as published to waiters.
@@ -50,15 +66,13 @@ pub(crate) struct Durable {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) dir: PathBuf,
-    pub(crate) pending: Mutex<Pending>,
-    pub(crate) writer: Mutex<Writer>,
+    pub(crate) pending: Padded<Mutex<Pending>>,
+    pub(crate) writer: Padded<Mutex<Writer>>,
     /// Every record up to here is in the OS.
-    pub(crate) written: AtomicU64,
+    pub(crate) written: Padded<AtomicU64>,
     /// Every record up to here is on disk.
-    pub(crate) durable: AtomicU64,
+    pub(crate) durable: Padded<AtomicU64>,
     pub(crate) durable_tx: watch::Sender<Durable>,
-    /// Bytes appended since the last `begin_snapshot`.
-    pub(crate) wal_bytes: AtomicU64,
     pub(crate) policy: AtomicU8,
     pub(crate) failure: OnceLock<Arc<str>>,
     pub(crate) control: Mutex<Control>,
@@ -180,8 +194,7 @@ impl Wal {
         let lsn = pending.next_lsn;
         pending.next_lsn += 1;
         format::encode_record(&mut pending.buf, lsn, payload);
-        let size = (format::RECORD_HEADER_LEN + payload.len()) as u64;
-        self.inner.wal_bytes.fetch_add(size, Ordering::Relaxed);
+        pending.since_snapshot += (format::RECORD_HEADER_LEN + payload.len()) as u64;
         lsn
     }
 
@@ -263,9 +276,9 @@ impl Wal {
     }
 
     /// Bytes of log appended since the last snapshot began: compare with the auto-snapshot
-    /// threshold. Cheap (one atomic load).
+    /// threshold.
     pub fn wal_bytes(&self) -> u64 {
-        self.inner.wal_bytes.load(Ordering::Relaxed)
+        self.inner.pending.lock().since_snapshot
     }
 
     /// Figures for `INFO persistence`.
@@ -276,9 +289,13 @@ impl Wal {
             let (segments, bytes) = writer.disk_usage();
             (segments, bytes, writer.writes)
         };
-        let (appended_lsn, pending_bytes) = {
+        let (appended_lsn, pending_bytes, wal_bytes) = {
             let pending = inner.pending.lock();
-            (pending.next_lsn - 1, pending.buf.len() as u64)
+            (
+                pending.next_lsn - 1,
+                pending.buf.len() as u64,
+                pending.since_snapshot,
+            )
         };
         let save = inner.saves.lock().clone();
         let last_fsync = inner.last_fsync_unix_ms.load(Ordering::Relaxed);
@@ -289,7 +306,7 @@ impl Wal {
             written_lsn: inner.written.load(Ordering::Acquire),
             synced_lsn: inner.durable.load(Ordering::Acquire),
             changes_since_save: appended_lsn.saturating_sub(save.lsn),
-            wal_bytes: inner.wal_bytes.load(Ordering::Relaxed),
+            wal_bytes,
             disk_bytes,
             segments,
             pending_bytes,

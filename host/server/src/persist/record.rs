@@ -65,9 +65,14 @@ impl Record {
 
     /// One stream ID argument, `"<ms>-<seq>"`.
     pub fn id(&mut self, id: sluice_streams::StreamId) -> &mut Self {
-        let mut text = Vec::with_capacity(24);
-        id.write_to(&mut text);
-        self.arg(&text)
+        // Written in place, its length filled in after.
+        self.owed = self.owed.saturating_sub(1);
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&[0; 4]);
+        id.write_to(&mut self.buf);
+        let len = u32::try_from(self.buf.len() - at - 4).unwrap_or(u32::MAX);
+        self.buf[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        self
     }
 
     /// A whole command at once.
