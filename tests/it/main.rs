@@ -13,6 +13,7 @@ mod groups_block;
 mod groups_errors;
 mod groups_pel;
 mod hostile;
+mod io_threads;
 mod keys;
 mod limits;
 mod maxmemory;

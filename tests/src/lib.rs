@@ -442,6 +442,11 @@ impl ChildServer {
         }
     }
 
+    /// The process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no chance to flush anything.
     pub fn kill(mut self) -> Result<()> {
         self.child.kill()?;

@@ -107,6 +107,9 @@ struct Cli {
     /// accepts those without one, no asks for none [default: yes].
     #[arg(long, value_name = "yes|no|optional")]
     tls_auth_clients: Option<TlsAuthClients>,
+    /// Threads that serve connections [default: half the cores, at least 1].
+    #[arg(long, value_name = "N")]
+    io_threads: Option<usize>,
     /// Most clients connected at once, plain and TLS together [default: 10000].
     #[arg(long, value_name = "N")]
     maxclients: Option<u64>,
@@ -164,6 +167,7 @@ impl Cli {
         );
         apply!(
             tls_auth_clients,
+            io_threads,
             maxclients,
             client_query_buffer_limit,
             client_output_buffer_limit
@@ -219,6 +223,7 @@ pub fn main() -> anyhow::Result<()> {
         .with_env_filter(log_filter(config.loglevel.as_deref()))
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.io_threads)
         .enable_all()
         .build()
         .context("starting the runtime")?;
@@ -316,6 +321,8 @@ mod tests {
             "/tmp/ca.crt",
             "--tls-auth-clients",
             "optional",
+            "--io-threads",
+            "3",
             "--maxclients",
             "5",
             "--client-query-buffer-limit",
@@ -364,10 +371,8 @@ mod tests {
             )
         );
         assert_eq!(config.tls_auth_clients, TlsAuthClients::Optional);
-        assert_eq!(
-            (config.maxclients, config.client_query_buffer_limit),
-            (5, 2 * 1024 * 1024)
-        );
+        assert_eq!((config.io_threads, config.maxclients), (3, 5));
+        assert_eq!(config.client_query_buffer_limit, 2 * 1024 * 1024);
         assert_eq!(config.client_output_buffer_limit, "normal 1mb 512kb 5");
         Ok(())
     }

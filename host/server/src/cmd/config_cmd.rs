@@ -162,6 +162,11 @@ static PARAMS: &[Param] = &[
         set: Setter::Fixed,
     },
     Param {
+        name: "io-threads",
+        get: |s| s.config.io_threads.to_string(),
+        set: Setter::Immutable,
+    },
+    Param {
         name: "maxclients",
         get: |s| load(&s.settings.maxclients),
         set: Setter::Integer {

@@ -177,6 +177,11 @@ fn server(shared: &Shared, f: &mut Fields<'_>) {
     f.field("uptime_in_days", uptime / 86_400);
     f.field("hz", 10);
     f.field("configured_hz", 10);
+    // The threads serving connections, as the runtime has them (`io-threads`).
+    f.field(
+        "io_threads",
+        tokio::runtime::Handle::try_current().map_or(0, |h| h.metrics().num_workers()),
+    );
     f.field(
         "executable",
         std::env::current_exe()
