@@ -378,9 +378,8 @@ fn spawn_child(
         .arg(&data);
     match (flavour, durability) {
         (Kind::Sluice, durability) => {
-            // Through the config file, not `--appendonly`/`--appendfsync`: the CLI parses those
-            // flags but (as of this writing) never applies them. `check_durability` catches
-            // either route failing.
+            // Through the config file, which the flags would override: `check_durability`
+            // confirms the server runs with what was asked.
             let (appendonly, appendfsync) = match durability {
                 Durability::Default => (true, Fsync::EverySec),
                 Durability::AppendFsync(fsync) | Durability::LogOnly(fsync) => (true, fsync),
