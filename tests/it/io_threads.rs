@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use sluice_tests::{ChildServer, RawClient, tempdir};
+use sluice_tests::{ChildServer, RawClient, config_pair, tempdir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sluice-under-test");
 
@@ -21,25 +21,16 @@ fn threads_named(pid: u32, name: &str) -> Result<usize> {
     Ok(count)
 }
 
-/// `io_threads` of `INFO server`.
-fn info_io_threads(raw: &mut RawClient) -> Result<String> {
-    let info = raw.cmd(&["INFO", "server"])?;
-    info.split("\r\n")
-        .find_map(|line| line.strip_prefix("io_threads:"))
-        .map(str::to_owned)
-        .context("INFO server has no io_threads")
-}
-
 #[test]
 fn io_threads_sets_the_connection_threads_and_config_reports_it() -> Result<()> {
     let dir = tempdir()?;
     let server = ChildServer::start(BIN, &dir, &["--appendonly", "no", "--io-threads", "3"])?;
     assert!(threads_named(server.pid(), "tokio-rt-worker")? >= 3);
     let mut raw = RawClient::connect(server.addr)?;
-    assert_eq!(info_io_threads(&mut raw)?, "3");
+    assert_eq!(raw.info_field("server", "io_threads")?, "3");
     assert_eq!(
         raw.cmd(&["CONFIG", "GET", "io-threads"])?,
-        "*2\r\n$10\r\nio-threads\r\n$1\r\n3\r\n"
+        config_pair("io-threads", "3")
     );
     assert_eq!(
         raw.cmd(&["CONFIG", "SET", "io-threads", "2"])?,
@@ -58,7 +49,10 @@ fn io_threads_defaults_to_half_the_cores() -> Result<()> {
     let expected = (cores / 2).max(1);
     assert!(threads_named(server.pid(), "tokio-rt-worker")? >= expected);
     let mut raw = RawClient::connect(server.addr)?;
-    assert_eq!(info_io_threads(&mut raw)?, expected.to_string());
+    assert_eq!(
+        raw.info_field("server", "io_threads")?,
+        expected.to_string()
+    );
     assert_eq!(
         raw.cmd(&["CONFIG", "GET", "io-threads"])?,
         format!(

@@ -7,28 +7,9 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use sluice_tests::{Config, RawClient, TestServer, encode_command};
+use sluice_tests::{Config, RawClient, TestServer, config_pair, encode_command};
 
 const MAXCLIENTS_REPLY: &str = "-ERR max number of clients reached\r\n";
-
-/// The value of `field` in `INFO <section>`.
-fn info_field(raw: &mut RawClient, section: &str, field: &str) -> Result<String> {
-    let reply = raw.cmd(&["INFO", section])?;
-    reply
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{field}:")))
-        .map(str::to_owned)
-        .with_context(|| format!("no {field} in INFO {section}"))
-}
-
-/// `*2\r\n$<n>\r\n<name>\r\n$<n>\r\n<value>\r\n`: a one-parameter `CONFIG GET` reply.
-fn config_pair(name: &str, value: &str) -> String {
-    format!(
-        "*2\r\n${}\r\n{name}\r\n${}\r\n{value}\r\n",
-        name.len(),
-        value.len()
-    )
-}
 
 /// Everything the server sends before closing; a reset (it closed with our bytes unread)
 /// counts as closing with nothing sent.
@@ -76,14 +57,11 @@ fn maxclients_counts_plain_and_tls_together() -> Result<()> {
     // A third, on either port, is told why and closed.
     assert_eq!(read_until_closed(&mut server.raw()?)?, MAXCLIENTS_REPLY);
     assert_eq!(server.tls_raw(None)?.read_to_close()?, MAXCLIENTS_REPLY);
-    assert_eq!(info_field(&mut plain, "clients", "maxclients")?, "2");
-    assert_eq!(info_field(&mut plain, "clients", "connected_clients")?, "2");
+    assert_eq!(plain.info_field("clients", "maxclients")?, "2");
+    assert_eq!(plain.info_field("clients", "connected_clients")?, "2");
+    assert_eq!(plain.info_field("stats", "rejected_connections")?, "2");
     assert_eq!(
-        info_field(&mut plain, "stats", "rejected_connections")?,
-        "2"
-    );
-    assert_eq!(
-        info_field(&mut plain, "stats", "total_connections_received")?,
+        plain.info_field("stats", "total_connections_received")?,
         "2"
     );
 
@@ -163,11 +141,7 @@ fn query_buffer_limit_closes_a_client_without_a_reply() -> Result<()> {
     assert_eq!(other.cmd(&["PING"])?, "+PONG\r\n");
     assert_eq!(ok.cmd(&["PING"])?, "+PONG\r\n");
     assert_eq!(
-        info_field(
-            &mut other,
-            "stats",
-            "client_query_buffer_limit_disconnections"
-        )?,
+        other.info_field("stats", "client_query_buffer_limit_disconnections")?,
         "2"
     );
     assert_eq!(
@@ -207,11 +181,7 @@ fn output_hard_limit_closes_a_client_without_the_reply() -> Result<()> {
 
     assert_eq!(other.cmd(&["XLEN", "s"])?, ":3000\r\n");
     assert_eq!(
-        info_field(
-            &mut other,
-            "stats",
-            "client_output_buffer_limit_disconnections"
-        )?,
+        other.info_field("stats", "client_output_buffer_limit_disconnections")?,
         "1"
     );
     Ok(())
@@ -267,11 +237,7 @@ fn output_soft_limit_closes_a_client_that_stops_reading() -> Result<()> {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(
-        info_field(
-            &mut other,
-            "stats",
-            "client_output_buffer_limit_disconnections"
-        )?,
+        other.info_field("stats", "client_output_buffer_limit_disconnections")?,
         "1"
     );
     assert_eq!(other.cmd(&["XLEN", "s"])?, format!(":{entries}\r\n"));
@@ -334,11 +300,7 @@ fn client_output_buffer_limit_config_follows_redis() -> Result<()> {
         )
     );
     assert_eq!(
-        info_field(
-            &mut raw,
-            "stats",
-            "client_output_buffer_limit_disconnections"
-        )?,
+        raw.info_field("stats", "client_output_buffer_limit_disconnections")?,
         "0"
     );
     Ok(())

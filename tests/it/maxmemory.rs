@@ -84,13 +84,9 @@ fn writes_past_maxmemory_get_oom_and_reads_acks_and_deletes_go_on() -> Result<()
     assert_eq!(raw.cmd(&["XDEL", "s", &id])?, ":1\r\n");
 
     // INFO and CONFIG show the limit and the policy.
-    let info = raw.cmd(&["INFO", "memory"])?;
-    assert!(info.contains("\r\nmaxmemory:2097152\r\n"), "{info}");
-    assert!(info.contains("\r\nmaxmemory_human:2.00M\r\n"), "{info}");
-    assert!(
-        info.contains("\r\nmaxmemory_policy:noeviction\r\n"),
-        "{info}"
-    );
+    assert_eq!(raw.info_field("memory", "maxmemory")?, "2097152");
+    assert_eq!(raw.info_field("memory", "maxmemory_human")?, "2.00M");
+    assert_eq!(raw.info_field("memory", "maxmemory_policy")?, "noeviction");
     assert_eq!(
         raw.cmd(&["CONFIG", "GET", "maxmemory*"])?,
         "*4\r\n$9\r\nmaxmemory\r\n$7\r\n2097152\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n"

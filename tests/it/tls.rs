@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use rustls::AlertDescription;
-use sluice_tests::{Config, RawClient, TestServer, TlsStream, tls_fixture};
+use sluice_tests::{Config, RawClient, TestServer, TlsStream, config_pair, tls_fixture};
 
 /// The TLS alert the server sent, found in `err`'s chain.
 fn alert(err: &anyhow::Error) -> Option<AlertDescription> {
@@ -94,7 +94,7 @@ fn plain_tcp_keeps_working_beside_tls() -> Result<()> {
     let port = tls_addr.port().to_string();
     assert_eq!(
         plain.cmd(&["CONFIG", "GET", "tls-port"])?,
-        format!("*2\r\n$8\r\ntls-port\r\n${}\r\n{port}\r\n", port.len())
+        config_pair("tls-port", &port)
     );
     // The TLS client is listed with the TLS port as its local address.
     let list = tls.cmd(&["CLIENT", "INFO"])?;
@@ -129,7 +129,7 @@ fn tls_auth_clients_optional_and_no() -> Result<()> {
     assert_eq!(ping_tls(&no, None)?, Ok("+PONG\r\n".into()));
     assert_eq!(
         no.raw()?.cmd(&["CONFIG", "GET", "tls-auth-clients"])?,
-        "*2\r\n$16\r\ntls-auth-clients\r\n$2\r\nno\r\n"
+        config_pair("tls-auth-clients", "no")
     );
     Ok(())
 }

@@ -323,6 +323,16 @@ impl<S: Read + Write> RawClient<S> {
         self.read_reply()
     }
 
+    /// The value of `field` in `INFO <section>`.
+    pub fn info_field(&mut self, section: &str, field: &str) -> Result<String> {
+        let reply = self.cmd(&["INFO", section])?;
+        reply
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{field}:")))
+            .map(str::to_owned)
+            .with_context(|| format!("no {field} in INFO {section}"))
+    }
+
     /// Reads exactly one reply (RESP2 or RESP3) and returns it as text.
     pub fn read_reply(&mut self) -> Result<String> {
         Ok(String::from_utf8_lossy(&self.read_reply_bytes()?).into_owned())
@@ -353,6 +363,15 @@ impl<S: Read + Write> RawClient<S> {
         self.buf.extend_from_slice(&rest);
         Ok(String::from_utf8_lossy(&std::mem::take(&mut self.buf)).into_owned())
     }
+}
+
+/// `*2\r\n$<n>\r\n<name>\r\n$<n>\r\n<value>\r\n`: a one-parameter `CONFIG GET` reply.
+pub fn config_pair(name: &str, value: &str) -> String {
+    format!(
+        "*2\r\n${}\r\n{name}\r\n${}\r\n{value}\r\n",
+        name.len(),
+        value.len()
+    )
 }
 
 /// `*<n>\r\n$<len>\r\n<arg>\r\n…`
