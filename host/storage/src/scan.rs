@@ -1,8 +1,10 @@
 //! Reading a log segment back at startup, and telling a torn tail from corruption.
 //!
-//! A crash can cut the last write short, or leave zeroes where it was going (the file grew but the
-//! data never reached the disk). Both leave a bad record at the end of the last segment with
-//! nothing valid after it: that tail is dropped. A bad record with a valid record anywhere after
+//! A crash can cut the last write short, or leave garbage where it was going. Either leaves a bad
+//! record at the end of the last segment with nothing valid after it: that torn tail is dropped,
+//! and reported. Zeroes after the last record are the space the writer allocates ahead (see
+//! `writer`), or a write that never reached the disk: dropped, not reported, since nothing
+//! there was ever a record. A bad record with a valid record anywhere after
 //! it, a bad record in any other segment, or a valid record with the wrong LSN is corruption:
 //! truncating there would silently lose acknowledged writes, so it is an error naming the file
 //! and offset.
@@ -32,8 +34,15 @@ pub(crate) struct Segment {
 
 impl Segment {
     /// True if the file needs truncating (or its header rewriting) before appends go on.
-    pub(crate) fn is_torn(&self) -> bool {
+    pub(crate) fn needs_cutting(&self) -> bool {
         self.valid_len < self.bytes.len() || self.bytes.len() < WAL_HEADER_LEN
+    }
+
+    /// True if something other than zeroes follows the last record, or the header is short: a
+    /// write cut off by a crash.
+    pub(crate) fn is_torn(&self) -> bool {
+        let tail = self.bytes.get(self.valid_len..).unwrap_or_default();
+        self.bytes.len() < WAL_HEADER_LEN || tail.iter().any(|&b| b != 0)
     }
 }
 

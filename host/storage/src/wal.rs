@@ -284,14 +284,15 @@ impl Wal {
     /// Figures for `INFO persistence`.
     pub fn stats(&self) -> WalStats {
         let inner = &*self.inner;
-        let (segments, disk_bytes, writes) = {
+        // Both locks at once (in lock order), so written and pending bytes add up.
+        let (segments, disk_bytes, writes, appended_lsn, pending_bytes, wal_bytes) = {
             let writer = inner.writer.lock();
             let (segments, bytes) = writer.disk_usage();
-            (segments, bytes, writer.writes)
-        };
-        let (appended_lsn, pending_bytes, wal_bytes) = {
             let pending = inner.pending.lock();
             (
+                segments,
+                bytes,
+                writer.writes,
                 pending.next_lsn - 1,
                 pending.buf.len() as u64,
                 pending.since_snapshot,
@@ -319,7 +320,8 @@ impl Wal {
         }
     }
 
-    /// Writes and fsyncs everything, stops the sync thread and closes the files.
+    /// Writes and fsyncs everything, stops the sync thread, cuts the current segment back to its
+    /// records and closes the files.
     pub fn flush_and_close(mut self) -> Result<()> {
         self.close()
     }
@@ -333,7 +335,8 @@ impl Wal {
         if thread.join().is_err() {
             tracing::error!("the write-ahead log's sync thread panicked");
         }
-        self.inner.sync()
+        self.inner.sync()?;
+        self.inner.writer.lock().trim()
     }
 }
 

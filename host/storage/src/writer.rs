@@ -4,9 +4,17 @@
 //! more only when a snapshot's rotation point falls inside it). A rotation fsyncs the segment it
 //! leaves whatever the policy: the sync thread then only ever has to fsync the current segment,
 //! and an older segment is complete on disk before a snapshot can make it deletable.
+//!
+//! Records are written into space allocated ahead: the current segment is extended by
+//! [`PREALLOC_BYTES`] of written zeroes at a time. An fdatasync of a write that grows the file
+//! must also write the inode (its size changed) and wait for that second write; one into
+//! space already on disk writes only the data. Measured on this project's ext4 test machine:
+//! fdatasync after a 1.5 KB append took 146–172 µs at the median growing the file, 99–116 µs
+//! into written zeroes. A segment is cut back to its records when it is left and when the log
+//! closes; after a crash the reader takes zeroes after the last record for unused space.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,12 +22,20 @@ use crate::format::{self, WAL_HEADER_LEN};
 use crate::scan::Segment;
 use crate::{Error, Lsn, Result, dir};
 
+/// How far ahead of its records the current segment is allocated, bytes: a file extension, and
+/// so an inode write in an fdatasync, about once per this much log.
+pub(crate) const PREALLOC_BYTES: u64 = 1 << 20;
+
+/// What space is allocated with, a piece at a time.
+static ZEROES: [u8; 64 << 10] = [0; 64 << 10];
+
 /// A live segment file.
 #[derive(Debug)]
 pub(crate) struct SegmentFile {
     pub(crate) first_lsn: Lsn,
     pub(crate) path: PathBuf,
-    /// Size on disk, bytes.
+    /// Bytes of header and records: where the next write goes. The current segment's file is
+    /// longer while it has space allocated ahead.
     pub(crate) bytes: u64,
 }
 
@@ -36,6 +52,8 @@ pub(crate) struct Writer {
     pub(crate) spare: Vec<u8>,
     /// write(2) calls made.
     pub(crate) writes: u64,
+    /// Length of the current segment's file: its records, then zeroes.
+    allocated: u64,
 }
 
 impl Writer {
@@ -45,29 +63,29 @@ impl Writer {
         Ok(Writer {
             dir: dir.to_path_buf(),
             file: Arc::new(file),
+            allocated: segment.bytes,
             segments: vec![segment],
             spare: Vec::new(),
             writes: 0,
         })
     }
 
-    /// Goes on appending to the last of `segments`, recovered from disk, after cutting off its
-    /// torn tail if it has one.
+    /// Goes on appending to the last of `segments`, recovered from disk, after cutting off what
+    /// follows its last record: a torn tail, or space allocated ahead.
     pub(crate) fn resume(dir: &Path, segments: &[Segment]) -> Result<Writer> {
         let Some(last) = segments.last() else {
             return Writer::create(dir, 1);
         };
         let path = &last.path;
         let file = OpenOptions::new()
-            .append(true)
+            .write(true)
             .open(path)
             .map_err(Error::io("open", path))?;
-        if last.is_torn() {
+        if last.needs_cutting() {
             file.set_len(last.valid_len as u64)
                 .map_err(Error::io("truncate", path))?;
             if last.valid_len < WAL_HEADER_LEN {
-                (&file)
-                    .write_all(&format::wal_header(last.first_lsn))
+                file.write_all_at(&format::wal_header(last.first_lsn), 0)
                     .map_err(Error::io("write", path))?;
             }
         }
@@ -81,13 +99,15 @@ impl Writer {
                 path: s.path.clone(),
                 bytes: s.valid_len.max(WAL_HEADER_LEN) as u64,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let allocated = segments.last().map_or(0, |s| s.bytes);
         Ok(Writer {
             dir: dir.to_path_buf(),
             file: Arc::new(file),
             segments,
             spare: Vec::new(),
             writes: 0,
+            allocated,
         })
     }
 
@@ -119,11 +139,35 @@ impl Writer {
         let Some(current) = self.segments.last_mut() else {
             return Ok(());
         };
-        (&*self.file)
-            .write_all(bytes)
+        let at = current.bytes;
+        let end = at + bytes.len() as u64;
+        self.file
+            .write_all_at(bytes, at)
             .map_err(Error::io("write", &current.path))?;
-        current.bytes += bytes.len() as u64;
+        current.bytes = end;
         self.writes += 1;
+        if end > self.allocated {
+            let target = end + PREALLOC_BYTES;
+            allocate(&self.file, end, target)
+                .map_err(Error::io("allocate log space in", &current.path))?;
+            self.allocated = target;
+        }
+        Ok(())
+    }
+
+    /// Cuts the current segment back to its records and makes that durable: before it is left
+    /// for a new one (only the last segment may end in unused space) and when the log closes.
+    pub(crate) fn trim(&mut self) -> Result<()> {
+        let Some(current) = self.segments.last() else {
+            return Ok(());
+        };
+        if self.allocated > current.bytes {
+            self.file
+                .set_len(current.bytes)
+                .and_then(|()| self.file.sync_all())
+                .map_err(Error::io("truncate", &current.path))?;
+            self.allocated = current.bytes;
+        }
         Ok(())
     }
 
@@ -139,8 +183,10 @@ impl Writer {
         self.file
             .sync_data()
             .map_err(Error::io("fsync", &current.path))?;
+        self.trim()?;
         let (file, segment) = create_segment(&self.dir, first_lsn)?;
         self.file = Arc::new(file);
+        self.allocated = segment.bytes;
         self.segments.push(segment);
         Ok(())
     }
@@ -159,7 +205,7 @@ impl Writer {
         Ok(())
     }
 
-    /// `(number of segments, total bytes)` on disk.
+    /// `(number of segments, total bytes of headers and records)`.
     pub(crate) fn disk_usage(&self) -> (usize, u64) {
         (
             self.segments.len(),
@@ -172,12 +218,11 @@ impl Writer {
 fn create_segment(dir: &Path, first_lsn: Lsn) -> Result<(File, SegmentFile)> {
     let path = dir.join(format::segment_name(first_lsn));
     let file = OpenOptions::new()
-        .append(true)
+        .write(true)
         .create_new(true)
         .open(&path)
         .map_err(Error::io("create", &path))?;
-    (&file)
-        .write_all(&format::wal_header(first_lsn))
+    file.write_all_at(&format::wal_header(first_lsn), 0)
         .and_then(|()| file.sync_all())
         .map_err(Error::io("write the header of", &path))?;
     dir::sync_dir(dir)?;
@@ -188,4 +233,16 @@ fn create_segment(dir: &Path, first_lsn: Lsn) -> Result<(File, SegmentFile)> {
         bytes: WAL_HEADER_LEN as u64,
     };
     Ok((file, segment))
+}
+
+/// Writes zeroes over `from..to` of `file`. Written, not `fallocate`d: ext4 records allocated but
+/// unwritten space as such, and the first write into it changes metadata again.
+fn allocate(file: &File, from: u64, to: u64) -> std::io::Result<()> {
+    let mut at = from;
+    while at < to {
+        let n = usize::try_from(to - at).map_or(ZEROES.len(), |n| n.min(ZEROES.len()));
+        file.write_all_at(&ZEROES[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
 }

@@ -27,6 +27,12 @@ fn records_round_trip_and_the_log_goes_on_after_them() -> TestResult {
     let (wal, _) = open(tmp.path())?;
     append_all(&wal, 1..=50);
     wal.flush_and_close()?;
+    // Closed, the segment holds its header and records and nothing allocated ahead.
+    let record_bytes: u64 = (1..=50).map(|i| 16 + payload(i).len() as u64).sum();
+    assert_eq!(
+        std::fs::metadata(only_segment(tmp.path()))?.len(),
+        sluice_storage::format::WAL_HEADER_LEN as u64 + record_bytes
+    );
 
     let (wal, recovery) = open(tmp.path())?;
     assert_eq!(records(&recovery), expected(1..=50));
@@ -62,6 +68,8 @@ fn written_through_records_survive_a_process_crash() -> TestResult {
     let crashed = crash_copy(tmp.path());
     let (_copy, recovery) = open(crashed.path())?;
     assert_eq!(records(&recovery), expected(1..=20));
+    // What follows the records is space allocated ahead: zeroes, not a torn write.
+    assert_eq!(recovery.report.torn_tail, None);
     drop(wal);
     Ok(())
 }
@@ -133,9 +141,13 @@ fn stats_describe_the_log() -> TestResult {
     assert_eq!(stats.pending_bytes, pending);
     assert_eq!(stats.changes_since_save, 4);
     assert_eq!(stats.segments, 1);
-    let on_disk = std::fs::metadata(only_segment(tmp.path()))?.len();
-    assert_eq!(stats.disk_bytes, on_disk);
     let appended: u64 = (1..=3).map(|i| 16 + payload(i).len() as u64).sum::<u64>() + 16 + 7;
+    // The log's size is its header and written records; the file is longer by the space the
+    // writer allocates ahead.
+    let header = sluice_storage::format::WAL_HEADER_LEN as u64;
+    assert_eq!(stats.disk_bytes, header + appended - stats.pending_bytes);
+    let on_disk = std::fs::metadata(only_segment(tmp.path()))?.len();
+    assert!(on_disk > stats.disk_bytes, "{on_disk} bytes on disk");
     assert_eq!(stats.wal_bytes, appended);
     assert_eq!(wal.wal_bytes(), appended);
     assert_eq!(stats.failure, None);

@@ -67,6 +67,28 @@ fn appends_during_a_snapshot_land_in_the_next_segment() -> TestResult {
 }
 
 #[test]
+fn a_segment_left_for_the_next_ends_at_its_last_record() -> TestResult {
+    // Only the last segment may end in the space allocated ahead: a crash after a rotation, with
+    // both segments on disk and no snapshot yet, must recover every record.
+    let tmp = temp();
+    let (wal, _) = open(tmp.path())?;
+    append_all(&wal, 1..=5);
+    wal.begin_snapshot();
+    append_all(&wal, 6..=8);
+    let crashed = crash_copy(tmp.path());
+    let records_1_to_5: u64 = (1..=5).map(|i| 16 + payload(i).len() as u64).sum();
+    assert_eq!(
+        fs::metadata(crashed.path().join(WAL_1))?.len(),
+        sluice_storage::format::WAL_HEADER_LEN as u64 + records_1_to_5
+    );
+    let (_copy, recovery) = open(crashed.path())?;
+    assert_eq!(records(&recovery), expected(1..=8));
+    assert_eq!(recovery.report.torn_tail, None);
+    drop(wal);
+    Ok(())
+}
+
+#[test]
 fn a_newer_snapshot_replaces_the_older_and_stats_follow() -> TestResult {
     let tmp = temp();
     let (wal, _) = open(tmp.path())?;

@@ -63,9 +63,12 @@ fn a_torn_tail_is_cut_off_at_every_cut_point_and_the_log_goes_on() -> TestResult
         let (wal, recovery) = open(tmp.path())?;
         assert_eq!(records(&recovery), expected(1..=complete), "cut at {cut}");
         let torn = recovery.report.torn_tail.clone();
-        // A segment with no complete header is torn even if empty: its header is rewritten.
-        if cut == valid_len && cut >= WAL_HEADER_LEN {
-            assert_eq!(torn, None, "cut at {cut} is a record boundary");
+        // A segment with no complete header is torn even if empty: its header is rewritten. A
+        // cut leaving only zeroes after the last record (record 1's length field is zero) looks
+        // like space allocated ahead: dropped, not reported.
+        let zeroes_only = full[valid_len..cut].iter().all(|&b| b == 0);
+        if zeroes_only && cut >= WAL_HEADER_LEN {
+            assert_eq!(torn, None, "cut at {cut} leaves no torn record");
         } else {
             let torn = torn.expect("a torn tail is reported");
             assert_eq!(torn.offset, valid_len as u64, "cut at {cut}");
@@ -87,18 +90,47 @@ fn a_torn_tail_is_cut_off_at_every_cut_point_and_the_log_goes_on() -> TestResult
 }
 
 #[test]
-fn a_zero_filled_tail_is_a_torn_tail() -> TestResult {
-    // A crash can leave the file longer than the data that reached the disk, filled with zeroes.
+fn zeroes_after_the_last_record_are_unused_space_not_a_torn_tail() -> TestResult {
+    // The writer allocates space ahead with zeroes; a crash leaves them after the last record.
     let (name, mut bytes) = six_records();
     let len = bytes.len();
     bytes.resize(len + 4096, 0);
     let tmp = temp();
     recover_cut(&name, &bytes, tmp.path())?;
-    let (_wal, recovery) = open(tmp.path())?;
+    let (wal, recovery) = open(tmp.path())?;
     assert_eq!(records(&recovery), expected(1..=6));
+    assert_eq!(recovery.report.torn_tail, None);
+    // The next record goes right after the sixth, not after the zeroes.
+    assert_eq!(wal.append(&payload(7)), 7);
+    wal.flush_and_close()?;
+    let (_wal, recovery) = open(tmp.path())?;
+    assert_eq!(records(&recovery), expected(1..=7));
+    let record_7 = 16 + payload(7).len() as u64;
+    assert_eq!(
+        fs::metadata(tmp.path().join(&name))?.len(),
+        len as u64 + record_7
+    );
+    Ok(())
+}
+
+#[test]
+fn a_cut_off_record_followed_by_zeroes_is_a_torn_tail() -> TestResult {
+    let (name, full) = six_records();
+    let ends = record_ends(&full);
+    // Record 6 cut after its header, then the space allocated ahead.
+    let cut = ends[4] + 16;
+    let mut bytes = full[..cut].to_vec();
+    bytes.resize(cut + 4096, 0);
+    let tmp = temp();
+    recover_cut(&name, &bytes, tmp.path())?;
+    let (_wal, recovery) = open(tmp.path())?;
+    assert_eq!(records(&recovery), expected(1..=5));
     let torn = recovery.report.torn_tail.clone().expect("reported");
-    assert_eq!((torn.offset, torn.dropped_bytes), (len as u64, 4096));
-    assert_eq!(fs::metadata(tmp.path().join(&name))?.len(), len as u64);
+    assert_eq!(
+        (torn.offset, torn.dropped_bytes),
+        (ends[4] as u64, 16 + 4096)
+    );
+    assert_eq!(fs::metadata(tmp.path().join(&name))?.len(), ends[4] as u64);
     Ok(())
 }
 
