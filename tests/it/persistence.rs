@@ -329,6 +329,60 @@ fn an_empty_folder_starts_fresh_and_a_newer_format_is_refused() -> Result<()> {
     Ok(())
 }
 
+/// `appendfsync always` on the real binary: clients writing at once share fsyncs, every reply
+/// comes, and everything acknowledged is synced.
+#[test]
+fn always_shares_fsyncs_between_clients_writing_at_once() -> Result<()> {
+    const CLIENTS: usize = 16;
+    const EACH: usize = 40;
+    let dir = tempdir()?;
+    let server = ChildServer::start(BIN, &dir, &["--appendfsync", "always"])?;
+    let addr = server.addr;
+    let fsyncs_before: u64 = sluice_tests::RawClient::connect(addr)?
+        .info_field("persistence", "aof_fsyncs")?
+        .parse()?;
+    let writers: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            std::thread::spawn(move || -> Result<()> {
+                let mut raw = sluice_tests::RawClient::connect(addr)?;
+                let key = format!("s{c}");
+                for i in 1..=EACH {
+                    let id = format!("{i}-1");
+                    let reply = raw.cmd(&["XADD", &key, &id, "f", "v"])?;
+                    assert_eq!(reply, format!("${}\r\n{id}\r\n", id.len()));
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("writer panicked"))??;
+    }
+    let mut raw = sluice_tests::RawClient::connect(addr)?;
+    let total = CLIENTS * EACH;
+    for c in 0..CLIENTS {
+        assert_eq!(
+            raw.cmd(&["XLEN", &format!("s{c}")])?,
+            format!(":{EACH}\r\n")
+        );
+    }
+    let appended = raw.info_field("persistence", "aof_appended_lsn")?;
+    assert_eq!(raw.info_field("persistence", "aof_synced_lsn")?, appended);
+    let fsyncs = raw
+        .info_field("persistence", "aof_fsyncs")?
+        .parse::<u64>()?
+        - fsyncs_before;
+    assert!(
+        fsyncs < (total / 2) as u64,
+        "{fsyncs} fsyncs for {total} writes from {CLIENTS} clients"
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
 /// The real thing: the server as a child process with `appendfsync always`, several clients
 /// writing, adding, reading and acknowledging, SIGKILL in the middle, restart. Every write a
 /// client heard back about is there, nothing twice.

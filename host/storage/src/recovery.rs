@@ -128,6 +128,7 @@ impl Storage {
             last_fsync_unix_ms: AtomicU64::new(0),
             saves: Mutex::new(saves),
             snapshot_lock: Mutex::new(()),
+            sync_lock: Padded(Mutex::new(())),
             recovery: report.clone(),
             _lock: lock,
         });

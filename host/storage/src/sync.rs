@@ -1,11 +1,12 @@
 //! `appendfsync` and the background thread that carries it out.
 //!
-//! One thread, `sluice-wal-sync`, does every fsync, outside the file lock so that connections
-//! writing the next batch never wait behind the disk:
+//! One thread, `sluice-wal-sync`, does the fsyncs no connection runs itself
+//! ([`crate::Wal::sync_now`]), outside the file lock so that connections writing the next batch
+//! never wait behind the disk:
 //!
 //! - when a caller of [`crate::Wal::wait_synced`] asks for an LSN not yet durable: it writes what
 //!   is pending and fsyncs. Callers that ask while an fsync runs are served together by the next
-//!   one: that is the group commit of `always`.
+//!   one.
 //! - once a second: `everysec` and `always` fsync if there is new data; `no` only writes pending
 //!   bytes to the OS (so nothing waits in memory for long) and leaves flushing to the kernel.
 

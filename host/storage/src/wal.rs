@@ -6,9 +6,12 @@
 //! 2. `write_through` takes the file lock (`writer`) and writes the whole pending buffer with one
 //!    write(2): whoever gets the lock writes for everyone who appended before it (leader-style
 //!    group write). Afterwards `written` covers those LSNs.
-//! 3. The sync thread fsyncs outside the file lock and publishes `durable` through a `watch`.
+//! 3. An fsync, outside the file lock, publishes `durable` through a `watch`. The sync thread
+//!    runs it for waiters and once a second; under `always` a connection runs it on its own
+//!    thread when none is running ([`Wal::sync_now`]).
 //!
-//! Lock order: `writer`, then `pending`. `control` and `saves` are never held with another lock.
+//! Lock order: `sync_lock`, then `writer`, then `pending`. `control` and `saves` are never held
+//! with another lock.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -82,6 +85,9 @@ pub(crate) struct Inner {
     pub(crate) saves: Mutex<SaveStats>,
     /// Serialises `write_snapshot`.
     pub(crate) snapshot_lock: Mutex<()>,
+    /// Held for an fsync and the publishing of its LSN: one fsync runs at a time, and a
+    /// connection can tell that one is running.
+    pub(crate) sync_lock: Padded<Mutex<()>>,
     pub(crate) recovery: RecoveryReport,
     /// Held for the directory's `LOCK`.
     pub(crate) _lock: File,
@@ -139,6 +145,12 @@ impl Inner {
 
     /// Writes everything pending and fsyncs it, then tells the waiters.
     pub(crate) fn sync(&self) -> Result<()> {
+        let _one_at_a_time = self.sync_lock.lock();
+        self.sync_locked()
+    }
+
+    /// [`Inner::sync`] for a caller holding `sync_lock`.
+    fn sync_locked(&self) -> Result<()> {
         let (file, path, target) = {
             let mut writer = self.writer.lock();
             self.flush_locked(&mut writer)?;
@@ -213,9 +225,9 @@ impl Wal {
         self.inner.flush_locked(&mut writer)
     }
 
-    /// Resolves once every record up to `lsn` is fsynced, or with the log's failure. The sync
-    /// thread serves all waiters that arrive during one fsync with the next: that is the group
-    /// commit of `appendfsync always`. Works under every policy (`SAVE` uses it too).
+    /// Resolves once every record up to `lsn` is fsynced, or with the log's failure, without
+    /// blocking: the sync thread serves all waiters that arrive during one fsync with the next.
+    /// Works under every policy (`SAVE` uses it too).
     pub fn wait_synced(&self, lsn: Lsn) -> impl Future<Output = Result<()>> + Send + 'static {
         let mut rx = self.inner.durable_tx.subscribe();
         let done = self.inner.durable.load(Ordering::Acquire) >= lsn;
@@ -241,6 +253,28 @@ impl Wal {
                 _ => Ok(()),
             }
         }
+    }
+
+    /// Makes every record up to `lsn` durable on the calling thread, unless another fsync is
+    /// running: `Ok(true)` once it is durable, `Ok(false)` if the caller should
+    /// [`Wal::wait_synced`] instead (the running fsync, or the one after it, covers `lsn`).
+    ///
+    /// This is `appendfsync always` as Redis does it: the connection thread that finds its
+    /// records not yet on disk writes and fsyncs everything pending, for every connection that
+    /// appended before it, and blocks meanwhile. Connections that appended in the same pass of
+    /// the runtime find their records durable when they get to run, with no wake-up from
+    /// another thread. Call it after letting those connections run (`yield_now`).
+    pub fn sync_now(&self, lsn: Lsn) -> Result<bool> {
+        if self.inner.durable.load(Ordering::Acquire) >= lsn {
+            return Ok(true);
+        }
+        let Some(_one_at_a_time) = self.inner.sync_lock.try_lock() else {
+            return Ok(false);
+        };
+        if self.inner.durable.load(Ordering::Acquire) < lsn {
+            self.inner.sync_locked()?;
+        }
+        Ok(true)
     }
 
     /// Writes and fsyncs everything appended so far, blocking.

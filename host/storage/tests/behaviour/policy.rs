@@ -116,6 +116,70 @@ fn group_commit_from_blocking_threads() -> TestResult {
 }
 
 #[test]
+fn sync_now_fsyncs_everything_pending_on_the_calling_thread() -> TestResult {
+    let tmp = temp();
+    let (wal, _) = Storage::open(tmp.path(), FsyncPolicy::Always)?;
+    for i in 1..=5 {
+        wal.append(&payload(i));
+    }
+    let fsyncs = wal.stats().fsyncs;
+    assert!(wal.sync_now(3)?);
+    // One fsync for everything appended before it, records 4 and 5 included.
+    assert_eq!(wal.synced_lsn(), 5);
+    assert_eq!(wal.stats().fsyncs, fsyncs + 1);
+    // Already durable: no second fsync.
+    assert!(wal.sync_now(5)?);
+    assert_eq!(wal.stats().fsyncs, fsyncs + 1);
+    drop(wal);
+    let (_wal, recovery) = open(tmp.path())?;
+    assert_eq!(records(&recovery), expected(1..=5));
+    Ok(())
+}
+
+#[test]
+fn sync_now_or_waiting_from_many_threads_shares_fsyncs() -> TestResult {
+    const THREADS: u64 = 8;
+    const EACH: u64 = 50;
+    let tmp = temp();
+    let (wal, _) = Storage::open(tmp.path(), FsyncPolicy::Always)?;
+    let wal = Arc::new(wal);
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let wal = Arc::clone(&wal);
+            std::thread::spawn(move || -> sluice_storage::Result<()> {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("rt");
+                for i in 0..EACH {
+                    let lsn = wal.append(&(t * 1000 + i).to_le_bytes());
+                    // As a connection does: fsync here unless one is running, else wait.
+                    if !wal.sync_now(lsn)? {
+                        rt.block_on(wal.wait_synced(lsn))?;
+                    }
+                    assert!(wal.synced_lsn() >= lsn, "released early: {lsn}");
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("thread")?;
+    }
+    let total = THREADS * EACH;
+    let stats = wal.stats();
+    assert_eq!(stats.synced_lsn, total);
+    assert!(
+        stats.fsyncs < total / 2,
+        "{} fsyncs for {total} writes",
+        stats.fsyncs
+    );
+    drop(wal);
+    let (_wal, recovery) = open(tmp.path())?;
+    assert_eq!(recovery.records().count() as u64, total);
+    Ok(())
+}
+
+#[test]
 fn everysec_fsyncs_within_about_a_second() -> TestResult {
     let tmp = temp();
     let (wal, _) = Storage::open(tmp.path(), FsyncPolicy::EverySec)?;
