@@ -329,6 +329,110 @@ fn an_empty_folder_starts_fresh_and_a_newer_format_is_refused() -> Result<()> {
     Ok(())
 }
 
+/// Waits up to `limit` for `INFO persistence`'s `field` to read `want`.
+fn await_info(
+    raw: &mut sluice_tests::RawClient,
+    field: &str,
+    want: &str,
+    limit: Duration,
+) -> Result<bool> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if raw.info_field("persistence", field)? == want {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(false)
+}
+
+/// Logs `n` entries of about 100 bytes into stream `key`.
+fn log_entries(raw: &mut sluice_tests::RawClient, key: &str, n: usize) -> Result<()> {
+    let value = "v".repeat(80);
+    for _ in 0..n {
+        raw.cmd(&["XADD", key, "*", "f", &value])?;
+    }
+    Ok(())
+}
+
+/// Automatic snapshots wait for the log to pass `auto-snapshot-min-size` and to have grown by
+/// `auto-snapshot-percentage` of the last snapshot's size, as Redis's AOF rewrite does.
+#[test]
+fn auto_snapshots_wait_for_min_size_and_growth_percentage() -> Result<()> {
+    let config = Config {
+        auto_snapshot_min_size: 4096,
+        ..Config::default()
+    };
+    let server = TestServer::start_with(config)?;
+    let mut raw = server.raw()?;
+    assert_eq!(
+        raw.cmd(&["CONFIG", "GET", "auto-snapshot-percentage"])?,
+        sluice_tests::config_pair("auto-snapshot-percentage", "100")
+    );
+    // Under the minimum size: no snapshot.
+    log_entries(&mut raw, "s", 10)?;
+    assert!(!await_info(
+        &mut raw,
+        "rdb_saves",
+        "1",
+        Duration::from_millis(1500)
+    )?);
+    // Past it, with no snapshot yet to grow from: one within the once-a-second check.
+    log_entries(&mut raw, "s", 100)?;
+    assert!(await_info(
+        &mut raw,
+        "rdb_saves",
+        "1",
+        Duration::from_secs(5)
+    )?);
+    let snapshot: u64 = raw
+        .info_field("persistence", "rdb_last_snapshot_bytes")?
+        .parse()?;
+    assert!(snapshot > 0);
+    // Now the log must also reach ten times the snapshot's size.
+    assert_eq!(
+        raw.cmd(&["CONFIG", "SET", "auto-snapshot-percentage", "1000"])?,
+        "+OK\r\n"
+    );
+    while raw
+        .info_field("persistence", "aof_log_bytes_since_snapshot")?
+        .parse::<u64>()?
+        < 4096
+    {
+        log_entries(&mut raw, "s", 10)?;
+    }
+    let log: u64 = raw
+        .info_field("persistence", "aof_log_bytes_since_snapshot")?
+        .parse()?;
+    assert!(log < snapshot * 10, "log {log}, snapshot {snapshot}");
+    assert!(!await_info(
+        &mut raw,
+        "rdb_saves",
+        "2",
+        Duration::from_millis(2500)
+    )?);
+    while raw
+        .info_field("persistence", "aof_log_bytes_since_snapshot")?
+        .parse::<u64>()?
+        < snapshot * 10
+    {
+        log_entries(&mut raw, "s", 50)?;
+    }
+    assert!(await_info(
+        &mut raw,
+        "rdb_saves",
+        "2",
+        Duration::from_secs(5)
+    )?);
+    // Redis's range for `auto-aof-rewrite-percentage`, and its error text.
+    assert_eq!(
+        raw.cmd(&["CONFIG", "SET", "auto-snapshot-percentage", "-1"])?,
+        "-ERR CONFIG SET failed (possibly related to argument 'auto-snapshot-percentage') - \
+         argument must be between 0 and 2147483647 inclusive\r\n"
+    );
+    Ok(())
+}
+
 /// `appendfsync always` on the real binary: clients writing at once share fsyncs, every reply
 /// comes, and everything acknowledged is synced.
 #[test]

@@ -55,6 +55,10 @@ struct Cli {
     /// Log size past which a snapshot is taken in the background, e.g. 64mb.
     #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
     auto_snapshot_min_size: Option<u64>,
+    /// Log growth, as a percentage of the last snapshot's size, a snapshot also waits for
+    /// (0: no automatic snapshots) [default: 100].
+    #[arg(long, value_name = "PERCENT")]
+    auto_snapshot_percentage: Option<u64>,
     /// Folder the routes' .wasm plugins are loaded from (watched for changes).
     #[arg(long = "plugins", value_name = "DIR")]
     plugins_dir: Option<PathBuf>,
@@ -157,6 +161,7 @@ impl Cli {
             appendonly,
             appendfsync,
             auto_snapshot_min_size,
+            auto_snapshot_percentage,
             plugin_max_memory,
             plugin_call_timeout_ms,
             plugin_max_size,

@@ -40,6 +40,11 @@ pub struct Config {
     pub appendfsync: String,
     /// Log size, bytes, past which a snapshot is taken in the background (default 64mb).
     pub auto_snapshot_min_size: u64,
+    /// A snapshot is also taken only once the log has grown by this percentage of the last
+    /// snapshot's size (default 100; 0: no automatic snapshots), as Redis's
+    /// `auto-aof-rewrite-percentage`: each snapshot writes the whole data set, so a large one is
+    /// taken less often.
+    pub auto_snapshot_percentage: u64,
     /// The folder routes load their `.wasm` plugins from (`--plugins`, `plugins_dir`), watched
     /// for changes.
     #[serde(alias = "plugins_dir")]
@@ -143,6 +148,7 @@ impl Default for Config {
             appendonly: true,
             appendfsync: "everysec".into(),
             auto_snapshot_min_size: 64 * 1024 * 1024,
+            auto_snapshot_percentage: 100,
             plugins_dir: None,
             plugin_max_memory: 16 * 1024 * 1024,
             plugin_call_timeout_ms: 100,
@@ -311,6 +317,8 @@ pub struct Settings {
     pub stream_node_max_bytes: AtomicU64,
     /// See [`Config::maxmemory`].
     pub maxmemory: AtomicU64,
+    /// See [`Config::auto_snapshot_percentage`].
+    pub auto_snapshot_percentage: AtomicU64,
     /// See [`Config::protected_mode`]: 1 on, 0 off.
     pub protected_mode: AtomicU64,
     /// See [`Config::maxclients`].
@@ -329,6 +337,7 @@ impl Settings {
             stream_node_max_entries: AtomicU64::new(config.stream_node_max_entries),
             stream_node_max_bytes: AtomicU64::new(config.stream_node_max_bytes),
             maxmemory: AtomicU64::new(config.maxmemory),
+            auto_snapshot_percentage: AtomicU64::new(config.auto_snapshot_percentage),
             protected_mode: AtomicU64::new(u64::from(config.protected_mode)),
             maxclients: AtomicU64::new(config.maxclients),
             client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),

@@ -315,6 +315,12 @@ impl Wal {
         self.inner.pending.lock().since_snapshot
     }
 
+    /// Size of the newest snapshot on disk, bytes (0: none): what the auto-snapshot's growth
+    /// percentage is measured against.
+    pub fn last_snapshot_bytes(&self) -> u64 {
+        self.inner.saves.lock().bytes
+    }
+
     /// Figures for `INFO persistence`.
     pub fn stats(&self) -> WalStats {
         let inner = &*self.inner;

@@ -137,6 +137,15 @@ static PARAMS: &[Param] = &[
         set: Setter::Immutable,
     },
     Param {
+        name: "auto-snapshot-percentage",
+        get: |s| load(&s.settings.auto_snapshot_percentage),
+        set: Setter::Integer {
+            slot: |s| &s.auto_snapshot_percentage,
+            min: 0,
+            max: i32::MAX as u64,
+        },
+    },
+    Param {
         name: "maxmemory",
         get: |s| load(&s.settings.maxmemory),
         set: Setter::Memory {
