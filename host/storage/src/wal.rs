@@ -126,7 +126,8 @@ impl Inner {
             std::mem::swap(&mut pending.buf, &mut batch);
             (std::mem::take(&mut pending.rotations), pending.next_lsn - 1)
         };
-        let result = writer.write_batch(&batch, &rotations);
+        let ahead = self.policy() == FsyncPolicy::Always;
+        let result = writer.write_batch(&batch, &rotations, ahead);
         batch.clear();
         // Give back the memory of a rare huge burst; keep enough for the usual batch.
         if batch.capacity() > SPARE_MAX_BYTES {

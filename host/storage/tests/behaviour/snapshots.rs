@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use sluice_storage::{Error, SaveStatus};
+use sluice_storage::{Error, FsyncPolicy, SaveStatus, Storage};
 
 use crate::common::*;
 
@@ -71,7 +71,7 @@ fn a_segment_left_for_the_next_ends_at_its_last_record() -> TestResult {
     // Only the last segment may end in the space allocated ahead: a crash after a rotation, with
     // both segments on disk and no snapshot yet, must recover every record.
     let tmp = temp();
-    let (wal, _) = open(tmp.path())?;
+    let (wal, _) = Storage::open(tmp.path(), FsyncPolicy::Always)?;
     append_all(&wal, 1..=5);
     wal.begin_snapshot();
     append_all(&wal, 6..=8);
