@@ -377,6 +377,7 @@ fn auto_snapshots_wait_for_min_size_and_growth_percentage() -> Result<()> {
         "1",
         Duration::from_millis(1500)
     )?);
+    assert_eq!(raw.info_field("stats", "latest_fork_usec")?, "0");
     // Past it, with no snapshot yet to grow from: one within the once-a-second check.
     log_entries(&mut raw, "s", 100)?;
     assert!(await_info(
@@ -385,6 +386,9 @@ fn auto_snapshots_wait_for_min_size_and_growth_percentage() -> Result<()> {
         "1",
         Duration::from_secs(5)
     )?);
+    // How long its capture held commands back, in Redis's field for its fork.
+    let capture: u64 = raw.info_field("stats", "latest_fork_usec")?.parse()?;
+    assert!(capture > 0);
     let snapshot: u64 = raw
         .info_field("persistence", "rdb_last_snapshot_bytes")?
         .parse()?;

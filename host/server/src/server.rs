@@ -343,8 +343,12 @@ async fn auto_snapshot(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 snapshot_bytes,
                 "log past auto-snapshot-min-size and auto-snapshot-percentage: snapshotting"
             );
-            if let Err(e) = persist::snapshot::bgsave(&shared) {
-                tracing::warn!("auto-snapshot: {e}");
+            // Off the runtime's threads: preparing the buffer and waiting for the gate block.
+            let saving = shared.clone();
+            match tokio::task::spawn_blocking(move || persist::snapshot::bgsave(&saving)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!("auto-snapshot: {e}"),
+                Err(e) => tracing::error!("auto-snapshot task failed: {e}"),
             }
         }
     }

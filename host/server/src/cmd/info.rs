@@ -308,6 +308,8 @@ fn stats(shared: &Shared, f: &mut Fields<'_>) {
     f.field("keyspace_misses", get(&s.keyspace_misses));
     f.field("pubsub_channels", 0);
     f.field("pubsub_patterns", 0);
+    // Redis's fork time; here the background snapshot's capture, which holds commands back.
+    f.field("latest_fork_usec", shared.saver.last_capture_us());
     f.field("total_error_replies", get(&s.error_replies));
     f.field(
         "client_query_buffer_limit_disconnections",
