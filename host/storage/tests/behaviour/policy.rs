@@ -27,6 +27,22 @@ fn await_synced(wal: &Wal, lsn: u64, limit: Duration) -> Option<Duration> {
     None
 }
 
+/// After `total` writes, each released once synced: all are synced, writers arriving during
+/// an fsync shared the next one, and a reopen recovers every record.
+fn all_synced_sharing_fsyncs(wal: Arc<Wal>, dir: &std::path::Path, total: u64) -> TestResult {
+    let stats = wal.stats();
+    assert_eq!(stats.synced_lsn, total);
+    assert!(
+        stats.fsyncs < total / 2,
+        "{} fsyncs for {total} writes",
+        stats.fsyncs
+    );
+    drop(wal);
+    let (_wal, recovery) = open(dir)?;
+    assert_eq!(recovery.records().count() as u64, total);
+    Ok(())
+}
+
 #[test]
 fn always_acknowledges_once_the_record_is_fsynced() -> TestResult {
     let tmp = temp();
@@ -73,19 +89,7 @@ fn group_commit_releases_each_waiter_once_its_lsn_is_synced() -> TestResult {
         }
         Ok::<_, Error>(())
     })?;
-    let total = TASKS * EACH;
-    let stats = wal.stats();
-    assert_eq!(stats.synced_lsn, total);
-    // Waiters that arrive during an fsync share the next one.
-    assert!(
-        stats.fsyncs < total / 2,
-        "{} fsyncs for {total} writes",
-        stats.fsyncs
-    );
-    drop(wal);
-    let (_wal, recovery) = open(tmp.path())?;
-    assert_eq!(recovery.records().count() as u64, total);
-    Ok(())
+    all_synced_sharing_fsyncs(wal, tmp.path(), TASKS * EACH)
 }
 
 #[test]
@@ -165,18 +169,7 @@ fn sync_now_or_waiting_from_many_threads_shares_fsyncs() -> TestResult {
     for thread in threads {
         thread.join().expect("thread")?;
     }
-    let total = THREADS * EACH;
-    let stats = wal.stats();
-    assert_eq!(stats.synced_lsn, total);
-    assert!(
-        stats.fsyncs < total / 2,
-        "{} fsyncs for {total} writes",
-        stats.fsyncs
-    );
-    drop(wal);
-    let (_wal, recovery) = open(tmp.path())?;
-    assert_eq!(recovery.records().count() as u64, total);
-    Ok(())
+    all_synced_sharing_fsyncs(wal, tmp.path(), THREADS * EACH)
 }
 
 #[test]
