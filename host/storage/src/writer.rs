@@ -10,10 +10,10 @@
 //! the file must also write the inode (its size changed) and wait for that second write; one
 //! into space already on disk writes only the data. Under `everysec` and `no` the file grows
 //! with its records: one fsync a second gains nothing from it, and the zeroes would double
-//! what reaches the disk. Measured on this project's ext4 test machine:
-//! fdatasync after a 1.5 KB append took 146–172 µs at the median growing the file, 99–116 µs
-//! into written zeroes. A segment is cut back to its records when it is left and when the log
-//! closes; after a crash the reader takes zeroes after the last record for unused space.
+//! what reaches the disk. Measured on the development machine (ext4): fdatasync after a 1.5 KB
+//! append took 146–172 µs at the median growing the file, 99–116 µs into written zeroes. A
+//! segment is cut back to its records when it is left and when the log closes; after a crash
+//! the reader takes zeroes after the last record for unused space.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
