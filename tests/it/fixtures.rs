@@ -1,9 +1,12 @@
-//! A committed data folder written by this version of Sluice must keep loading in every later
-//! version: the server's record and snapshot payloads on top of the storage format.
+//! A committed data folder written by each version of Sluice's on-disk layout must keep loading
+//! in every later version: the server's record and snapshot payloads on top of the storage
+//! format.
 //!
-//! `tests/fixtures/data-v1/` holds a snapshot and a log after it. Regenerate it only when the
-//! format version changes (then add `data-v2` beside it, never replace v1):
-//! `cargo test -p sluice-tests --test it write_data_v1_fixture -- --ignored`.
+//! `tests/fixtures/data-v<N>/` holds a snapshot and a log after it, written by the same commands
+//! for every N. N counts changes to anything on disk: v1 is storage format 1 with log record
+//! layout 1 and stream snapshot encoding 1; v2 has record layout 2 (varint lengths) and stream
+//! encoding 2, in the same storage format. When a layout changes, raise [`CURRENT`] and write the new folder beside the old ones, never over them:
+//! `cargo test -p sluice-tests --test it write_data_fixture -- --ignored`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,16 +15,19 @@ use sluice_tests::{Config, ManualClock, TestServer, tempdir};
 
 const T0: u64 = 1_700_000_000_000;
 
-fn fixture_dir() -> PathBuf {
+/// The data layout version this build writes.
+const CURRENT: u32 = 2;
+
+fn fixture_dir(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
-        .join("data-v1")
+        .join(format!("data-v{version}"))
 }
 
-/// Copies the fixture so the test never changes the committed files.
-fn copy_fixture() -> Result<PathBuf> {
+/// Copies a fixture so the test never changes the committed files.
+fn copy_fixture(version: u32) -> Result<PathBuf> {
     let dir = tempdir()?;
-    for entry in std::fs::read_dir(fixture_dir())? {
+    for entry in std::fs::read_dir(fixture_dir(version))? {
         let entry = entry?;
         std::fs::copy(entry.path(), dir.join(entry.file_name()))?;
     }
@@ -30,8 +36,8 @@ fn copy_fixture() -> Result<PathBuf> {
 
 #[test]
 #[ignore = "writes the committed fixture; run by hand only when adding a format version"]
-fn write_data_v1_fixture() -> Result<()> {
-    let dir = fixture_dir();
+fn write_data_fixture() -> Result<()> {
+    let dir = fixture_dir(CURRENT);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let clock = ManualClock::new(T0);
@@ -85,7 +91,17 @@ fn write_data_v1_fixture() -> Result<()> {
 
 #[test]
 fn data_folder_v1_still_loads() -> Result<()> {
-    let dir = copy_fixture()?;
+    loads(1)
+}
+
+#[test]
+fn data_folder_v2_still_loads() -> Result<()> {
+    loads(2)
+}
+
+/// The state the fixture's commands left, read back from `data-v<version>`.
+fn loads(version: u32) -> Result<()> {
+    let dir = copy_fixture(version)?;
     let server = TestServer::start_in(&dir, Config::default(), ManualClock::new(T0 + 1000))?;
     let mut raw = server.raw()?;
     assert_eq!(

@@ -74,6 +74,9 @@ impl Journal {
         if record.is_empty() {
             return None;
         }
-        Some(wal.append(&record.finish()))
+        let payload = record.finish();
+        let lsn = wal.append(&payload);
+        record::recycle(payload);
+        Some(lsn)
     }
 }
