@@ -1,9 +1,10 @@
 //! `XADD` (append an entry, optionally trimming) and `XLEN`.
 
+use bytes::Bytes;
 use sluice_resp::{Args, Reply};
 use sluice_streams::{AddId, Stream, StreamError, StreamId};
 
-use super::stream_args::{id_reply, parse_add_or_trim};
+use super::stream_args::parse_add_or_trim;
 use super::{CmdResult, Ctx};
 use crate::error;
 
@@ -26,11 +27,17 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let fields: Vec<&[u8]> = fields.iter().map(|f| f.as_ref()).collect();
     let limits = ctx.shared.settings.node_limits();
     let now = ctx.now_ms;
+    // The new ID's text is both the reply and the logged ID: formatted once.
     let append = |stream: &mut Stream| {
         let new = stream.add(id, &fields, now, limits)?;
+        let mut text = Vec::with_capacity(24);
+        new.write_to(&mut text);
         let trimmed = opts.trim.map_or(0, |trim| stream.trim(trim, limits));
         ctx.journal(|rec| {
-            rec.begin(3 + fields.len()).arg(b"XADD").arg(&key).id(new);
+            rec.begin(3 + fields.len())
+                .arg(b"XADD")
+                .arg(&key)
+                .arg(&text);
             for field in &fields {
                 rec.arg(field);
             }
@@ -38,7 +45,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 log_trim(rec, &key, stream.len());
             }
         });
-        Ok::<_, StreamError>(new)
+        Ok::<_, StreamError>(text)
     };
     let db = ctx.db();
     let added = if opts.no_mkstream {
@@ -60,7 +67,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .blocking
         .key_written(ctx.shared, ctx.client.db, &key);
     ctx.shared.routes.key_written(ctx.client.db, &key);
-    Ok(id_reply(added).into())
+    Ok(Reply::Bulk(Bytes::from(added)).into())
 }
 
 /// Logs a trim as the exact length it left: replays the same whatever the node sizes.
