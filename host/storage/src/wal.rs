@@ -126,8 +126,7 @@ impl Inner {
             std::mem::swap(&mut pending.buf, &mut batch);
             (std::mem::take(&mut pending.rotations), pending.next_lsn - 1)
         };
-        let ahead = self.policy() == FsyncPolicy::Always;
-        let result = writer.write_batch(&batch, &rotations, ahead);
+        let result = writer.write_batch(&batch, &rotations);
         batch.clear();
         // Give back the memory of a rare huge burst; keep enough for the usual batch.
         if batch.capacity() > SPARE_MAX_BYTES {
