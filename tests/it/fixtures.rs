@@ -5,7 +5,8 @@
 //! `tests/fixtures/data-v<N>/` holds a snapshot and a log after it, written by the same commands
 //! for every N. N counts changes to anything on disk: v1 is storage format 1 with log record
 //! layout 1 and stream snapshot encoding 1; v2 has record layout 2 (varint lengths) and stream
-//! encoding 2, in the same storage format. When a layout changes, raise [`CURRENT`] and write the new folder beside the old ones, never over them:
+//! encoding 2, in the same storage format. When a layout changes, raise [`CURRENT`] and write
+//! the new folder beside the old ones, never over them:
 //! `cargo test -p sluice-tests --test it write_data_fixture -- --ignored`.
 
 use std::path::{Path, PathBuf};
