@@ -81,7 +81,7 @@ mod redeliver;
 mod sink;
 mod stream;
 mod trim;
-mod varint;
+pub mod varint;
 
 #[cfg(test)]
 mod tests;

@@ -1,18 +1,41 @@
 //! LEB128 variable-length integers, the length and ID-delta encoding inside a node.
 //!
 //! Small numbers dominate (field lengths, ID deltas between neighbours), and they take one byte.
-//! Nodes are written only by this crate, so decoding trusts its input: a malformed node is a bug
-//! in this crate, not bad client data. Node bytes read from a snapshot are checked first
-//! (`persist/check_node.rs`).
+//! Nodes are written only by this crate, so [`get`] trusts its input: a malformed node is a bug
+//! in this crate, not bad client data. Bytes read from disk go through [`checked_get`] instead
+//! (node bytes from a snapshot are checked first, `persist/check_node.rs`).
+//!
+//! [`put`] and [`checked_get`] are public: the server's log records use the same encoding.
 
 /// Appends `v` as LEB128 (7 bits per byte, high bit = more bytes follow).
 #[inline]
-pub(crate) fn put(buf: &mut Vec<u8>, mut v: u64) {
+pub fn put(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         buf.push((v as u8) | 0x80);
         v >>= 7;
     }
     buf.push(v as u8);
+}
+
+/// Reads a LEB128 varint at `*pos` from untrusted bytes, advancing past what it read; `None` if
+/// it runs past the end or does not fit a `u64` (more than 10 bytes, or a 10th byte above 1).
+/// Every encoding it accepts decodes to the same value through [`get`].
+#[inline]
+pub fn checked_get(data: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0u32;
+    loop {
+        let b = *data.get(*pos)?;
+        *pos += 1;
+        if shift == 63 && b > 1 {
+            return None;
+        }
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+        shift += 7;
+    }
 }
 
 /// Reads a LEB128 number at `*pos`, advancing `*pos` past it.

@@ -15,6 +15,7 @@
 use std::cell::Cell;
 
 use bytes::Bytes;
+use sluice_streams::varint;
 
 /// Version of the record layout this build writes.
 pub const RECORD_VERSION: u8 = 2;
@@ -56,7 +57,7 @@ impl Record {
         let mut buf = SPARE.with(Cell::take);
         buf.reserve(64);
         buf.push(RECORD_VERSION);
-        put_varint(&mut buf, db as u64);
+        varint::put(&mut buf, db as u64);
         // One byte for the command count, widened by `finish` past 127 commands.
         let count_at = buf.len();
         buf.push(0);
@@ -71,7 +72,7 @@ impl Record {
     /// Starts a command of `argc` arguments (its name included), given next with `arg`.
     pub fn begin(&mut self, argc: usize) -> &mut Self {
         debug_assert_eq!(self.owed, 0, "previous command incomplete");
-        put_varint(&mut self.buf, argc as u64);
+        varint::put(&mut self.buf, argc as u64);
         self.commands += 1;
         self.owed = argc as u64;
         self
@@ -80,7 +81,7 @@ impl Record {
     /// One argument of the current command.
     pub fn arg(&mut self, bytes: &[u8]) -> &mut Self {
         self.owed = self.owed.saturating_sub(1);
-        put_varint(&mut self.buf, bytes.len() as u64);
+        varint::put(&mut self.buf, bytes.len() as u64);
         self.buf.extend_from_slice(bytes);
         self
     }
@@ -124,22 +125,13 @@ impl Record {
             self.buf[self.count_at] = self.commands as u8;
         } else {
             let mut count = Vec::with_capacity(10);
-            put_varint(&mut count, self.commands);
+            varint::put(&mut count, self.commands);
             self.buf
                 .splice(self.count_at..=self.count_at, count)
                 .for_each(drop);
         }
         self.buf
     }
-}
-
-/// Appends `v` as LEB128 (7 bits per byte, high bit = more bytes follow).
-fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
 }
 
 /// A record read back: the database and its commands' arguments.
@@ -224,23 +216,11 @@ impl Reader<'_> {
                 raw[0], raw[1], raw[2], raw[3],
             ])));
         }
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = *self
-                .bytes
-                .get(self.pos)
-                .ok_or(RecordError::Truncated(self.pos))?;
-            self.pos += 1;
-            let bits = u64::from(byte & 0x7f);
-            if shift == 63 && bits > 1 {
-                return Err(RecordError::Malformed(start));
-            }
-            value |= bits << shift;
-            if byte < 0x80 {
-                return Ok(value);
-            }
+        match varint::checked_get(self.bytes, &mut self.pos) {
+            Some(value) => Ok(value),
+            None if self.pos >= self.bytes.len() => Err(RecordError::Truncated(self.pos)),
+            None => Err(RecordError::Malformed(start)),
         }
-        Err(RecordError::Malformed(start))
     }
 }
 

@@ -7,9 +7,10 @@
 //! live / deleted counts and last ID must equal what the snapshot stored. After that, every
 //! unchecked read `node.rs` can do on the buffer stays in bounds.
 
-use super::reader::{checked_skip_bytes, checked_varint, id_after};
+use super::reader::{checked_skip_bytes, id_after};
 use crate::StreamId;
 use crate::node::{FLAG_DELETED, FLAG_SAME_FIELDS, Node};
+use crate::varint::checked_get;
 
 /// What the snapshot says about a node besides its bytes.
 pub(super) struct StoredNode {
@@ -33,7 +34,7 @@ pub(super) fn check_node(
 ) -> Result<CheckedNode, (usize, &'static str)> {
     let bytes = &data[..];
     let mut pos = 0;
-    let master_fields = checked_varint(bytes, &mut pos).ok_or((0, "bad master field count"))?;
+    let master_fields = checked_get(bytes, &mut pos).ok_or((0, "bad master field count"))?;
     if master_fields > bytes.len() as u64 {
         return Err((0, "bad master field count"));
     }
@@ -54,8 +55,8 @@ pub(super) fn check_node(
             return Err((at, "unknown entry flags"));
         }
         pos += 1;
-        let ms_delta = checked_varint(bytes, &mut pos).ok_or((at, "entry ID out of bounds"))?;
-        let seq = checked_varint(bytes, &mut pos).ok_or((at, "entry ID out of bounds"))?;
+        let ms_delta = checked_get(bytes, &mut pos).ok_or((at, "entry ID out of bounds"))?;
+        let seq = checked_get(bytes, &mut pos).ok_or((at, "entry ID out of bounds"))?;
         let id = id_after(prev, ms_delta, seq).ok_or((at, "entry ID overflows"))?;
         let first = live + deleted == 0;
         // The first entry is the node's key (deltas 0 0); later ones strictly increase.
@@ -65,7 +66,7 @@ pub(super) fn check_node(
         let strings = if flags & FLAG_SAME_FIELDS != 0 {
             master_fields
         } else {
-            let pairs = checked_varint(bytes, &mut pos).ok_or((at, "field count out of bounds"))?;
+            let pairs = checked_get(bytes, &mut pos).ok_or((at, "field count out of bounds"))?;
             // Each string takes at least its length byte: more than the bytes left is corrupt
             // (and keeps `pairs * 2` from overflowing when the node emits the entry).
             if pairs > (bytes.len() - pos) as u64 {

@@ -1,38 +1,18 @@
 //! A bounds-checked cursor over an untrusted snapshot payload.
 //!
-//! Unlike `varint.rs`, which reads nodes this crate wrote itself, every read here checks the
+//! Unlike `varint::get`, which reads nodes this crate wrote itself, every read here checks the
 //! input's end, refuses varints that do not fit a `u64`, and bounds each length and count by
 //! the bytes left, so a hostile length can neither panic nor make us allocate more than a
 //! small multiple of the input.
 
 use super::DecodeError;
 use crate::StreamId;
-
-/// Reads a LEB128 varint at `*pos`, advancing past it; `None` if it runs past the end or does
-/// not fit a `u64` (more than 10 bytes, or a 10th byte above 1). Every encoding it accepts
-/// decodes to the same value through `varint::get`.
-#[inline]
-pub(super) fn checked_varint(data: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    let mut shift = 0u32;
-    loop {
-        let b = *data.get(*pos)?;
-        *pos += 1;
-        if shift == 63 && b > 1 {
-            return None;
-        }
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Some(v);
-        }
-        shift += 7;
-    }
-}
+use crate::varint::checked_get;
 
 /// Skips a length-prefixed byte string at `*pos`; `None` if it runs past the end.
 #[inline]
 pub(super) fn checked_skip_bytes(data: &[u8], pos: &mut usize) -> Option<()> {
-    let len = checked_varint(data, pos)?;
+    let len = checked_get(data, pos)?;
     let left = data.len() - *pos;
     if len > left as u64 {
         return None;
@@ -70,7 +50,7 @@ impl<'a> Reader<'a> {
     /// A varint; `what` names the field in the error.
     pub(super) fn varint(&mut self, what: &'static str) -> Result<u64, DecodeError> {
         let start = self.pos;
-        checked_varint(self.data, &mut self.pos).ok_or(Self::corrupt_at(start, what))
+        checked_get(self.data, &mut self.pos).ok_or(Self::corrupt_at(start, what))
     }
 
     /// A varint that must fit a `u32`.
@@ -171,10 +151,7 @@ mod tests {
             let mut buf = Vec::new();
             varint::put(&mut buf, v);
             let (mut a, mut b) = (0, 0);
-            assert_eq!(
-                checked_varint(&buf, &mut a),
-                Some(varint::get(&buf, &mut b))
-            );
+            assert_eq!(checked_get(&buf, &mut a), Some(varint::get(&buf, &mut b)));
             assert_eq!(a, b);
         }
     }
@@ -182,14 +159,14 @@ mod tests {
     #[test]
     fn checked_varint_refuses_overlong_and_truncated() {
         let mut pos = 0;
-        assert_eq!(checked_varint(&[0x80, 0x80], &mut pos), None);
+        assert_eq!(checked_get(&[0x80, 0x80], &mut pos), None);
         let mut too_big = vec![0xff; 9];
         too_big.push(0x02);
         pos = 0;
-        assert_eq!(checked_varint(&too_big, &mut pos), None);
+        assert_eq!(checked_get(&too_big, &mut pos), None);
         let eleven = [0x80u8; 11];
         pos = 0;
-        assert_eq!(checked_varint(&eleven, &mut pos), None);
+        assert_eq!(checked_get(&eleven, &mut pos), None);
     }
 
     #[test]
