@@ -5,6 +5,10 @@
 //!
 //! The build goes to `target/plugins`, a target directory of its own, so the nested cargo
 //! never waits on the lock the outer `cargo test` holds. Later calls find it fresh.
+//!
+//! A toolchain that rustup installed before this repository pinned it lacks the
+//! `wasm32-wasip2` target (rustup adds `rust-toolchain.toml`'s `targets` only when it installs
+//! the toolchain itself), so the build adds it first when it is missing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +16,7 @@ use std::process::Command;
 /// Builds the plugins workspace under the repository root `root`; returns the folder holding
 /// the `.wasm` components, or cargo's error output.
 pub fn build_plugins(root: &Path) -> Result<PathBuf, String> {
+    add_wasm_target(root)?;
     let target_dir = root.join("target/plugins");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -40,4 +45,52 @@ pub fn build_plugins(root: &Path) -> Result<PathBuf, String> {
         )),
         Err(e) => Err(format!("cannot run cargo to build the plugins: {e}")),
     }
+}
+
+/// The guest plugins' target.
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// Adds [`WASM_TARGET`] to the toolchain `rust-toolchain.toml` pins, unless it is there:
+/// `rustup target add` is idempotent, but asking rustc first avoids a rustup call (and its
+/// look at the network) on every build.
+fn add_wasm_target(root: &Path) -> Result<(), String> {
+    if target_installed(root) {
+        return Ok(());
+    }
+    // Without rustup (a toolchain from elsewhere) there is nothing to add it with: the build
+    // then fails with cargo's own message about the missing target.
+    let Ok(out) = Command::new("rustup")
+        .current_dir(root)
+        .args(["target", "add", WASM_TARGET])
+        .output()
+    else {
+        return Ok(());
+    };
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`rustup target add {WASM_TARGET}` failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// True if the sysroot of the toolchain used in `root` has the standard library for
+/// [`WASM_TARGET`].
+fn target_installed(root: &Path) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = Command::new(rustc)
+        .current_dir(root)
+        .args(["--print", "sysroot"])
+        .output()
+    else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout);
+    Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(WASM_TARGET)
+        .join("lib")
+        .is_dir()
 }
