@@ -299,9 +299,20 @@ fn client_output_buffer_limit_config_follows_redis() -> Result<()> {
             "normal 1000 2048 3 slave 1 2 3 pubsub 33554432 8388608 60"
         )
     );
+    // As in Redis, the limits count only output past a 16 KiB reply buffer: an `INFO all` of a
+    // few kilobytes passes a 1000-byte hard limit, a 30 kB range does not.
     assert_eq!(
         raw.info_field("stats", "client_output_buffer_limit_disconnections")?,
         "0"
+    );
+    let value = "x".repeat(30_000);
+    raw.cmd(&["XADD", "big", "1-1", "f", &value])?;
+    let closed = raw.cmd(&["XRANGE", "big", "-", "+"]);
+    assert!(closed.is_err(), "{closed:?}");
+    let mut other = server.raw()?;
+    assert_eq!(
+        other.info_field("stats", "client_output_buffer_limit_disconnections")?,
+        "1"
     );
     Ok(())
 }

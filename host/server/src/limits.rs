@@ -89,11 +89,26 @@ pub struct OutputLimit {
     pub soft_seconds: u64,
 }
 
+/// Output a client always has room for, as in Redis, whose limits count only what overflows
+/// its 16 KiB per-client reply buffer (`PROTO_REPLY_CHUNK_BYTES`): a 1 KiB limit still lets an
+/// `INFO` through.
+pub const REPLY_BUFFER_BYTES: usize = 16 * 1024;
+
 impl OutputLimit {
     /// Whether `pending` bytes reach the hard limit.
     pub fn hard_reached(&self, pending: usize) -> bool {
-        self.hard > 0 && pending as u64 >= self.hard
+        self.hard > 0 && counted(pending) >= self.hard
     }
+
+    /// Whether `pending` bytes reach the soft limit.
+    fn soft_reached(&self, pending: usize) -> bool {
+        self.soft > 0 && counted(pending) >= self.soft
+    }
+}
+
+/// The part of `pending` output bytes the limits count.
+fn counted(pending: usize) -> u64 {
+    pending.saturating_sub(REPLY_BUFFER_BYTES) as u64
 }
 
 /// Parses `<class> <hard> <soft> <soft-seconds> [<class> …]` as `CONFIG SET` does: sizes take
@@ -269,11 +284,11 @@ where
     S: AsyncWrite + Unpin,
 {
     let mut written = 0;
-    if limit.soft == 0 || (output.len() as u64) < limit.soft {
+    if !limit.soft_reached(output.len()) {
         return Ok(Some(written));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(limit.soft_seconds);
-    while (output.len() - written) as u64 >= limit.soft {
+    while limit.soft_reached(output.len() - written) {
         match tokio::time::timeout_at(deadline, socket.write(&output[written..])).await {
             Ok(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
             Ok(Ok(n)) => written += n,
