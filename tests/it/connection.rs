@@ -16,14 +16,14 @@ fn client_fields(line: &str) -> HashMap<String, String> {
 }
 
 /// The text of a RESP2 bulk string reply (`$<n>\r\n<text>\r\n`).
-fn bulk_text(reply: &str) -> Result<&str> {
+pub(crate) fn bulk_text(reply: &str) -> Result<&str> {
     let (header, rest) = reply.split_once("\r\n").context("no header")?;
     let len: usize = header.strip_prefix('$').context("not a bulk")?.parse()?;
     rest.get(..len).context("short bulk")
 }
 
 /// The `name:value` fields of an `INFO` reply.
-fn info_fields(text: &str) -> HashMap<String, String> {
+pub(crate) fn info_fields(text: &str) -> HashMap<String, String> {
     text.lines()
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

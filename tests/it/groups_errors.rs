@@ -8,6 +8,7 @@ use super::replies::{NIL_ARRAY, a, b, expect, flat, i};
 
 const KEY_MISSING: &str = "-ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.\r\n";
 const BAD_ID: &str = "-ERR Invalid stream ID specified as stream command argument\r\n";
+const PLUS_IN_READGROUP: &str = "-ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.\r\n";
 const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const SYNTAX: &str = "-ERR syntax error\r\n";
 
@@ -295,7 +296,8 @@ fn xreadgroup_errors() -> Result<()> {
                     "+",
                     ">",
                 ],
-                BAD_ID.into(),
+                // Redis 7.4 and Valkey 8 name `+`, which XREAD takes since 7.4.
+                PLUS_IN_READGROUP.into(),
             ),
             (
                 &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "(0"],

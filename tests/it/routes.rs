@@ -41,6 +41,34 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
     Ok(())
 }
 
+/// A stream renamed onto a route's source is routed at once, as an append would be: `RENAME`
+/// makes its new name ready for routes as for blocked readers.
+#[test]
+fn a_stream_renamed_onto_a_source_is_routed_without_another_append() -> Result<()> {
+    let (server, _dir) = start_with_system_clock(
+        &[("filter", "filter.wasm")],
+        r#"
+[[route]]
+name = "eu"
+source = "orders"
+plugin = "filter.wasm"
+config = { field = "region", equals = "eu", destination = "orders.eu" }
+"#,
+    )?;
+    let mut con = server.client()?;
+    for region in ["eu", "us", "eu"] {
+        xadd(&mut con, "staging", &[("region", region)])?;
+    }
+    let renamed: String = redis::cmd("RENAME")
+        .arg("staging")
+        .arg("orders")
+        .query(&mut con)?;
+    assert_eq!(renamed, "OK");
+    let got = wait_entries(&mut con, "orders.eu", 2)?;
+    assert_eq!(got, vec![pairs(&[("region", "eu")]); 2]);
+    Ok(())
+}
+
 #[test]
 fn transform_renames_redacts_drops_and_adds_fields() -> Result<()> {
     let (server, _dir) = start_with_system_clock(

@@ -21,6 +21,7 @@ use tokio::sync::oneshot;
 
 pub mod build_plugins;
 pub mod plugins;
+pub mod redis_cli;
 
 pub use sluice_server::{Clock, Config};
 

@@ -1,15 +1,22 @@
-//! Clients blocked in `XREAD … BLOCK` (and later `XREADGROUP`), and how writes wake them.
+//! Clients blocked in `XREAD`/`XREADGROUP … BLOCK`, the ready-key list, and how writes wake
+//! them.
 //!
-//! A blocked client costs a parked task and an entry here: no CPU while it waits. When a
-//! command writes to a key, the writer serves the clients blocked on that key itself, in the
-//! order they blocked, before its own command returns: so readers are served in arrival
-//! order and a reader that asked for new entries cannot miss one added between its read and
-//! its registration (registration re-checks under the same lock writers take).
+//! A blocked client costs a parked task and an entry here: no CPU while it waits. As in
+//! Redis, a command that changes a key (appends, deletes, renames, flushes) only marks it
+//! ready, in its [`ReadyKeys`]; once the command, the whole `EXEC`, or a route's or policy's
+//! commit has finished, [`Blocking::serve_ready`] re-runs the reads blocked on each ready key
+//! against the state at that point, key by key in the order they became ready, and on each
+//! key in the order the clients blocked. So a transaction that appends and then deletes wakes
+//! nobody, three appends inside one `EXEC` are read together, and a reader that asked for new
+//! entries cannot miss one added between its read and its registration (registration
+//! re-checks under the same lock writers take). A re-run that answers an error (the group or
+//! the key is gone) unblocks its client with that error, as Redis 7.2's re-run does.
 //!
-//! Lock order: keyspace gate → registry → database shard. Writers call
-//! [`Blocking::key_written`] after releasing their shard lock.
+//! Lock order: keyspace gate → registry → database shard. Ready keys are served with the
+//! gate still held (so nothing else runs between the command and its readers) and no shard
+//! lock.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
@@ -23,14 +30,14 @@ use crate::shared::Shared;
 pub trait BlockedRead: Send + std::fmt::Debug {
     /// Tries to answer now; `Some(reply)` unblocks the client with that reply.
     fn try_serve(&mut self, shared: &Shared, db: usize, proto: Protocol) -> Option<Reply>;
-    /// Called when one of the keys was deleted, renamed away or flushed; `Some(reply)`
-    /// unblocks the client (a group reader gets an error), `None` keeps it waiting.
-    fn key_gone(&mut self, _key: &[u8]) -> Option<Reply> {
-        None
-    }
     /// The reply when the timeout passes.
     fn timeout_reply(&self) -> Reply {
         Reply::NullArray
+    }
+    /// True if a missing key ends the wait (a group read gets NOGROUP): Redis counts such keys
+    /// apart (`total_blocking_keys_on_nokey`).
+    fn ends_on_missing_key(&self) -> bool {
+        false
     }
 }
 
@@ -51,6 +58,8 @@ pub struct BlockRequest {
 struct Waiter {
     db: usize,
     keys: Vec<Bytes>,
+    /// Blocked with a timeout (Redis's `clients_in_timeout_table`).
+    timed: bool,
     proto: Protocol,
     read: Box<dyn BlockedRead>,
     reply: oneshot::Sender<Reply>,
@@ -79,12 +88,25 @@ impl Registry {
         Some(waiter)
     }
 
-    fn waiting_on(&self, db: usize, key: &[u8]) -> Vec<u64> {
+    fn waiting_on(&self, db: usize, key: &Bytes) -> Vec<u64> {
         self.by_key
-            .get(&(db, Bytes::copy_from_slice(key)))
+            .get(&(db, key.clone()))
             .map(|q| q.iter().copied().collect())
             .unwrap_or_default()
     }
+}
+
+/// The blocked clients, as `INFO clients` reports them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BlockingFigures {
+    /// Clients blocked (`blocked_clients`).
+    pub clients: usize,
+    /// Keys some client is blocked on (`total_blocking_keys`).
+    pub keys: usize,
+    /// Keys a client is blocked on whose removal ends its wait (`total_blocking_keys_on_nokey`).
+    pub keys_ending_on_missing: usize,
+    /// Clients blocked with a timeout (`clients_in_timeout_table`).
+    pub with_timeout: usize,
 }
 
 /// A registered wait: the reply arrives on `reply`; `id` cancels it.
@@ -129,6 +151,7 @@ impl Blocking {
             Waiter {
                 db: request.db,
                 keys: request.keys,
+                timed: request.timeout.is_some(),
                 proto,
                 read: request.read,
                 reply: tx,
@@ -155,54 +178,67 @@ impl Blocking {
         self.len() == 0
     }
 
-    /// A command changed `key`: serve the clients blocked on it, oldest first.
-    pub fn key_written(&self, shared: &Shared, db: usize, key: &[u8]) {
-        if self.is_empty() {
-            return;
-        }
-        let mut registry = self.registry.lock();
-        for id in registry.waiting_on(db, key) {
-            let Some(waiter) = registry.waiters.get_mut(&id) else {
-                continue;
-            };
-            if let Some(reply) = waiter.read.try_serve(shared, waiter.db, waiter.proto) {
-                self.finish(&mut registry, id, reply);
-            }
-        }
-    }
-
-    /// `key` was deleted, renamed away or flushed.
-    pub fn key_gone(&self, db: usize, key: &[u8]) {
-        if self.is_empty() {
-            return;
-        }
-        let mut registry = self.registry.lock();
-        for id in registry.waiting_on(db, key) {
-            let Some(waiter) = registry.waiters.get_mut(&id) else {
-                continue;
-            };
-            if let Some(reply) = waiter.read.key_gone(key) {
-                self.finish(&mut registry, id, reply);
-            }
-        }
-    }
-
-    /// Every key of database `db` (or of all databases when `None`) was flushed.
-    pub fn db_flushed(&self, db: Option<usize>) {
-        if self.is_empty() {
-            return;
-        }
-        let slots: Vec<(usize, Bytes)> = {
-            let registry = self.registry.lock();
-            registry
-                .by_key
-                .keys()
-                .filter(|(d, _)| db.is_none_or(|db| db == *d))
-                .cloned()
-                .collect()
+    /// What `INFO clients` reports of the blocked clients.
+    pub fn figures(&self) -> BlockingFigures {
+        let registry = self.registry.lock();
+        let on_missing_key = |ids: &VecDeque<u64>| {
+            ids.iter().any(|id| {
+                registry
+                    .waiters
+                    .get(id)
+                    .is_some_and(|w| w.read.ends_on_missing_key())
+            })
         };
+        BlockingFigures {
+            clients: registry.waiters.len(),
+            keys: registry.by_key.len(),
+            keys_ending_on_missing: registry
+                .by_key
+                .values()
+                .filter(|q| on_missing_key(q))
+                .count(),
+            with_timeout: registry.waiters.values().filter(|w| w.timed).count(),
+        }
+    }
+
+    /// Serves the clients blocked on the keys in `ready`, oldest first on each key, and
+    /// empties it. Call with the keyspace gate held, after the command (or `EXEC`) that made
+    /// the keys ready has finished.
+    pub fn serve_ready(&self, shared: &Shared, ready: &mut ReadyKeys) {
+        if self.is_empty() {
+            ready.clear();
+            return;
+        }
+        ready.index.clear();
+        let mut registry = self.registry.lock();
+        for (db, key) in ready.keys.drain(..) {
+            for id in registry.waiting_on(db, &key) {
+                let Some(waiter) = registry.waiters.get_mut(&id) else {
+                    continue;
+                };
+                if let Some(reply) = waiter.read.try_serve(shared, waiter.db, waiter.proto) {
+                    self.finish(&mut registry, id, reply);
+                }
+            }
+        }
+    }
+
+    /// Marks ready every key of database `db` (of every database when `None`) that a client
+    /// is blocked on: what `FLUSHDB`, `FLUSHALL` and `SWAPDB` changed for blocked readers.
+    pub fn mark_blocked_keys(&self, db: Option<usize>, ready: &mut ReadyKeys) {
+        if self.is_empty() {
+            return;
+        }
+        let registry = self.registry.lock();
+        let mut slots: Vec<&(usize, Bytes)> = registry
+            .by_key
+            .keys()
+            .filter(|(d, _)| db.is_none_or(|db| db == *d))
+            .collect();
+        // The oldest waiter first, so clients are served in the order they blocked.
+        slots.sort_by_key(|slot| registry.by_key[*slot].front().copied());
         for (d, key) in slots {
-            self.key_gone(d, &key);
+            ready.push(*d, key);
         }
     }
 
@@ -212,5 +248,53 @@ impl Blocking {
             // The client may have gone meanwhile; nothing to do then.
             let _ = waiter.reply.send(reply);
         }
+    }
+}
+
+/// Keys that became ready while a command (or an `EXEC`, or a route's or policy's commit)
+/// ran, in the order they did: what [`Blocking::serve_ready`] and the routes look at once it
+/// has finished. A key is listed once.
+#[derive(Debug, Default)]
+pub struct ReadyKeys {
+    keys: Vec<(usize, Bytes)>,
+    /// The same keys, once there are many (a long `EXEC`), so marking stays O(1).
+    index: HashSet<(usize, Bytes)>,
+}
+
+/// Past this many ready keys, [`ReadyKeys`] indexes them instead of scanning.
+const READY_SCAN_MAX: usize = 16;
+
+impl ReadyKeys {
+    /// Marks `key` of database `db` ready.
+    pub fn push(&mut self, db: usize, key: &Bytes) {
+        // Most commands make one key ready: a scan keeps them free of hashing.
+        if self.keys.len() < READY_SCAN_MAX {
+            if !self.keys.iter().any(|(d, k)| *d == db && k == key) {
+                self.keys.push((db, key.clone()));
+            }
+            return;
+        }
+        if self.index.is_empty() {
+            self.index.extend(self.keys.iter().cloned());
+        }
+        if self.index.insert((db, key.clone())) {
+            self.keys.push((db, key.clone()));
+        }
+    }
+
+    /// True when no key is ready.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The ready keys, in the order they became ready.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Bytes)> {
+        self.keys.iter().map(|(db, key)| (*db, key))
+    }
+
+    /// Forgets every key.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.index.clear();
     }
 }

@@ -24,12 +24,13 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::acl::{Refusal, Session};
-use crate::blocking::BlockRequest;
+use crate::blocking::{BlockRequest, ReadyKeys};
 use crate::clients::ClientInfo;
 use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
 use crate::error::{self, CmdError};
 use crate::limits::{self, ClientLimits, LimitReached};
 use crate::shared::Shared;
+use crate::stats::CommandName;
 
 mod transaction;
 mod wait;
@@ -59,6 +60,8 @@ pub struct ClientState {
     pub multi: Option<Multi>,
     /// The ACL user and whether the connection authenticated.
     pub session: Session,
+    /// Keys the running command (or `EXEC`) made ready, served once it has finished.
+    pub ready: ReadyKeys,
 }
 
 impl ClientState {
@@ -70,6 +73,7 @@ impl ClientState {
             proto: Protocol::Resp2,
             multi: None,
             session: Session::internal(),
+            ready: ReadyKeys::default(),
         }
     }
 
@@ -122,7 +126,8 @@ impl ClientState {
 /// What the connection does after a request.
 enum Step {
     Continue,
-    Block(BlockRequest),
+    /// Wait, in the command named.
+    Block(BlockRequest, CommandName),
     Close,
 }
 
@@ -166,6 +171,7 @@ pub async fn serve_stream<S>(
             proto: Protocol::Resp2,
             multi: None,
             session: Session::new(&shared.acl),
+            ready: ReadyKeys::default(),
         },
         parser: RequestParser::new(max_bulk_len(&shared)),
         needs_durable: false,
@@ -229,12 +235,15 @@ impl Connection {
                 match self.handle(args) {
                     Step::Continue => {}
                     Step::Close => return self.flush(socket).await,
-                    Step::Block(request) => {
+                    Step::Block(request, name) => {
                         self.flush(socket).await?;
                         match self.wait(socket, request).await? {
                             Some(reply) => {
                                 // A writer may have logged what it handed us (group deliveries).
                                 self.needs_durable = true;
+                                if reply.is_error() {
+                                    self.shared.command_stats.failed(name);
+                                }
                                 self.reply(&reply);
                             }
                             None => return Ok(()),
@@ -259,7 +268,9 @@ impl Connection {
                     if n == 0 {
                         return Ok(());
                     }
-                    self.shared.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    let stats = &self.shared.stats;
+                    stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    stats.reads_processed.fetch_add(1, Ordering::Relaxed);
                 }
                 _ = shutdown.changed() => return Ok(()),
             }
@@ -350,10 +361,11 @@ impl Connection {
         socket.write_all(&self.output[written..]).await?;
         // Nothing for TCP; sends what TLS has buffered.
         socket.flush().await?;
-        self.shared
-            .stats
+        let stats = &self.shared.stats;
+        stats
             .net_output_bytes
             .fetch_add(self.output.len() as u64, Ordering::Relaxed);
+        stats.writes_processed.fetch_add(1, Ordering::Relaxed);
         self.output.clear();
         Ok(())
     }
@@ -404,7 +416,7 @@ impl Connection {
             };
             self.shared.command_stats.ran(
                 (resolved.command.name, None),
-                elapsed_usec(started),
+                elapsed_nanos(started),
                 reply.is_error(),
             );
             self.reply(&reply);
@@ -428,7 +440,10 @@ impl Connection {
                 self.reply(&reply);
                 Step::Continue
             }
-            Outcome::Block(request) => Step::Block(request),
+            Outcome::Block(request) => Step::Block(
+                request,
+                (resolved.command.name, resolved.sub.map(|s| s.name)),
+            ),
             Outcome::Close(reply) => {
                 self.reply(&reply);
                 Step::Close
@@ -445,7 +460,16 @@ impl Connection {
             // command.
             Refusal::UserGone => return Step::Close,
             Refusal::NoAuth => error::NOAUTH.to_owned(),
-            Refusal::Denied(text) => text,
+            Refusal::Denied { reply, on_key } => {
+                let stats = &self.shared.stats;
+                let counter = if on_key {
+                    &stats.acl_denied_key
+                } else {
+                    &stats.acl_denied_cmd
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                reply
+            }
         };
         self.shared
             .command_stats
@@ -487,7 +511,8 @@ impl Connection {
 }
 
 /// Runs one command holding the keyspace gate as its flags ask: none (`UNGATED`), exclusive
-/// (`EXCLUSIVE`) or shared. Also the fuzzing [`crate::harness`]'s step.
+/// (`EXCLUSIVE`) or shared; then, still holding it, serves what the command made ready. Also
+/// the fuzzing [`crate::harness`]'s step.
 pub(crate) fn execute_gated(
     shared: &Shared,
     state: &mut ClientState,
@@ -495,14 +520,19 @@ pub(crate) fn execute_gated(
     args: Args,
     in_exec: bool,
 ) -> Outcome {
+    let run = |state: &mut ClientState| {
+        let outcome = execute(shared, state, resolved, args, in_exec);
+        shared.serve_ready(&mut state.ready);
+        outcome
+    };
     if resolved.target().has(flags::UNGATED) {
-        execute(shared, state, resolved, args, in_exec)
+        run(state)
     } else if resolved.target().has(flags::EXCLUSIVE) {
         let _gate = shared.keyspace.gate.write();
-        execute(shared, state, resolved, args, in_exec)
+        run(state)
     } else {
         let _gate = shared.keyspace.gate.read();
-        execute(shared, state, resolved, args, in_exec)
+        run(state)
     }
 }
 
@@ -530,7 +560,7 @@ fn execute(
     let failed = matches!(&outcome, Outcome::Reply(r) | Outcome::Close(r) if r.is_error());
     shared.command_stats.ran(
         (resolved.command.name, resolved.sub.map(|s| s.name)),
-        elapsed_usec(started),
+        elapsed_nanos(started),
         failed,
     );
     outcome
@@ -550,8 +580,8 @@ fn count_error(shared: &Shared, reply: &Reply) {
     }
 }
 
-fn elapsed_usec(started: std::time::Instant) -> u64 {
-    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+fn elapsed_nanos(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Lets the other connections that are ready on this runtime thread append their records

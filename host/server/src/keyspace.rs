@@ -4,13 +4,13 @@
 //! lock different shards and run in parallel. A command holds one shard lock for the time it
 //! works on one key, and never two at once. Commands that must see or change several keys as
 //! one step (`EXEC`, `RENAME`, `FLUSHALL`) take the keyspace's gate exclusively; every other
-//! command takes it shared (see `dispatch`). Lock order: gate → shard → blocking registry is
+//! command takes it shared (see `dispatch`); so does `SWAPDB`, which swaps two databases' contents. Lock order: gate → shard → blocking registry is
 //! never taken with a shard held.
 //!
 //! Expiry is lazy (a key past its deadline is removed when touched) and active (a ticker
 //! removes expired keys nobody touches), as in Redis.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -283,6 +283,9 @@ impl Db {
 #[derive(Debug)]
 pub struct Keyspace {
     dbs: Vec<Db>,
+    /// Which of `dbs` each database number names. `SWAPDB` swaps two entries while holding
+    /// the gate exclusively; everyone else reads them holding it, so a plain load suffices.
+    slots: Vec<AtomicUsize>,
     /// Shared by ordinary commands, exclusive for `EXEC`, `RENAME`, `FLUSHALL`…
     pub gate: RwLock<()>,
     /// Keys removed because they expired (INFO `expired_keys`).
@@ -294,6 +297,7 @@ impl Keyspace {
     pub fn new(n: usize) -> Self {
         Self {
             dbs: (0..n).map(|_| Db::default()).collect(),
+            slots: (0..n).map(AtomicUsize::new).collect(),
             gate: RwLock::new(()),
             expired_keys: AtomicU64::new(0),
         }
@@ -301,7 +305,19 @@ impl Keyspace {
 
     /// Database `index`; callers check the index when the client selects it.
     pub fn db(&self, index: usize) -> &Db {
-        &self.dbs[index.min(self.dbs.len() - 1)]
+        let slot = &self.slots[index.min(self.slots.len() - 1)];
+        &self.dbs[slot.load(Ordering::Relaxed)]
+    }
+
+    /// Swaps the contents of databases `a` and `b` (`SWAPDB`): clients that selected one now
+    /// see the other's keys. The caller holds the gate exclusively.
+    pub fn swap(&self, a: usize, b: usize) {
+        let (Some(sa), Some(sb)) = (self.slots.get(a), self.slots.get(b)) else {
+            return;
+        };
+        let (da, db) = (sa.load(Ordering::Relaxed), sb.load(Ordering::Relaxed));
+        sa.store(db, Ordering::Relaxed);
+        sb.store(da, Ordering::Relaxed);
     }
 
     /// Number of databases.
@@ -316,13 +332,13 @@ impl Keyspace {
 
     /// All databases in index order.
     pub fn dbs(&self) -> impl Iterator<Item = &Db> {
-        self.dbs.iter()
+        (0..self.slots.len()).map(|i| self.db(i))
     }
 
     /// One active-expiry pass over every database; returns `(db index, key)` of what expired.
     pub fn expire_cycle(&self, now_ms: u64) -> Vec<(usize, Bytes)> {
         let mut gone = Vec::new();
-        for (i, db) in self.dbs.iter().enumerate() {
+        for (i, db) in self.dbs().enumerate() {
             if db.expires_len() > 0 {
                 gone.extend(db.expire_due(now_ms).into_iter().map(|k| (i, k)));
             }

@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use crate::blocking::ReadyKeys;
 use crate::config::Config;
 use crate::connection;
 use crate::error::ServerError;
@@ -363,13 +364,20 @@ async fn expire_cycle(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let gone = {
-            let _gate = shared.keyspace.gate.read();
-            shared.keyspace.expire_cycle(shared.now_ms())
-        };
-        for (db, key) in gone {
-            shared.blocking.key_gone(db, &key);
+        // Readers blocked on an expired key are served as after a DEL.
+        let started = std::time::Instant::now();
+        let gate = shared.keyspace.gate.read();
+        let mut ready = ReadyKeys::default();
+        for (db, key) in shared.keyspace.expire_cycle(shared.now_ms()) {
+            ready.push(db, &key);
         }
+        shared.serve_ready(&mut ready);
+        drop(gate);
+        let spent = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        shared
+            .stats
+            .expire_cycle_us
+            .fetch_add(spent, Ordering::Relaxed);
     }
 }
 

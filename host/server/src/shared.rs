@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::acl::Acl;
-use crate::blocking::Blocking;
+use crate::blocking::{Blocking, ReadyKeys};
 use crate::clients::Clients;
 use crate::config::{Config, Settings};
 use crate::keyspace::Keyspace;
@@ -46,7 +46,19 @@ pub struct Stats {
     pub keyspace_misses: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    /// Socket reads that brought bytes (`total_reads_processed`).
+    pub reads_processed: AtomicU64,
+    /// Flushes of pending replies to a socket (`total_writes_processed`).
+    pub writes_processed: AtomicU64,
     pub error_replies: AtomicU64,
+    /// Failed `AUTH`s (`acl_access_denied_auth`).
+    pub acl_denied_auth: AtomicU64,
+    /// Commands refused by a user's command rules (`acl_access_denied_cmd`).
+    pub acl_denied_cmd: AtomicU64,
+    /// Commands refused by a user's key patterns (`acl_access_denied_key`).
+    pub acl_denied_key: AtomicU64,
+    /// Time the active expiry cycle ran, µs (`expire_cycle_cpu_milliseconds`).
+    pub expire_cycle_us: AtomicU64,
     /// Clients closed for passing `client-query-buffer-limit`.
     pub query_buffer_limit_disconnections: AtomicU64,
     /// Clients closed for passing `client-output-buffer-limit`.
@@ -96,6 +108,11 @@ pub struct Shared {
     pub acl: Acl,
     /// The address the TLS listener is bound to, once it listens.
     pub tls_addr: OnceLock<SocketAddr>,
+    /// 40 hex characters, new at every start (`INFO`'s `run_id`).
+    pub run_id: String,
+    /// The replication ID `INFO` reports (`master_replid`): Sluice has no replicas, but
+    /// clients compare it across restarts as they do Redis's.
+    pub repl_id: String,
 }
 
 impl Shared {
@@ -127,6 +144,8 @@ impl Shared {
             this: OnceLock::new(),
             acl,
             tls_addr: OnceLock::new(),
+            run_id: crate::cmd::info::random_run_id(),
+            repl_id: crate::cmd::info::random_run_id(),
             config,
         }
     }
@@ -141,6 +160,20 @@ impl Shared {
     /// This value's `Arc`, when it was made by [`Shared::into_arc`].
     pub fn arc(&self) -> Option<Arc<Shared>> {
         self.this.get().and_then(Weak::upgrade)
+    }
+
+    /// What happens once a command, an `EXEC`, or a route's or policy's commit has finished:
+    /// the routes reading the keys it made ready are woken, and the clients blocked on them
+    /// are served against the state at this point. Empties `ready`. Call with the keyspace
+    /// gate held, so no other command runs in between.
+    pub fn serve_ready(&self, ready: &mut ReadyKeys) {
+        if ready.is_empty() {
+            return;
+        }
+        for (db, key) in ready.iter() {
+            self.routes.key_written(db, key);
+        }
+        self.blocking.serve_ready(self, ready);
     }
 
     /// The current time, Unix ms.

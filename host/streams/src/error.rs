@@ -86,6 +86,13 @@ pub enum StreamError {
          ID would just return an empty result set."
     )]
     DollarIdInReadGroup,
+    /// XREADGROUP with the `+` ID (which only XREAD takes, since Redis 7.4).
+    #[error(
+        "ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history \
+         of this consumer by specifying a proper ID, or use the > ID to get new messages. The + \
+         ID would just return an empty result set."
+    )]
+    PlusIdInReadGroup,
     /// XCLAIM's min-idle-time is not an integer.
     #[error("ERR Invalid min-idle-time argument for XCLAIM")]
     ClaimMinIdleInvalid,

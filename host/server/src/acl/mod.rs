@@ -228,8 +228,9 @@ pub enum Refusal {
     UserGone,
     /// Not authenticated and the default user needs a password.
     NoAuth,
-    /// Refused by the user's rules; the error reply's text.
-    Denied(String),
+    /// Refused by the user's rules: the error reply's text, and whether a key (not the
+    /// command) was refused (`INFO`'s `acl_access_denied_key` or `_cmd`).
+    Denied { reply: String, on_key: bool },
 }
 
 /// A connection's user and whether it authenticated.
@@ -313,7 +314,10 @@ impl Session {
         }
         self.user
             .check(resolved, args)
-            .map_err(|denied| Refusal::Denied(self.noperm(resolved, denied)))
+            .map_err(|denied| Refusal::Denied {
+                reply: self.noperm(resolved, denied),
+                on_key: matches!(denied, Denied::Key(_)),
+            })
     }
 
     /// Checks a command queued in `MULTI` again when `EXEC` runs it, in case the rules
@@ -403,9 +407,10 @@ mod tests {
         let resolved = crate::cmd::resolve(&sluice_resp::Args::new(args.clone())).expect("ping");
         assert_eq!(
             session.admit(&acl, resolved, &args),
-            Err(Refusal::Denied(
-                "NOPERM User u has no permissions to run the 'ping' command".into()
-            ))
+            Err(Refusal::Denied {
+                reply: "NOPERM User u has no permissions to run the 'ping' command".into(),
+                on_key: false,
+            })
         );
         acl.set_user(b"u", &[Bytes::from_static(b"+ping")])
             .expect("valid");

@@ -404,6 +404,8 @@ pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
         &s.keyspace_misses,
         &s.net_input_bytes,
         &s.net_output_bytes,
+        &s.reads_processed,
+        &s.writes_processed,
         &s.error_replies,
         &ctx.shared.keyspace.expired_keys,
         &s.query_buffer_limit_disconnections,

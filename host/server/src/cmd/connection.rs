@@ -99,11 +99,11 @@ pub fn auth(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 /// Logs the connection in as `user`. A wrong password, an unknown or disabled user all get
 /// `WRONGPASS`, and leave the connection as it was.
 fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> Result<(), CmdError> {
-    let session = ctx
-        .shared
-        .acl
-        .authenticate(user, password)
-        .ok_or_else(|| CmdError(error::WRONGPASS.into()))?;
+    let session = ctx.shared.acl.authenticate(user, password).ok_or_else(|| {
+        let denied = &ctx.shared.stats.acl_denied_auth;
+        denied.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        CmdError(error::WRONGPASS.into())
+    })?;
     ctx.client.set_session(session);
     Ok(())
 }

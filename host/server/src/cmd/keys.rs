@@ -25,13 +25,11 @@ const STREAM_TYPE: &str = "stream";
 /// `DEL key [key ...]` and `UNLINK key [key ...]`: removes the keys; replies how many of them
 /// existed (a key named twice counts once).
 pub fn del(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    let db_index = ctx.client.db;
     let db = ctx.db();
     let mut removed = Vec::new();
     for key in args.rest() {
         if db.remove(key, ctx.now_ms) {
             removed.push(key);
-            ctx.shared.blocking.key_gone(db_index, key);
         }
     }
     // DEL runs with the gate held exclusively, so logging after the removal keeps the order.
@@ -42,6 +40,9 @@ pub fn del(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 rec.arg(key);
             }
         });
+    }
+    for key in removed.iter().copied() {
+        ctx.key_ready(key);
     }
     Ok(Reply::count(removed.len()).into())
 }
@@ -85,7 +86,6 @@ pub fn keys(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 pub fn rename(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     let newkey: Bytes = args.bytes()?;
-    let db_index = ctx.client.db;
     let db = ctx.db();
     // Redis checks the source first: renaming a missing key onto itself is still an error.
     if key == newkey {
@@ -100,9 +100,8 @@ pub fn rename(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     ctx.journal(|rec| {
         rec.command(&[b"RENAME", &key, &newkey]);
     });
-    let blocking = &ctx.shared.blocking;
-    blocking.key_gone(db_index, &key);
-    blocking.key_written(ctx.shared, db_index, &newkey);
+    ctx.key_ready(&key);
+    ctx.key_ready(&newkey);
     ok()
 }
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
 
+use bytes::Bytes;
 use sluice_resp::{Args, Protocol, Reply};
 
 use crate::blocking::BlockRequest;
@@ -100,6 +101,13 @@ impl Ctx<'_> {
     /// runs with the keyspace gate held exclusively.
     pub fn journal(&self, build: impl FnOnce(&mut Record)) {
         crate::persist::log(self.shared, self.client.db, build);
+    }
+
+    /// Marks `key` of the client's database ready: once the command (or `EXEC`) has finished,
+    /// the clients blocked on it are served and the routes reading it woken. Call it for
+    /// every change a blocked read could see: appends, deletions, group changes.
+    pub fn key_ready(&mut self, key: &Bytes) {
+        self.client.ready.push(self.client.db, key);
     }
 
     /// Counts a key lookup for `INFO stats` (`keyspace_hits`/`keyspace_misses`).

@@ -1,4 +1,4 @@
-//! Keyspace-wide server commands: `DBSIZE`, `FLUSHDB`, `FLUSHALL`.
+//! Keyspace-wide server commands: `DBSIZE`, `FLUSHDB`, `FLUSHALL`, `SWAPDB`.
 //!
 //! The other server commands have their own files: `COMMAND` ([`super::command`] and
 //! [`super::command_docs`]), `INFO` ([`super::info`]) and `CONFIG` ([`super::config_cmd`]).
@@ -6,6 +6,7 @@
 use sluice_resp::{ArgError, Args, Reply};
 
 use super::{CmdResult, Ctx, ok};
+use crate::error::{self, CmdError};
 
 /// `DBSIZE`: keys in the selected database.
 pub fn dbsize(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
@@ -21,7 +22,9 @@ pub fn flushall(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     ctx.journal(|rec| {
         rec.command(&[b"FLUSHALL"]);
     });
-    ctx.shared.blocking.db_flushed(None);
+    ctx.shared
+        .blocking
+        .mark_blocked_keys(None, &mut ctx.client.ready);
     ok()
 }
 
@@ -32,8 +35,43 @@ pub fn flushdb(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     ctx.journal(|rec| {
         rec.command(&[b"FLUSHDB"]);
     });
-    ctx.shared.blocking.db_flushed(Some(ctx.client.db));
+    ctx.shared
+        .blocking
+        .mark_blocked_keys(Some(ctx.client.db), &mut ctx.client.ready);
     ok()
+}
+
+/// `SWAPDB index1 index2`: swaps two databases' contents. Runs with the keyspace to itself.
+/// Readers blocked on keys of either database are served against what is there now (a group
+/// reader whose stream left gets NOGROUP), and routes look at their sources again.
+pub fn swapdb(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let a = parse_index(&args.bytes()?, error::SWAPDB_FIRST_INDEX)?;
+    let b = parse_index(&args.bytes()?, error::SWAPDB_SECOND_INDEX)?;
+    let n = ctx.shared.keyspace.len();
+    let (Some(a), Some(b)) = (a.filter(|&a| a < n), b.filter(|&b| b < n)) else {
+        return Err(CmdError(error::DB_INDEX_OUT_OF_RANGE.into()));
+    };
+    if a == b {
+        return ok();
+    }
+    ctx.shared.keyspace.swap(a, b);
+    ctx.journal(|rec| {
+        rec.begin(3).arg(b"SWAPDB").int(a as u64).int(b as u64);
+    });
+    let ready = &mut ctx.client.ready;
+    ctx.shared.blocking.mark_blocked_keys(Some(a), ready);
+    ctx.shared.blocking.mark_blocked_keys(Some(b), ready);
+    if a == 0 || b == 0 {
+        ctx.shared.routes.rescan_all();
+    }
+    ok()
+}
+
+/// A database index argument: `None` if negative (out of range), Redis's `text` if not an
+/// integer.
+fn parse_index(arg: &[u8], text: &str) -> Result<Option<usize>, CmdError> {
+    let n = sluice_resp::request::parse_i64(arg).ok_or_else(|| CmdError(text.into()))?;
+    Ok(usize::try_from(n).ok())
 }
 
 /// Checks the optional `ASYNC|SYNC`. Both flush at once: freeing streams is cheap enough that

@@ -246,9 +246,7 @@ pub fn redeliver(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             Ok(marked)
         })
         .ok_or_else(|| no_group(&key, &group))??;
-    ctx.shared
-        .blocking
-        .key_written(ctx.shared, ctx.client.db, &key);
+    ctx.key_ready(&key);
     Ok(Reply::count(marked).into())
 }
 
@@ -294,9 +292,7 @@ pub fn reassign(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             Ok(moved.len())
         })
         .ok_or_else(|| no_group(&key, &group))??;
-    ctx.shared
-        .blocking
-        .key_written(ctx.shared, ctx.client.db, &key);
+    ctx.key_ready(&key);
     Ok(Reply::count(moved).into())
 }
 

@@ -700,6 +700,18 @@ pub static COMMANDS: &[Command] = &[
         srv::flushdb,
     ),
     cmd(
+        "swapdb",
+        3,
+        WRITE | FAST | EXCLUSIVE,
+        NOKEYS,
+        &["keyspace", "write", "fast", "dangerous"],
+        "server",
+        "4.0.0",
+        "Swaps two Redis databases.",
+        "index1 index2",
+        srv::swapdb,
+    ),
+    cmd(
         "save",
         1,
         ADMIN | NOSCRIPT | EXCLUSIVE,

@@ -63,10 +63,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         }
         added
     }?;
-    ctx.shared
-        .blocking
-        .key_written(ctx.shared, ctx.client.db, &key);
-    ctx.shared.routes.key_written(ctx.client.db, &key);
+    ctx.key_ready(&key);
     Ok(Reply::Bulk(Bytes::from(added)).into())
 }
 

@@ -160,9 +160,8 @@ pub fn destroy(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         })
         .ok_or(StreamError::GroupKeyMissing)?;
     if destroyed {
-        ctx.shared
-            .blocking
-            .key_written(ctx.shared, ctx.client.db, t.key);
+        // Readers blocked in the group get NOGROUP.
+        ctx.key_ready(t.key);
     }
     Ok(Reply::Int(i64::from(destroyed)).into())
 }

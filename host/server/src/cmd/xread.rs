@@ -1,4 +1,5 @@
-//! `XREAD`: entries newer than given IDs from one or more streams, optionally waiting for them.
+//! `XREAD`: entries newer than given IDs from one or more streams, or each stream's last entry
+//! (`+`, Redis 7.4), optionally waiting for them.
 
 use std::time::Duration;
 
@@ -12,7 +13,8 @@ use crate::blocking::{BlockRequest, BlockedRead};
 use crate::error::{self, CmdError};
 use crate::shared::Shared;
 
-/// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key …] id [id …]`
+/// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key …] id [id …]`; an ID is `$`
+/// (after the current last entry), `+` (the last entry itself) or an ID.
 pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let mut count = None;
     let mut block = None;
@@ -49,18 +51,25 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let db = ctx.db();
     let mut streams = Vec::with_capacity(keys.len());
     for (key, id) in keys.iter().zip(ids) {
-        let after = match id.as_ref() {
-            b"$" => db
-                .read(key, ctx.now_ms, |e| e.stream.last_id())
-                .unwrap_or(StreamId::MIN),
+        let from = match id.as_ref() {
+            b"$" => ReadFrom::After(
+                db.read(key, ctx.now_ms, |e| e.stream.last_id())
+                    .unwrap_or(StreamId::MIN),
+            ),
+            // Redis 7.4 and Valkey 8 read `+` as "after the ID before last_id", which a stream
+            // that never had an entry (MKSTREAM, XSETID 0-0) does not have.
+            b"+" if db.read(key, ctx.now_ms, |e| e.stream.last_id()) == Some(StreamId::MIN) => {
+                return Err(CmdError(error::XREAD_LAST_ID_ZERO.into()));
+            }
+            b"+" => ReadFrom::Last,
             b">" => {
                 return Err(CmdError::err(
                     "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
                 ));
             }
-            other => StreamId::parse(other, 0)?,
+            other => ReadFrom::After(StreamId::parse(other, 0)?),
         };
-        streams.push((key.clone(), after));
+        streams.push((key.clone(), from));
     }
     let read = XreadWait { streams, count };
     if let Some(reply) = read.read(ctx.shared, ctx.client.db, ctx.proto()) {
@@ -117,10 +126,20 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
     }
 }
 
-/// An `XREAD`: for each stream, entries after an ID.
+/// Where `XREAD` reads one stream.
+#[derive(Debug, Clone, Copy)]
+enum ReadFrom {
+    /// The entries after this ID (`$` is resolved to one when the command runs).
+    After(StreamId),
+    /// The last entry (`+`), whatever `COUNT` says; an empty or missing stream answers
+    /// nothing, so a blocked `+` waits for the stream's next entry.
+    Last,
+}
+
+/// An `XREAD`: for each stream, where to read.
 #[derive(Debug)]
 struct XreadWait {
-    streams: Vec<(Bytes, StreamId)>,
+    streams: Vec<(Bytes, ReadFrom)>,
     count: Option<usize>,
 }
 
@@ -130,15 +149,21 @@ impl XreadWait {
         let db = shared.keyspace.db(db);
         let now = shared.now_ms();
         let mut found = Vec::new();
-        for (key, after) in &self.streams {
-            let Some(start) = after.incr() else { continue };
+        for (key, from) in &self.streams {
+            let (start, count, rev) = match from {
+                ReadFrom::After(after) => match after.incr() {
+                    Some(start) => (start, self.count, false),
+                    None => continue,
+                },
+                ReadFrom::Last => (StreamId::MIN, Some(1), true),
+            };
             let mut entries = StreamEntries::new();
             db.read(key, now, |e| {
                 e.stream.range(
                     start,
                     StreamId::MAX,
-                    self.count,
-                    false,
+                    count,
+                    rev,
                     &mut ReplySink(&mut entries),
                 )
             });

@@ -1,11 +1,12 @@
 //! `XREADGROUP`: new entries (`>`) or a consumer's own history (an ID) from one or more
 //! streams, on behalf of a consumer group; waiting for new entries with `BLOCK`.
 //!
-//! A blocked group reader is a [`GroupReadWait`] in the blocking registry. Writers serve the
-//! registry in arrival order and each retry is a real group read, so an entry added by XADD
+//! A blocked group reader is a [`GroupReadWait`] in the blocking registry. Ready keys are
+//! served in arrival order and each retry is a real group read, so an entry added by XADD
 //! goes to the first waiting consumer only: the next ones find nothing undelivered and keep
-//! waiting. When the group is destroyed, or the key deleted, renamed away or flushed, the
-//! waiter gets NOGROUP, as Redis 7.2's re-run of the read does. History reads never block.
+//! waiting. When the group is destroyed, or the key deleted, renamed away, flushed or swapped
+//! out, the retry finds no group and the waiter gets NOGROUP, as Redis 7.2's re-run of the
+//! read does. History reads never block.
 //! Deliveries are logged under the stream's lock (see `persist::groups`).
 
 use bytes::Bytes;
@@ -68,6 +69,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         let start = match id.as_ref() {
             b">" => GroupReadStart::New,
             b"$" => return Err(StreamError::DollarIdInReadGroup.into()),
+            b"+" => return Err(StreamError::PlusIdInReadGroup.into()),
             other => match StreamId::parse(other, 0)? {
                 StreamId::MAX => GroupReadStart::New,
                 id => GroupReadStart::After(id),
@@ -186,8 +188,7 @@ impl BlockedRead for GroupReadWait {
         }
     }
 
-    fn key_gone(&mut self, key: &[u8]) -> Option<Reply> {
-        // Redis 7.2 re-runs the read when the key goes, which finds no group: NOGROUP.
-        Some(error::no_group(NoGroupWording::ReadGroup, key, &self.group).into_reply())
+    fn ends_on_missing_key(&self) -> bool {
+        true
     }
 }

@@ -72,6 +72,8 @@ impl Connection {
             count_error(shared, &reply);
             replies.push(reply);
         }
+        // Blocked readers see the transaction's outcome, not its steps.
+        shared.serve_ready(&mut state.ready);
         drop(gate);
         Reply::Array(replies)
     }

@@ -79,7 +79,10 @@ fn run(shared: &Shared, client: &mut ClientState, command: Vec<bytes::Bytes>) ->
         client,
         in_exec: true,
     };
-    match cmd::execute(&mut ctx, resolved, args) {
+    let outcome = cmd::execute(&mut ctx, resolved, args);
+    // Nobody is blocked and no route runs yet: what the command made ready is moot.
+    client.ready.clear();
+    match outcome {
         Ok(Outcome::Reply(reply)) => !reply.is_error(),
         Ok(_) => true,
         Err(e) => {

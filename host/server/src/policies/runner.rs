@@ -12,6 +12,7 @@ use sluice_plugin_host::{
 use sluice_streams::{AddId, CollectSink, StreamId};
 
 use super::Policy;
+use crate::blocking::ReadyKeys;
 use crate::persist::Record;
 use crate::routes::RouteState;
 use crate::routes::commit::{DLQ_ID, DLQ_REASON, DLQ_SOURCE};
@@ -282,7 +283,9 @@ impl Runner {
                 }
             }
         });
-        let mut written: Vec<Bytes> = Vec::new();
+        // The new owners blocked in XREADGROUP, and the dead-letter streams' readers and routes.
+        let mut ready = ReadyKeys::default();
+        ready.push(0, &Bytes::copy_from_slice(key));
         let limits = shared.settings.node_limits();
         let mut dead_lettered = 0;
         for (dlq, fields) in &letters {
@@ -298,9 +301,7 @@ impl Runner {
                         record.arg(f);
                     }
                     dead_lettered += 1;
-                    if !written.contains(&dlq) {
-                        written.push(dlq);
-                    }
+                    ready.push(0, &dlq);
                 }
                 Err(e) => stats.error(
                     &self.policy.name,
@@ -313,14 +314,9 @@ impl Runner {
         }
         stats.dead_lettered.fetch_add(dead_lettered, Relaxed);
         let lsn = shared.journal.commit(record);
+        shared.serve_ready(&mut ready);
         drop(gate);
         shared.journal.write_background(lsn);
-        // Wake the new owners blocked in XREADGROUP, and readers of the dead-letter streams.
-        shared.blocking.key_written(shared, 0, key);
-        for dlq in &written {
-            shared.blocking.key_written(shared, 0, dlq);
-            shared.routes.key_written(0, dlq);
-        }
     }
 }
 

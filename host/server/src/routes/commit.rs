@@ -13,6 +13,7 @@ use sluice_streams::{AddId, Stream, StreamId};
 
 use super::RouteStats;
 use super::spec::{OnError, RouteSpec};
+use crate::blocking::ReadyKeys;
 use crate::keyspace::Db;
 use crate::persist::Record;
 use crate::shared::Shared;
@@ -86,12 +87,9 @@ enum Plan<'a> {
 /// How a commit went.
 #[derive(Debug)]
 pub enum Applied {
-    /// Committed. `written` are the destination keys that got entries (to wake their readers
-    /// and routes); `halted` is the reason the route must stop, with `on_error = "halt"`.
-    Done {
-        written: Vec<Bytes>,
-        halted: Option<String>,
-    },
+    /// Committed, and the readers and routes of the destinations that got entries served;
+    /// `halted` is the reason the route must stop, with `on_error = "halt"`.
+    Done { halted: Option<String> },
     /// The position moved, or the source is gone: nothing applied; read again.
     Stale,
 }
@@ -202,6 +200,12 @@ impl Commit<'_> {
             self.stats.batches.fetch_add(1, RELAXED);
         }
         let lsn = shared.journal.commit(apply.record);
+        // The destinations' readers and routes see the whole batch, before anything else runs.
+        let mut ready = ReadyKeys::default();
+        for key in &apply.written {
+            ready.push(0, key);
+        }
+        shared.serve_ready(&mut ready);
         drop(gate);
         shared.journal.write_background(lsn);
         for failure in failures {
@@ -210,10 +214,7 @@ impl Commit<'_> {
         for refused in apply.refused {
             self.stats.error(&self.spec.name, refused);
         }
-        Applied::Done {
-            written: apply.written,
-            halted,
-        }
+        Applied::Done { halted }
     }
 
     /// What to do with each event, in batch order, worked out without any lock.

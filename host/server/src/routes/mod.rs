@@ -194,6 +194,13 @@ impl Route {
         }
     }
 
+    /// Asks the runner to look at every source again.
+    fn rescan(&self) {
+        let mut state = self.wake.state.lock();
+        state.rescan = true;
+        self.wake.cond.notify_one();
+    }
+
     /// Asks the runner to stop after the batch it is on.
     pub(crate) fn stop(&self) {
         let mut state = self.wake.state.lock();
@@ -279,6 +286,13 @@ impl Routes {
             if route.spec.is_source(key) {
                 route.key_written(key);
             }
+        }
+    }
+
+    /// Makes every route look at all its sources again (`SWAPDB` replaced database 0).
+    pub fn rescan_all(&self) {
+        for route in self.table.read().iter() {
+            route.rescan();
         }
     }
 

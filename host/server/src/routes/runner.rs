@@ -179,13 +179,9 @@ impl Runner {
         };
         match commit.apply(&self.shared) {
             Applied::Stale => Step::More,
-            Applied::Done { written, halted } => {
+            Applied::Done { halted } => {
                 self.last_commit = Instant::now();
                 self.last_was_small = !full;
-                for dest in &written {
-                    self.shared.blocking.key_written(&self.shared, 0, dest);
-                    self.shared.routes.key_written(0, dest);
-                }
                 match halted {
                     Some(reason) => Step::Halt(reason),
                     None if full => Step::More,

@@ -87,7 +87,7 @@ fn set_deadline(ctx: &mut Ctx<'_>, args: &mut Args, form: &TimeForm) -> CmdResul
         })
         .unwrap_or(false);
     if changed && at <= ctx.now_ms {
-        ctx.shared.blocking.key_gone(ctx.client.db, &key);
+        ctx.key_ready(&key);
         ctx.journal(|rec| {
             rec.command(&[b"DEL", &key]);
         });
