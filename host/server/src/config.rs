@@ -6,13 +6,15 @@
 //! what they know.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use serde::Deserialize;
 
+use sluice_broker::policies::spec::PolicySpec;
+use sluice_broker::routes::spec::RouteSpec;
+use sluice_broker::{BrokerConfig, PluginsConfig};
+
 use crate::error::ServerError;
-use crate::policies::spec::PolicySpec;
-use crate::routes::spec::RouteSpec;
 
 /// Settings read at start-up (from the file, then overridden by flags).
 #[derive(Debug, Clone, Deserialize)]
@@ -266,35 +268,51 @@ impl Config {
 
     /// Checks the plugin settings and the routes (also before a hot reload applies them).
     pub fn validate_routes(&self) -> Result<(), String> {
-        if self.plugin_max_memory < 64 * 1024 {
-            return Err("plugin-max-memory must be at least 64kb".into());
+        self.plugins_config().validate()
+    }
+
+    /// The routes, claim policies and plugin limits.
+    pub fn plugins_config(&self) -> PluginsConfig {
+        PluginsConfig {
+            plugins_dir: self.plugins_dir.clone(),
+            plugin_max_memory: self.plugin_max_memory,
+            plugin_call_timeout_ms: self.plugin_call_timeout_ms,
+            plugin_max_size: self.plugin_max_size,
+            max_plugins: self.max_plugins,
+            routes: self.routes.clone(),
+            claim_policies: self.claim_policies.clone(),
         }
-        if self.plugin_call_timeout_ms == 0 {
-            return Err("plugin-call-timeout-ms must be at least 1".into());
+    }
+
+    /// What the broker is opened with.
+    pub fn broker_config(&self) -> BrokerConfig {
+        BrokerConfig {
+            dir: self.dir.clone(),
+            appendonly: self.appendonly,
+            appendfsync: self.fsync_policy().unwrap_or_default(),
+            databases: self.databases,
+            auto_snapshot_min_size: self.auto_snapshot_min_size,
+            auto_snapshot_percentage: self.auto_snapshot_percentage,
+            stream_node_max_entries: self.stream_node_max_entries,
+            stream_node_max_bytes: self.stream_node_max_bytes,
+            maxmemory: self.maxmemory,
+            plugins: self.plugins_config(),
+            config_file: self.config_file.clone(),
         }
-        let plugins = self.routes.len() + self.claim_policies.len();
-        if plugins > self.max_plugins {
-            return Err(format!(
-                "{plugins} routes and claim policies are configured, over max-plugins {}",
-                self.max_plugins
-            ));
-        }
-        if self.plugins_dir.is_none() {
-            let what = if !self.routes.is_empty() {
-                "routes need"
-            } else if !self.claim_policies.is_empty() {
-                "claim policies need"
-            } else {
-                ""
-            };
-            if !what.is_empty() {
-                return Err(format!(
-                    "{what} a plugins folder: set plugins_dir in the config or pass --plugins"
-                ));
+    }
+
+    /// Reads the config file's routes and policies again, for a hot reload: the flags given
+    /// at start still win over the file, as they did then.
+    pub fn plugins_reader(&self) -> Option<sluice_broker::ConfigReader> {
+        let path = self.config_file.clone()?;
+        let flag_plugins_dir = self.plugins_dir.clone();
+        Some(Box::new(move || {
+            let mut file = Config::from_file(&path).map_err(|e| e.to_string())?;
+            if flag_plugins_dir.is_some() {
+                file.plugins_dir.clone_from(&flag_plugins_dir);
             }
-        }
-        crate::routes::spec::validate_all(&self.routes)?;
-        crate::policies::spec::validate_all(&self.claim_policies)
+            Ok(file.plugins_config())
+        }))
     }
 }
 
@@ -305,20 +323,13 @@ impl Config {
     }
 }
 
-/// The settings that may change while the server runs (`CONFIG SET`), shared by all
-/// connections. Plain atomics: read on hot paths, written rarely.
+/// The front end's settings that may change while the server runs (`CONFIG SET`), shared by
+/// all connections; the data's are [`sluice_broker::BrokerSettings`]. Plain atomics: read on
+/// hot paths, written rarely.
 #[derive(Debug)]
 pub struct Settings {
     /// See [`Config::proto_max_bulk_len`].
     pub proto_max_bulk_len: AtomicU64,
-    /// See [`Config::stream_node_max_entries`].
-    pub stream_node_max_entries: AtomicU64,
-    /// See [`Config::stream_node_max_bytes`].
-    pub stream_node_max_bytes: AtomicU64,
-    /// See [`Config::maxmemory`].
-    pub maxmemory: AtomicU64,
-    /// See [`Config::auto_snapshot_percentage`].
-    pub auto_snapshot_percentage: AtomicU64,
     /// See [`Config::protected_mode`]: 1 on, 0 off.
     pub protected_mode: AtomicU64,
     /// See [`Config::maxclients`].
@@ -334,10 +345,6 @@ impl Settings {
     pub fn new(config: &Config) -> Self {
         Self {
             proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
-            stream_node_max_entries: AtomicU64::new(config.stream_node_max_entries),
-            stream_node_max_bytes: AtomicU64::new(config.stream_node_max_bytes),
-            maxmemory: AtomicU64::new(config.maxmemory),
-            auto_snapshot_percentage: AtomicU64::new(config.auto_snapshot_percentage),
             protected_mode: AtomicU64::new(u64::from(config.protected_mode)),
             maxclients: AtomicU64::new(config.maxclients),
             client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
@@ -346,18 +353,6 @@ impl Settings {
             ),
         }
     }
-
-    /// The node limits new stream entries are packed with.
-    pub fn node_limits(&self) -> sluice_streams::NodeLimits {
-        sluice_streams::NodeLimits {
-            max_entries: to_usize(self.stream_node_max_entries.load(Ordering::Relaxed)),
-            max_bytes: to_usize(self.stream_node_max_bytes.load(Ordering::Relaxed)),
-        }
-    }
-}
-
-fn to_usize(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 /// Parses a memory amount as redis.conf writes it: `512mb`, `1gb`, `4096`, `64k`.

@@ -24,13 +24,13 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::acl::{Refusal, Session};
-use crate::blocking::{BlockRequest, ReadyKeys};
 use crate::clients::ClientInfo;
 use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
 use crate::error::{self, CmdError};
 use crate::limits::{self, ClientLimits, LimitReached};
 use crate::shared::Shared;
 use crate::stats::CommandName;
+use sluice_broker::ready::{BlockRequest, ReadyKeys};
 
 mod transaction;
 mod wait;
@@ -286,7 +286,7 @@ impl Connection {
     /// for everyone, blocking its runtime thread for the fsync as Redis blocks its event loop;
     /// while another fsync runs, it waits for the sync thread's next one instead.
     async fn make_durable(&mut self) -> std::io::Result<()> {
-        let Some(wal) = self.shared.journal.wal() else {
+        let Some(wal) = self.shared.broker.journal.wal() else {
             return Ok(());
         };
         let lsn = wal.last_lsn();
@@ -423,7 +423,7 @@ impl Connection {
             return Step::Continue;
         }
         if self.state.multi.is_some() && !resolved.target().has(flags::NO_MULTI) {
-            if self.shared.memory.over_limit(&self.shared) {
+            if self.shared.over_memory_limit() {
                 // As Redis: out of memory, a transaction queues nothing more, and EXEC aborts.
                 if let Some(multi) = self.state.multi.as_mut() {
                     multi.dirty = true;
@@ -491,7 +491,13 @@ impl Connection {
     /// Runs a command holding the keyspace gate as its flags ask.
     fn run_gated(&mut self, resolved: Resolved, args: Args) -> Outcome {
         if resolved.target().has(flags::WRITE) {
-            if let Some(Err(e)) = self.shared.journal.wal().map(|wal| wal.check_writable()) {
+            if let Some(Err(e)) = self
+                .shared
+                .broker
+                .journal
+                .wal()
+                .map(|wal| wal.check_writable())
+            {
                 // As Redis refuses writes once its AOF cannot be written.
                 return Outcome::Reply(Reply::error(format!(
                     "MISCONF Errors writing to the AOF file: {e}"
@@ -500,8 +506,15 @@ impl Connection {
             if let Some(refusal) = oom_refusal(&self.shared, resolved.target()) {
                 return Outcome::Reply(refusal);
             }
-            if self.shared.settings.maxmemory.load(Ordering::Relaxed) != 0 {
-                self.shared.memory.note_write(args.all());
+            if self
+                .shared
+                .broker
+                .settings
+                .maxmemory
+                .load(Ordering::Relaxed)
+                != 0
+            {
+                self.shared.broker.memory.note_write(args.all());
             }
             self.needs_durable = true;
         }
@@ -528,10 +541,10 @@ pub(crate) fn execute_gated(
     if resolved.target().has(flags::UNGATED) {
         run(state)
     } else if resolved.target().has(flags::EXCLUSIVE) {
-        let _gate = shared.keyspace.gate.write();
+        let _gate = shared.broker.keyspace.gate.write();
         run(state)
     } else {
-        let _gate = shared.keyspace.gate.read();
+        let _gate = shared.broker.keyspace.gate.read();
         run(state)
     }
 }
@@ -568,8 +581,7 @@ fn execute(
 
 /// Redis's `OOM` error if `command` adds data and used memory is past `maxmemory`.
 fn oom_refusal(shared: &Shared, command: &cmd::Command) -> Option<Reply> {
-    (command.has(flags::DENYOOM) && shared.memory.over_limit(shared))
-        .then(|| Reply::error(error::OOM))
+    (command.has(flags::DENYOOM) && shared.over_memory_limit()).then(|| Reply::error(error::OOM))
 }
 
 /// Counts an error reply for `INFO stats` (`total_error_replies`) and `INFO errorstats`.

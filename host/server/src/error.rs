@@ -15,14 +15,9 @@ pub enum ServerError {
     /// A setting has a value the server cannot use.
     #[error("invalid setting: {0}")]
     Invalid(String),
-    /// The data folder could not be opened or its contents read back.
-    #[error("data folder: {0}")]
-    Storage(#[from] sluice_storage::Error),
-    /// The data folder's contents could not be replayed.
-    #[error(
-        "recovery: {0} (the data folder was written by a newer or damaged Sluice; keep a copy before changing it)"
-    )]
-    Recovery(String),
+    /// The broker could not open its data folder or start.
+    #[error(transparent)]
+    Broker(#[from] sluice_broker::BrokerError),
     /// Listening or accepting failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),

@@ -16,7 +16,8 @@ use sluice_resp::{Args, Protocol, Reply};
 use crate::cmd::{self, Outcome};
 use crate::config::Config;
 use crate::connection::{ClientState, execute_gated};
-use crate::shared::{Clock, Shared, SystemClock};
+use crate::shared::Shared;
+use sluice_broker::{Broker, Clock, SystemClock};
 
 /// The error a harness answers to `MULTI`, `EXEC` and `DISCARD`.
 pub const TRANSACTIONS_REFUSED: &str = "ERR the harness does not run transactions";
@@ -48,7 +49,9 @@ impl Harness {
             ..Config::default()
         };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let shared = Shared::new(config, clock, addr).into_arc();
+        let broker = Broker::new(config.broker_config(), clock, None)
+            .expect("the harness's fixed config is valid");
+        let shared = Arc::new(Shared::new(config, broker, addr));
         let info = shared.clients.add(addr, addr, shared.now_ms());
         Harness {
             client: ClientState::detached(info),

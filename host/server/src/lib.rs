@@ -10,39 +10,27 @@
 //! - [`server`]: the listener and background tasks.
 //! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
 //! - [`cmd`]: the command table and one module per command or family.
-//! - [`keyspace`]: databases of keys holding streams, expiry, the gate for atomic steps.
-//! - [`persist`]: what the write-ahead log and snapshots hold; replay at start.
-//! - [`policies`]: wasm claim policies deciding on consumer groups' pending entries.
-//! - [`routes`]: wasm plugins routing events between streams; hot reload.
-//! - [`blocking`]: clients blocked on keys and how writes serve them.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
-//! - [`memory`]: the used-memory estimate behind `maxmemory` and `INFO memory`.
-//! - [`shared`]: the state every connection shares; the clock.
+//! - [`shared`]: the state every connection shares: the broker, clients, counters.
 //! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
+//! - [`replay`]: the command layer replaying the log for the broker at start-up.
 //! - [`harness`]: the command layer without a socket, for fuzzing and replay tests.
-//! - [`glob`]: Redis's glob patterns (`KEYS`, `SCAN MATCH`, `CONFIG GET`).
 //! - [`error`]: start-up errors and Redis's error reply texts.
 //! - [`tls`]: the TLS listener's certificates, client certificates, handshake.
 //! - [`protected`]: protected mode: only loopback clients while there is no password.
 //! - [`limits`]: per-client limits: `maxclients`, query and output buffer limits.
 
 pub mod acl;
-pub mod blocking;
 pub mod cli;
 pub mod clients;
 pub mod cmd;
 pub mod config;
 pub mod connection;
 pub mod error;
-pub mod glob;
 pub mod harness;
-pub mod keyspace;
 pub mod limits;
-pub mod memory;
-pub mod persist;
-pub mod policies;
 pub mod protected;
-pub mod routes;
+pub mod replay;
 pub mod server;
 pub mod shared;
 pub mod stats;
@@ -51,7 +39,7 @@ pub mod tls;
 pub use config::Config;
 pub use error::ServerError;
 pub use server::{Listeners, Server, TlsListener, run, run_with_clock};
-pub use shared::{Clock, SystemClock};
+pub use sluice_broker::{Broker, Clock, SystemClock};
 
 /// The version reported by `--version`, `HELLO` and `INFO`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -6,6 +6,6 @@
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> anyhow::Result<()> {
-    let _ = sluice_server::memory::ALLOCATOR_NAME.set("jemalloc");
+    let _ = sluice_broker::memory::ALLOCATOR_NAME.set("jemalloc");
     sluice_server::cli::main()
 }

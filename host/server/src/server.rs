@@ -15,17 +15,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::blocking::ReadyKeys;
+use sluice_broker::{Broker, Clock, SystemClock};
+
 use crate::config::Config;
 use crate::connection;
 use crate::error::ServerError;
-use crate::persist;
-use crate::routes;
-use crate::shared::{Clock, Shared, SystemClock};
+use crate::replay::CommandReplayer;
+use crate::shared::Shared;
 use crate::tls;
-
-/// How often keys nobody touches are checked for expiry (Redis's `hz 10`).
-const EXPIRE_CYCLE: Duration = Duration::from_millis(100);
 
 /// Serves clients on `listener` until `shutdown` completes.
 pub async fn run(
@@ -93,8 +90,15 @@ impl Server {
         local_addr: SocketAddr,
     ) -> Result<Server, ServerError> {
         config.validate()?;
-        let shared = Shared::new(config, clock, local_addr).into_arc();
-        recover(&shared)?;
+        let broker = Broker::new(config.broker_config(), clock, config.plugins_reader())?;
+        let shared = Arc::new(Shared::new(config, broker, local_addr));
+        // Replayed commands run as a client of their own, gone once the log is read.
+        let info = shared.clients.add(local_addr, local_addr, shared.now_ms());
+        let replayed = shared
+            .broker
+            .recover(&mut CommandReplayer::new(&shared, info.clone()));
+        shared.clients.remove(info.id);
+        replayed?;
         Ok(Server { shared })
     }
 
@@ -121,12 +125,10 @@ impl Server {
         let Listeners { tcp: listener, tls } = listeners;
         let shared = self.shared;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let expiry = tokio::spawn(expire_cycle(shared.clone(), stop_rx.clone()));
-        let snapshots = tokio::spawn(auto_snapshot(shared.clone(), stop_rx.clone()));
         {
             // Compiling plugins takes a while: not on a runtime thread.
-            let shared = shared.clone();
-            let _ = tokio::task::spawn_blocking(move || routes::loader::start(&shared)).await;
+            let broker = shared.broker.clone();
+            let _ = tokio::task::spawn_blocking(move || broker.start()).await;
         }
         tracing::info!(addr = %shared.local_addr, "Ready to accept connections tcp");
         if let Some(tls) = &tls {
@@ -171,17 +173,11 @@ impl Server {
         }
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
-        let _ = expiry.await;
-        let _ = snapshots.await;
-        {
-            // Each route finishes the batch it is on.
-            let shared = shared.clone();
-            let _ = tokio::task::spawn_blocking(move || routes::loader::shutdown(&shared)).await;
-        }
-        if let Some(wal) = shared.journal.wal() {
-            // Clean shutdown: everything acknowledged is on disk before we return.
-            wal.sync_all()?;
-            tracing::info!("write-ahead log flushed");
+        // Each route finishes the batch it is on; everything acknowledged reaches the disk.
+        let broker = shared.broker.clone();
+        match tokio::task::spawn_blocking(move || broker.shutdown()).await {
+            Ok(result) => result?,
+            Err(e) => tracing::error!("shutdown task failed: {e}"),
         }
         Ok(())
     }
@@ -264,143 +260,5 @@ async fn refuse<S: AsyncWrite + Unpin>(mut stream: S) {
 async fn refuse_tls(socket: TcpStream, acceptor: TlsAcceptor) {
     if let Ok(stream) = tls::handshake(&acceptor, socket, tls::HANDSHAKE_TIMEOUT).await {
         refuse(stream).await;
-    }
-}
-
-/// Opens the data folder, loads the snapshot, replays the log after it, then starts logging.
-fn recover(shared: &Arc<Shared>) -> Result<(), ServerError> {
-    if !shared.config.appendonly {
-        tracing::warn!("appendonly no: data is kept in memory only and lost on restart");
-        return Ok(());
-    }
-    let policy = shared.config.fsync_policy().unwrap_or_default();
-    let (wal, recovery) = sluice_storage::Storage::open(&shared.config.dir, policy)?;
-    if let Some(torn) = &recovery.report.torn_tail {
-        tracing::warn!(
-            file = %torn.path.display(),
-            offset = torn.offset,
-            dropped_bytes = torn.dropped_bytes,
-            "the log ended with a torn write (a crash mid-write); it was truncated there"
-        );
-    }
-    let report = persist::replay::replay(shared, &recovery)?;
-    tracing::info!(
-        dir = %shared.config.dir.display(),
-        snapshot_keys = report.snapshot_keys,
-        records = report.records,
-        ms = report.millis + u64::try_from(recovery.report.duration.as_millis()).unwrap_or(0),
-        "data loaded"
-    );
-    *shared.recovery.lock() = report;
-    drop(recovery);
-    shared.journal.attach(Arc::new(wal));
-    Ok(())
-}
-
-/// How often the log size is compared with the auto-snapshot thresholds.
-const SNAPSHOT_CHECK: Duration = Duration::from_secs(1);
-
-/// True when a log of `log_bytes` since the last snapshot of `snapshot_bytes` calls for a new
-/// snapshot: past `auto-snapshot-min-size` and grown by `auto-snapshot-percentage` of the
-/// snapshot, as Redis rewrites its AOF. A fixed threshold alone would write a 1 GB data set
-/// again for every 64 MB logged; with the percentage, rewriting costs at most about as much
-/// disk as logging.
-pub(crate) fn snapshot_due(
-    log_bytes: u64,
-    snapshot_bytes: u64,
-    min_size: u64,
-    percentage: u64,
-) -> bool {
-    percentage > 0
-        && log_bytes >= min_size
-        && u128::from(log_bytes) * 100 >= u128::from(snapshot_bytes) * u128::from(percentage)
-}
-
-/// Takes a snapshot in the background whenever the log has grown past the thresholds.
-async fn auto_snapshot(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(SNAPSHOT_CHECK);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        let Some(wal) = shared.journal.wal() else {
-            return;
-        };
-        let (log_bytes, snapshot_bytes) = (wal.wal_bytes(), wal.last_snapshot_bytes());
-        let percentage = shared
-            .settings
-            .auto_snapshot_percentage
-            .load(Ordering::Relaxed);
-        let due = snapshot_due(
-            log_bytes,
-            snapshot_bytes,
-            shared.config.auto_snapshot_min_size,
-            percentage,
-        );
-        if due && !shared.saver.in_progress() {
-            tracing::info!(
-                log_bytes,
-                snapshot_bytes,
-                "log past auto-snapshot-min-size and auto-snapshot-percentage: snapshotting"
-            );
-            // Off the runtime's threads: preparing the buffer and waiting for the gate block.
-            let saving = shared.clone();
-            match tokio::task::spawn_blocking(move || persist::snapshot::bgsave(&saving)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!("auto-snapshot: {e}"),
-                Err(e) => tracing::error!("auto-snapshot task failed: {e}"),
-            }
-        }
-    }
-}
-
-/// Removes expired keys nobody reads, and tells blocked readers their key is gone.
-async fn expire_cycle(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(EXPIRE_CYCLE);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        // Readers blocked on an expired key are served as after a DEL.
-        let started = std::time::Instant::now();
-        let gate = shared.keyspace.gate.read();
-        let mut ready = ReadyKeys::default();
-        for (db, key) in shared.keyspace.expire_cycle(shared.now_ms()) {
-            ready.push(db, &key);
-        }
-        shared.serve_ready(&mut ready);
-        drop(gate);
-        let spent = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        shared
-            .stats
-            .expire_cycle_us
-            .fetch_add(spent, Ordering::Relaxed);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::snapshot_due;
-
-    #[test]
-    fn a_snapshot_is_due_past_the_minimum_and_the_growth_percentage() {
-        const MB: u64 = 1 << 20;
-        // No snapshot yet: the minimum size alone decides.
-        assert!(!snapshot_due(63 * MB, 0, 64 * MB, 100));
-        assert!(snapshot_due(64 * MB, 0, 64 * MB, 100));
-        // A 1 GB snapshot waits for 1 GB of log at 100%, 512 MB at 50%.
-        assert!(!snapshot_due(512 * MB, 1024 * MB, 64 * MB, 100));
-        assert!(snapshot_due(1024 * MB, 1024 * MB, 64 * MB, 100));
-        assert!(snapshot_due(512 * MB, 1024 * MB, 64 * MB, 50));
-        // A small snapshot: the minimum still applies.
-        assert!(!snapshot_due(10 * MB, MB, 64 * MB, 100));
-        // 0: never, as `auto-aof-rewrite-percentage 0` in Redis.
-        assert!(!snapshot_due(u64::MAX, 0, 0, 0));
-        // No overflow at the extremes.
-        assert!(snapshot_due(u64::MAX, u64::MAX, 0, 100));
-        assert!(!snapshot_due(u64::MAX, u64::MAX, 0, i32::MAX as u64));
     }
 }

@@ -1,40 +1,18 @@
-//! State shared by every connection: the keyspace, settings, blocked readers, clients,
-//! counters, ACL users and the clock.
+//! State shared by every connection: the [`Broker`] (the data), the front end's settings,
+//! clients, counters and ACL users.
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, OnceLock, Weak};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use sluice_broker::Broker;
+use sluice_broker::ready::ReadyKeys;
 
 use crate::acl::Acl;
-use crate::blocking::{Blocking, ReadyKeys};
 use crate::clients::Clients;
 use crate::config::{Config, Settings};
-use crate::keyspace::Keyspace;
-use crate::persist::Journal;
-use crate::persist::replay::ReplayReport;
-use crate::persist::snapshot::Saver;
-use crate::policies::Policies;
-use crate::routes::Routes;
 use crate::stats::CommandStats;
-
-/// Where the server reads the time. Injected so tests can make IDs and expiry deterministic.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// Unix time in milliseconds.
-    fn now_ms(&self) -> u64;
-}
-
-/// The system's wall clock.
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-}
 
 /// Counters reported by `INFO stats`.
 #[derive(Debug, Default)]
@@ -57,8 +35,6 @@ pub struct Stats {
     pub acl_denied_cmd: AtomicU64,
     /// Commands refused by a user's key patterns (`acl_access_denied_key`).
     pub acl_denied_key: AtomicU64,
-    /// Time the active expiry cycle ran, µs (`expire_cycle_cpu_milliseconds`).
-    pub expire_cycle_us: AtomicU64,
     /// Clients closed for passing `client-query-buffer-limit`.
     pub query_buffer_limit_disconnections: AtomicU64,
     /// Clients closed for passing `client-output-buffer-limit`.
@@ -68,42 +44,24 @@ pub struct Stats {
 /// Everything connections share.
 #[derive(Debug)]
 pub struct Shared {
+    /// The data: keyspace, blocked readers, log, routes and policies.
+    pub broker: Arc<Broker>,
     /// The configuration the server started with.
     pub config: Config,
-    /// Settings `CONFIG SET` may change.
+    /// The front end's settings `CONFIG SET` may change (the data's are the broker's).
     pub settings: Settings,
-    /// The databases.
-    pub keyspace: Keyspace,
-    /// Clients waiting in `XREAD … BLOCK`.
-    pub blocking: Blocking,
     /// Connected clients (`CLIENT LIST`).
     pub clients: Clients,
     /// `INFO stats` counters.
     pub stats: Stats,
     /// `INFO commandstats` and `errorstats` counters.
     pub command_stats: CommandStats,
-    /// The time source.
-    pub clock: Arc<dyn Clock>,
     /// When the server started (for uptime).
     pub started: Instant,
     /// The address the listener is bound to.
     pub local_addr: SocketAddr,
-    /// Where changes are logged (empty with `appendonly no`).
-    pub journal: Journal,
-    /// Background snapshot state.
-    pub saver: Saver,
-    /// What start-up loaded.
-    pub recovery: parking_lot::Mutex<ReplayReport>,
     /// Asks the server to shut down (`SHUTDOWN`).
     pub shutdown: tokio::sync::Notify,
-    /// The routes and their plugins.
-    pub routes: Routes,
-    /// The claim policies.
-    pub policies: Policies,
-    /// The used-memory estimate (`maxmemory`).
-    pub memory: crate::memory::Memory,
-    /// This value's own `Arc`, for commands that start threads (`SLUICE RELOAD`).
-    this: OnceLock<Weak<Shared>>,
     /// ACL users (`AUTH`, `ACL SETUSER`).
     pub acl: Acl,
     /// The address the TLS listener is bound to, once it listens.
@@ -116,8 +74,8 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Fresh state for a server listening on `local_addr`.
-    pub fn new(config: Config, clock: Arc<dyn Clock>, local_addr: SocketAddr) -> Self {
+    /// Front-end state for a server listening on `local_addr`, serving `broker`'s data.
+    pub fn new(config: Config, broker: Arc<Broker>, local_addr: SocketAddr) -> Self {
         // `Config::validate` has checked the users; should they fail anyway, nobody gets in.
         let acl = config.acl().unwrap_or_else(|e| {
             tracing::error!("ACL users: {e}; refusing every client");
@@ -125,23 +83,14 @@ impl Shared {
         });
         acl.warn_disabled_users();
         Self {
+            broker,
             settings: Settings::new(&config),
-            keyspace: Keyspace::new(config.databases),
-            blocking: Blocking::default(),
             clients: Clients::default(),
             stats: Stats::default(),
             command_stats: CommandStats::default(),
-            clock,
             started: Instant::now(),
             local_addr,
-            journal: Journal::default(),
-            saver: Saver::default(),
-            recovery: parking_lot::Mutex::new(ReplayReport::default()),
             shutdown: tokio::sync::Notify::new(),
-            routes: Routes::default(),
-            policies: Policies::default(),
-            memory: crate::memory::Memory::default(),
-            this: OnceLock::new(),
             acl,
             tls_addr: OnceLock::new(),
             run_id: crate::cmd::info::random_run_id(),
@@ -150,34 +99,21 @@ impl Shared {
         }
     }
 
-    /// Wraps `self` in an `Arc` that [`Shared::arc`] can hand out again.
-    pub fn into_arc(self) -> Arc<Shared> {
-        let shared = Arc::new(self);
-        let _ = shared.this.set(Arc::downgrade(&shared));
-        shared
-    }
-
-    /// This value's `Arc`, when it was made by [`Shared::into_arc`].
-    pub fn arc(&self) -> Option<Arc<Shared>> {
-        self.this.get().and_then(Weak::upgrade)
-    }
-
-    /// What happens once a command, an `EXEC`, or a route's or policy's commit has finished:
-    /// the routes reading the keys it made ready are woken, and the clients blocked on them
-    /// are served against the state at this point. Empties `ready`. Call with the keyspace
-    /// gate held, so no other command runs in between.
+    /// See [`Broker::serve_ready`].
     pub fn serve_ready(&self, ready: &mut ReadyKeys) {
-        if ready.is_empty() {
-            return;
-        }
-        for (db, key) in ready.iter() {
-            self.routes.key_written(db, key);
-        }
-        self.blocking.serve_ready(self, ready);
+        self.broker.serve_ready(ready);
+    }
+
+    /// True if `maxmemory` is set and used memory (the data, and each client's buffers) is
+    /// over it: commands that add data are then refused.
+    pub fn over_memory_limit(&self) -> bool {
+        self.broker
+            .memory
+            .over_limit(&self.broker, self.clients.len())
     }
 
     /// The current time, Unix ms.
     pub fn now_ms(&self) -> u64 {
-        self.clock.now_ms()
+        self.broker.now_ms()
     }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::catalog::catalog;
 use super::user::{READ, User, WRITE};
 use crate::cmd::{Resolved, flags};
-use crate::glob;
+use sluice_broker::glob;
 
 /// Why a command was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

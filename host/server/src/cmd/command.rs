@@ -9,7 +9,7 @@ use sluice_resp::{ArgError, Args, Reply};
 
 use super::help::help_reply;
 use super::{CmdResult, Command, Ctx, flags, lookup, table};
-use crate::glob;
+use sluice_broker::glob;
 
 /// A command or subcommand with the name Redis reports for it (`xadd`, `client|setname`).
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,7 @@
 //! `CONFIG GET|SET|RESETSTAT|HELP` over the settings Sluice has.
 //!
 //! [`PARAMS`] lists every parameter `CONFIG` knows: the start-up settings (read-only at run
-//! time), the [`Settings`] atomics `CONFIG SET` may change, and a few Redis parameters whose
+//! time), the settings atomics `CONFIG SET` may change (the front end's and the broker's), and a few Redis parameters whose
 //! fixed values clients and `redis-benchmark` ask for. `CONFIG SET` checks every pair before
 //! applying any, so a failed call changes nothing; its error texts are Redis 7's.
 
@@ -12,11 +12,11 @@ use sluice_resp::{ArgError, Args, Reply};
 
 use super::help::help_reply;
 use super::{CmdResult, Ctx, ok};
-use crate::config::{Settings, parse_memory};
+use crate::config::parse_memory;
 use crate::error::{self, CmdError};
-use crate::glob;
 use crate::limits::{self, ClientClass, OutputLimit};
 use crate::shared::Shared;
+use sluice_broker::glob;
 
 /// How a parameter reacts to `CONFIG SET`.
 #[derive(Debug, Clone, Copy)]
@@ -27,13 +27,13 @@ enum Setter {
     Fixed,
     /// A plain integer (`stream-node-max-entries`), within `min..=max`.
     Integer {
-        slot: fn(&Settings) -> &AtomicU64,
+        slot: fn(&Shared) -> &AtomicU64,
         min: u64,
         max: u64,
     },
     /// A byte count with optional units (`4kb`), at least `min`.
     Memory {
-        slot: fn(&Settings) -> &AtomicU64,
+        slot: fn(&Shared) -> &AtomicU64,
         min: u64,
     },
     /// `appendfsync`: `always`, `everysec` or `no`, applied to the write-ahead log.
@@ -41,7 +41,7 @@ enum Setter {
     /// `client-output-buffer-limit`: `<class> <hard> <soft> <seconds>`, repeated.
     OutputBufferLimit,
     /// `yes` or `no`, kept as 1 or 0 (`protected-mode`).
-    YesNo { slot: fn(&Settings) -> &AtomicU64 },
+    YesNo { slot: fn(&Shared) -> &AtomicU64 },
 }
 
 /// A checked `CONFIG SET` change, applied once every pair has been checked.
@@ -92,24 +92,24 @@ static PARAMS: &[Param] = &[
         name: "proto-max-bulk-len",
         get: |s| load(&s.settings.proto_max_bulk_len),
         set: Setter::Memory {
-            slot: |s| &s.proto_max_bulk_len,
+            slot: |s| &s.settings.proto_max_bulk_len,
             min: 1024 * 1024,
         },
     },
     Param {
         name: "stream-node-max-entries",
-        get: |s| load(&s.settings.stream_node_max_entries),
+        get: |s| load(&s.broker.settings.stream_node_max_entries),
         set: Setter::Integer {
-            slot: |s| &s.stream_node_max_entries,
+            slot: |s| &s.broker.settings.stream_node_max_entries,
             min: 0,
             max: MAX_SETTING,
         },
     },
     Param {
         name: "stream-node-max-bytes",
-        get: |s| load(&s.settings.stream_node_max_bytes),
+        get: |s| load(&s.broker.settings.stream_node_max_bytes),
         set: Setter::Memory {
-            slot: |s| &s.stream_node_max_bytes,
+            slot: |s| &s.broker.settings.stream_node_max_bytes,
             min: 0,
         },
     },
@@ -125,7 +125,7 @@ static PARAMS: &[Param] = &[
     },
     Param {
         name: "appendfsync",
-        get: |s| match s.journal.wal() {
+        get: |s| match s.broker.journal.wal() {
             Some(wal) => wal.policy().as_str().to_owned(),
             None => s.config.appendfsync.clone(),
         },
@@ -138,18 +138,18 @@ static PARAMS: &[Param] = &[
     },
     Param {
         name: "auto-snapshot-percentage",
-        get: |s| load(&s.settings.auto_snapshot_percentage),
+        get: |s| load(&s.broker.settings.auto_snapshot_percentage),
         set: Setter::Integer {
-            slot: |s| &s.auto_snapshot_percentage,
+            slot: |s| &s.broker.settings.auto_snapshot_percentage,
             min: 0,
             max: i32::MAX as u64,
         },
     },
     Param {
         name: "maxmemory",
-        get: |s| load(&s.settings.maxmemory),
+        get: |s| load(&s.broker.settings.maxmemory),
         set: Setter::Memory {
-            slot: |s| &s.maxmemory,
+            slot: |s| &s.broker.settings.maxmemory,
             min: 0,
         },
     },
@@ -157,7 +157,7 @@ static PARAMS: &[Param] = &[
         name: "protected-mode",
         get: |s| yes_no(s.settings.protected_mode.load(Ordering::Relaxed) != 0),
         set: Setter::YesNo {
-            slot: |s| &s.protected_mode,
+            slot: |s| &s.settings.protected_mode,
         },
     },
     Param {
@@ -179,7 +179,7 @@ static PARAMS: &[Param] = &[
         name: "maxclients",
         get: |s| load(&s.settings.maxclients),
         set: Setter::Integer {
-            slot: |s| &s.maxclients,
+            slot: |s| &s.settings.maxclients,
             min: 1,
             max: limits::MAX_MAXCLIENTS,
         },
@@ -188,7 +188,7 @@ static PARAMS: &[Param] = &[
         name: "client-query-buffer-limit",
         get: |s| load(&s.settings.client_query_buffer_limit),
         set: Setter::Memory {
-            slot: |s| &s.client_query_buffer_limit,
+            slot: |s| &s.settings.client_query_buffer_limit,
             min: limits::MIN_QUERY_BUFFER_LIMIT,
         },
     },
@@ -292,18 +292,12 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             }
             Setter::Integer { slot, min, max } => {
                 let n = parse_integer(value).and_then(|n| check_range(n.into(), min, max));
-                updates.push(Update::Atomic(
-                    slot(&ctx.shared.settings),
-                    n.map_err(|r| fail(&r))?,
-                ));
+                updates.push(Update::Atomic(slot(ctx.shared), n.map_err(|r| fail(&r))?));
             }
             Setter::Memory { slot, min } => {
                 let n =
                     parse_memory_value(value).and_then(|n| check_range(n.into(), min, MAX_SETTING));
-                updates.push(Update::Atomic(
-                    slot(&ctx.shared.settings),
-                    n.map_err(|r| fail(&r))?,
-                ));
+                updates.push(Update::Atomic(slot(ctx.shared), n.map_err(|r| fail(&r))?));
             }
             Setter::Fsync => {
                 let policy = String::from_utf8_lossy(value).parse().map_err(|_| {
@@ -319,7 +313,7 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 } else {
                     return Err(fail("argument must be 'yes' or 'no'"));
                 };
-                updates.push(Update::Atomic(slot(&ctx.shared.settings), on));
+                updates.push(Update::Atomic(slot(ctx.shared), on));
             }
             Setter::OutputBufferLimit => {
                 let parsed =
@@ -332,7 +326,7 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         match update {
             Update::Atomic(slot, n) => slot.store(n, Ordering::Relaxed),
             Update::Fsync(policy) => {
-                if let Some(wal) = ctx.shared.journal.wal() {
+                if let Some(wal) = ctx.shared.broker.journal.wal() {
                     wal.set_policy(policy);
                 }
             }
@@ -407,7 +401,7 @@ pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
         &s.reads_processed,
         &s.writes_processed,
         &s.error_replies,
-        &ctx.shared.keyspace.expired_keys,
+        &ctx.shared.broker.keyspace.expired_keys,
         &s.query_buffer_limit_disconnections,
         &s.output_buffer_limit_disconnections,
     ] {

@@ -114,7 +114,7 @@ pub fn select(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let index = i32::try_from(args.i64()?).map_err(|_| CmdError(error::NOT_C_INT.into()))?;
     let db = usize::try_from(index)
         .ok()
-        .filter(|&db| db < ctx.shared.keyspace.len())
+        .filter(|&db| db < ctx.shared.broker.keyspace.len())
         .ok_or_else(|| CmdError(error::DB_INDEX_OUT_OF_RANGE.into()))?;
     ctx.client.select(db);
     ok()

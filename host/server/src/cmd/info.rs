@@ -197,12 +197,16 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use sluice_broker::{Broker, SystemClock};
+
     use crate::config::Config;
-    use crate::shared::SystemClock;
 
     fn shared() -> Shared {
         let addr = "127.0.0.1:6399".parse().expect("address");
-        Shared::new(Config::default(), Arc::new(SystemClock), addr)
+        let config = Config::default();
+        let broker =
+            Broker::new(config.broker_config(), Arc::new(SystemClock), None).expect("valid");
+        Shared::new(config, broker, addr)
     }
 
     fn names(requested: &[&str]) -> Vec<&'static str> {

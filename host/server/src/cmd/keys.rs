@@ -11,7 +11,7 @@ use sluice_resp::{Args, Reply};
 
 use super::{CmdResult, Ctx, ok};
 use crate::error::{self, CmdError};
-use crate::glob;
+use sluice_broker::glob;
 
 mod expire;
 mod scan;

@@ -12,12 +12,12 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use sluice_resp::{Args, Protocol, Reply};
 
-use crate::blocking::BlockRequest;
 use crate::connection::ClientState;
 use crate::error::{self, CmdError};
-use crate::keyspace::Db;
-use crate::persist::Record;
 use crate::shared::Shared;
+use sluice_broker::keyspace::Db;
+use sluice_broker::persist::Record;
+use sluice_broker::ready::BlockRequest;
 
 pub mod acl;
 pub mod command;
@@ -88,7 +88,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The client's selected database.
     pub fn db(&self) -> &Db {
-        self.shared.keyspace.db(self.client.db)
+        self.shared.broker.keyspace.db(self.client.db)
     }
 
     /// The connection's protocol version.
@@ -100,7 +100,7 @@ impl Ctx<'_> {
     /// while holding the lock of what changed (inside `Db::write`), or from a command that
     /// runs with the keyspace gate held exclusively.
     pub fn journal(&self, build: impl FnOnce(&mut Record)) {
-        crate::persist::log(self.shared, self.client.db, build);
+        sluice_broker::persist::log(&self.shared.broker, self.client.db, build);
     }
 
     /// Marks `key` of the client's database ready: once the command (or `EXEC`) has finished,

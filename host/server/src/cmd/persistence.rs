@@ -7,11 +7,11 @@ use sluice_resp::{Args, Reply};
 
 use super::{CmdResult, Ctx, Outcome};
 use crate::error::{self, CmdError};
-use crate::persist::snapshot;
+use sluice_broker::persist::snapshot;
 
 /// `SAVE`: a snapshot now, before replying.
 pub fn save(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    match snapshot::save(ctx.shared) {
+    match snapshot::save(&ctx.shared.broker) {
         Ok(_) => Ok(Reply::Ok.into()),
         Err(e) => Err(CmdError::err(e)),
     }
@@ -21,7 +21,7 @@ pub fn save(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
 pub fn bgsave(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let _ = args.eat("SCHEDULE");
     args.finish()?;
-    match snapshot::bgsave_locked(ctx.shared) {
+    match snapshot::bgsave_locked(&ctx.shared.broker) {
         Ok(()) => Ok(Reply::Simple("Background saving started".into()).into()),
         Err(e) => Err(CmdError::err(e)),
     }
@@ -32,6 +32,7 @@ pub fn lastsave(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
     let started = (ctx.now_ms / 1000).saturating_sub(ctx.shared.started.elapsed().as_secs());
     let last = ctx
         .shared
+        .broker
         .journal
         .wal()
         .map(|wal| wal.stats().save.last_save_unix_s)
@@ -57,7 +58,7 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     if save && nosave {
         return Err(CmdError(error::SYNTAX.into()));
     }
-    if save && let Err(e) = snapshot::save(ctx.shared) {
+    if save && let Err(e) = snapshot::save(&ctx.shared.broker) {
         return Err(CmdError::err(format_args!(
             "Errors trying to SHUTDOWN. Check logs. ({e})"
         )));

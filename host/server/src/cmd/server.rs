@@ -16,13 +16,14 @@ pub fn dbsize(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
 /// `FLUSHALL [ASYNC|SYNC]`: empties every database. Runs with the keyspace to itself.
 pub fn flushall(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     flush_mode(args)?;
-    for db in ctx.shared.keyspace.dbs() {
+    for db in ctx.shared.broker.keyspace.dbs() {
         db.flush();
     }
     ctx.journal(|rec| {
         rec.command(&[b"FLUSHALL"]);
     });
     ctx.shared
+        .broker
         .blocking
         .mark_blocked_keys(None, &mut ctx.client.ready);
     ok()
@@ -36,6 +37,7 @@ pub fn flushdb(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         rec.command(&[b"FLUSHDB"]);
     });
     ctx.shared
+        .broker
         .blocking
         .mark_blocked_keys(Some(ctx.client.db), &mut ctx.client.ready);
     ok()
@@ -47,22 +49,22 @@ pub fn flushdb(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 pub fn swapdb(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let a = parse_index(&args.bytes()?, error::SWAPDB_FIRST_INDEX)?;
     let b = parse_index(&args.bytes()?, error::SWAPDB_SECOND_INDEX)?;
-    let n = ctx.shared.keyspace.len();
+    let n = ctx.shared.broker.keyspace.len();
     let (Some(a), Some(b)) = (a.filter(|&a| a < n), b.filter(|&b| b < n)) else {
         return Err(CmdError(error::DB_INDEX_OUT_OF_RANGE.into()));
     };
     if a == b {
         return ok();
     }
-    ctx.shared.keyspace.swap(a, b);
+    ctx.shared.broker.keyspace.swap(a, b);
     ctx.journal(|rec| {
         rec.begin(3).arg(b"SWAPDB").int(a as u64).int(b as u64);
     });
     let ready = &mut ctx.client.ready;
-    ctx.shared.blocking.mark_blocked_keys(Some(a), ready);
-    ctx.shared.blocking.mark_blocked_keys(Some(b), ready);
+    ctx.shared.broker.blocking.mark_blocked_keys(Some(a), ready);
+    ctx.shared.broker.blocking.mark_blocked_keys(Some(b), ready);
     if a == 0 || b == 0 {
-        ctx.shared.routes.rescan_all();
+        ctx.shared.broker.routes.rescan_all();
     }
     ok()
 }

@@ -8,8 +8,8 @@ use sluice_resp::{Args, Reply};
 
 use super::{CmdResult, Ctx};
 use crate::error::CmdError;
-use crate::routes::{Route, loader};
 use crate::shared::Shared;
+use sluice_broker::routes::{Route, loader};
 
 /// What `SLUICE ROUTES` and `INFO routes` show for one route.
 #[derive(Debug)]
@@ -59,6 +59,7 @@ fn lag(shared: &Shared, route: &Route) -> Option<u64> {
     let group = route.spec.group_name();
     let mut total = Some(0u64);
     shared
+        .broker
         .keyspace
         .db(0)
         .for_each(shared.now_ms(), |key, entry| {
@@ -86,7 +87,7 @@ fn opt_text(s: Option<impl Into<String>>) -> Reply {
 /// `SLUICE ROUTES`: one map per route, in config order.
 pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
-    let list = ctx.shared.routes.list();
+    let list = ctx.shared.broker.routes.list();
     let replies = list
         .iter()
         .map(|route| {
@@ -135,8 +136,8 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 /// `SLUICE PLUGINS`: one map per plugin file loaded, by file name.
 pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
-    let routes = ctx.shared.routes.list();
-    let plugins = ctx.shared.routes.status.lock().plugins.clone();
+    let routes = ctx.shared.broker.routes.list();
+    let plugins = ctx.shared.broker.routes.status.lock().plugins.clone();
     let replies = plugins
         .into_iter()
         .map(|p| {
@@ -176,6 +177,7 @@ pub fn policies(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
     let replies = ctx
         .shared
+        .broker
         .policies
         .list()
         .iter()
@@ -309,11 +311,7 @@ fn no_group(key: &[u8], group: &[u8]) -> CmdError {
 /// what changed. Runs without the keyspace gate (it waits for route threads that need it).
 pub fn reload(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
-    let shared = ctx
-        .shared
-        .arc()
-        .ok_or_else(|| CmdError::err("reload is not available in this server"))?;
-    match loader::reload(&shared) {
+    match loader::reload(&ctx.shared.broker) {
         Ok(()) => Ok(Reply::Ok.into()),
         Err(e) => Err(CmdError::err(format!("reload: {e}"))),
     }

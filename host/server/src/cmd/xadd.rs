@@ -25,7 +25,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         return Err(StreamError::IdZero.into());
     }
     let fields: Vec<&[u8]> = fields.iter().map(|f| f.as_ref()).collect();
-    let limits = ctx.shared.settings.node_limits();
+    let limits = ctx.shared.broker.settings.node_limits();
     let now = ctx.now_ms;
     // The new ID's text is both the reply and the logged ID: formatted once.
     let append = |stream: &mut Stream| {
@@ -68,7 +68,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 }
 
 /// Logs a trim as the exact length it left: replays the same whatever the node sizes.
-pub fn log_trim(rec: &mut crate::persist::Record, key: &[u8], len: u64) {
+pub fn log_trim(rec: &mut sluice_broker::persist::Record, key: &[u8], len: u64) {
     rec.begin(5)
         .arg(b"XTRIM")
         .arg(key)

@@ -18,7 +18,7 @@ use sluice_streams::{
 use super::stream_args::{ReplySink, id_reply};
 use super::{CmdResult, Ctx};
 use crate::error::{self, CmdError};
-use crate::persist::groups;
+use sluice_broker::persist::groups;
 
 /// Largest XAUTOCLAIM COUNT Redis accepts: `LONG_MAX / max(sizeof(streamID), 10)`.
 const AUTOCLAIM_MAX_COUNT: i64 = i64::MAX / 16;

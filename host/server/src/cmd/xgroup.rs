@@ -14,7 +14,7 @@ use sluice_streams::{NoGroupWording, Stream, StreamError, StreamId};
 use super::help::help_reply;
 use super::{CmdResult, Ctx, ok};
 use crate::error::{self, CmdError};
-use crate::persist::groups;
+use sluice_broker::persist::groups;
 
 /// The positional arguments every subcommand but HELP has: `XGROUP <sub> <key> <group> …`.
 struct Target<'a> {

@@ -9,9 +9,9 @@ use sluice_streams::StreamId;
 
 use super::stream_args::ReplySink;
 use super::{CmdResult, Ctx, Outcome};
-use crate::blocking::{BlockRequest, BlockedRead};
 use crate::error::{self, CmdError};
-use crate::shared::Shared;
+use sluice_broker::Broker;
+use sluice_broker::ready::{BlockRequest, BlockedRead};
 
 /// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key …] id [id …]`; an ID is `$`
 /// (after the current last entry), `+` (the last entry itself) or an ID.
@@ -72,7 +72,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         streams.push((key.clone(), from));
     }
     let read = XreadWait { streams, count };
-    if let Some(reply) = read.read(ctx.shared, ctx.client.db, ctx.proto()) {
+    if let Some(reply) = read.read(&ctx.shared.broker, ctx.client.db, ctx.proto()) {
         return Ok(reply.into());
     }
     let keys = read.streams.iter().map(|(k, _)| k.clone()).collect();
@@ -145,9 +145,9 @@ struct XreadWait {
 
 impl XreadWait {
     /// The reply if any stream has entries after its ID.
-    fn read(&self, shared: &Shared, db: usize, proto: Protocol) -> Option<Reply> {
-        let db = shared.keyspace.db(db);
-        let now = shared.now_ms();
+    fn read(&self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply> {
+        let db = broker.keyspace.db(db);
+        let now = broker.now_ms();
         let mut found = Vec::new();
         for (key, from) in &self.streams {
             let (start, count, rev) = match from {
@@ -176,7 +176,7 @@ impl XreadWait {
 }
 
 impl BlockedRead for XreadWait {
-    fn try_serve(&mut self, shared: &Shared, db: usize, proto: Protocol) -> Option<Reply> {
-        self.read(shared, db, proto)
+    fn try_serve(&mut self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply> {
+        self.read(broker, db, proto)
     }
 }

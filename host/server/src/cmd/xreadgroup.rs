@@ -16,10 +16,10 @@ use sluice_streams::{GroupRead, GroupReadStart, NoGroupWording, StreamError, Str
 use super::stream_args::ReplySink;
 use super::xread::{parse_timeout, streams_reply, wait_or_nil};
 use super::{CmdResult, Ctx};
-use crate::blocking::BlockedRead;
 use crate::error::{self, CmdError};
-use crate::persist::{self, groups};
-use crate::shared::Shared;
+use sluice_broker::Broker;
+use sluice_broker::persist::{self, groups};
+use sluice_broker::ready::BlockedRead;
 
 /// `XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK]
 /// STREAMS key [key …] id [id …]`
@@ -84,7 +84,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         count,
         noack,
     };
-    if let Some(reply) = read.read(ctx.shared, ctx.client.db, ctx.proto(), ctx.now_ms)? {
+    if let Some(reply) = read.read(&ctx.shared.broker, ctx.client.db, ctx.proto(), ctx.now_ms)? {
         return Ok(reply.into());
     }
     let keys = read.streams.iter().map(|(k, _)| k.clone()).collect();
@@ -107,13 +107,13 @@ impl GroupReadWait {
     /// or group is Redis's NOGROUP error.
     fn read(
         &self,
-        shared: &Shared,
+        broker: &Broker,
         db: usize,
         proto: Protocol,
         now_ms: u64,
     ) -> Result<Option<Reply>, CmdError> {
         let db_index = db;
-        let db = shared.keyspace.db(db);
+        let db = broker.keyspace.db(db);
         let mut found = Vec::new();
         for (key, start) in &self.streams {
             let mut entries = StreamEntries::new();
@@ -131,7 +131,7 @@ impl GroupReadWait {
                         now_ms,
                         &mut ReplySink(&mut entries),
                     )?;
-                    persist::log(shared, db_index, |rec| {
+                    persist::log(broker, db_index, |rec| {
                         self.log_read(rec, key, &e.stream, *start, &outcome, &entries);
                     });
                     Ok(outcome)
@@ -181,8 +181,8 @@ impl GroupReadWait {
 }
 
 impl BlockedRead for GroupReadWait {
-    fn try_serve(&mut self, shared: &Shared, db: usize, proto: Protocol) -> Option<Reply> {
-        match self.read(shared, db, proto, shared.now_ms()) {
+    fn try_serve(&mut self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply> {
+        match self.read(broker, db, proto, broker.now_ms()) {
             Ok(reply) => reply,
             Err(e) => Some(e.into_reply()),
         }

@@ -29,7 +29,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             return Err(CmdError(error::SYNTAX.into()));
         }
     }
-    let set = |entry: &mut crate::keyspace::KeyEntry| {
+    let set = |entry: &mut sluice_broker::keyspace::KeyEntry| {
         entry.stream.set_id(id, entries_added, max_deleted)?;
         ctx.journal(|rec| {
             let argc = 3

@@ -13,7 +13,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let Some(trim) = opts.trim else {
         return Err(CmdError(crate::error::SYNTAX.into()));
     };
-    let limits = ctx.shared.settings.node_limits();
+    let limits = ctx.shared.broker.settings.node_limits();
     let removed = ctx
         .db()
         .write(&key, ctx.now_ms, |entry| {

@@ -56,7 +56,7 @@ impl Connection {
             ));
         }
         let Connection { shared, state, .. } = self;
-        let gate = shared.keyspace.gate.write();
+        let gate = shared.broker.keyspace.gate.write();
         let mut replies = Vec::with_capacity(multi.queued.len());
         for (resolved, args) in multi.queued {
             // The user's rules may have changed since the command was queued.

@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 
 use super::Connection;
-use crate::blocking::BlockRequest;
+use sluice_broker::ready::BlockRequest;
 
 impl Connection {
     /// Waits for a blocked read's answer. `None`: the client went away.
@@ -23,10 +23,11 @@ impl Connection {
     {
         let deadline = request.timeout.map(|t| Instant::now() + t);
         let registration = {
-            let _gate = self.shared.keyspace.gate.read();
+            let _gate = self.shared.broker.keyspace.gate.read();
             self.shared
+                .broker
                 .blocking
-                .register(&self.shared, request, self.state.proto)
+                .register(&self.shared.broker, request, self.state.proto)
         };
         let mut registration = match registration {
             Ok(registration) => registration,
@@ -38,7 +39,7 @@ impl Connection {
             tokio::select! {
                 reply = &mut registration.reply => break Ok(Some(reply.unwrap_or(Reply::NullArray))),
                 () = sleep_until(deadline) => {
-                    break Ok(Some(match self.shared.blocking.cancel(registration.id) {
+                    break Ok(Some(match self.shared.broker.blocking.cancel(registration.id) {
                         Some(reply) => reply,
                         // A writer answered just now: its reply is in the channel.
                         None => registration.reply.try_recv().unwrap_or(Reply::NullArray),
@@ -58,7 +59,7 @@ impl Connection {
             }
         };
         if !matches!(result, Ok(Some(_))) {
-            let _ = self.shared.blocking.cancel(registration.id);
+            let _ = self.shared.broker.blocking.cancel(registration.id);
         }
         info.blocked.store(false, Ordering::Relaxed);
         result

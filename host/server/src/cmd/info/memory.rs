@@ -1,4 +1,4 @@
-//! `INFO memory`: Redis's fields from Sluice's used-memory estimate (see `crate::memory`) and
+//! `INFO memory`: Redis's fields from Sluice's used-memory estimate (see `sluice_broker::memory`) and
 //! the process's resident size.
 //!
 //! Sluice has no scripting, replication or cluster links: their fields are structurally 0.
@@ -6,16 +6,19 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Fields;
-use crate::memory::{PER_CLIENT_BYTES, STARTUP_BYTES};
 use crate::shared::Shared;
+use sluice_broker::memory::{PER_CLIENT_BYTES, STARTUP_BYTES};
 
 /// Highest `used_memory` reported so far. Process-wide: several servers in one process (tests)
 /// share it, which only makes it an upper bound.
 static PEAK: AtomicU64 = AtomicU64::new(0);
 
 pub(super) fn memory(shared: &Shared, f: &mut Fields<'_>) {
-    // An estimate: Sluice does not instrument its allocator (see `crate::memory`).
-    let used = shared.memory.measure(shared);
+    // An estimate: Sluice does not instrument its allocator (see `sluice_broker::memory`).
+    let used = shared
+        .broker
+        .memory
+        .measure(&shared.broker, shared.clients.len());
     let clients = shared.clients.len() as u64 * PER_CLIENT_BYTES;
     let overhead = STARTUP_BYTES + clients;
     let dataset = used.saturating_sub(overhead);
@@ -55,7 +58,7 @@ pub(super) fn memory(shared: &Shared, f: &mut Fields<'_>) {
     ] {
         f.field(field, value);
     }
-    let max = shared.settings.maxmemory.load(Ordering::Relaxed);
+    let max = shared.broker.settings.maxmemory.load(Ordering::Relaxed);
     f.field("maxmemory", max);
     f.field("maxmemory_human", human_bytes(max));
     f.field("maxmemory_policy", "noeviction");
@@ -71,13 +74,14 @@ pub(super) fn memory(shared: &Shared, f: &mut Fields<'_>) {
     f.field("mem_clients_normal", clients);
     f.field("mem_cluster_links", 0);
     let aof_buffer = shared
+        .broker
         .journal
         .wal()
         .map_or(0, |wal| wal.stats().pending_bytes);
     f.field("mem_aof_buffer", aof_buffer);
     f.field(
         "mem_allocator",
-        crate::memory::ALLOCATOR_NAME
+        sluice_broker::memory::ALLOCATOR_NAME
             .get()
             .copied()
             .unwrap_or("libc"),

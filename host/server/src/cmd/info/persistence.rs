@@ -8,10 +8,10 @@ use super::Fields;
 use crate::shared::Shared;
 
 pub(super) fn persistence(shared: &Shared, f: &mut Fields<'_>) {
-    let replay = shared.recovery.lock().clone();
-    let stats = shared.journal.wal().map(|wal| wal.stats());
+    let replay = shared.broker.recovery.lock().clone();
+    let stats = shared.broker.journal.wal().map(|wal| wal.stats());
     let save = stats.as_ref().map(|s| s.save.clone()).unwrap_or_default();
-    let in_progress = shared.saver.in_progress();
+    let in_progress = shared.broker.saver.in_progress();
     let now_ms = shared.now_ms();
     let running_s = save
         .in_progress_since_unix_ms

@@ -96,7 +96,7 @@ fn os_description() -> String {
 }
 
 pub(super) fn clients(shared: &Shared, f: &mut Fields<'_>) {
-    let blocked = shared.blocking.figures();
+    let blocked = shared.broker.blocking.figures();
     f.field("connected_clients", shared.clients.len());
     f.field("cluster_connections", 0);
     f.field(
@@ -105,7 +105,7 @@ pub(super) fn clients(shared: &Shared, f: &mut Fields<'_>) {
     );
     f.field("client_recent_max_input_buffer", 0);
     f.field("client_recent_max_output_buffer", 0);
-    f.field("blocked_clients", shared.blocking.len());
+    f.field("blocked_clients", shared.broker.blocking.len());
     f.field("tracking_clients", 0);
     f.field("pubsub_clients", 0);
     f.field("watching_clients", 0);
@@ -181,7 +181,7 @@ pub(super) fn cluster(_shared: &Shared, f: &mut Fields<'_>) {
 }
 
 pub(super) fn keyspace(shared: &Shared, f: &mut Fields<'_>) {
-    for (i, db) in shared.keyspace.dbs().enumerate() {
+    for (i, db) in shared.broker.keyspace.dbs().enumerate() {
         if !db.is_empty() {
             f.field(
                 &format!("db{i}"),

@@ -5,7 +5,7 @@ use crate::shared::Shared;
 
 /// `route_<name>:state=…,source=…,…` per route, as `keyspace` prints `db0:keys=…`.
 pub(super) fn routes(shared: &Shared, f: &mut Fields<'_>) {
-    let list = shared.routes.list();
+    let list = shared.broker.routes.list();
     f.field("routes", list.len());
     for route in &list {
         let figures = crate::cmd::sluice::RouteFigures::of(shared, route);
@@ -42,7 +42,7 @@ pub(super) fn routes(shared: &Shared, f: &mut Fields<'_>) {
 
 /// Reload counters and each plugin file loaded.
 pub(super) fn plugins(shared: &Shared, f: &mut Fields<'_>) {
-    let loader = shared.routes.status.lock().clone();
+    let loader = shared.broker.routes.status.lock().clone();
     f.field(
         "plugins_dir",
         shared
@@ -79,7 +79,7 @@ pub(super) fn plugins(shared: &Shared, f: &mut Fields<'_>) {
 /// `policy_<name>:state=…,stream=…,…` per claim policy.
 pub(super) fn policies(shared: &Shared, f: &mut Fields<'_>) {
     use std::sync::atomic::Ordering::Relaxed;
-    let list = shared.policies.list();
+    let list = shared.broker.policies.list();
     f.field("policies", list.len());
     for p in &list {
         let s = &p.stats;

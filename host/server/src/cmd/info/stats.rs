@@ -30,12 +30,12 @@ pub(super) fn stats(shared: &Shared, f: &mut Fields<'_>) {
     f.field("sync_full", 0);
     f.field("sync_partial_ok", 0);
     f.field("sync_partial_err", 0);
-    f.field("expired_keys", get(&shared.keyspace.expired_keys));
+    f.field("expired_keys", get(&shared.broker.keyspace.expired_keys));
     f.field("expired_stale_perc", "0.00");
     f.field("expired_time_cap_reached_count", 0);
     f.field(
         "expire_cycle_cpu_milliseconds",
-        get(&s.expire_cycle_us) / 1000,
+        get(&shared.broker.expire_cycle_us) / 1000,
     );
     f.field("evicted_keys", 0);
     f.field("evicted_clients", 0);
@@ -47,7 +47,7 @@ pub(super) fn stats(shared: &Shared, f: &mut Fields<'_>) {
     f.field("pubsub_patterns", 0);
     f.field("pubsubshard_channels", 0);
     // Redis's fork time; here the background snapshot's capture, which holds commands back.
-    f.field("latest_fork_usec", shared.saver.last_capture_us());
+    f.field("latest_fork_usec", shared.broker.saver.last_capture_us());
     // Snapshots are taken without forking.
     f.field("total_forks", 0);
     f.field("migrate_cached_sockets", 0);

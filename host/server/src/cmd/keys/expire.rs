@@ -13,7 +13,7 @@ use sluice_resp::{ArgError, Args, Reply};
 
 use crate::cmd::{CmdResult, Ctx};
 use crate::error::{self, CmdError};
-use crate::keyspace::ExpireCondition;
+use sluice_broker::keyspace::ExpireCondition;
 
 /// How one of the four commands reads its time argument.
 struct TimeForm {
@@ -172,7 +172,7 @@ fn time_left(ctx: &mut Ctx<'_>, args: &mut Args, in_ms: bool) -> CmdResult {
     Ok(Reply::Int(ttl_reply(deadline, ctx.now_ms, in_ms)).into())
 }
 
-/// The `TTL`/`PTTL` reply for a key's deadline as [`crate::keyspace::Db::expire_at`] gives it.
+/// The `TTL`/`PTTL` reply for a key's deadline as [`sluice_broker::keyspace::Db::expire_at`] gives it.
 fn ttl_reply(deadline: Option<Option<u64>>, now_ms: u64, in_ms: bool) -> i64 {
     match deadline {
         None => -2,

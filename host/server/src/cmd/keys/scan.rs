@@ -17,7 +17,7 @@ use sluice_resp::{ArgError, Args, Reply};
 
 use crate::cmd::{CmdResult, Ctx};
 use crate::error::{self, CmdError};
-use crate::glob;
+use sluice_broker::glob;
 
 use super::STREAM_TYPE;
 

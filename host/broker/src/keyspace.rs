@@ -3,9 +3,9 @@
 //! Concurrency: each database is a sharded map (`DashMap`), so commands on different streams
 //! lock different shards and run in parallel. A command holds one shard lock for the time it
 //! works on one key, and never two at once. Commands that must see or change several keys as
-//! one step (`EXEC`, `RENAME`, `FLUSHALL`) take the keyspace's gate exclusively; every other
-//! command takes it shared (see `dispatch`); so does `SWAPDB`, which swaps two databases' contents. Lock order: gate → shard → blocking registry is
-//! never taken with a shard held.
+//! one step (`EXEC`, `RENAME`, `FLUSHALL`, `SWAPDB`) take the keyspace's gate exclusively;
+//! every other command takes it shared (the command's flags say which). Lock order: gate →
+//! shard; the blocking registry is never taken with a shard held.
 //!
 //! Expiry is lazy (a key past its deadline is removed when touched) and active (a ticker
 //! removes expired keys nobody touches), as in Redis.

@@ -19,11 +19,11 @@ use sluice_plugin_host::{CompiledPlugin, Limits, PluginHost};
 
 use super::spec::RouteSpec;
 use super::{Route, RouteState, runner, watch};
-use crate::config::Config;
+use crate::Broker;
+use crate::config::PluginsConfig;
 use crate::policies::Policy;
 use crate::policies::runner as policy_runner;
 use crate::policies::spec::PolicySpec;
-use crate::shared::Shared;
 
 /// A plugin file as last loaded.
 #[derive(Clone)]
@@ -94,8 +94,8 @@ impl Loader {
 }
 
 /// Records how a reload went.
-fn report(shared: &Shared, loader: &Loader, result: Result<(), String>) -> Result<(), String> {
-    let mut status = shared.routes.status.lock();
+fn report(broker: &Broker, loader: &Loader, result: Result<(), String>) -> Result<(), String> {
+    let mut status = broker.routes.status.lock();
     match &result {
         Ok(()) => {
             status.reloads_ok += 1;
@@ -112,18 +112,18 @@ fn report(shared: &Shared, loader: &Loader, result: Result<(), String>) -> Resul
 
 /// Loads the configured routes and starts watching for changes. Problems with plugins are
 /// reported, not fatal: the server serves, and the route shows as failed.
-pub fn start(shared: &Arc<Shared>) {
-    let config = &shared.config;
-    if let Err(e) = apply(shared, config) {
+pub fn start(broker: &Arc<Broker>) {
+    let config = &broker.config;
+    if let Err(e) = apply(broker, &config.plugins) {
         tracing::warn!("routes: {e}");
     }
-    let plugins_dir = config.plugins_dir.clone();
+    let plugins_dir = config.plugins.plugins_dir.clone();
     let config_file = config.config_file.clone();
     if plugins_dir.is_none() && config_file.is_none() {
         return;
     }
-    match watch::Watcher::start(Arc::downgrade(shared), plugins_dir, config_file) {
-        Ok(w) => shared.routes.loader.lock().watcher = Some(w),
+    match watch::Watcher::start(Arc::downgrade(broker), plugins_dir, config_file) {
+        Ok(w) => broker.routes.loader.lock().watcher = Some(w),
         Err(e) => tracing::warn!("hot reload is off: {e}"),
     }
 }
@@ -131,38 +131,34 @@ pub fn start(shared: &Arc<Shared>) {
 /// Re-reads the config file's routes (or, without a file, the start-up ones) and the plugin
 /// files, and applies what changed. `Err` lists what could not be applied (those routes keep
 /// their previous version).
-pub fn reload(shared: &Arc<Shared>) -> Result<(), String> {
-    let config = match &shared.config.config_file {
-        Some(path) => match Config::from_file(path) {
-            Ok(mut file) => {
-                // Flags given at start win over the file, as they did then.
-                if shared.config.plugins_dir.is_some() {
-                    file.plugins_dir.clone_from(&shared.config.plugins_dir);
-                }
-                if let Err(e) = file.validate_routes() {
-                    return failed(shared, format!("config file {}: {e}", path.display()));
-                }
-                file
-            }
-            Err(e) => return failed(shared, e.to_string()),
-        },
-        None => shared.config.clone(),
+pub fn reload(broker: &Arc<Broker>) -> Result<(), String> {
+    let config = match broker.plugins_config() {
+        Ok(config) => config,
+        Err(e) => return failed(broker, e),
     };
-    apply(shared, &config)
+    if let Err(e) = config.validate() {
+        let file = broker
+            .config
+            .config_file
+            .as_deref()
+            .unwrap_or(Path::new("-"));
+        return failed(broker, format!("config file {}: {e}", file.display()));
+    }
+    apply(broker, &config)
 }
 
-fn failed(shared: &Shared, error: String) -> Result<(), String> {
-    let loader = shared.routes.loader.lock();
+fn failed(broker: &Broker, error: String) -> Result<(), String> {
+    let loader = broker.routes.loader.lock();
     tracing::warn!("reload: {error}; routes left as they were");
-    report(shared, &loader, Err(error))
+    report(broker, &loader, Err(error))
 }
 
 /// Makes `config`'s routes and claim policies the ones running.
-fn apply(shared: &Arc<Shared>, config: &Config) -> Result<(), String> {
-    let mut loader = shared.routes.loader.lock();
-    let mut errors = apply_routes(shared, &mut loader, config.routes.clone(), config);
+fn apply(broker: &Arc<Broker>, config: &PluginsConfig) -> Result<(), String> {
+    let mut loader = broker.routes.loader.lock();
+    let mut errors = apply_routes(broker, &mut loader, config.routes.clone(), config);
     errors.extend(apply_policies(
-        shared,
+        broker,
         &mut loader,
         config.claim_policies.clone(),
         config,
@@ -172,7 +168,7 @@ fn apply(shared: &Arc<Shared>, config: &Config) -> Result<(), String> {
     } else {
         Err(errors.join("; "))
     };
-    report(shared, &loader, result)
+    report(broker, &loader, result)
 }
 
 /// The limits of a plugin instance: its own, or the broker-wide ones.
@@ -180,7 +176,7 @@ fn limits(
     host: &PluginHost,
     max_memory: Option<u64>,
     timeout_ms: Option<u64>,
-    config: &Config,
+    config: &PluginsConfig,
 ) -> Limits {
     Limits {
         memory_bytes: usize::try_from(max_memory.unwrap_or(config.plugin_max_memory))
@@ -192,12 +188,12 @@ fn limits(
 
 /// Makes `specs` the route set; returns what could not be applied.
 fn apply_routes(
-    shared: &Arc<Shared>,
+    broker: &Arc<Broker>,
     loader: &mut Loader,
     specs: Vec<RouteSpec>,
-    config: &Config,
+    config: &PluginsConfig,
 ) -> Vec<String> {
-    let current: HashMap<String, Arc<Route>> = shared
+    let current: HashMap<String, Arc<Route>> = broker
         .routes
         .list()
         .into_iter()
@@ -208,7 +204,7 @@ fn apply_routes(
     let mut start = Vec::new();
     for spec in specs {
         let old = current.get(&spec.name);
-        let loaded = load_plugin(loader, shared, config.plugins_dir.as_deref(), &spec.plugin);
+        let loaded = load_plugin(loader, broker, config.plugins_dir.as_deref(), &spec.plugin);
         let unchanged = old.is_some_and(|old| {
             old.spec == spec
                 && loaded.as_ref().is_ok_and(|p| p.hash == old.plugin_hash)
@@ -287,14 +283,14 @@ fn apply_routes(
     // route was set up, so all of it is new and the runner reads it from the start.
     for (route, _, new_sources) in &start {
         if *new_sources {
-            runner::create_all_positions(shared, &route.spec);
+            runner::create_all_positions(broker, &route.spec);
         }
     }
     // `SLUICE PLUGINS` shows the files loaded before any route is seen running them.
-    shared.routes.status.lock().plugins = loader.plugins();
-    shared.routes.set(table);
+    broker.routes.status.lock().plugins = loader.plugins();
+    broker.routes.set(table);
     for (route, instance, _) in start {
-        let spawned = runner::spawn(shared.clone(), route.clone(), instance);
+        let spawned = runner::spawn(broker.clone(), route.clone(), instance);
         if let Some(e) = started(&mut loader.threads, route, spawned) {
             errors.push(e);
         }
@@ -306,12 +302,12 @@ fn apply_routes(
 /// routes: an unchanged policy keeps running, a changed one is built first and swapped in
 /// after its current evaluation, a failure keeps the previous version.
 fn apply_policies(
-    shared: &Arc<Shared>,
+    broker: &Arc<Broker>,
     loader: &mut Loader,
     specs: Vec<PolicySpec>,
-    config: &Config,
+    config: &PluginsConfig,
 ) -> Vec<String> {
-    let current: HashMap<String, Arc<Policy>> = shared
+    let current: HashMap<String, Arc<Policy>> = broker
         .policies
         .list()
         .into_iter()
@@ -323,7 +319,7 @@ fn apply_policies(
     for spec in specs {
         let name = spec.name();
         let old = current.get(&name);
-        let loaded = load_plugin(loader, shared, config.plugins_dir.as_deref(), &spec.plugin);
+        let loaded = load_plugin(loader, broker, config.plugins_dir.as_deref(), &spec.plugin);
         let unchanged = old.is_some_and(|old| {
             old.spec == spec
                 && loaded.as_ref().is_ok_and(|p| p.hash == old.plugin_hash)
@@ -382,10 +378,10 @@ fn apply_policies(
         }
     }
     stop_replaced(&mut loader.policy_threads, &table);
-    shared.routes.status.lock().plugins = loader.plugins();
-    shared.policies.set(table);
+    broker.routes.status.lock().plugins = loader.plugins();
+    broker.policies.set(table);
     for (policy, instance) in start {
-        let spawned = policy_runner::spawn(shared.clone(), policy.clone(), instance);
+        let spawned = policy_runner::spawn(broker.clone(), policy.clone(), instance);
         if let Some(e) = started(&mut loader.policy_threads, policy, spawned) {
             errors.push(e);
         }
@@ -484,13 +480,13 @@ fn stop_all<W: Worker>(threads: &mut Threads<W>) {
 /// Reads and compiles `file` from the plugins folder, unless it is unchanged since last time.
 fn load_plugin(
     loader: &mut Loader,
-    shared: &Shared,
+    broker: &Broker,
     dir: Option<&Path>,
     file: &str,
 ) -> Result<LoadedPlugin, String> {
     let dir = dir.ok_or("no plugins folder is set (plugins_dir or --plugins)")?;
     let path: PathBuf = dir.join(file);
-    let bytes = read_plugin(&path, shared.config.plugin_max_size)?;
+    let bytes = read_plugin(&path, broker.config.plugins.plugin_max_size)?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
     let hash = hasher.finish();
@@ -513,7 +509,7 @@ fn load_plugin(
         hash,
         bytes: bytes.len() as u64,
         compiled,
-        loaded_at_ms: shared.now_ms(),
+        loaded_at_ms: broker.now_ms(),
     };
     loader.plugins.insert(file.to_owned(), loaded.clone());
     Ok(loaded)
@@ -533,13 +529,13 @@ fn read_plugin(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
 }
 
 /// Stops the watcher and every route (each after its current batch). Called at shutdown.
-pub fn shutdown(shared: &Shared) {
+pub fn shutdown(broker: &Broker) {
     // Outside the lock: the watcher's thread may be waiting for it to reload.
-    let watcher = shared.routes.loader.lock().watcher.take();
+    let watcher = broker.routes.loader.lock().watcher.take();
     drop(watcher);
-    let mut loader = shared.routes.loader.lock();
+    let mut loader = broker.routes.loader.lock();
     stop_all(&mut loader.threads);
-    shared.routes.set(Vec::new());
+    broker.routes.set(Vec::new());
     stop_all(&mut loader.policy_threads);
-    shared.policies.set(Vec::new());
+    broker.policies.set(Vec::new());
 }

@@ -24,12 +24,12 @@ use parking_lot::Mutex;
 use sluice_resp::{Protocol, Reply};
 use tokio::sync::oneshot;
 
-use crate::shared::Shared;
+use crate::Broker;
 
 /// A read that could not be answered yet: what to retry when its keys change.
 pub trait BlockedRead: Send + std::fmt::Debug {
     /// Tries to answer now; `Some(reply)` unblocks the client with that reply.
-    fn try_serve(&mut self, shared: &Shared, db: usize, proto: Protocol) -> Option<Reply>;
+    fn try_serve(&mut self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply>;
     /// The reply when the timeout passes.
     fn timeout_reply(&self) -> Reply {
         Reply::NullArray
@@ -128,12 +128,12 @@ impl Blocking {
     /// Blocks a client, unless its read can be answered right away (then `Err(reply)`).
     pub fn register(
         &self,
-        shared: &Shared,
+        broker: &Broker,
         mut request: BlockRequest,
         proto: Protocol,
     ) -> Result<Registration, Reply> {
         let mut registry = self.registry.lock();
-        if let Some(reply) = request.read.try_serve(shared, request.db, proto) {
+        if let Some(reply) = request.read.try_serve(broker, request.db, proto) {
             return Err(reply);
         }
         registry.next_id += 1;
@@ -204,7 +204,7 @@ impl Blocking {
     /// Serves the clients blocked on the keys in `ready`, oldest first on each key, and
     /// empties it. Call with the keyspace gate held, after the command (or `EXEC`) that made
     /// the keys ready has finished.
-    pub fn serve_ready(&self, shared: &Shared, ready: &mut ReadyKeys) {
+    pub fn serve_ready(&self, broker: &Broker, ready: &mut ReadyKeys) {
         if self.is_empty() {
             ready.clear();
             return;
@@ -216,7 +216,7 @@ impl Blocking {
                 let Some(waiter) = registry.waiters.get_mut(&id) else {
                     continue;
                 };
-                if let Some(reply) = waiter.read.try_serve(shared, waiter.db, waiter.proto) {
+                if let Some(reply) = waiter.read.try_serve(broker, waiter.db, waiter.proto) {
                     self.finish(&mut registry, id, reply);
                 }
             }

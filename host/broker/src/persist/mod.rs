@@ -25,11 +25,11 @@ use sluice_storage::{Lsn, Wal};
 /// Logs one record for database `db` built by `build`, if logging (the free form of
 /// `Ctx::journal`, for code that runs outside a command's context, such as serving a blocked
 /// reader). Call it while holding the lock of what changed.
-pub fn log(shared: &crate::shared::Shared, db: usize, build: impl FnOnce(&mut Record)) {
-    if shared.journal.active() {
+pub fn log(broker: &crate::Broker, db: usize, build: impl FnOnce(&mut Record)) {
+    if broker.journal.active() {
         let mut record = Record::new(db);
         build(&mut record);
-        shared.journal.commit(record);
+        broker.journal.commit(record);
     }
 }
 

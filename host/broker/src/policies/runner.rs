@@ -12,11 +12,11 @@ use sluice_plugin_host::{
 use sluice_streams::{AddId, CollectSink, StreamId};
 
 use super::Policy;
-use crate::blocking::ReadyKeys;
+use crate::Broker;
 use crate::persist::Record;
+use crate::ready::ReadyKeys;
 use crate::routes::RouteState;
 use crate::routes::commit::{DLQ_ID, DLQ_REASON, DLQ_SOURCE};
-use crate::shared::Shared;
 
 /// Most pending entries handed to the plugin in one call.
 pub const PER_CALL: usize = 1000;
@@ -32,7 +32,7 @@ pub const DLQ_POLICY: &[u8] = b"dlq-policy";
 
 /// Starts the policy's thread.
 pub fn spawn(
-    shared: Arc<Shared>,
+    broker: Arc<Broker>,
     policy: Arc<Policy>,
     plugin: PolicyInstance,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -41,7 +41,7 @@ pub fn spawn(
         .spawn(move || {
             let watched = policy.clone();
             let mut runner = Runner {
-                shared,
+                broker,
                 policy,
                 plugin,
             };
@@ -58,7 +58,7 @@ pub fn spawn(
 }
 
 struct Runner {
-    shared: Arc<Shared>,
+    broker: Arc<Broker>,
     policy: Arc<Policy>,
     plugin: PolicyInstance,
 }
@@ -102,7 +102,7 @@ impl Runner {
     /// One evaluation of the group.
     fn evaluate(&mut self) -> Result<(), EvalError> {
         let spec = &self.policy.spec;
-        let now = self.shared.now_ms();
+        let now = self.broker.now_ms();
         let Some(copied) = self.copy(now) else {
             // No stream or no group (yet): nothing to decide.
             self.policy.stats.last_pending.store(0, Relaxed);
@@ -134,7 +134,7 @@ impl Runner {
     /// entries are left out.
     fn copy(&self, now: u64) -> Option<Copied> {
         let spec = &self.policy.spec;
-        let db = self.shared.keyspace.db(0);
+        let db = self.broker.keyspace.db(0);
         db.read(spec.stream.as_bytes(), now, |entry| {
             let group = entry.stream.group(spec.group.as_bytes())?;
             let consumers = group
@@ -175,17 +175,17 @@ impl Runner {
         let stats = &self.policy.stats;
         let key = spec.stream.as_bytes();
         let group = spec.group.as_bytes();
-        let shared = &self.shared;
+        let broker = &self.broker;
         let any_dead_letter = decisions
             .iter()
             .any(|d| matches!(d.action, PolicyAction::DeadLetter { .. }));
         let gate = if any_dead_letter {
-            Gate::Exclusive(shared.keyspace.gate.write())
+            Gate::Exclusive(broker.keyspace.gate.write())
         } else {
-            Gate::Shared(shared.keyspace.gate.read())
+            Gate::Shared(broker.keyspace.gate.read())
         };
-        let db = shared.keyspace.db(0);
-        let now = shared.now_ms();
+        let db = broker.keyspace.db(0);
+        let now = broker.now_ms();
         let mut record = Record::new(0);
         let mut letters: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
         db.write(key, now, |entry| {
@@ -286,7 +286,7 @@ impl Runner {
         // The new owners blocked in XREADGROUP, and the dead-letter streams' readers and routes.
         let mut ready = ReadyKeys::default();
         ready.push(0, &Bytes::copy_from_slice(key));
-        let limits = shared.settings.node_limits();
+        let limits = broker.settings.node_limits();
         let mut dead_lettered = 0;
         for (dlq, fields) in &letters {
             let dlq = Bytes::copy_from_slice(dlq.as_bytes());
@@ -313,10 +313,10 @@ impl Runner {
             }
         }
         stats.dead_lettered.fetch_add(dead_lettered, Relaxed);
-        let lsn = shared.journal.commit(record);
-        shared.serve_ready(&mut ready);
+        let lsn = broker.journal.commit(record);
+        broker.serve_ready(&mut ready);
         drop(gate);
-        shared.journal.write_background(lsn);
+        broker.journal.write_background(lsn);
     }
 }
 

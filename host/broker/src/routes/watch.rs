@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
-use crate::shared::Shared;
+use crate::Broker;
 
 /// Quiet time after the last change before reloading.
 pub const SETTLE: Duration = Duration::from_millis(150);
@@ -40,7 +40,7 @@ impl std::fmt::Debug for Watcher {
 impl Watcher {
     /// Watches `plugins_dir` (its `.wasm` files) and `config_file`.
     pub fn start(
-        shared: Weak<Shared>,
+        broker: Weak<Broker>,
         plugins_dir: Option<PathBuf>,
         config_file: Option<PathBuf>,
     ) -> Result<Watcher, String> {
@@ -81,7 +81,7 @@ impl Watcher {
         }
         let thread = std::thread::Builder::new()
             .name("route-reload".into())
-            .spawn(move || reload_loop(&shared, &rx))
+            .spawn(move || reload_loop(&broker, &rx))
             .map_err(|e| format!("cannot start the reload thread: {e}"))?;
         Ok(Watcher {
             watcher: Some(watcher),
@@ -103,7 +103,7 @@ impl Drop for Watcher {
     }
 }
 
-fn reload_loop(shared: &Weak<Shared>, rx: &mpsc::Receiver<Msg>) {
+fn reload_loop(broker: &Weak<Broker>, rx: &mpsc::Receiver<Msg>) {
     loop {
         match rx.recv() {
             Ok(Msg::Changed) => {}
@@ -117,12 +117,12 @@ fn reload_loop(shared: &Weak<Shared>, rx: &mpsc::Receiver<Msg>) {
                 Err(RecvTimeoutError::Timeout) => break,
             }
         }
-        let Some(shared) = shared.upgrade() else {
+        let Some(broker) = broker.upgrade() else {
             return;
         };
         tracing::info!("plugins or config changed: reloading routes");
         // Problems are logged and recorded by `reload` itself.
-        let _ = super::loader::reload(&shared);
+        let _ = super::loader::reload(&broker);
     }
 }
 

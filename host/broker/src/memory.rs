@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::shared::Shared;
+use crate::Broker;
 
 /// The allocator `INFO memory` names (`mem_allocator`): the binary sets it when it installs
 /// its own; a server run inside another program (tests) uses the system's.
@@ -42,15 +42,16 @@ pub struct Memory {
 }
 
 impl Memory {
-    /// Walks the databases and returns `used_memory`, keeping it as the new base.
-    pub fn measure(&self, shared: &Shared) -> u64 {
-        let now = elapsed_us(shared);
-        let dataset: u64 = shared
+    /// Walks the databases and returns `used_memory`, keeping it as the new base; `clients`
+    /// connections are counted at [`PER_CLIENT_BYTES`] each.
+    pub fn measure(&self, broker: &Broker, clients: usize) -> u64 {
+        let now = elapsed_us(broker);
+        let dataset: u64 = broker
             .keyspace
             .dbs()
             .map(|db| db.memory_usage() as u64)
             .sum();
-        let used = STARTUP_BYTES + shared.clients.len() as u64 * PER_CLIENT_BYTES + dataset;
+        let used = STARTUP_BYTES + clients as u64 * PER_CLIENT_BYTES + dataset;
         self.measured.store(used, Ordering::Relaxed);
         self.since.store(0, Ordering::Relaxed);
         self.measured_at_us.store(now, Ordering::Relaxed);
@@ -72,25 +73,26 @@ impl Memory {
     }
 
     /// True if `maxmemory` is set and used memory is over it: commands that add data are then
-    /// refused (`noeviction`). A refusal on a stale figure measures again first.
-    pub fn over_limit(&self, shared: &Shared) -> bool {
-        let max = shared.settings.maxmemory.load(Ordering::Relaxed);
+    /// refused (`noeviction`). A refusal on a stale figure measures again first, with
+    /// `clients` connections.
+    pub fn over_limit(&self, broker: &Broker, clients: usize) -> bool {
+        let max = broker.settings.maxmemory.load(Ordering::Relaxed);
         if max == 0 {
             return false;
         }
         let age = u128::from(
-            elapsed_us(shared).saturating_sub(self.measured_at_us.load(Ordering::Relaxed)),
+            elapsed_us(broker).saturating_sub(self.measured_at_us.load(Ordering::Relaxed)),
         );
         let over = self.used() > max;
         let due = if over { REMEASURE } else { RESYNC };
         if age >= due.as_micros() && !self.measuring.swap(true, Ordering::Acquire) {
-            self.measure(shared);
+            self.measure(broker, clients);
             self.measuring.store(false, Ordering::Release);
         }
         self.used() > max
     }
 }
 
-fn elapsed_us(shared: &Shared) -> u64 {
-    u64::try_from(shared.started.elapsed().as_micros()).unwrap_or(u64::MAX)
+fn elapsed_us(broker: &Broker) -> u64 {
+    u64::try_from(broker.started.elapsed().as_micros()).unwrap_or(u64::MAX)
 }

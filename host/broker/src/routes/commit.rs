@@ -13,10 +13,10 @@ use sluice_streams::{AddId, Stream, StreamId};
 
 use super::RouteStats;
 use super::spec::{OnError, RouteSpec};
-use crate::blocking::ReadyKeys;
+use crate::Broker;
 use crate::keyspace::Db;
 use crate::persist::Record;
-use crate::shared::Shared;
+use crate::ready::ReadyKeys;
 
 /// Extra fields of a dead-letter entry, after the event's own.
 pub const DLQ_REASON: &[u8] = b"dlq-reason";
@@ -111,11 +111,11 @@ impl Commit<'_> {
     /// Applies the batch; see the module documentation. Everything that needs no lock (the
     /// decisions, loop checks, field lists) is worked out before the gate is taken, so clients
     /// wait only for the appends themselves.
-    pub fn apply(self, shared: &Shared) -> Applied {
+    pub fn apply(self, broker: &Broker) -> Applied {
         let plans = self.plan();
-        let gate = shared.keyspace.gate.write();
-        let db = shared.keyspace.db(0);
-        let now = shared.now_ms();
+        let gate = broker.keyspace.gate.write();
+        let db = broker.keyspace.db(0);
+        let now = broker.now_ms();
         let position = db.read(self.key, now, |entry| {
             entry
                 .stream
@@ -128,7 +128,7 @@ impl Commit<'_> {
         let mut apply = Apply {
             db,
             now,
-            limits: shared.settings.node_limits(),
+            limits: broker.settings.node_limits(),
             record: Record::new(0),
             written: Vec::new(),
             refused: Vec::new(),
@@ -199,15 +199,15 @@ impl Commit<'_> {
             self.stats.events_in.fetch_add(done, RELAXED);
             self.stats.batches.fetch_add(1, RELAXED);
         }
-        let lsn = shared.journal.commit(apply.record);
+        let lsn = broker.journal.commit(apply.record);
         // The destinations' readers and routes see the whole batch, before anything else runs.
         let mut ready = ReadyKeys::default();
         for key in &apply.written {
             ready.push(0, key);
         }
-        shared.serve_ready(&mut ready);
+        broker.serve_ready(&mut ready);
         drop(gate);
-        shared.journal.write_background(lsn);
+        broker.journal.write_background(lsn);
         for failure in failures {
             self.stats.error(&self.spec.name, failure);
         }
@@ -410,10 +410,10 @@ pub fn log_create(record: &mut Record, key: &[u8], group: &[u8], id: StreamId, r
 
 /// Gives the route a position in each of `keys` that has none: after the last entry
 /// (`start = "$"`) or before the first (`"0"`). One log record for all of them.
-pub fn create_positions(shared: &Shared, spec: &RouteSpec, group: &[u8], keys: &[Bytes]) {
-    let _gate = shared.keyspace.gate.write();
-    let db = shared.keyspace.db(0);
-    let now = shared.now_ms();
+pub fn create_positions(broker: &Broker, spec: &RouteSpec, group: &[u8], keys: &[Bytes]) {
+    let _gate = broker.keyspace.gate.write();
+    let db = broker.keyspace.db(0);
+    let now = broker.now_ms();
     let mut record = Record::new(0);
     for key in keys {
         db.write(key, now, |entry| {
@@ -431,7 +431,7 @@ pub fn create_positions(shared: &Shared, spec: &RouteSpec, group: &[u8], keys: &
             }
         });
     }
-    let lsn = shared.journal.commit(record);
+    let lsn = broker.journal.commit(record);
     drop(_gate);
-    shared.journal.write_background(lsn);
+    broker.journal.write_background(lsn);
 }

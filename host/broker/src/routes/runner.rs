@@ -14,7 +14,7 @@ use sluice_streams::{EntrySink, StreamId};
 
 use super::commit::{Answer, Applied, Commit, create_positions};
 use super::{Route, RouteState, Work};
-use crate::shared::Shared;
+use crate::Broker;
 
 /// Most events per plugin call.
 pub const BATCH_EVENTS: usize = 256;
@@ -30,7 +30,7 @@ const COALESCE: Duration = Duration::from_micros(250);
 
 /// Starts the route's thread.
 pub fn spawn(
-    shared: Arc<Shared>,
+    broker: Arc<Broker>,
     route: Arc<Route>,
     plugin: RouterInstance,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -40,7 +40,7 @@ pub fn spawn(
             let group = route.spec.group_name();
             let watched = route.clone();
             let mut runner = Runner {
-                shared,
+                broker,
                 route,
                 plugin,
                 group,
@@ -64,7 +64,7 @@ pub fn spawn(
 }
 
 struct Runner {
-    shared: Arc<Shared>,
+    broker: Arc<Broker>,
     route: Arc<Route>,
     plugin: RouterInstance,
     group: Vec<u8>,
@@ -110,10 +110,10 @@ impl Runner {
     /// the start.
     fn all_sources(&self) -> Vec<Bytes> {
         let mut keys = Vec::new();
-        self.shared
+        self.broker
             .keyspace
             .db(0)
-            .for_each(self.shared.now_ms(), |key, _| {
+            .for_each(self.broker.now_ms(), |key, _| {
                 if self.route.spec.is_source(key) {
                     keys.push(key.clone());
                 }
@@ -177,7 +177,7 @@ impl Runner {
             batch: &self.batch,
             answer: &answer,
         };
-        match commit.apply(&self.shared) {
+        match commit.apply(&self.broker) {
             Applied::Stale => Step::More,
             Applied::Done { halted } => {
                 self.last_commit = Instant::now();
@@ -195,10 +195,10 @@ impl Runner {
     /// position (`Some(None)`: the route has none there yet), or `None` if the key is gone.
     fn read(&mut self, key: &[u8]) -> Option<Option<StreamId>> {
         self.batch.clear();
-        let db = self.shared.keyspace.db(0);
+        let db = self.broker.keyspace.db(0);
         let batch = &mut self.batch;
         let group = &self.group;
-        let position = db.read(key, self.shared.now_ms(), |entry| {
+        let position = db.read(key, self.broker.now_ms(), |entry| {
             let stream = &entry.stream;
             let position = stream.group(group).map(|g| g.last_delivered_id());
             // No position yet: a stream created after the route started; all of it is new.
@@ -284,12 +284,12 @@ impl Runner {
 
 /// Gives the route a position in every source stream that has none, and returns every source
 /// stream there is now.
-pub fn create_all_positions(shared: &Shared, spec: &super::spec::RouteSpec) -> Vec<Bytes> {
+pub fn create_all_positions(broker: &Broker, spec: &super::spec::RouteSpec) -> Vec<Bytes> {
     let group = spec.group_name();
-    let db = shared.keyspace.db(0);
+    let db = broker.keyspace.db(0);
     let mut keys = Vec::new();
     let mut new = Vec::new();
-    db.for_each(shared.now_ms(), |key, entry| {
+    db.for_each(broker.now_ms(), |key, entry| {
         if spec.is_source(key) {
             keys.push(key.clone());
             if entry.stream.group(&group).is_none() {
@@ -298,7 +298,7 @@ pub fn create_all_positions(shared: &Shared, spec: &super::spec::RouteSpec) -> V
         }
     });
     if !new.is_empty() {
-        create_positions(shared, spec, &group, &new);
+        create_positions(broker, spec, &group, &new);
     }
     keys
 }

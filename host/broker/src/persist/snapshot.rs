@@ -19,8 +19,8 @@ use bytes::Bytes;
 use sluice_storage::{Lsn, Wal};
 use sluice_streams::Stream;
 
+use crate::Broker;
 use crate::keyspace::KeyEntry;
-use crate::shared::Shared;
 
 /// Version of the snapshot payload layout.
 pub const SNAPSHOT_VERSION: u8 = 1;
@@ -67,8 +67,8 @@ impl Saver {
 /// copies. Measured with 6–9M entries (55–73 MB payloads): 10–13 ms under the gate for the
 /// automatic snapshot, which faults its buffer in first, against 64 ms for `BGSAVE`, which takes
 /// the gate as a command and so faults its pages in under it.
-fn payload_buffer(shared: &Shared, touched: bool) -> Vec<u8> {
-    let estimate = shared
+fn payload_buffer(broker: &Broker, touched: bool) -> Vec<u8> {
+    let estimate = broker
         .keyspace
         .dbs()
         .map(|db| db.memory_usage())
@@ -87,14 +87,14 @@ fn payload_buffer(shared: &Shared, touched: bool) -> Vec<u8> {
 
 /// Encodes the keyspace at a log position into `out`. `None` if persistence is off. The caller
 /// holds the keyspace gate exclusively, so no change is half-applied or logged meanwhile.
-fn capture(shared: &Shared, mut out: Vec<u8>) -> Option<(Lsn, Vec<u8>, u64)> {
-    let wal = shared.journal.wal()?;
+fn capture(broker: &Broker, mut out: Vec<u8>) -> Option<(Lsn, Vec<u8>, u64)> {
+    let wal = broker.journal.wal()?;
     let lsn = wal.begin_snapshot();
-    let now = shared.now_ms();
+    let now = broker.now_ms();
     out.push(SNAPSHOT_VERSION);
     out.extend_from_slice(&0u64.to_le_bytes());
     let mut keys = 0u64;
-    for (db_index, db) in shared.keyspace.dbs().enumerate() {
+    for (db_index, db) in broker.keyspace.dbs().enumerate() {
         db.for_each(now, |key, entry| {
             keys += 1;
             out.extend_from_slice(&u32::try_from(db_index).unwrap_or(u32::MAX).to_le_bytes());
@@ -124,7 +124,7 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Fills the keyspace from a snapshot payload; returns the number of keys.
-pub fn load(shared: &Shared, payload: &[u8]) -> Result<usize, SnapshotError> {
+pub fn load(broker: &Broker, payload: &[u8]) -> Result<usize, SnapshotError> {
     let mut pos = 0;
     let version = *payload.first().ok_or(SnapshotError::Truncated(0))?;
     if version != SNAPSHOT_VERSION {
@@ -134,8 +134,8 @@ pub fn load(shared: &Shared, payload: &[u8]) -> Result<usize, SnapshotError> {
     let count = u64::from_le_bytes(take::<8>(payload, &mut pos)?);
     for _ in 0..count {
         let db = u32::from_le_bytes(take::<4>(payload, &mut pos)?) as usize;
-        if db >= shared.keyspace.len() {
-            return Err(SnapshotError::Database(db, shared.keyspace.len()));
+        if db >= broker.keyspace.len() {
+            return Err(SnapshotError::Database(db, broker.keyspace.len()));
         }
         let key = Bytes::copy_from_slice(take_bytes(payload, &mut pos)?);
         let expire_at = match take::<1>(payload, &mut pos)?[0] {
@@ -147,7 +147,7 @@ pub fn load(shared: &Shared, payload: &[u8]) -> Result<usize, SnapshotError> {
                 key: String::from_utf8_lossy(&key).into_owned(),
                 reason: e.to_string(),
             })?;
-        shared
+        broker
             .keyspace
             .db(db)
             .put(key, KeyEntry { stream, expire_at });
@@ -177,42 +177,42 @@ fn take_bytes<'a>(payload: &'a [u8], pos: &mut usize) -> Result<&'a [u8], Snapsh
 /// Takes a snapshot now, on this thread (`SAVE`, `SHUTDOWN SAVE`); the caller holds the
 /// keyspace gate exclusively, so other clients wait, as Redis's `SAVE` blocks. `Ok(false)` if
 /// persistence is off.
-pub fn save(shared: &Shared) -> Result<bool, String> {
-    if shared.saver.running.swap(true, Ordering::AcqRel) {
+pub fn save(broker: &Broker) -> Result<bool, String> {
+    if broker.saver.running.swap(true, Ordering::AcqRel) {
         return Err("Background save already in progress".into());
     }
-    let result = write(shared);
-    shared.saver.running.store(false, Ordering::Release);
+    let result = write(broker);
+    broker.saver.running.store(false, Ordering::Release);
     result
 }
 
 /// Starts a snapshot in the background, taking the keyspace gate for the capture (the
 /// auto-snapshot). `Err` if one is running. Blocking: the payload's buffer is prepared first,
 /// then the gate waits for running commands; call it off the runtime's threads.
-pub fn bgsave(shared: &Shared) -> Result<(), String> {
-    let buffer = payload_buffer(shared, true);
-    let _gate = shared.keyspace.gate.write();
-    start(shared, buffer)
+pub fn bgsave(broker: &Broker) -> Result<(), String> {
+    let buffer = payload_buffer(broker, true);
+    let _gate = broker.keyspace.gate.write();
+    start(broker, buffer)
 }
 
 /// [`bgsave`] for a caller that holds the keyspace gate exclusively (`BGSAVE`).
-pub fn bgsave_locked(shared: &Shared) -> Result<(), String> {
-    start(shared, payload_buffer(shared, false))
+pub fn bgsave_locked(broker: &Broker) -> Result<(), String> {
+    start(broker, payload_buffer(broker, false))
 }
 
-fn start(shared: &Shared, buffer: Vec<u8>) -> Result<(), String> {
-    let Some(wal) = shared.journal.wal().cloned() else {
+fn start(broker: &Broker, buffer: Vec<u8>) -> Result<(), String> {
+    let Some(wal) = broker.journal.wal().cloned() else {
         return Ok(());
     };
-    if shared.saver.running.swap(true, Ordering::AcqRel) {
+    if broker.saver.running.swap(true, Ordering::AcqRel) {
         return Err("Background save already in progress".into());
     }
     // The capture holds the gate; do it here so the state is the one at the command's time.
     let started = std::time::Instant::now();
-    let captured = capture(shared, buffer);
+    let captured = capture(broker, buffer);
     let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    shared.saver.last_capture_us.store(took, Ordering::Relaxed);
-    let running = shared.saver.running.clone();
+    broker.saver.last_capture_us.store(took, Ordering::Relaxed);
+    let running = broker.saver.running.clone();
     std::thread::Builder::new()
         .name("sluice-snapshot".into())
         .spawn(move || {
@@ -223,17 +223,17 @@ fn start(shared: &Shared, buffer: Vec<u8>) -> Result<(), String> {
         })
         .map(|_| ())
         .map_err(|e| {
-            shared.saver.running.store(false, Ordering::Release);
+            broker.saver.running.store(false, Ordering::Release);
             tracing::error!("cannot start the snapshot thread: {e}");
             format!("cannot start the snapshot thread: {e}")
         })
 }
 
-fn write(shared: &Shared) -> Result<bool, String> {
-    let Some(wal) = shared.journal.wal() else {
+fn write(broker: &Broker) -> Result<bool, String> {
+    let Some(wal) = broker.journal.wal() else {
         return Ok(false);
     };
-    let Some((lsn, payload, keys)) = capture(shared, payload_buffer(shared, false)) else {
+    let Some((lsn, payload, keys)) = capture(broker, payload_buffer(broker, false)) else {
         return Ok(false);
     };
     if finish(wal, lsn, &payload, keys) {

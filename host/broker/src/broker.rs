@@ -1,0 +1,174 @@
+//! [`Broker`]: the data side as one value — the keyspace, blocked readers and the ready-key
+//! list, the log and snapshots, memory accounting, the routes and claim policies with their
+//! plugins. The front end (connections, commands, ACL, TLS) holds one; route and policy threads
+//! get one and nothing else.
+//!
+//! What happens to an event after `XADD`: the command appends it under its key's lock and logs
+//! it ([`crate::persist`]), then marks the key ready ([`ReadyKeys`]). Once the command (or
+//! `EXEC`) has finished, [`Broker::serve_ready`] wakes the routes reading that key
+//! ([`crate::routes`]) and re-runs the reads blocked on it ([`crate::ready`]). A route's thread
+//! reads the new entries, runs its plugin, and commits outputs and its position as one log
+//! record, marking the destinations ready in turn.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use crate::background::Background;
+use crate::clock::Clock;
+use crate::config::{BrokerConfig, BrokerSettings, ConfigReader, PluginsConfig};
+use crate::error::BrokerError;
+use crate::keyspace::Keyspace;
+use crate::memory::Memory;
+use crate::persist::Journal;
+use crate::persist::replay::{ReplayReport, Replayer};
+use crate::persist::snapshot::Saver;
+use crate::policies::Policies;
+use crate::ready::{Blocking, ReadyKeys};
+use crate::routes::Routes;
+
+/// The data side of a Sluice server.
+pub struct Broker {
+    /// What the broker was opened with.
+    pub config: BrokerConfig,
+    /// Data settings `CONFIG SET` may change.
+    pub settings: BrokerSettings,
+    /// The databases.
+    pub keyspace: Keyspace,
+    /// Clients blocked in `XREAD`/`XREADGROUP … BLOCK`.
+    pub blocking: Blocking,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// When the broker was made (memory measurements' age).
+    pub started: Instant,
+    /// Where changes are logged (empty with `appendonly no`).
+    pub journal: Journal,
+    /// Background snapshot state.
+    pub saver: Saver,
+    /// What start-up loaded.
+    pub recovery: Mutex<ReplayReport>,
+    /// The routes and their plugins.
+    pub routes: Routes,
+    /// The claim policies.
+    pub policies: Policies,
+    /// The used-memory estimate (`maxmemory`).
+    pub memory: Memory,
+    /// Time the active expiry cycle ran, µs (`INFO`'s `expire_cycle_cpu_milliseconds`).
+    pub expire_cycle_us: AtomicU64,
+    /// Reads the config file's routes and policies again on a reload.
+    reader: Option<ConfigReader>,
+    /// The expiry and auto-snapshot threads, once started.
+    background: Mutex<Option<Background>>,
+    /// This value's own `Arc`, for work that starts threads (`SLUICE RELOAD`).
+    this: OnceLock<Weak<Broker>>,
+}
+
+impl std::fmt::Debug for Broker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Broker")
+            .field("config", &self.config)
+            .field("keyspace", &self.keyspace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Broker {
+    /// An empty broker that logs nothing yet ([`Broker::recover`] loads the data folder).
+    /// `reader` re-reads the routes and policies of `config.config_file` on a reload.
+    pub fn new(
+        config: BrokerConfig,
+        clock: Arc<dyn Clock>,
+        reader: Option<ConfigReader>,
+    ) -> Result<Arc<Broker>, BrokerError> {
+        if config.databases == 0 || config.databases > 1 << 16 {
+            return Err(BrokerError::Invalid(
+                "databases must be between 1 and 65536".into(),
+            ));
+        }
+        config.plugins.validate().map_err(BrokerError::Invalid)?;
+        let broker = Arc::new(Broker {
+            settings: BrokerSettings::new(&config),
+            keyspace: Keyspace::new(config.databases),
+            blocking: Blocking::default(),
+            clock,
+            started: Instant::now(),
+            journal: Journal::default(),
+            saver: Saver::default(),
+            recovery: Mutex::new(ReplayReport::default()),
+            routes: Routes::default(),
+            policies: Policies::default(),
+            memory: Memory::default(),
+            expire_cycle_us: AtomicU64::new(0),
+            reader,
+            background: Mutex::new(None),
+            this: OnceLock::new(),
+            config,
+        });
+        let _ = broker.this.set(Arc::downgrade(&broker));
+        Ok(broker)
+    }
+
+    /// Opens the data folder: loads the newest snapshot, replays the log after it through
+    /// `replayer` (the command layer that wrote it), then starts logging. Call once, before
+    /// anything else changes the keyspace.
+    pub fn recover(self: &Arc<Self>, replayer: &mut dyn Replayer) -> Result<(), BrokerError> {
+        crate::persist::replay::recover(self, replayer)
+    }
+
+    /// This value's `Arc`.
+    pub fn arc(&self) -> Option<Arc<Broker>> {
+        self.this.get().and_then(Weak::upgrade)
+    }
+
+    /// The current time, Unix ms.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// What happens once a command, an `EXEC`, or a route's or policy's commit has finished:
+    /// the routes reading the keys it made ready are woken, and the clients blocked on them
+    /// are served against the state at this point. Empties `ready`. Call with the keyspace
+    /// gate held, so no other command runs in between.
+    pub fn serve_ready(&self, ready: &mut ReadyKeys) {
+        if ready.is_empty() {
+            return;
+        }
+        for (db, key) in ready.iter() {
+            self.routes.key_written(db, key);
+        }
+        self.blocking.serve_ready(self, ready);
+    }
+
+    /// The routes and policies of the config file as it is now (or, without a file, as the
+    /// broker was opened with).
+    pub(crate) fn plugins_config(&self) -> Result<PluginsConfig, String> {
+        match &self.reader {
+            Some(read) => read(),
+            None => Ok(self.config.plugins.clone()),
+        }
+    }
+
+    /// Starts the background work: active expiry, automatic snapshots, and the routes and
+    /// claim policies (compiling their plugins first, so this takes a while). Problems with
+    /// plugins are reported, not fatal.
+    pub fn start(self: &Arc<Self>) {
+        *self.background.lock() = Some(Background::start(self));
+        crate::routes::loader::start(self);
+    }
+
+    /// Stops the background work (each route after the batch it is on) and flushes the log:
+    /// everything acknowledged is on disk when this returns.
+    pub fn shutdown(&self) -> Result<(), BrokerError> {
+        if let Some(background) = self.background.lock().take() {
+            background.stop();
+        }
+        crate::routes::loader::shutdown(self);
+        if let Some(wal) = self.journal.wal() {
+            wal.sync_all()?;
+            tracing::info!("write-ahead log flushed");
+        }
+        Ok(())
+    }
+}
