@@ -25,9 +25,12 @@ use crate::memory::Memory;
 use crate::persist::Journal;
 use crate::persist::replay::{ReplayReport, Replayer};
 use crate::persist::snapshot::Saver;
+use crate::plugins::loader::Plugins;
 use crate::policies::Policies;
 use crate::ready::{Blocking, ReadyKeys};
 use crate::routes::Routes;
+use crate::store::Store;
+use crate::store::embedded::EmbeddedStore;
 
 /// The data side of a Sluice server.
 pub struct Broker {
@@ -53,6 +56,8 @@ pub struct Broker {
     pub routes: Routes,
     /// The claim policies.
     pub policies: Policies,
+    /// The plugin engine, compiled plugin files, and what reloads did.
+    pub plugins: Plugins,
     /// The used-memory estimate (`maxmemory`).
     pub memory: Memory,
     /// Time the active expiry cycle ran, µs (`INFO`'s `expire_cycle_cpu_milliseconds`).
@@ -99,6 +104,7 @@ impl Broker {
             recovery: Mutex::new(ReplayReport::default()),
             routes: Routes::default(),
             policies: Policies::default(),
+            plugins: Plugins::default(),
             memory: Memory::default(),
             expire_cycle_us: AtomicU64::new(0),
             reader,
@@ -120,6 +126,11 @@ impl Broker {
     /// This value's `Arc`.
     pub fn arc(&self) -> Option<Arc<Broker>> {
         self.this.get().and_then(Weak::upgrade)
+    }
+
+    /// The store the route and claim-policy runtimes work through: this broker's keyspace.
+    pub fn store(self: &Arc<Self>) -> Arc<dyn Store> {
+        Arc::new(EmbeddedStore::new(self.clone()))
     }
 
     /// The current time, Unix ms.
@@ -155,7 +166,7 @@ impl Broker {
     /// plugins are reported, not fatal.
     pub fn start(self: &Arc<Self>) {
         *self.background.lock() = Some(Background::start(self));
-        crate::routes::loader::start(self);
+        crate::plugins::loader::start(self);
     }
 
     /// Stops the background work (each route after the batch it is on) and flushes the log:
@@ -164,7 +175,7 @@ impl Broker {
         if let Some(background) = self.background.lock().take() {
             background.stop();
         }
-        crate::routes::loader::shutdown(self);
+        crate::plugins::loader::shutdown(self);
         if let Some(wal) = self.journal.wal() {
             wal.sync_all()?;
             tracing::info!("write-ahead log flushed");

@@ -10,8 +10,10 @@
 //! - [`keyspace`]: databases of keys, expiry, the gate for multi-key steps.
 //! - [`ready`]: the ready-key list and the registry of blocked readers.
 //! - [`persist`]: what the log and snapshots hold; replay at start; snapshots.
+//! - [`plugins`]: loading, watching and deploying plugins; dead-lettering.
 //! - [`routes`]: routes: a plugin reading source streams, writing outputs, exactly once.
 //! - [`policies`]: claim policies: a plugin deciding on a group's pending entries.
+//! - [`store`]: the seam between the runtimes and the data; the embedded store.
 //! - [`memory`]: the used-memory estimate behind `maxmemory`.
 //! - [`config`]: what the broker is opened with; the data settings `CONFIG SET` changes.
 //! - [`background`]: active expiry and automatic snapshots.
@@ -28,9 +30,11 @@ pub mod glob;
 pub mod keyspace;
 pub mod memory;
 pub mod persist;
+pub mod plugins;
 pub mod policies;
 pub mod ready;
 pub mod routes;
+pub mod store;
 
 pub use broker::Broker;
 pub use clock::{Clock, SystemClock};

@@ -22,7 +22,10 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
-use crate::routes::RouteState;
+use crate::Broker;
+use crate::plugins::PluginState;
+use crate::plugins::deploy::{Deployable, Threads};
+use crate::plugins::loader::Loader;
 use spec::PolicySpec;
 
 /// A policy's counters; they survive reloads of the policy.
@@ -83,7 +86,7 @@ impl Policy {
         plugin_hash: u64,
         plugin_info: Option<sluice_plugin_host::PluginInfo>,
         stats: Arc<PolicyStats>,
-        state: RouteState,
+        state: PluginState,
     ) -> Self {
         Self {
             name: spec.name(),
@@ -98,11 +101,11 @@ impl Policy {
     }
 
     /// What the policy is doing.
-    pub fn state(&self) -> RouteState {
-        RouteState::from_u8(self.state.load(Ordering::Relaxed))
+    pub fn state(&self) -> PluginState {
+        PluginState::from_u8(self.state.load(Ordering::Relaxed))
     }
 
-    pub(crate) fn set_state(&self, state: RouteState) {
+    pub(crate) fn set_state(&self, state: PluginState) {
         self.state.store(state as u8, Ordering::Relaxed);
     }
 
@@ -136,5 +139,99 @@ impl Policies {
 
     pub(crate) fn set(&self, policies: Vec<Arc<Policy>>) {
         *self.table.write() = policies;
+    }
+}
+
+impl Deployable for Policy {
+    type Spec = PolicySpec;
+    type Instance = sluice_plugin_host::PolicyInstance;
+    const KIND: &'static str = "claim policy";
+
+    fn spec_name(spec: &PolicySpec) -> String {
+        spec.name()
+    }
+
+    fn spec_plugin(spec: &PolicySpec) -> &str {
+        &spec.plugin
+    }
+
+    fn spec_limits(spec: &PolicySpec) -> (Option<u64>, Option<u64>) {
+        (spec.max_memory, spec.timeout_ms)
+    }
+
+    fn instantiate(
+        host: &sluice_plugin_host::PluginHost,
+        compiled: &sluice_plugin_host::CompiledPlugin,
+        spec: &PolicySpec,
+        limits: sluice_plugin_host::Limits,
+    ) -> Result<Self::Instance, sluice_plugin_host::PluginError> {
+        host.instantiate_policy_with_limits(compiled, &spec.name(), &spec.plugin_config(), limits)
+    }
+
+    fn instance_info(instance: &Self::Instance) -> &sluice_plugin_host::PluginInfo {
+        instance.info()
+    }
+
+    fn build(
+        spec: PolicySpec,
+        plugin_hash: u64,
+        info: Option<sluice_plugin_host::PluginInfo>,
+        previous: Option<&Arc<Self>>,
+        state: PluginState,
+    ) -> Self {
+        let stats = previous.map_or_else(Arc::default, |p| p.stats.clone());
+        Policy::new(spec, plugin_hash, info, stats, state)
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn spec(&self) -> &PolicySpec {
+        &self.spec
+    }
+
+    fn plugin_hash(&self) -> u64 {
+        self.plugin_hash
+    }
+
+    fn state(&self) -> PluginState {
+        Policy::state(self)
+    }
+
+    fn set_state(&self, state: PluginState) {
+        Policy::set_state(self, state);
+    }
+
+    fn stop(&self) {
+        Policy::stop(self);
+    }
+
+    fn error(&self, error: String) {
+        self.stats.error(&self.name, error);
+    }
+
+    fn count_reload(&self) {
+        self.stats.reloads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn running(broker: &Broker) -> Vec<Arc<Self>> {
+        broker.policies.list()
+    }
+
+    fn publish(broker: &Broker, table: Vec<Arc<Self>>) {
+        broker.policies.set(table);
+    }
+
+    fn threads(loader: &mut Loader) -> &mut Threads<Self> {
+        &mut loader.policy_threads
+    }
+
+    fn spawn(
+        broker: Arc<Broker>,
+        policy: Arc<Self>,
+        instance: Self::Instance,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        runner::spawn(broker.store(), policy, instance)
     }
 }

@@ -55,7 +55,7 @@ impl PolicySpec {
 
     /// The config as the plugin's `init` receives it.
     pub fn plugin_config(&self) -> Vec<(String, String)> {
-        crate::routes::spec::config_pairs(&self.config)
+        crate::plugins::spec::config_pairs(&self.config)
     }
 
     /// Checks one policy on its own.
@@ -67,8 +67,8 @@ impl PolicySpec {
             ));
         }
         let what = format!("claim policy {name}");
-        crate::routes::spec::check_plugin_file(&what, &self.plugin)?;
-        crate::routes::spec::check_config_values(&what, &self.config)?;
+        crate::plugins::spec::check_plugin_file(&what, &self.plugin)?;
+        crate::plugins::spec::check_config_values(&what, &self.config)?;
         if self.interval_ms == 0 {
             return Err(format!(
                 "claim policy {name}: interval_ms must be at least 1"

@@ -15,61 +15,21 @@
 //! - [`spec`]: the `[[route]]` config table and its checks.
 //! - [`runner`]: the route thread: wait, read, call, commit.
 //! - [`commit`]: applying a batch's outputs and position atomically.
-//! - [`loader`]: compiling plugins, (re)loading the route set, hot reload.
-//! - [`watch`]: watching the plugins folder and the config file.
 
 pub mod commit;
-pub mod loader;
 pub mod runner;
 pub mod spec;
-pub mod watch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
-pub use loader::{Loader, ReloadStatus};
+use crate::Broker;
+use crate::plugins::PluginState;
+use crate::plugins::deploy::{Deployable, Threads};
+use crate::plugins::loader::Loader;
 use spec::RouteSpec;
-
-/// What a route is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum RouteState {
-    /// Routing (or waiting for events).
-    Running = 0,
-    /// Stopped before an event that failed, with `on_error = "halt"`; a reload restarts it.
-    Halted = 1,
-    /// Its plugin could not be loaded; it has never run in this configuration.
-    Failed = 2,
-    /// The plugin cannot start (its `init` fails after a restart); retried every second.
-    Retrying = 3,
-    /// Stopped (being replaced or removed, or the server is shutting down).
-    Stopped = 4,
-}
-
-impl RouteState {
-    pub(crate) fn from_u8(n: u8) -> Self {
-        match n {
-            0 => RouteState::Running,
-            1 => RouteState::Halted,
-            2 => RouteState::Failed,
-            3 => RouteState::Retrying,
-            _ => RouteState::Stopped,
-        }
-    }
-
-    /// The name `SLUICE ROUTES` and `INFO` show.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RouteState::Running => "running",
-            RouteState::Halted => "halted",
-            RouteState::Failed => "failed",
-            RouteState::Retrying => "retrying",
-            RouteState::Stopped => "stopped",
-        }
-    }
-}
 
 /// A route's counters. They survive reloads of the route (the new version continues them).
 #[derive(Debug, Default)]
@@ -157,7 +117,7 @@ impl Route {
         plugin_hash: u64,
         plugin_info: Option<sluice_plugin_host::PluginInfo>,
         stats: Arc<RouteStats>,
-        state: RouteState,
+        state: PluginState,
     ) -> Self {
         let wake = Wake::default();
         wake.state.lock().rescan = true;
@@ -172,11 +132,11 @@ impl Route {
     }
 
     /// What the route is doing.
-    pub fn state(&self) -> RouteState {
-        RouteState::from_u8(self.state.load(Ordering::Relaxed))
+    pub fn state(&self) -> PluginState {
+        PluginState::from_u8(self.state.load(Ordering::Relaxed))
     }
 
-    pub(crate) fn set_state(&self, state: RouteState) {
+    pub(crate) fn set_state(&self, state: PluginState) {
         self.state.store(state as u8, Ordering::Relaxed);
     }
 
@@ -262,18 +222,13 @@ impl Route {
     }
 }
 
-/// The server's routes: the current set, what `XADD` consults, and the loader.
+/// The broker's routes: the current set, what a write's ready keys consult.
 #[derive(Debug, Default)]
 pub struct Routes {
-    /// The current routes. Read on every `XADD` (when any route exists).
+    /// The current routes. Read after every write (when any route exists).
     table: RwLock<Vec<Arc<Route>>>,
-    /// Whether `table` is non-empty: lets `XADD` skip the lock entirely without routes.
+    /// Whether `table` is non-empty: lets a write skip the lock entirely without routes.
     any: AtomicBool,
-    /// Compiles plugins and applies route sets; one reload at a time. Held for a whole
-    /// reload: commands read [`Routes::status`] instead.
-    pub loader: Mutex<Loader>,
-    /// What the reloads did.
-    pub status: Mutex<ReloadStatus>,
 }
 
 impl Routes {
@@ -306,5 +261,110 @@ impl Routes {
         let mut table = self.table.write();
         self.any.store(!routes.is_empty(), Ordering::Relaxed);
         *table = routes;
+    }
+}
+
+impl Deployable for Route {
+    type Spec = RouteSpec;
+    type Instance = sluice_plugin_host::RouterInstance;
+    const KIND: &'static str = "route";
+
+    fn spec_name(spec: &RouteSpec) -> String {
+        spec.name.clone()
+    }
+
+    fn spec_plugin(spec: &RouteSpec) -> &str {
+        &spec.plugin
+    }
+
+    fn spec_limits(spec: &RouteSpec) -> (Option<u64>, Option<u64>) {
+        (spec.max_memory, spec.timeout_ms)
+    }
+
+    fn instantiate(
+        host: &sluice_plugin_host::PluginHost,
+        compiled: &sluice_plugin_host::CompiledPlugin,
+        spec: &RouteSpec,
+        limits: sluice_plugin_host::Limits,
+    ) -> Result<Self::Instance, sluice_plugin_host::PluginError> {
+        host.instantiate_router_with_limits(compiled, &spec.name, &spec.plugin_config(), limits)
+    }
+
+    fn instance_info(instance: &Self::Instance) -> &sluice_plugin_host::PluginInfo {
+        instance.info()
+    }
+
+    fn build(
+        spec: RouteSpec,
+        plugin_hash: u64,
+        info: Option<sluice_plugin_host::PluginInfo>,
+        previous: Option<&Arc<Self>>,
+        state: PluginState,
+    ) -> Self {
+        let stats = previous.map_or_else(Arc::default, |p| p.stats.clone());
+        Route::new(spec, plugin_hash, info, stats, state)
+    }
+
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    fn spec(&self) -> &RouteSpec {
+        &self.spec
+    }
+
+    fn plugin_hash(&self) -> u64 {
+        self.plugin_hash
+    }
+
+    fn state(&self) -> PluginState {
+        Route::state(self)
+    }
+
+    fn set_state(&self, state: PluginState) {
+        Route::set_state(self, state);
+    }
+
+    fn stop(&self) {
+        Route::stop(self);
+    }
+
+    fn error(&self, error: String) {
+        self.stats.error(&self.spec.name, error);
+    }
+
+    fn count_reload(&self) {
+        self.stats.reloads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn running(broker: &Broker) -> Vec<Arc<Self>> {
+        broker.routes.list()
+    }
+
+    fn publish(broker: &Broker, table: Vec<Arc<Self>>) {
+        broker.routes.set(table);
+    }
+
+    fn threads(loader: &mut Loader) -> &mut Threads<Self> {
+        &mut loader.route_threads
+    }
+
+    /// A route new to its sources gets its position in the sources there are now before any
+    /// client can add to them unseen (`start = "$"` means: after what is there when the route
+    /// is set up). A new version of a route keeps its positions; a source without one
+    /// appeared since the route was set up, so all of it is new and the runner reads it from
+    /// the start.
+    fn prepare(broker: &Arc<Broker>, route: &Arc<Self>, previous: Option<&Arc<Self>>) {
+        if previous.is_none_or(|p| p.spec.source != route.spec.source) {
+            broker.store().create_positions(&route.spec);
+        }
+    }
+
+    fn spawn(
+        broker: Arc<Broker>,
+        route: Arc<Self>,
+        instance: Self::Instance,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        runner::spawn(broker.store(), route, instance)
     }
 }

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sluice_plugin_host::{Batch, EntryId, PluginError, RouterInstance};
-use sluice_streams::{EntrySink, StreamId};
+use sluice_plugin_host::{Batch, PluginError, RouterInstance};
+use sluice_streams::StreamId;
 
-use super::commit::{Answer, Applied, Commit, create_positions};
-use super::{Route, RouteState, Work};
-use crate::Broker;
+use super::commit::{Answer, Applied, Commit};
+use super::{PluginState, Route, Work};
+use crate::store::Store;
 
 /// Most events per plugin call.
 pub const BATCH_EVENTS: usize = 256;
@@ -30,7 +30,7 @@ const COALESCE: Duration = Duration::from_micros(250);
 
 /// Starts the route's thread.
 pub fn spawn(
-    broker: Arc<Broker>,
+    store: Arc<dyn Store>,
     route: Arc<Route>,
     plugin: RouterInstance,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -40,7 +40,7 @@ pub fn spawn(
             let group = route.spec.group_name();
             let watched = route.clone();
             let mut runner = Runner {
-                broker,
+                store,
                 route,
                 plugin,
                 group,
@@ -53,7 +53,7 @@ pub fn spawn(
             if ran.is_err() {
                 // A bug, not the plugin's doing (plugins cannot panic the host). Say so
                 // instead of looking healthy; a reload starts the route again.
-                watched.set_state(RouteState::Failed);
+                watched.set_state(PluginState::Failed);
                 watched.stats.error(
                     &watched.spec.name,
                     "the route's thread panicked (a bug in Sluice); SLUICE RELOAD restarts it"
@@ -64,7 +64,7 @@ pub fn spawn(
 }
 
 struct Runner {
-    broker: Arc<Broker>,
+    store: Arc<dyn Store>,
     route: Arc<Route>,
     plugin: RouterInstance,
     group: Vec<u8>,
@@ -97,28 +97,19 @@ impl Runner {
             };
             for key in keys {
                 if !self.drain(&key) {
-                    self.route.set_state(RouteState::Stopped);
+                    self.route.set_state(PluginState::Stopped);
                     return;
                 }
             }
         }
-        self.route.set_state(RouteState::Stopped);
+        self.route.set_state(PluginState::Stopped);
     }
 
     /// Every source stream there is now. The route's set-up gave the ones that existed then a
     /// position; any without one appeared later, so all of it is new and `step` reads it from
     /// the start.
     fn all_sources(&self) -> Vec<Bytes> {
-        let mut keys = Vec::new();
-        self.broker
-            .keyspace
-            .db(0)
-            .for_each(self.broker.now_ms(), |key, _| {
-                if self.route.spec.is_source(key) {
-                    keys.push(key.clone());
-                }
-            });
-        keys
+        self.store.route_sources(&self.route.spec)
     }
 
     /// Routes `key` until caught up. False when the runner must stop.
@@ -135,20 +126,20 @@ impl Runner {
             match self.step(key) {
                 Step::More => {}
                 Step::CaughtUp => {
-                    if self.route.state() == RouteState::Retrying {
-                        self.route.set_state(RouteState::Running);
+                    if self.route.state() == PluginState::Retrying {
+                        self.route.set_state(PluginState::Running);
                     }
                     return true;
                 }
                 Step::Retry => {
-                    self.route.set_state(RouteState::Retrying);
+                    self.route.set_state(PluginState::Retrying);
                     if self.route.sleep_unless_stopped(RETRY_AFTER) {
                         return false;
                     }
                 }
                 Step::Halt(reason) => {
                     self.route.stats.error(&self.route.spec.name, reason);
-                    self.route.set_state(RouteState::Halted);
+                    self.route.set_state(PluginState::Halted);
                     while !self.route.sleep_unless_stopped(IDLE_WAKE) {}
                     return false;
                 }
@@ -177,7 +168,7 @@ impl Runner {
             batch: &self.batch,
             answer: &answer,
         };
-        match commit.apply(&self.broker) {
+        match commit.apply(&*self.store) {
             Applied::Stale => Step::More,
             Applied::Done { halted } => {
                 self.last_commit = Instant::now();
@@ -194,27 +185,8 @@ impl Runner {
     /// Fills the batch with the entries after the route's position in `key`; returns that
     /// position (`Some(None)`: the route has none there yet), or `None` if the key is gone.
     fn read(&mut self, key: &[u8]) -> Option<Option<StreamId>> {
-        self.batch.clear();
-        let db = self.broker.keyspace.db(0);
-        let batch = &mut self.batch;
-        let group = &self.group;
-        let position = db.read(key, self.broker.now_ms(), |entry| {
-            let stream = &entry.stream;
-            let position = stream.group(group).map(|g| g.last_delivered_id());
-            // No position yet: a stream created after the route started; all of it is new.
-            if let Some(start) = position.unwrap_or(StreamId::MIN).incr() {
-                stream.range(
-                    start,
-                    StreamId::MAX,
-                    Some(BATCH_EVENTS),
-                    false,
-                    &mut BatchSink(batch),
-                );
-            }
-            position
-        });
-        self.batch.end_event();
-        position
+        self.store
+            .read_batch(key, &self.group, BATCH_EVENTS, &mut self.batch)
     }
 
     /// Calls the plugin with the batch; on a failure of the whole batch, with each event
@@ -282,41 +254,4 @@ impl Runner {
     }
 }
 
-/// Gives the route a position in every source stream that has none, and returns every source
-/// stream there is now.
-pub fn create_all_positions(broker: &Broker, spec: &super::spec::RouteSpec) -> Vec<Bytes> {
-    let group = spec.group_name();
-    let db = broker.keyspace.db(0);
-    let mut keys = Vec::new();
-    let mut new = Vec::new();
-    db.for_each(broker.now_ms(), |key, entry| {
-        if spec.is_source(key) {
-            keys.push(key.clone());
-            if entry.stream.group(&group).is_none() {
-                new.push(key.clone());
-            }
-        }
-    });
-    if !new.is_empty() {
-        create_positions(broker, spec, &group, &new);
-    }
-    keys
-}
-
 const RELAXED: std::sync::atomic::Ordering = std::sync::atomic::Ordering::Relaxed;
-
-/// Streams entries read from storage straight into the plugin's batch.
-struct BatchSink<'a>(&'a mut Batch);
-
-impl EntrySink for BatchSink<'_> {
-    fn begin_entry(&mut self, id: StreamId, _field_count: usize) {
-        self.0.begin_event(EntryId {
-            ms: id.ms,
-            seq: id.seq,
-        });
-    }
-
-    fn field(&mut self, bytes: &[u8]) {
-        self.0.push_field(bytes);
-    }
-}

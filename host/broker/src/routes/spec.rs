@@ -14,6 +14,7 @@
 use serde::Deserialize;
 
 use crate::glob;
+use crate::plugins::spec::{check_config_values, check_plugin_file, config_pairs};
 
 /// What a route does with an event its plugin failed (an error, a trap, a timeout, an output
 /// that would loop back into the route).
@@ -109,9 +110,11 @@ impl RouteSpec {
     }
 
     /// Whether `key` is one of the route's sources. Its own dead-letter streams never are: a
-    /// glob such as `orders*` would otherwise route `orders.dlq` back into the route.
+    /// glob such as `orders*` would otherwise route `orders.dlq` back into the route. Nor is
+    /// a key that is not UTF-8: a plugin receives the source key as a WIT `string`, and the
+    /// dead-letter key is made from it.
     pub fn is_source(&self, key: &[u8]) -> bool {
-        if !glob::matches(self.source.as_bytes(), key, false) {
+        if !glob::matches(self.source.as_bytes(), key, false) || std::str::from_utf8(key).is_err() {
             return false;
         }
         match &self.dead_letter {
@@ -165,52 +168,6 @@ impl RouteSpec {
     }
 }
 
-/// A plugin's `config = { … }` as `init` receives it: in the order written, numbers and
-/// booleans as their text.
-pub fn config_pairs(config: &toml::Table) -> Vec<(String, String)> {
-    config
-        .iter()
-        .map(|(k, v)| {
-            let text = match v {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            (k.clone(), text)
-        })
-        .collect()
-}
-
-/// Refuses a `plugin` that is not a plain file name in the plugins folder.
-pub fn check_plugin_file(what: &str, plugin: &str) -> Result<(), String> {
-    let file = std::path::Path::new(plugin);
-    if plugin.is_empty()
-        || file.components().count() != 1
-        || file.file_name().is_none()
-        || plugin.contains('/')
-        || plugin.contains('\\')
-    {
-        return Err(format!(
-            "{what}: plugin must be a file name in the plugins folder, got {plugin:?}"
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses config values a plugin cannot receive (arrays, tables, dates).
-pub fn check_config_values(what: &str, config: &toml::Table) -> Result<(), String> {
-    if let Some((key, _)) = config.iter().find(|(_, v)| {
-        matches!(
-            v,
-            toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::Datetime(_)
-        )
-    }) {
-        return Err(format!(
-            "{what}: config value {key:?} must be a string, number or boolean"
-        ));
-    }
-    Ok(())
-}
-
 /// Checks a whole route list: each route, unique names, at most [`MAX_ROUTES`].
 pub fn validate_all(routes: &[RouteSpec]) -> Result<(), String> {
     if routes.len() > MAX_ROUTES {
@@ -229,6 +186,15 @@ pub fn validate_all(routes: &[RouteSpec]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_that_is_not_utf8_is_no_source() {
+        let spec: RouteSpec =
+            toml::from_str("name = \"r\"\nsource = \"orders.*\"\nplugin = \"p.wasm\"\n")
+                .expect("valid");
+        assert!(spec.is_source(b"orders.eu"));
+        assert!(!spec.is_source(b"orders.\xff"));
+    }
 
     fn parse(text: &str) -> Result<RouteSpec, String> {
         toml::from_str(text).map_err(|e| e.to_string())

@@ -9,7 +9,8 @@ use sluice_resp::{Args, Reply};
 use super::{CmdResult, Ctx};
 use crate::error::CmdError;
 use crate::shared::Shared;
-use sluice_broker::routes::{Route, loader};
+use sluice_broker::plugins::loader;
+use sluice_broker::routes::Route;
 
 /// What `SLUICE ROUTES` and `INFO routes` show for one route.
 #[derive(Debug)]
@@ -137,7 +138,7 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
     let routes = ctx.shared.broker.routes.list();
-    let plugins = ctx.shared.broker.routes.status.lock().plugins.clone();
+    let plugins = ctx.shared.broker.plugins.status.lock().plugins.clone();
     let replies = plugins
         .into_iter()
         .map(|p| {

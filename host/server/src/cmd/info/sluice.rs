@@ -42,7 +42,7 @@ pub(super) fn routes(shared: &Shared, f: &mut Fields<'_>) {
 
 /// Reload counters and each plugin file loaded.
 pub(super) fn plugins(shared: &Shared, f: &mut Fields<'_>) {
-    let loader = shared.broker.routes.status.lock().clone();
+    let loader = shared.broker.plugins.status.lock().clone();
     f.field(
         "plugins_dir",
         shared

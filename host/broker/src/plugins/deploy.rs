@@ -1,0 +1,269 @@
+//! Deploying a new set of routes or claim policies: one generic step for both.
+//!
+//! For each configured worker: an unchanged one (same spec, same plugin file, running) keeps
+//! running; a new or changed one is built — plugin loaded, instantiated and initialised —
+//! before anything stops. Then the replaced workers are stopped (each after the batch or
+//! round it is on), the new set is published, and the new workers' threads start. A worker
+//! whose plugin fails to load keeps its previous version running, or shows as failed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use sluice_plugin_host::{CompiledPlugin, Limits, PluginError, PluginHost, PluginInfo};
+
+use super::PluginState;
+use super::loader::{Loader, load_plugin};
+use crate::Broker;
+use crate::config::PluginsConfig;
+
+/// The threads of running workers, by name.
+pub(crate) type Threads<W> = HashMap<String, (Arc<W>, JoinHandle<()>)>;
+
+/// A route or claim policy as the loader deploys it.
+pub(crate) trait Deployable: Send + Sync + Sized + 'static {
+    /// One `[[route]]` or `[[claim_policy]]` table.
+    type Spec: Clone + PartialEq;
+    /// The plugin instance the worker's thread runs.
+    type Instance;
+    /// `route` or `claim policy`, for messages.
+    const KIND: &'static str;
+
+    /// The name a spec gives its worker.
+    fn spec_name(spec: &Self::Spec) -> String;
+    /// The plugin file a spec names.
+    fn spec_plugin(spec: &Self::Spec) -> &str;
+    /// The spec's own memory (bytes) and time-per-call (ms) limits, if any.
+    fn spec_limits(spec: &Self::Spec) -> (Option<u64>, Option<u64>);
+    /// Instantiates and initialises the plugin for `spec`.
+    fn instantiate(
+        host: &PluginHost,
+        compiled: &CompiledPlugin,
+        spec: &Self::Spec,
+        limits: Limits,
+    ) -> Result<Self::Instance, PluginError>;
+    /// What the instance says it is.
+    fn instance_info(instance: &Self::Instance) -> &PluginInfo;
+    /// A worker for `spec` in `state`; it continues `previous`'s counters.
+    fn build(
+        spec: Self::Spec,
+        plugin_hash: u64,
+        info: Option<PluginInfo>,
+        previous: Option<&Arc<Self>>,
+        state: PluginState,
+    ) -> Self;
+
+    /// The worker's name.
+    fn name(&self) -> &str;
+    /// Its spec.
+    fn spec(&self) -> &Self::Spec;
+    /// The content hash of the plugin file it runs.
+    fn plugin_hash(&self) -> u64;
+    /// What it is doing.
+    fn state(&self) -> PluginState;
+    /// Sets what it is doing.
+    fn set_state(&self, state: PluginState);
+    /// Asks its thread to stop after the batch or round it is on.
+    fn stop(&self);
+    /// Records `error` as its last error.
+    fn error(&self, error: String);
+    /// Counts a successful reload.
+    fn count_reload(&self);
+
+    /// The workers of this kind running now.
+    fn running(broker: &Broker) -> Vec<Arc<Self>>;
+    /// Makes `table` the workers of this kind.
+    fn publish(broker: &Broker, table: Vec<Arc<Self>>);
+    /// The loader's threads of this kind.
+    fn threads(loader: &mut Loader) -> &mut Threads<Self>;
+    /// Done for a worker about to start, before the new set is published.
+    fn prepare(_broker: &Arc<Broker>, _worker: &Arc<Self>, _previous: Option<&Arc<Self>>) {}
+    /// Starts the worker's thread.
+    fn spawn(
+        broker: Arc<Broker>,
+        worker: Arc<Self>,
+        instance: Self::Instance,
+    ) -> std::io::Result<JoinHandle<()>>;
+}
+
+/// Makes `specs` the running workers of kind `W`; returns what could not be applied.
+pub(crate) fn apply<W: Deployable>(
+    broker: &Arc<Broker>,
+    loader: &mut Loader,
+    specs: Vec<W::Spec>,
+    config: &PluginsConfig,
+) -> Vec<String> {
+    let current: HashMap<String, Arc<W>> = W::running(broker)
+        .into_iter()
+        .map(|w| (w.name().to_owned(), w))
+        .collect();
+    let mut errors = Vec::new();
+    let mut table = Vec::new();
+    let mut start = Vec::new();
+    for spec in specs {
+        let old = current.get(&W::spec_name(&spec));
+        match build::<W>(broker, loader, spec, old, config) {
+            Built::Unchanged(worker) => table.push(worker),
+            Built::New(worker, instance) => {
+                table.push(worker.clone());
+                start.push((worker, instance, old.cloned()));
+            }
+            Built::Failed(worker, error) => {
+                table.push(worker);
+                errors.push(error);
+            }
+        }
+    }
+    stop_replaced(W::threads(loader), &table);
+    for (worker, _, previous) in &start {
+        W::prepare(broker, worker, previous.as_ref());
+    }
+    // `SLUICE PLUGINS` shows the files loaded before any worker is seen running them.
+    broker.plugins.status.lock().plugins = loader.plugins();
+    W::publish(broker, table);
+    for (worker, instance, _) in start {
+        let spawned = W::spawn(broker.clone(), worker.clone(), instance);
+        if let Some(e) = started(W::threads(loader), worker, spawned) {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+/// What became of one configured worker.
+enum Built<W: Deployable> {
+    /// Spec and plugin as before, and running: kept.
+    Unchanged(Arc<W>),
+    /// A new version, instantiated, to start.
+    New(Arc<W>, W::Instance),
+    /// Its plugin could not be loaded: the previous version (kept running) or a failed
+    /// worker, with the error.
+    Failed(Arc<W>, String),
+}
+
+/// Builds the worker `spec` configures, `old` being the version running now.
+fn build<W: Deployable>(
+    broker: &Broker,
+    loader: &mut Loader,
+    spec: W::Spec,
+    old: Option<&Arc<W>>,
+    config: &PluginsConfig,
+) -> Built<W> {
+    let name = W::spec_name(&spec);
+    let plugin = W::spec_plugin(&spec).to_owned();
+    let loaded = load_plugin(loader, broker, config.plugins_dir.as_deref(), &plugin);
+    let unchanged = old.is_some_and(|old| {
+        *old.spec() == spec
+            && loaded.as_ref().is_ok_and(|p| p.hash == old.plugin_hash())
+            && matches!(old.state(), PluginState::Running | PluginState::Retrying)
+    });
+    if let (true, Some(old)) = (unchanged, old) {
+        return Built::Unchanged(old.clone());
+    }
+    let file_hash = loaded.as_ref().map_or(0, |p| p.hash);
+    let made = loaded.and_then(|loaded| {
+        let compiled = loaded.compiled.clone()?;
+        let host = loader.host().ok_or("no plugin engine")?;
+        let (memory, timeout) = W::spec_limits(&spec);
+        let instance = W::instantiate(
+            host,
+            &compiled,
+            &spec,
+            limits(host, memory, timeout, config),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((loaded.hash, instance))
+    });
+    match (made, old) {
+        (Ok((hash, instance)), old) => {
+            let info = W::instance_info(&instance).clone();
+            tracing::info!(
+                name = %name,
+                plugin = %plugin,
+                version = %info.version,
+                "{} {}",
+                W::KIND,
+                if old.is_some() { "reloaded" } else { "loaded" }
+            );
+            let worker = Arc::new(W::build(spec, hash, Some(info), old, PluginState::Running));
+            if old.is_some() {
+                worker.count_reload();
+            }
+            Built::New(worker, instance)
+        }
+        (Err(e), Some(old)) if old.state() != PluginState::Failed => {
+            let error = format!(
+                "{} {name}: cannot load {plugin}: {e}; the previous version keeps running",
+                W::KIND
+            );
+            old.error(error.clone());
+            Built::Failed(old.clone(), error)
+        }
+        (Err(e), old) => {
+            let error = format!("{} {name}: cannot load {plugin}: {e}", W::KIND);
+            let worker = Arc::new(W::build(spec, file_hash, None, old, PluginState::Failed));
+            worker.error(error.clone());
+            Built::Failed(worker, error)
+        }
+    }
+}
+
+/// The limits of a plugin instance: its own, or the broker-wide ones.
+fn limits(
+    host: &PluginHost,
+    max_memory: Option<u64>,
+    timeout_ms: Option<u64>,
+    config: &PluginsConfig,
+) -> Limits {
+    Limits {
+        memory_bytes: usize::try_from(max_memory.unwrap_or(config.plugin_max_memory))
+            .unwrap_or(usize::MAX),
+        call_deadline: std::time::Duration::from_millis(
+            timeout_ms.unwrap_or(config.plugin_call_timeout_ms),
+        ),
+        ..host.limits()
+    }
+}
+
+/// Stops the threads of workers no longer in `table` (all first, then waits for each: each
+/// finishes the batch or round it is on).
+pub(crate) fn stop_replaced<W: Deployable>(threads: &mut Threads<W>, table: &[Arc<W>]) {
+    let stopping: Vec<String> = threads
+        .iter()
+        .filter(|(_, (w, _))| !table.iter().any(|t| Arc::ptr_eq(t, w)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in &stopping {
+        if let Some((w, _)) = threads.get(name) {
+            w.stop();
+        }
+    }
+    for name in stopping {
+        if let Some((w, thread)) = threads.remove(&name) {
+            if thread.join().is_err() {
+                tracing::error!(name = %name, "worker thread panicked");
+            }
+            w.set_state(PluginState::Stopped);
+        }
+    }
+}
+
+/// Records a started worker's thread; the error when it could not start.
+fn started<W: Deployable>(
+    threads: &mut Threads<W>,
+    worker: Arc<W>,
+    spawned: std::io::Result<JoinHandle<()>>,
+) -> Option<String> {
+    match spawned {
+        Ok(thread) => {
+            threads.insert(worker.name().to_owned(), (worker, thread));
+            None
+        }
+        Err(e) => {
+            let error = format!("{}: cannot start its thread: {e}", worker.name());
+            worker.error(error.clone());
+            worker.set_state(PluginState::Failed);
+            Some(error)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The seam between the route and claim-policy runtimes and the data they work on.
+//!
+//! A runtime reads a batch after its position, calls its plugin with no lock held, and hands
+//! the answer back as one [`BatchCommit`] (outputs, dead-letters and the new position,
+//! applied together or not at all); a claim policy copies its group's pending entries and
+//! consumers ([`GroupView`]) and hands back its decisions ([`PolicyCommit`]). [`Store`] is all
+//! they may do. [`embedded::EmbeddedStore`] implements it over the broker's own keyspace and
+//! log; a store over an external Redis or Valkey cluster is the other implementation the
+//! design provides for.
+//!
+//! # Layout
+//! - [`embedded`]: the store over the broker's keyspace, log and ready keys.
+
+pub mod embedded;
+
+use bytes::Bytes;
+use sluice_plugin_host::{Batch, ConsumerInfo, PendingInfo, PolicyDecision};
+use sluice_streams::StreamId;
+
+use crate::routes::spec::RouteSpec;
+
+/// What the route and claim-policy runtimes need of the data, and nothing else.
+pub trait Store: Send + Sync {
+    /// Every source stream of `spec` there is now.
+    fn route_sources(&self, spec: &RouteSpec) -> Vec<Bytes>;
+
+    /// Gives the route a position (its consumer group) in every source stream that has none:
+    /// after the last entry (`start = "$"`) or before the first (`"0"`).
+    fn create_positions(&self, spec: &RouteSpec);
+
+    /// Fills `batch` with up to `max` entries after `group`'s position in `source`. Returns
+    /// that position (`Some(None)`: the route has none there yet, and the batch holds the
+    /// stream from its start), or `None` if the stream is gone.
+    fn read_batch(
+        &self,
+        source: &[u8],
+        group: &[u8],
+        max: usize,
+        batch: &mut Batch,
+    ) -> Option<Option<StreamId>>;
+
+    /// Appends a batch's outputs and dead-letters in order and moves the route's position,
+    /// as one step; nothing at all if the position is no longer the one the batch was read
+    /// after.
+    fn commit_batch(&self, commit: &BatchCommit<'_>) -> Committed;
+
+    /// `group`'s pending entries (oldest first) and consumers in `stream`, if both exist.
+    /// Consumers whose names are not UTF-8 cannot be passed to a plugin: they and their
+    /// entries are left out.
+    fn group_view(&self, stream: &[u8], group: &[u8]) -> Option<GroupView>;
+
+    /// Applies a policy's decisions as one step. A decision about an entry that changed since
+    /// it was seen (other owner, other delivery count, acknowledged) is not applied.
+    fn apply_decisions(&self, commit: &PolicyCommit<'_>) -> PolicyApplied;
+}
+
+/// One batch of a route to commit.
+#[derive(Debug)]
+pub struct BatchCommit<'a> {
+    /// The source stream.
+    pub source: &'a [u8],
+    /// The route's consumer group (its position).
+    pub group: &'a [u8],
+    /// The position the batch was read after (`None`: the route had none there).
+    pub read_after: Option<StreamId>,
+    /// Entries to append, in order.
+    pub appends: &'a [Append<'a>],
+    /// The last source entry handled and how many were, if any: the new position.
+    pub advance: Option<(StreamId, u64)>,
+}
+
+/// An entry a route appends: an output, or a failed event for its dead-letter stream.
+#[derive(Debug)]
+pub struct Append<'a> {
+    /// The destination stream.
+    pub key: &'a [u8],
+    /// Field, value, field, value…
+    pub fields: Vec<&'a [u8]>,
+    /// A dead-letter entry (counted apart from outputs).
+    pub dead_letter: bool,
+}
+
+/// How a batch commit went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Committed {
+    /// Applied.
+    Done {
+        /// Outputs appended.
+        outputs: u64,
+        /// Dead-letter entries appended.
+        dead_lettered: u64,
+        /// Appends a stream refused, with why.
+        refused: Vec<String>,
+    },
+    /// The position moved, or the source is gone: nothing applied; read again.
+    Stale,
+}
+
+/// A consumer group as a claim policy sees it.
+#[derive(Debug, Clone, Default)]
+pub struct GroupView {
+    /// Pending entries, oldest first.
+    pub pending: Vec<PendingInfo>,
+    /// The group's consumers.
+    pub consumers: Vec<ConsumerInfo>,
+}
+
+/// A claim policy's decisions to apply.
+#[derive(Debug)]
+pub struct PolicyCommit<'a> {
+    /// The stream.
+    pub stream: &'a [u8],
+    /// The consumer group.
+    pub group: &'a [u8],
+    /// The policy's name (for dead-letter entries).
+    pub policy: &'a str,
+    /// The pending entries as the plugin saw them.
+    pub seen: &'a [PendingInfo],
+    /// What it decided, by index into `seen`.
+    pub decisions: &'a [PolicyDecision],
+}
+
+/// What applying a policy's decisions did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PolicyApplied {
+    /// Entries acknowledged (`ack` decisions).
+    pub acked: u64,
+    /// Entries moved to another consumer.
+    pub reassigned: u64,
+    /// Entries appended to a dead-letter stream and acknowledged.
+    pub dead_lettered: u64,
+    /// Decisions left alone because the entry changed since it was seen.
+    pub stale: u64,
+    /// Decisions that failed, with why.
+    pub errors: Vec<String>,
+}
