@@ -1,42 +1,21 @@
 //! End-to-end tests: each starts the real server on `127.0.0.1:0` and talks to it through the
 //! `redis` crate or raw RESP, asserting exact replies.
+//!
+//! # Layout
+//! - [`streams`]: the stream commands, blocking reads and when blocked readers are served.
+//! - [`groups`]: consumer groups: reads, blocking, pending lists, errors.
+//! - [`routes`]: routes end to end: outputs, failures, reloads, restarts, plugin limits.
+//! - [`policies`]: claim policies: decisions, admin commands, failures, restarts.
+//! - [`persistence`]: the log and snapshots across restarts; old data folders.
+//! - [`server`]: connections, protocol, `INFO`, transactions, key commands, limits, the README.
+//! - [`security`]: ACLs, TLS, protected mode, hostile and fuzzed input.
+//! - [`replies`]: builders of exact RESP replies, shared by all.
 
-mod acl;
-mod acl_perms;
-mod blocking;
-mod connection;
-mod fixtures;
-mod fuzz_corpus;
-mod fuzzish;
 mod groups;
-mod groups_block;
-mod groups_errors;
-mod groups_pel;
-mod hostile;
-mod info;
-mod io_threads;
-mod keys;
-mod limits;
-mod maxmemory;
 mod persistence;
-mod plugin_limits;
 mod policies;
-mod policies_admin;
-mod policies_faults;
-mod policies_restart;
-mod policies_support;
-mod protected_mode;
-mod protocol;
-mod readme;
-mod ready_keys;
 mod replies;
 mod routes;
-mod routes_config_reload;
-mod routes_faults;
-mod routes_reload;
-mod routes_restart;
-mod routes_support;
+mod security;
+mod server;
 mod streams;
-mod tls;
-mod transactions;
-mod xread_last;

@@ -19,7 +19,6 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::sync::oneshot;
 
-pub mod build_plugins;
 pub mod plugins;
 pub mod redis_cli;
 

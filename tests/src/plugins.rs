@@ -1,10 +1,9 @@
 //! The guest plugins for route tests: built once per test process, copied into a folder of
 //! the test's own (so a test can replace files for hot reload without touching the build).
 //!
-//! The first caller builds the plugins workspace (see `build_plugins`).
+//! The first caller builds the plugins workspace (see `sluice_build_plugins`).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
 
@@ -16,9 +15,7 @@ pub fn repo_root() -> PathBuf {
 /// Builds the plugins workspace (once per process) and returns the folder holding the
 /// `.wasm` components (`filter.wasm`, `trap_on.wasm`, ...).
 pub fn built() -> Result<&'static Path> {
-    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let dir = DIR.get_or_init(|| crate::build_plugins::build_plugins(&repo_root()));
-    match dir {
+    match sluice_build_plugins::built() {
         Ok(dir) => Ok(dir),
         Err(e) => bail!("{e}"),
     }

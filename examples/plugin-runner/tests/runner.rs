@@ -1,8 +1,5 @@
-//! The runner binary end to end: real components (built from `plugins/` by the helper shared
-//! with plugin-host's tests), input on stdin, exact JSON lines on stdout.
-
-#[path = "../../../host/plugin-host/tests/it/common.rs"]
-mod common;
+//! The runner binary end to end: real components (built from `plugins/` by
+//! `sluice-build-plugins`), input on stdin, exact JSON lines on stdout.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -10,7 +7,7 @@ use std::process::{Command, Stdio};
 /// Runs the runner on the plugin crate `crate_name` with `args`, feeding `input`; returns
 /// stdout, panicking with stderr if it fails.
 fn run(crate_name: &str, args: &[&str], input: &str) -> String {
-    let wasm = common::plugins_dir().join(format!("{}.wasm", crate_name.replace('-', "_")));
+    let wasm = plugins_dir().join(format!("{}.wasm", crate_name.replace('-', "_")));
     let mut child = Command::new(env!("CARGO_BIN_EXE_sluice-plugin-runner"))
         .args(args)
         .arg(&wasm)
@@ -79,4 +76,9 @@ fn a_router_prints_one_line_per_output() {
         out,
         "{\"event\":\"1-0\",\"key\":\"orders\",\"destination\":\"orders.eu\",\"fields\":{\"region\":\"eu\"}}\n"
     );
+}
+
+/// The built plugins; panics with cargo's output if they do not build.
+fn plugins_dir() -> &'static std::path::Path {
+    sluice_build_plugins::built().unwrap_or_else(|e| panic!("{e}"))
 }

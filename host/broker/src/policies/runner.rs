@@ -110,16 +110,10 @@ impl Runner {
             policy: &self.policy.name,
             seen: &view.pending,
             decisions: &decisions,
+            stats: &self.policy.stats,
         });
-        let stats = &self.policy.stats;
-        stats.acked.fetch_add(applied.acked, Relaxed);
-        stats.reassigned.fetch_add(applied.reassigned, Relaxed);
-        stats
-            .dead_lettered
-            .fetch_add(applied.dead_lettered, Relaxed);
-        stats.stale.fetch_add(applied.stale, Relaxed);
         for error in applied.errors {
-            stats.error(&self.policy.name, error);
+            self.policy.stats.error(&self.policy.name, error);
         }
         Ok(())
     }

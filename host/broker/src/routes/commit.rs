@@ -101,6 +101,10 @@ struct Resolved<'a> {
     advance: Option<(StreamId, u64)>,
     halted: Option<String>,
     failures: Vec<String>,
+    /// Events with no output (filtered out).
+    dropped: u64,
+    /// Failed events dropped (`on_error = "skip"`).
+    skipped: u64,
 }
 
 impl Commit<'_> {
@@ -125,24 +129,16 @@ impl Commit<'_> {
             read_after: self.read_after,
             appends: &resolved.appends,
             advance: resolved.advance,
+            stats: self.stats,
         };
-        let (outputs, dead_lettered, refused) = match store.commit_batch(&commit) {
+        let refused = match store.commit_batch(&commit) {
             Committed::Stale => return Applied::Stale,
-            Committed::Done {
-                outputs,
-                dead_lettered,
-                refused,
-            } => (outputs, dead_lettered, refused),
+            Committed::Done { refused } => refused,
         };
-        let stats = self.stats;
-        stats.events_out.fetch_add(outputs, RELAXED);
-        stats.dead_lettered.fetch_add(dead_lettered, RELAXED);
-        if let Some((_, done)) = resolved.advance {
-            stats.events_in.fetch_add(done, RELAXED);
-            stats.batches.fetch_add(1, RELAXED);
-        }
+        self.stats.dropped.fetch_add(resolved.dropped, RELAXED);
+        self.stats.skipped.fetch_add(resolved.skipped, RELAXED);
         for failure in resolved.failures.into_iter().chain(refused) {
-            stats.error(&self.spec.name, failure);
+            self.stats.error(&self.spec.name, failure);
         }
         Applied::Done {
             halted: resolved.halted,
@@ -162,13 +158,15 @@ impl Commit<'_> {
             advance: None,
             halted: None,
             failures: Vec::new(),
+            dropped: 0,
+            skipped: 0,
         };
         let mut done = 0u64;
         for ((index, id, plan), letter) in plans.iter().zip(letters) {
             match plan {
                 Plan::Outputs(list) => {
                     if list.is_empty() {
-                        self.stats.dropped.fetch_add(1, RELAXED);
+                        resolved.dropped += 1;
                     }
                     resolved
                         .appends
@@ -198,9 +196,7 @@ impl Commit<'_> {
                                 });
                             }
                         }
-                        OnError::Skip => {
-                            self.stats.skipped.fetch_add(1, RELAXED);
-                        }
+                        OnError::Skip => resolved.skipped += 1,
                         OnError::Halt => {
                             resolved.halted =
                                 Some(format!("halted before event {id} of {source}: {reason}"));

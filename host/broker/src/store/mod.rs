@@ -17,6 +17,8 @@ use bytes::Bytes;
 use sluice_plugin_host::{Batch, ConsumerInfo, PendingInfo, PolicyDecision};
 use sluice_streams::StreamId;
 
+use crate::policies::PolicyStats;
+use crate::routes::RouteStats;
 use crate::routes::spec::RouteSpec;
 
 /// What the route and claim-policy runtimes need of the data, and nothing else.
@@ -67,6 +69,9 @@ pub struct BatchCommit<'a> {
     pub appends: &'a [Append<'a>],
     /// The last source entry handled and how many were, if any: the new position.
     pub advance: Option<(StreamId, u64)>,
+    /// The route's counters: outputs, dead-letters, events and batches are counted before
+    /// any reader sees the batch's entries.
+    pub stats: &'a RouteStats,
 }
 
 /// An entry a route appends: an output, or a failed event for its dead-letter stream.
@@ -83,15 +88,8 @@ pub struct Append<'a> {
 /// How a batch commit went.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Committed {
-    /// Applied.
-    Done {
-        /// Outputs appended.
-        outputs: u64,
-        /// Dead-letter entries appended.
-        dead_lettered: u64,
-        /// Appends a stream refused, with why.
-        refused: Vec<String>,
-    },
+    /// Applied (and counted); these appends a stream refused, with why.
+    Done { refused: Vec<String> },
     /// The position moved, or the source is gone: nothing applied; read again.
     Stale,
 }
@@ -118,19 +116,14 @@ pub struct PolicyCommit<'a> {
     pub seen: &'a [PendingInfo],
     /// What it decided, by index into `seen`.
     pub decisions: &'a [PolicyDecision],
+    /// The policy's counters: acks, reassignments, dead-letters and stale decisions are
+    /// counted before any reader sees their effect.
+    pub stats: &'a PolicyStats,
 }
 
-/// What applying a policy's decisions did.
+/// What applying a policy's decisions did beyond its counters.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PolicyApplied {
-    /// Entries acknowledged (`ack` decisions).
-    pub acked: u64,
-    /// Entries moved to another consumer.
-    pub reassigned: u64,
-    /// Entries appended to a dead-letter stream and acknowledged.
-    pub dead_lettered: u64,
-    /// Decisions left alone because the entry changed since it was seen.
-    pub stale: u64,
     /// Decisions that failed, with why.
     pub errors: Vec<String>,
 }

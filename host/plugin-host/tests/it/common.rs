@@ -8,27 +8,16 @@
 
 #![allow(dead_code)] // the benchmark includes this file too, and uses only part of it
 
-// Shared with the tests crate, which cannot be a dependency here (it builds the whole server).
-#[path = "../../../../tests/src/build_plugins.rs"]
-mod build_plugins;
-
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use sluice_plugin_host::{
     CompiledPlugin, EntryId, Limits, PluginHost, PolicyInstance, RouterInstance,
 };
 
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// Builds the plugins workspace (once per test binary) and returns the directory holding the
 /// `.wasm` components. Panics with cargo's output if the build fails.
 pub fn plugins_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| build_plugins::build_plugins(&repo_root()).unwrap_or_else(|e| panic!("{e}")))
+    sluice_build_plugins::built().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The bytes of the component built from the plugin crate `crate_name` (`"filter"`,

@@ -66,8 +66,13 @@ pub(super) fn commit(broker: &Broker, commit: &BatchCommit<'_>) -> Committed {
         refused: Vec::new(),
     };
     apply.append_runs(commit.appends);
+    let stats = commit.stats;
+    stats.events_out.fetch_add(apply.outputs, RELAXED);
+    stats.dead_lettered.fetch_add(apply.dead_lettered, RELAXED);
     if let Some((last, done)) = commit.advance {
         apply.move_position(commit, last, done);
+        stats.events_in.fetch_add(done, RELAXED);
+        stats.batches.fetch_add(1, RELAXED);
     }
     let lsn = broker.journal.commit(apply.record);
     // The destinations' readers and routes see the whole batch, before anything else runs.
@@ -75,11 +80,11 @@ pub(super) fn commit(broker: &Broker, commit: &BatchCommit<'_>) -> Committed {
     drop(gate);
     broker.journal.write_background(lsn);
     Committed::Done {
-        outputs: apply.outputs,
-        dead_lettered: apply.dead_lettered,
         refused: apply.refused,
     }
 }
+
+const RELAXED: std::sync::atomic::Ordering = std::sync::atomic::Ordering::Relaxed;
 
 /// Changes made under the gate, and their log record.
 struct Apply<'a> {

@@ -1,6 +1,8 @@
 //! A claim policy in the embedded store: the group's pending entries and consumers, copied
 //! under the stream's lock, and the policy's decisions applied as one step and one log record.
 
+use std::sync::atomic::Ordering::Relaxed;
+
 use bytes::Bytes;
 use sluice_plugin_host::{ConsumerInfo, EntryId, PendingInfo, PolicyAction};
 use sluice_streams::{CollectSink, Stream, StreamId};
@@ -64,8 +66,16 @@ pub(super) fn apply(broker: &Broker, commit: &PolicyCommit<'_>) -> PolicyApplied
     let mut record = Record::new(0);
     let mut applied = PolicyApplied::default();
     let mut letters = Vec::new();
+    let mut counts = Counts::default();
     db.write(commit.stream, now, |entry| {
-        letters = decide(&mut entry.stream, commit, now, &mut record, &mut applied);
+        letters = decide(
+            &mut entry.stream,
+            commit,
+            now,
+            &mut record,
+            &mut counts,
+            &mut applied,
+        );
     });
     // The new owners blocked in XREADGROUP, and the dead-letter streams' readers and routes.
     let mut ready = ReadyKeys::default();
@@ -76,7 +86,7 @@ pub(super) fn apply(broker: &Broker, commit: &PolicyCommit<'_>) -> PolicyApplied
         let flat: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
         match append_logged(db, &mut record, &dlq, &flat, now, limits) {
             Ok(_) => {
-                applied.dead_lettered += 1;
+                counts.dead_lettered += 1;
                 ready.push(0, &dlq);
             }
             Err(e) => applied.errors.push(format!(
@@ -85,11 +95,25 @@ pub(super) fn apply(broker: &Broker, commit: &PolicyCommit<'_>) -> PolicyApplied
             )),
         }
     }
+    let stats = commit.stats;
+    stats.acked.fetch_add(counts.acked, Relaxed);
+    stats.reassigned.fetch_add(counts.reassigned, Relaxed);
+    stats.dead_lettered.fetch_add(counts.dead_lettered, Relaxed);
+    stats.stale.fetch_add(counts.stale, Relaxed);
     let lsn = broker.journal.commit(record);
     broker.serve_ready(&mut ready);
     drop(_gate);
     broker.journal.write_background(lsn);
     applied
+}
+
+/// What a policy's decisions did, counted before any reader sees it.
+#[derive(Debug, Default)]
+struct Counts {
+    acked: u64,
+    reassigned: u64,
+    dead_lettered: u64,
+    stale: u64,
 }
 
 /// A dead-letter entry to append: the stream and its fields.
@@ -102,6 +126,7 @@ fn decide(
     commit: &PolicyCommit<'_>,
     now: u64,
     record: &mut Record,
+    counts: &mut Counts,
     applied: &mut PolicyApplied,
 ) -> Vec<Letter> {
     let (key, group) = (commit.stream, commit.group);
@@ -121,13 +146,13 @@ fn decide(
                 p.consumer == info.owner.as_bytes() && p.delivery_count == info.deliveries
             });
         if !unchanged {
-            applied.stale += 1;
+            counts.stale += 1;
             continue;
         }
         match &decision.action {
             PolicyAction::Ack => {
                 acked.push(id);
-                applied.acked += 1;
+                counts.acked += 1;
             }
             PolicyAction::Reassign(to) => {
                 let Some(g) = stream.group_mut(group) else {
@@ -162,7 +187,7 @@ fn decide(
         }
     }
     log_reassigned(record, key, group, now, &mut reassigned);
-    applied.reassigned += reassigned.len() as u64;
+    counts.reassigned += reassigned.len() as u64;
     if let Some(g) = stream.group_mut(group)
         && !acked.is_empty()
     {

@@ -1,7 +1,7 @@
-//! Helpers shared by the route end-to-end tests: `routes.rs` (the example plugins),
-//! `routes_faults.rs` (failing plugins, refused configs), `routes_reload.rs` (hot reload) and
-//! `routes_restart.rs` (SIGKILL, restarts, shutdown); the claim-policy tests build on them too
-//! (`policies_support.rs`).
+//! Helpers shared by the route end-to-end tests: `flow.rs` (the example plugins),
+//! `faults.rs` (failing plugins, refused configs), `reload.rs` (hot reload) and
+//! `restart.rs` (SIGKILL, restarts, shutdown); the claim-policy tests build on them too
+//! (`support.rs`).
 //!
 //! Replies of `SLUICE ROUTES`, `SLUICE PLUGINS`, `SLUICE POLICIES` and `XINFO GROUPS` are
 //! parsed once, into [`Fields`]: typed lookups for checks on one field, and

@@ -6,7 +6,7 @@
 use anyhow::{Context, Result, ensure};
 use sluice_tests::TestServer;
 
-use super::connection::{bulk_text, info_fields};
+use crate::server::connection::{bulk_text, info_fields};
 
 /// The headings of an `INFO` reply, in order.
 fn headings(text: &str) -> Vec<&str> {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use sluice_tests::redis_cli::{format_reply, split_command_line};
 use sluice_tests::{Config, ManualClock, TestServer, plugins};
 
-use crate::routes_support::{exists, route_names, route_until, wait_caught_up};
+use crate::routes::support::{exists, route_names, route_until, wait_caught_up};
 
 /// The README's first ID: 2024-11-24 00:00:00 UTC.
 const README_T0: u64 = 1_732_406_400_000;
@@ -78,7 +78,7 @@ fn the_quickstart_prints_what_the_readme_shows() -> Result<()> {
     assert_eq!(routes, ["orders-by-region", "big-orders", "redact-cards"]);
     for name in &routes {
         route_until(&mut con, name, "runs", |r| {
-            crate::routes_support::in_state(r, "running")
+            crate::routes::support::in_state(r, "running")
         })?;
     }
     let mut raw = server.raw()?;
@@ -94,7 +94,7 @@ fn the_quickstart_prints_what_the_readme_shows() -> Result<()> {
         let output = format_reply(&raw.read_reply_bytes()?)?;
         // What the routes do with it, before the clock moves on.
         for name in &routes {
-            let source = crate::routes_support::route(&mut con, name)?
+            let source = crate::routes::support::route(&mut con, name)?
                 .text("source")?
                 .unwrap_or_default();
             if exists(&mut con, &source)? {

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::replies::{T0, a, b, clocked, e, expect, flat, i, map3};
+use crate::replies::{T0, a, b, clocked, e, expect, flat, i, map3};
 
 #[test]
 fn xpending_summary_and_extended_forms() -> Result<()> {

@@ -2,8 +2,8 @@
 //! file that does not parse or names two routes alike changes nothing, and `SLUICE RELOAD`
 //! says why; with nothing changed, a reload changes nothing.
 //!
-//! Plugin-file reload is in `routes_reload.rs`, SIGKILL and restarts in `routes_restart.rs`,
-//! configs refused at start in `routes_faults.rs`; the shared helpers in `routes_support.rs`.
+//! Plugin-file reload is in `reload.rs`, SIGKILL and restarts in `restart.rs`,
+//! configs refused at start in `faults.rs`; the shared helpers in `support.rs`.
 
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use sluice_tests::{Config, TestServer, plugins, tempdir};
 
-use super::routes_support::{
+use crate::routes::support::{
     FORWARD_ALL, caught_up, entries, group, in_state, pair, route, route_names, route_toml,
     seqs_of, sluice_routes, wait_entries, wait_until, xadd, xadd_seqs, xlen,
 };

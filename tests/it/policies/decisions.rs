@@ -6,8 +6,8 @@
 //! The server runs on a [`sluice_tests::ManualClock`], so idle times are exact: a test moves
 //! the clock to one millisecond before a threshold, lets the policy evaluate
 //! ([`settled`]), sees nothing change, then moves it the last millisecond and waits for the
-//! change. The admin commands are in `policies_admin.rs`, misbehaving plugins and hot reload in
-//! `policies_faults.rs`, restarts in `policies_restart.rs`; helpers in `policies_support.rs`.
+//! change. The admin commands are in `admin.rs`, misbehaving plugins and hot reload in
+//! `faults.rs`, restarts in `restart.rs`; helpers in `support.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +15,11 @@ use std::time::Duration;
 use anyhow::Result;
 use sluice_tests::{ManualClock, TestServer};
 
-use super::policies_support::{
+use crate::policies::support::{
     BACKOFF, DEAD_LETTER_AFTER, REASSIGN_IDLE, cmd, counted, create_workers, idle_policy, policy,
     policy_toml, read_jobs, settled, xpending,
 };
-use super::routes_support::{T0, id, start, wait_until, xadd};
+use crate::routes::support::{T0, id, start, wait_until, xadd};
 
 /// Policy `backoff`: `backoff` on `jobs`/`workers` with base 1 s, dead-lettering at
 /// `max_deliveries`.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use sluice_tests::TestServer;
 
-use super::replies::{NIL_ARRAY, a, b, e, expect, map3, streams};
+use crate::replies::{NIL_ARRAY, a, b, e, expect, map3, streams};
 
 const LAST_ID_ZERO: &str = "-ERR the stream last element ID is 0-0\r\n";
 

@@ -1,8 +1,8 @@
 //! Consumer groups end to end: a group shared by consumers, a crashed consumer's work taken
 //! over, delivery counts, NOACK, history reads of deleted entries, several streams — reply for
 //! reply as Redis 7.2 sends them. Idle times come from a manual clock, so every figure is
-//! exact. XPENDING, XCLAIM and XINFO details are in `groups_pel.rs`, blocking reads in
-//! `groups_block.rs`, error paths in `groups_errors.rs`.
+//! exact. XPENDING, XCLAIM and XINFO details are in `pel.rs`, blocking reads in
+//! `block.rs`, error paths in `errors.rs`.
 
 use std::collections::HashSet;
 
@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use redis::Value;
 use sluice_tests::TestServer;
 
-use super::replies::{NIL, NIL_ARRAY, a, b, clocked, e, expect, flat, i, streams};
+use crate::replies::{NIL, NIL_ARRAY, a, b, clocked, e, expect, flat, i, streams};
 
 /// The IDs in an XREADGROUP reply read through the `redis` crate (nil = none).
 fn delivered_ids(reply: &Value) -> Result<Vec<String>> {

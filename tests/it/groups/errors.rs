@@ -4,7 +4,7 @@
 use anyhow::Result;
 use sluice_tests::TestServer;
 
-use super::replies::{NIL_ARRAY, a, b, expect, flat, i};
+use crate::replies::{NIL_ARRAY, a, b, expect, flat, i};
 
 const KEY_MISSING: &str = "-ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.\r\n";
 const BAD_ID: &str = "-ERR Invalid stream ID specified as stream command argument\r\n";

@@ -3,9 +3,9 @@
 //! routed exactly once, in order: events carry a sequence number (`seq`) into their outputs,
 //! so a lost or repeated event shows as a gap or a repeat in the destination's sequence.
 //!
-//! Hot reload is in `routes_reload.rs` and `routes_config_reload.rs`, the example plugins in
-//! `routes.rs`, failing plugins in `routes_faults.rs`; the shared helpers in
-//! `routes_support.rs`.
+//! Hot reload is in `reload.rs` and `config_reload.rs`, the example plugins in
+//! `flow.rs`, failing plugins in `faults.rs`; the shared helpers in
+//! `support.rs`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use sluice_tests::{ChildServer, Clock, RawClient, TestServer, plugins, tempdir};
 
-use super::routes_support::{
+use crate::routes::support::{
     caught_up, entries, first_outputs, group, pair, route, route_toml, seqs_of, wait_caught_up,
     xadd, xadd_seqs, xrange,
 };

@@ -1,7 +1,7 @@
-//! Helpers shared by the claim-policy end-to-end tests: `policies.rs` (the example policies),
-//! `policies_admin.rs` (the admin commands), `policies_faults.rs` (misbehaving plugins, hot
-//! reload) and `policies_restart.rs` (SIGKILL and snapshots). They build on
-//! `routes_support.rs`: the server's start ([`start`](super::routes_support::start)), waits, and
+//! Helpers shared by the claim-policy end-to-end tests: `decisions.rs` (the example policies),
+//! `admin.rs` (the admin commands), `faults.rs` (misbehaving plugins, hot
+//! reload) and `restart.rs` (SIGKILL and snapshots). They build on
+//! `routes/support.rs`: the server's start ([`start`](crate::routes::support::start)), waits, and
 //! the parsed maps of `SLUICE POLICIES` ([`Fields`]).
 //!
 //! Most tests run the server on a [`sluice_tests::ManualClock`]: the policy's idle times, the
@@ -13,10 +13,10 @@
 use anyhow::{Context, Result, ensure};
 use redis::Value;
 
-use super::routes_support::{Fields, fields_until, find, maps, render};
+use crate::routes::support::{Fields, fields_until, find, maps, render};
 
 /// The example policies and the test policy, as (crate, file name) for
-/// [`start`](super::routes_support::start) and [`sluice_tests::plugins::folder`].
+/// [`start`](crate::routes::support::start) and [`sluice_tests::plugins::folder`].
 pub const REASSIGN_IDLE: (&str, &str) = ("reassign-idle", "reassign_idle.wasm");
 pub const DEAD_LETTER_AFTER: (&str, &str) = ("dead-letter-after", "dead_letter_after.wasm");
 pub const BACKOFF: (&str, &str) = ("backoff", "backoff.wasm");

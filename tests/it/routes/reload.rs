@@ -5,9 +5,9 @@
 //!
 //! Outputs carry the producer's sequence number (`seq`), so a lost or repeated event shows as
 //! a gap or a repeat in the destination's sequence. Config-file reload is in
-//! `routes_config_reload.rs`, SIGKILL and restarts in `routes_restart.rs`, the example plugins
-//! in `routes.rs`, failing plugins in `routes_faults.rs`; the shared helpers in
-//! `routes_support.rs`.
+//! `config_reload.rs`, SIGKILL and restarts in `restart.rs`, the example plugins
+//! in `flow.rs`, failing plugins in `faults.rs`; the shared helpers in
+//! `support.rs`.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -20,7 +20,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use redis::Value;
 use sluice_tests::{RawClient, TestServer, plugins};
 
-use super::routes_support::{
+use crate::routes::support::{
     FORWARD_ALL, Fields, caught_up, entries, group, in_state, pair, plugin, replace_file, route,
     route_toml, route_until, wait_caught_up, wait_entries, xadd, xlen,
 };

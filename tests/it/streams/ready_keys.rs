@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Result, ensure};
 use sluice_tests::{RawClient, TestServer};
 
-use super::connection::{bulk_text, info_fields};
-use super::replies::{NIL_ARRAY, a, e, streams};
+use crate::replies::{NIL_ARRAY, a, e, streams};
+use crate::server::connection::{bulk_text, info_fields};
 
 /// Long enough for a request sent on one connection to be registered before another
 /// connection acts.
@@ -70,7 +70,7 @@ fn an_exec_that_appends_then_deletes_wakes_nobody() -> Result<()> {
     admin.cmd(&["DEL", "s1"])?;
     assert_eq!(
         admin.cmd(&["EXEC"])?,
-        a(&[super::replies::b("1-1"), ":1\r\n".into()])
+        a(&[crate::replies::b("1-1"), ":1\r\n".into()])
     );
     // The entry never existed for anyone outside the transaction: the reader still waits.
     assert_eq!(admin.info_field("clients", "blocked_clients")?, "1");

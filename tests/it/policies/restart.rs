@@ -7,7 +7,7 @@
 //! choice certain rather than timely: `reassign-idle` with `alive_ms` 500 and `idle_ms` 1000
 //! can only give A's entry to B, which keeps itself alive (a claim that claims nothing) until
 //! the policy has moved the entry; A, silent, is never alive again, so the entry never moves
-//! back. Helpers in `policies_support.rs`.
+//! back. Helpers in `support.rs`.
 
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
@@ -16,10 +16,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use sluice_tests::{ChildServer, plugins, tempdir};
 
-use super::policies_support::{
+use crate::policies::support::{
     DEAD_LETTER_AFTER, REASSIGN_IDLE, cmd, create_workers, policy, policy_toml, read_jobs,
 };
-use super::routes_support::{entries, pairs, wait_until, xadd};
+use crate::routes::support::{entries, pairs, wait_until, xadd};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sluice-under-test");
 

@@ -1,7 +1,6 @@
 //! Building the guest plugins workspace (`plugins/`, target `wasm32-wasip2`) from a test or a
-//! benchmark. One file for both users: the tests crate (`sluice_tests::plugins`) and
-//! plugin-host's tests, which include it by path (they cannot depend on the tests crate
-//! without building the whole server).
+//! benchmark: a dev-dependency of the tests crate (`sluice_tests::plugins`) and of
+//! plugin-host's tests and benchmark, small so that they need not build the whole server.
 //!
 //! The build goes to `target/plugins`, a target directory of its own, so the nested cargo
 //! never waits on the lock the outer `cargo test` holds. Later calls find it fresh.
@@ -12,6 +11,22 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The folder holding the built `.wasm` components, building them on the first call (once
+/// per test binary); cargo's error output if the build failed.
+pub fn built() -> Result<&'static Path, &'static str> {
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match DIR.get_or_init(|| build_plugins(&repo_root())) {
+        Ok(dir) => Ok(dir),
+        Err(e) => Err(e),
+    }
+}
 
 /// Builds the plugins workspace under the repository root `root`; returns the folder holding
 /// the `.wasm` components, or cargo's error output.

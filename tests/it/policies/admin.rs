@@ -4,16 +4,16 @@
 //!
 //! Counters that depend on how often a policy's thread ran (`evaluations`, the time of the
 //! last one) are checked to be integers and masked; everything else is compared exactly.
-//! Helpers in `policies_support.rs`.
+//! Helpers in `support.rs`.
 
 use anyhow::{Result, ensure};
 use sluice_tests::{ManualClock, TestServer};
 
-use super::policies_support::{
+use crate::policies::support::{
     MISBEHAVE, REASSIGN_IDLE, cmd, counted, create_workers, idle_policy, info_policies,
     masked_counters, policy_toml, policy_until, settled, sluice_policies, xpending,
 };
-use super::routes_support::{T0, id, pairs, start, xadd};
+use crate::routes::support::{T0, id, pairs, start, xadd};
 
 /// `line` with the value of each `key=<digits>` in `keys` checked and replaced by `*`.
 fn masked_info(line: &str, keys: &[&str]) -> Result<String> {

@@ -5,18 +5,18 @@
 //! swapped by editing the config file; a plugin file that does not compile or does not
 //! initialise leaves the running version in place.
 //!
-//! Helpers in `policies_support.rs`; the example policies in `policies.rs`.
+//! Helpers in `support.rs`; the example policies in `decisions.rs`.
 
 use std::path::Path;
 
 use anyhow::Result;
 use sluice_tests::{Config, ManualClock, TestServer, plugins, tempdir};
 
-use super::policies_support::{
+use crate::policies::support::{
     MISBEHAVE, REASSIGN_IDLE, cmd, counted, create_workers, policy, policy_toml, policy_until,
     read_jobs, settled, xpending,
 };
-use super::routes_support::{Fields, T0, id, replace_file, start, xadd};
+use crate::routes::support::{Fields, T0, id, replace_file, start, xadd};
 
 /// The misbehaving modes: (policy and group name, extra TOML, what `last-error` says).
 fn faults() -> [(&'static str, &'static str, String); 4] {

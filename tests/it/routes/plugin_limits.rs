@@ -5,7 +5,7 @@
 use anyhow::Result;
 use sluice_tests::{TestServer, plugins};
 
-use crate::routes_support::{
+use crate::routes::support::{
     entries, file_size, get, rendered, route, sluice_plugins, start_with_system_clock,
     wait_entries, xadd,
 };

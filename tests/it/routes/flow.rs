@@ -5,16 +5,16 @@
 //! and, where events must reach the plugin in one batch, write them first
 //! ([`start_prefilled`], `start = "0"`).
 //!
-//! Elsewhere: failing plugins and refused configs in `routes_faults.rs`, hot reload in
-//! `routes_reload.rs` (plugin files) and `routes_config_reload.rs`, SIGKILL and restarts in
-//! `routes_restart.rs`, the helpers they share in `routes_support.rs`.
+//! Elsewhere: failing plugins and refused configs in `faults.rs`, hot reload in
+//! `reload.rs` (plugin files) and `config_reload.rs`, SIGKILL and restarts in
+//! `restart.rs`, the helpers they share in `support.rs`.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use sluice_tests::TestServer;
 
-use super::routes_support::{
+use crate::routes::support::{
     EntryFields, T0, dead_letter, entries, file_size, get, id, masked, pairs, rendered,
     sluice_plugins, sluice_routes, start, start_prefilled, start_with_system_clock, wait_caught_up,
     wait_entries, xadd, xinfo_groups,

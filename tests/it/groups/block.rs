@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Result;
 use sluice_tests::{RawClient, TestServer};
 
-use super::replies::{NIL_ARRAY, a, b, e, expect, i, streams};
+use crate::replies::{NIL_ARRAY, a, b, e, expect, i, streams};
 
 /// Long enough for a request sent on one connection to be registered before another
 /// connection acts.

@@ -4,14 +4,14 @@
 //! Where the events must reach the plugin in one batch (so that the rest of the batch is seen
 //! to flow, and restarts are counted exactly), they are written before the route starts and
 //! the route reads from `start = "0"`. Waits poll with a generous deadline; nothing asserts how
-//! long anything took. The example plugins at work are in `routes.rs`, hot reload in
-//! `routes_reload.rs` and `routes_config_reload.rs`, restarts in `routes_restart.rs`; the
-//! shared helpers in `routes_support.rs`.
+//! long anything took. The example plugins at work are in `flow.rs`, hot reload in
+//! `reload.rs` and `config_reload.rs`, restarts in `restart.rs`; the
+//! shared helpers in `support.rs`.
 
 use anyhow::{Result, bail};
 use sluice_tests::{TestServer, plugins};
 
-use super::routes_support::{
+use crate::routes::support::{
     Fields, T0, dead_letter, entries, exists, file_size, get, id, in_state, masked, pairs,
     rendered, route, route_toml, route_until, sluice_plugins, start, start_prefilled,
     start_with_system_clock, wait_caught_up, wait_entries, xadd, xinfo_groups,

@@ -6,8 +6,8 @@
 use anyhow::Result;
 use sluice_tests::TestServer;
 
-use crate::acl::{PASSWORD, PASSWORD_HASH, SECRET_HASH, login, noperm, server};
 use crate::replies::{a, b, expect, flat, i, map3};
+use crate::security::acl::{PASSWORD, PASSWORD_HASH, SECRET_HASH, login, noperm, server};
 
 const NOKEY: &str = "-NOPERM No permissions to access a key\r\n";
 

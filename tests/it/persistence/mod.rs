@@ -1,0 +1,5 @@
+//! Durability: the log and snapshots across restarts ([`log`]), and data folders written by
+//! older versions ([`fixtures`]).
+
+mod fixtures;
+mod log;

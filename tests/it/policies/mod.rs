@@ -1,0 +1,9 @@
+//! Claim policies end to end: their decisions ([`decisions`]), `SLUICE POLICIES` and reloads
+//! ([`admin`]), failing plugins ([`faults`]), restarts ([`restart`]), and shared helpers
+//! ([`support`]).
+
+mod admin;
+mod decisions;
+mod faults;
+mod restart;
+pub mod support;

@@ -1,0 +1,10 @@
+//! Security and hostile input: ACL users and permissions, TLS, protected mode, malformed and
+//! fuzzed requests.
+
+pub mod acl;
+mod acl_perms;
+mod fuzz_corpus;
+mod fuzzish;
+mod hostile;
+mod protected_mode;
+mod tls;

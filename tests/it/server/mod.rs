@@ -1,0 +1,13 @@
+//! The server as clients meet it: connecting and connection commands, the protocol, `INFO`,
+//! transactions, key commands, limits and memory, connection threads, and the README's
+//! quickstart run as written.
+
+pub mod connection;
+mod info;
+mod io_threads;
+mod keys;
+mod limits;
+mod maxmemory;
+mod protocol;
+mod readme;
+mod transactions;
