@@ -54,33 +54,7 @@ impl Storage {
         let listing = dir::list(dir)?;
         let loaded = load(dir, &listing)?;
         let after = loaded.snapshot.as_ref().map_or(0, |s| s.lsn);
-
-        let mut report = RecoveryReport {
-            dir: dir.to_path_buf(),
-            fresh: listing.segments.is_empty() && listing.snapshots.is_empty(),
-            snapshot_lsn: after,
-            snapshot_bytes: loaded
-                .snapshot
-                .as_ref()
-                .map_or(0, |s| (SNAPSHOT_HEADER_LEN + s.payload.len()) as u64),
-            wal_bytes: loaded.segments.iter().map(|s| s.bytes.len() as u64).sum(),
-            skipped_snapshot: loaded.skipped.clone(),
-            ..RecoveryReport::default()
-        };
-        if let Some(last) = loaded.segments.last().filter(|s| s.is_torn()) {
-            let torn = TornTail {
-                path: last.path.clone(),
-                offset: last.valid_len as u64,
-                dropped_bytes: (last.bytes.len() - last.valid_len) as u64,
-            };
-            tracing::warn!(
-                file = %torn.path.display(),
-                offset = torn.offset,
-                dropped_bytes = torn.dropped_bytes,
-                "truncating a torn write at the end of the log (a write cut off by a crash)"
-            );
-            report.torn_tail = Some(torn);
-        }
+        let mut report = report(dir, &listing, &loaded);
         let next_lsn = loaded.segments.last().map_or(after + 1, |s| s.next_lsn);
         let writer = match loaded.segments.is_empty() {
             true => Writer::create(dir, next_lsn)?,
@@ -97,46 +71,7 @@ impl Storage {
             ms = report.duration.as_millis() as u64,
             "recovered the data directory"
         );
-
-        let saves = SaveStats {
-            lsn: after,
-            bytes: report.snapshot_bytes,
-            last_save_unix_s: unix_ms() / 1000,
-            ..SaveStats::default()
-        };
-        let durable = Durable {
-            lsn: next_lsn - 1,
-            failure: None,
-        };
-        let inner = Arc::new(Inner {
-            dir: dir.to_path_buf(),
-            pending: Padded(Mutex::new(Pending {
-                buf: Vec::new(),
-                next_lsn,
-                rotations: Vec::new(),
-                since_snapshot: report.wal_bytes,
-            })),
-            writer: Padded(Mutex::new(writer)),
-            written: Padded(AtomicU64::new(next_lsn - 1)),
-            durable: Padded(AtomicU64::new(next_lsn - 1)),
-            durable_tx: watch::Sender::new(durable),
-            policy: AtomicU8::new(policy.to_u8()),
-            failure: OnceLock::new(),
-            control: Mutex::new(sync::Control::default()),
-            wake: Condvar::new(),
-            fsyncs: AtomicU64::new(0),
-            last_fsync_unix_ms: AtomicU64::new(0),
-            saves: Mutex::new(saves),
-            snapshot_lock: Mutex::new(()),
-            sync_lock: Padded(Mutex::new(())),
-            recovery: report.clone(),
-            _lock: lock,
-        });
-        let thread = sync::spawn(Arc::clone(&inner))?;
-        let wal = Wal {
-            inner,
-            thread: Some(thread),
-        };
+        let wal = start_log(dir, lock, writer, next_lsn, policy, &report)?;
         let recovery = Recovery {
             snapshot: loaded.snapshot,
             report,
@@ -145,6 +80,88 @@ impl Storage {
         };
         Ok((wal, recovery))
     }
+}
+
+/// What recovery found in `dir`, so far: the snapshot, the log's size, a torn tail (logged).
+fn report(dir: &Path, listing: &Listing, loaded: &Loaded) -> RecoveryReport {
+    let mut report = RecoveryReport {
+        dir: dir.to_path_buf(),
+        fresh: listing.segments.is_empty() && listing.snapshots.is_empty(),
+        snapshot_lsn: loaded.snapshot.as_ref().map_or(0, |s| s.lsn),
+        snapshot_bytes: loaded
+            .snapshot
+            .as_ref()
+            .map_or(0, |s| (SNAPSHOT_HEADER_LEN + s.payload.len()) as u64),
+        wal_bytes: loaded.segments.iter().map(|s| s.bytes.len() as u64).sum(),
+        skipped_snapshot: loaded.skipped.clone(),
+        ..RecoveryReport::default()
+    };
+    if let Some(last) = loaded.segments.last().filter(|s| s.is_torn()) {
+        let torn = TornTail {
+            path: last.path.clone(),
+            offset: last.valid_len as u64,
+            dropped_bytes: (last.bytes.len() - last.valid_len) as u64,
+        };
+        tracing::warn!(
+            file = %torn.path.display(),
+            offset = torn.offset,
+            dropped_bytes = torn.dropped_bytes,
+            "truncating a torn write at the end of the log (a write cut off by a crash)"
+        );
+        report.torn_tail = Some(torn);
+    }
+    report
+}
+
+/// Starts the log: its shared state, appending at `next_lsn` through `writer`, and the thread
+/// that writes and fsyncs it. `lock` is held for the log's life.
+fn start_log(
+    dir: &Path,
+    lock: std::fs::File,
+    writer: Writer,
+    next_lsn: Lsn,
+    policy: FsyncPolicy,
+    report: &RecoveryReport,
+) -> Result<Wal> {
+    let saves = SaveStats {
+        lsn: report.snapshot_lsn,
+        bytes: report.snapshot_bytes,
+        last_save_unix_s: unix_ms() / 1000,
+        ..SaveStats::default()
+    };
+    let durable = Durable {
+        lsn: next_lsn - 1,
+        failure: None,
+    };
+    let inner = Arc::new(Inner {
+        dir: dir.to_path_buf(),
+        pending: Padded(Mutex::new(Pending {
+            buf: Vec::new(),
+            next_lsn,
+            rotations: Vec::new(),
+            since_snapshot: report.wal_bytes,
+        })),
+        writer: Padded(Mutex::new(writer)),
+        written: Padded(AtomicU64::new(next_lsn - 1)),
+        durable: Padded(AtomicU64::new(next_lsn - 1)),
+        durable_tx: watch::Sender::new(durable),
+        policy: AtomicU8::new(policy.to_u8()),
+        failure: OnceLock::new(),
+        control: Mutex::new(sync::Control::default()),
+        wake: Condvar::new(),
+        fsyncs: AtomicU64::new(0),
+        last_fsync_unix_ms: AtomicU64::new(0),
+        saves: Mutex::new(saves),
+        snapshot_lock: Mutex::new(()),
+        sync_lock: Padded(Mutex::new(())),
+        recovery: report.clone(),
+        _lock: lock,
+    });
+    let thread = sync::spawn(Arc::clone(&inner))?;
+    Ok(Wal {
+        inner,
+        thread: Some(thread),
+    })
 }
 
 /// Picks the snapshot and reads the log after it.

@@ -95,8 +95,9 @@ pub use export::Router;
 pub use outputs::{NewFields, Outputs, pack_fields};
 pub use policy::ClaimPolicy;
 
-/// The `sluice:plugin` WIT package version this SDK builds plugins for.
-pub const WIT_VERSION: &str = "0.1.0";
+/// The `sluice:plugin` WIT package version this SDK builds plugins for: read from
+/// `wit/sluice.wit` when the SDK is built (see `build.rs`).
+pub const WIT_VERSION: &str = env!("SLUICE_WIT_VERSION");
 
 #[doc(hidden)]
 pub mod __private {
