@@ -4,6 +4,13 @@
 //! Matching backtracks only to the last `*`, so its cost is bounded by pattern × text length
 //! whatever the pattern: a client cannot make it run exponentially.
 
+/// True if `pattern` has no special characters: it matches exactly itself.
+pub fn is_literal(pattern: &[u8]) -> bool {
+    !pattern
+        .iter()
+        .any(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'))
+}
+
 /// True if `text` matches `pattern`; `nocase` folds ASCII case.
 pub fn matches(pattern: &[u8], text: &[u8], nocase: bool) -> bool {
     let (mut p, mut t) = (0, 0);
@@ -102,7 +109,15 @@ fn match_one(pattern: &[u8], p: usize, c: u8, nocase: bool) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{is_literal, matches};
+
+    #[test]
+    fn literal_patterns_have_no_special_characters() {
+        assert!(is_literal(b"orders.eu"));
+        for pattern in [&b"orders.*"[..], b"o?", b"[ab]", b"a\\*"] {
+            assert!(!is_literal(pattern), "{pattern:?}");
+        }
+    }
 
     #[test]
     fn redis_examples() {

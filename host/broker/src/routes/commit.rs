@@ -6,7 +6,7 @@
 //! still the one the batch was read from (a concurrent `XGROUP SETID`, `DEL` or a replaced
 //! runner would have moved it); if not, nothing is applied and the batch is read again.
 
-use sluice_plugin_host::{Batch, EntryId, Output, OutputFields, Routed};
+use sluice_plugin_host::{Batch, Output, OutputFields, Routed};
 use sluice_streams::StreamId;
 
 use super::RouteStats;
@@ -24,51 +24,12 @@ pub enum Answer {
     PerEvent(Vec<Result<Routed, String>>),
 }
 
-/// What the plugin decided for one event.
-enum Decision<'a> {
-    Outputs(Vec<Output<'a>>),
-    Failed(&'a str),
-}
-
-impl Answer {
-    /// The decisions, in event order.
-    fn decisions(&self, events: usize) -> Vec<Decision<'_>> {
-        match self {
-            Answer::Whole(routed) => {
-                let mut out: Vec<Decision<'_>> =
-                    (0..events).map(|_| Decision::Outputs(Vec::new())).collect();
-                for o in routed.outputs() {
-                    if let Some(Decision::Outputs(list)) = out.get_mut(o.event) {
-                        list.push(o);
-                    }
-                }
-                for f in routed.failures() {
-                    if let Some(d) = out.get_mut(f.event) {
-                        *d = Decision::Failed(&f.reason);
-                    }
-                }
-                out
-            }
-            Answer::PerEvent(each) => each
-                .iter()
-                .map(|answer| match answer {
-                    Err(reason) => Decision::Failed(reason),
-                    Ok(routed) => match routed.failures().first() {
-                        Some(f) => Decision::Failed(&f.reason),
-                        None => Decision::Outputs(routed.outputs().collect()),
-                    },
-                })
-                .collect(),
-        }
-    }
-}
-
-/// What becomes of one event.
-enum Plan<'a> {
-    /// Its outputs: destination and fields (none: filtered out).
-    Outputs(Vec<(&'a str, Vec<&'a [u8]>)>),
+/// What became of one event of the batch.
+enum Fate<'a> {
+    /// Its outputs: `outputs[first..first + count]` (none: filtered out).
+    Outputs { first: usize, count: usize },
     /// It failed, with this reason.
-    Failed(String),
+    Failed(std::borrow::Cow<'a, str>),
 }
 
 /// How a commit went.
@@ -94,10 +55,12 @@ pub struct Commit<'a> {
     pub answer: &'a Answer,
 }
 
-/// What a batch's plans come to: the entries to append in order, how far the position
-/// moves, and what to report.
+/// What a batch comes to: the entries to append in order (their fields in one list, so no
+/// event costs an allocation of its own), how far the position moves, and what to report.
+#[derive(Default)]
 struct Resolved<'a> {
     appends: Vec<Append<'a>>,
+    fields: Vec<&'a [u8]>,
     advance: Option<(StreamId, u64)>,
     halted: Option<String>,
     failures: Vec<String>,
@@ -111,23 +74,27 @@ impl Commit<'_> {
     /// Works out everything that needs no lock (the decisions, loop checks, dead-letter
     /// entries), then has `store` apply it as one step; see [`Store::commit_batch`].
     pub fn apply(self, store: &dyn Store) -> Applied {
-        let plans = self.plan();
-        let letters: Vec<Option<DeadLetter>> = plans
+        let mut outputs = Vec::new();
+        let fates = self.fates(&mut outputs);
+        let letters: Vec<Option<DeadLetter>> = fates
             .iter()
-            .map(|(_, id, plan)| match plan {
-                Plan::Failed(reason) if self.spec.on_error == OnError::DeadLetter => {
-                    Some(DeadLetter::new(reason, self.key, &id.to_string()).route(&self.spec.name))
+            .enumerate()
+            .map(|(i, fate)| match fate {
+                Fate::Failed(reason) if self.spec.on_error == OnError::DeadLetter => {
+                    let id = self.batch.get(i).map(|(id, _)| id.to_string())?;
+                    Some(DeadLetter::new(reason, self.key, &id).route(&self.spec.name))
                 }
                 _ => None,
             })
             .collect();
         let dlq = self.spec.dead_letter_for(self.key);
-        let resolved = self.resolve(&plans, &letters, &dlq);
+        let resolved = self.resolve(&fates, &outputs, &letters, &dlq);
         let commit = BatchCommit {
             source: self.key,
             group: self.group,
             read_after: self.read_after,
             appends: &resolved.appends,
+            fields: &resolved.fields,
             advance: resolved.advance,
             stats: self.stats,
         };
@@ -145,63 +112,119 @@ impl Commit<'_> {
         }
     }
 
-    /// Turns the plans into appends, in event order: each event's outputs, or its
+    /// What became of each event, in batch order; their outputs are gathered in `outputs`.
+    /// An event whose outputs would loop back into the route, or have no fields, failed.
+    fn fates<'a>(&'a self, outputs: &mut Vec<Output<'a>>) -> Vec<Fate<'a>> {
+        let events = self.batch.len();
+        let mut fates = Vec::with_capacity(events);
+        match self.answer {
+            Answer::Whole(routed) => {
+                outputs.extend(routed.outputs());
+                let (mut next, mut failures) = (0, routed.failures().iter().peekable());
+                for event in 0..events {
+                    let first = next;
+                    // Outputs come in event order (the host checked the plugin's answer).
+                    while outputs.get(next).is_some_and(|o| o.event == event) {
+                        next += 1;
+                    }
+                    match failures.next_if(|f| f.event == event) {
+                        Some(f) => fates.push(Fate::Failed(f.reason.as_str().into())),
+                        None => fates.push(Fate::Outputs {
+                            first,
+                            count: next - first,
+                        }),
+                    }
+                }
+            }
+            Answer::PerEvent(each) => {
+                for answer in each.iter().take(events) {
+                    fates.push(match answer {
+                        Err(reason) => Fate::Failed(reason.as_str().into()),
+                        Ok(routed) => match routed.failures().first() {
+                            Some(f) => Fate::Failed(f.reason.as_str().into()),
+                            None => {
+                                let first = outputs.len();
+                                outputs.extend(routed.outputs());
+                                Fate::Outputs {
+                                    first,
+                                    count: outputs.len() - first,
+                                }
+                            }
+                        },
+                    });
+                }
+            }
+        }
+        for fate in &mut fates {
+            if let Fate::Outputs { first, count } = *fate
+                && let Some(reason) = self.check_outputs(&outputs[first..first + count])
+            {
+                *fate = Fate::Failed(reason.into());
+            }
+        }
+        fates
+    }
+
+    /// Turns the fates into appends, in event order: each event's outputs, or its
     /// dead-letter entry (`letters[i]`, to `dlq`); stops before an event that halts the route.
     fn resolve<'a>(
         &'a self,
-        plans: &'a [(usize, EntryId, Plan<'a>)],
+        fates: &'a [Fate<'a>],
+        outputs: &'a [Output<'a>],
         letters: &'a [Option<DeadLetter>],
         dlq: &'a [u8],
     ) -> Resolved<'a> {
-        let mut resolved = Resolved {
-            appends: Vec::new(),
-            advance: None,
-            halted: None,
-            failures: Vec::new(),
-            dropped: 0,
-            skipped: 0,
-        };
+        let mut resolved = Resolved::default();
         let mut done = 0u64;
-        for ((index, id, plan), letter) in plans.iter().zip(letters) {
-            match plan {
-                Plan::Outputs(list) => {
-                    if list.is_empty() {
+        for (index, (fate, letter)) in fates.iter().zip(letters).enumerate() {
+            let Some((id, event)) = self.batch.get(index) else {
+                break;
+            };
+            match fate {
+                Fate::Outputs { first, count } => {
+                    if *count == 0 {
                         resolved.dropped += 1;
                     }
-                    resolved
-                        .appends
-                        .extend(list.iter().map(|(dest, fields)| Append {
-                            key: dest.as_bytes(),
-                            fields: fields.clone(),
+                    for out in &outputs[*first..first + count] {
+                        let at = resolved.fields.len();
+                        match out.fields {
+                            OutputFields::Same => resolved
+                                .fields
+                                .extend(event.iter().flat_map(|(n, v)| [n, v])),
+                            OutputFields::New(new) => {
+                                resolved.fields.extend(new.iter().flat_map(|(n, v)| [n, v]))
+                            }
+                        }
+                        resolved.appends.push(Append {
+                            key: out.destination.as_bytes(),
+                            fields: at..resolved.fields.len(),
                             dead_letter: false,
-                        }));
+                        });
+                    }
                 }
-                Plan::Failed(reason) => {
+                Fate::Failed(reason) => {
                     let source = String::from_utf8_lossy(self.key);
                     resolved
                         .failures
                         .push(format!("event {id} of {source}: {reason}"));
-                    match self.spec.on_error {
-                        OnError::DeadLetter => {
-                            let event: Vec<&[u8]> = self
-                                .batch
-                                .get(*index)
-                                .map(|(_, f)| f.to_flat())
-                                .unwrap_or_default();
-                            if let Some(letter) = letter {
-                                resolved.appends.push(Append {
-                                    key: dlq,
-                                    fields: letter.entry(&event),
-                                    dead_letter: true,
-                                });
-                            }
+                    match (self.spec.on_error, letter) {
+                        (OnError::DeadLetter, Some(letter)) => {
+                            let at = resolved.fields.len();
+                            let flat = event.to_flat();
+                            resolved.fields.extend(letter.entry(&flat));
+                            resolved.appends.push(Append {
+                                key: dlq,
+                                fields: at..resolved.fields.len(),
+                                dead_letter: true,
+                            });
                         }
-                        OnError::Skip => resolved.skipped += 1,
-                        OnError::Halt => {
+                        (OnError::Skip, _) => resolved.skipped += 1,
+                        (OnError::Halt, _) => {
                             resolved.halted =
                                 Some(format!("halted before event {id} of {source}: {reason}"));
                             break;
                         }
+                        (OnError::DeadLetter, None) => {}
                     }
                 }
             }
@@ -209,37 +232,6 @@ impl Commit<'_> {
             resolved.advance = Some((StreamId::new(id.ms, id.seq), done));
         }
         resolved
-    }
-
-    /// What to do with each event, in batch order, worked out without any lock.
-    fn plan(&self) -> Vec<(usize, EntryId, Plan<'_>)> {
-        let decisions = self.answer.decisions(self.batch.len());
-        let mut plans = Vec::with_capacity(decisions.len());
-        for (i, decision) in decisions.into_iter().enumerate() {
-            let Some((id, fields)) = self.batch.get(i) else {
-                break;
-            };
-            let plan = match decision {
-                Decision::Failed(reason) => Plan::Failed(reason.to_owned()),
-                Decision::Outputs(outputs) => match self.check_outputs(&outputs) {
-                    Some(reason) => Plan::Failed(reason),
-                    None => Plan::Outputs(
-                        outputs
-                            .iter()
-                            .map(|out| {
-                                let flat = match out.fields {
-                                    OutputFields::Same => fields.to_flat(),
-                                    OutputFields::New(new) => new.to_flat(),
-                                };
-                                (out.destination, flat)
-                            })
-                            .collect(),
-                    ),
-                },
-            };
-            plans.push((i, id, plan));
-        }
-        plans
     }
 
     /// Why the event's outputs cannot be appended, if they cannot: one that would loop back

@@ -88,11 +88,16 @@ struct WakeState {
     stop: bool,
 }
 
-/// How writers wake the runner. On the `XADD` path it costs a set lookup and an atomic load:
-/// the mutex and the condition variable are touched only when the runner sleeps.
+/// How writers wake the runner. On the `XADD` path it costs one atomic load while the runner
+/// has not yet taken the last wake-up (a set lookup first, for a glob source); the mutex and
+/// the condition variable are touched only when the runner sleeps.
 #[derive(Debug, Default)]
 struct Wake {
-    /// Source keys written since the runner last looked.
+    /// The source key, when the source is one key rather than a glob.
+    literal: Option<Vec<u8>>,
+    /// With a literal source: it was written since the runner last looked.
+    pending: AtomicBool,
+    /// With a glob source: the source keys written since the runner last looked.
     keys: dashmap::DashSet<Vec<u8>>,
     /// Set by the runner (under `state`) before it waits.
     sleeping: AtomicBool,
@@ -119,7 +124,11 @@ impl Route {
         stats: Arc<RouteStats>,
         state: PluginState,
     ) -> Self {
-        let wake = Wake::default();
+        let wake = Wake {
+            literal: crate::glob::is_literal(spec.source.as_bytes())
+                .then(|| spec.source.clone().into_bytes()),
+            ..Wake::default()
+        };
         wake.state.lock().rescan = true;
         Self {
             spec,
@@ -140,10 +149,25 @@ impl Route {
         self.state.store(state as u8, Ordering::Relaxed);
     }
 
+    /// Whether `key` is one of the route's sources (see [`RouteSpec::is_source`]), quickly
+    /// for a literal source.
+    fn reads(&self, key: &[u8]) -> bool {
+        match &self.wake.literal {
+            Some(source) => source.as_slice() == key,
+            None => self.spec.is_source(key),
+        }
+    }
+
     /// `key` (a source) was appended to.
     fn key_written(&self, key: &[u8]) {
         let wake = &self.wake;
-        if !wake.keys.contains(key) {
+        if wake.literal.is_some() {
+            // Still pending: the runner has yet to look, and will see this write too.
+            if wake.pending.load(Ordering::SeqCst) {
+                return;
+            }
+            wake.pending.store(true, Ordering::SeqCst);
+        } else if !wake.keys.contains(key) {
             wake.keys.insert(key.to_vec());
         }
         // SeqCst pairs with `next_work`: either it sees the key, or this sees it asleep.
@@ -183,6 +207,7 @@ impl Route {
             if state.rescan {
                 state.rescan = false;
                 wake.keys.clear();
+                wake.pending.store(false, Ordering::SeqCst);
                 return Work::Rescan;
             }
             let keys = self.take_keys();
@@ -191,7 +216,7 @@ impl Route {
             }
             wake.sleeping.store(true, Ordering::SeqCst);
             // A writer that added a key before seeing `sleeping` is found here.
-            if !wake.keys.is_empty() {
+            if !wake.keys.is_empty() || wake.pending.load(Ordering::SeqCst) {
                 wake.sleeping.store(false, Ordering::SeqCst);
                 continue;
             }
@@ -205,6 +230,12 @@ impl Route {
 
     /// The keys written since the last call.
     fn take_keys(&self) -> Vec<Vec<u8>> {
+        if let Some(source) = &self.wake.literal {
+            return match self.wake.pending.swap(false, Ordering::SeqCst) {
+                true => vec![source.clone()],
+                false => Vec::new(),
+            };
+        }
         let keys: Vec<Vec<u8>> = self.wake.keys.iter().map(|k| k.key().clone()).collect();
         for key in &keys {
             self.wake.keys.remove(key);
@@ -238,7 +269,7 @@ impl Routes {
             return;
         }
         for route in self.table.read().iter() {
-            if route.spec.is_source(key) {
+            if route.reads(key) {
                 route.key_written(key);
             }
         }

@@ -67,6 +67,8 @@ pub struct BatchCommit<'a> {
     pub read_after: Option<StreamId>,
     /// Entries to append, in order.
     pub appends: &'a [Append<'a>],
+    /// The appends' fields, one after the other (see [`Append::fields`]).
+    pub fields: &'a [&'a [u8]],
     /// The last source entry handled and how many were, if any: the new position.
     pub advance: Option<(StreamId, u64)>,
     /// The route's counters: outputs, dead-letters, events and batches are counted before
@@ -79,8 +81,8 @@ pub struct BatchCommit<'a> {
 pub struct Append<'a> {
     /// The destination stream.
     pub key: &'a [u8],
-    /// Field, value, field, value…
-    pub fields: Vec<&'a [u8]>,
+    /// Where its field, value, field, value… are in [`BatchCommit::fields`].
+    pub fields: std::ops::Range<usize>,
     /// A dead-letter entry (counted apart from outputs).
     pub dead_letter: bool,
 }

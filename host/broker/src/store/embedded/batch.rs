@@ -65,7 +65,7 @@ pub(super) fn commit(broker: &Broker, commit: &BatchCommit<'_>) -> Committed {
         dead_lettered: 0,
         refused: Vec::new(),
     };
-    apply.append_runs(commit.appends);
+    apply.append_runs(commit.appends, commit.fields);
     let stats = commit.stats;
     stats.events_out.fetch_add(apply.outputs, RELAXED);
     stats.dead_lettered.fetch_add(apply.dead_lettered, RELAXED);
@@ -103,7 +103,7 @@ struct Apply<'a> {
 impl Apply<'_> {
     /// Appends `appends` in order, `XADD dest <id> fields…` each, logged with the ID it got;
     /// consecutive appends to one stream share one lookup and lock.
-    fn append_runs(&mut self, appends: &[Append<'_>]) {
+    fn append_runs(&mut self, appends: &[Append<'_>], all_fields: &[&[u8]]) {
         let mut rest = appends;
         while let Some(first) = rest.first() {
             let run = rest
@@ -124,14 +124,11 @@ impl Apply<'_> {
             let (added, created) = self.db.write_or_create(&key, now, |entry, created| {
                 let mut added = 0u64;
                 for append in now_run {
-                    match entry.stream.add(AddId::Auto, &append.fields, now, limits) {
+                    let fields = all_fields.get(append.fields.clone()).unwrap_or_default();
+                    match entry.stream.add(AddId::Auto, fields, now, limits) {
                         Ok(id) => {
-                            record
-                                .begin(3 + append.fields.len())
-                                .arg(b"XADD")
-                                .arg(&key)
-                                .id(id);
-                            for f in &append.fields {
+                            record.begin(3 + fields.len()).arg(b"XADD").arg(&key).id(id);
+                            for f in fields {
                                 record.arg(f);
                             }
                             added += 1;

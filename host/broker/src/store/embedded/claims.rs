@@ -166,21 +166,7 @@ fn decide(
                 }
             }
             PolicyAction::DeadLetter { key: dlq, reason } => {
-                let mut sink = CollectSink::default();
-                stream.get(id, &mut sink);
-                let event = sink.entries.pop().map(|(_, f)| f).unwrap_or_default();
-                let letter = DeadLetter::new(reason, key, &id.to_string()).policy(
-                    group,
-                    info.deliveries,
-                    &info.owner,
-                    commit.policy,
-                );
-                let event: Vec<&[u8]> = event.iter().map(Vec::as_slice).collect();
-                let fields = letter
-                    .entry(&event)
-                    .into_iter()
-                    .map(<[u8]>::to_vec)
-                    .collect();
+                let fields = dead_letter_entry(stream, commit, id, info, reason);
                 letters.push((dlq.clone(), fields));
                 acked.push(id);
             }
@@ -202,6 +188,32 @@ fn decide(
         }
     }
     letters
+}
+
+/// The dead-letter entry of pending entry `id` (`info` as the policy saw it): its fields,
+/// then the `dlq-*` ones.
+fn dead_letter_entry(
+    stream: &Stream,
+    commit: &PolicyCommit<'_>,
+    id: StreamId,
+    info: &PendingInfo,
+    reason: &str,
+) -> Vec<Vec<u8>> {
+    let mut sink = CollectSink::default();
+    stream.get(id, &mut sink);
+    let event = sink.entries.pop().map(|(_, f)| f).unwrap_or_default();
+    let event: Vec<&[u8]> = event.iter().map(Vec::as_slice).collect();
+    let letter = DeadLetter::new(reason, commit.stream, &id.to_string()).policy(
+        commit.group,
+        info.deliveries,
+        &info.owner,
+        commit.policy,
+    );
+    letter
+        .entry(&event)
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 /// Logs one `SLUICE REASSIGN key group consumer <now> id…` per new owner: replayed, it sets
