@@ -7,7 +7,7 @@
 //! - [`acl`]: users, `AUTH`, and the permission check every command goes through.
 //! - [`cli`]: the `sluice` command line: flags, logging, signals.
 //! - [`config`]: flags, the TOML file, run-time settings (`CONFIG GET|SET`).
-//! - [`server`]: the listener and background tasks.
+//! - [`listener`]: the TCP and TLS listeners, the accept loop and background tasks.
 //! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
 //! - [`cmd`]: the command table and one module per command or family.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
@@ -29,16 +29,16 @@ pub mod connection;
 pub mod error;
 pub mod harness;
 pub mod limits;
+pub mod listener;
 pub mod protected;
 pub mod replay;
-pub mod server;
 pub mod shared;
 pub mod stats;
 pub mod tls;
 
 pub use config::Config;
 pub use error::ServerError;
-pub use server::{Listeners, Server, TlsListener, run, run_with_clock};
+pub use listener::{Listeners, Server, TlsListener, run, run_with_clock};
 pub use sluice_broker::{Broker, Clock, SystemClock};
 
 /// The version reported by `--version`, `HELLO` and `INFO`.
