@@ -10,6 +10,8 @@
 //! - [`listener`]: the TCP and TLS listeners, the accept loop and background tasks.
 //! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
 //! - [`cmd`]: the command table and one module per command or family.
+//! - [`command_info`]: what access control knows of a command (name, flags, keys,
+//!   categories), apart from the table.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
 //! - [`shared`]: the state every connection shares: the broker, clients, counters.
 //! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
@@ -24,6 +26,7 @@ pub mod acl;
 pub mod cli;
 pub mod clients;
 pub mod cmd;
+pub mod command_info;
 pub mod config;
 pub mod connection;
 pub mod error;

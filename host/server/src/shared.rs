@@ -79,7 +79,7 @@ impl Shared {
         // `Config::validate` has checked the users; should they fail anyway, nobody gets in.
         let acl = config.acl().unwrap_or_else(|e| {
             tracing::error!("ACL users: {e}; refusing every client");
-            Acl::locked()
+            Acl::locked(crate::cmd::catalog())
         });
         acl.warn_disabled_users();
         Self {

@@ -9,8 +9,8 @@ use sluice_resp::{Args, Reply};
 use super::flags::*;
 use super::help::help_reply;
 use super::table::cmd;
-use super::{CmdResult, Command, Ctx, Outcome, Resolved, lookup, ok};
-use crate::acl::catalog::{CATEGORIES, catalog, category_bit};
+use super::{CmdResult, Command, Ctx, Outcome, Resolved, catalog, ok};
+use crate::acl::catalog::{CATEGORIES, category_bit};
 use crate::acl::rules::has_spaces;
 use crate::acl::{DEFAULT_USER, Denied};
 use crate::error::{self, CmdError};
@@ -229,7 +229,7 @@ pub fn dryrun(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     })?;
     let command_args = args.rest().to_vec();
     let resolved = dryrun_command(&command_args)?;
-    let denied = match user.check(resolved, &command_args) {
+    let denied = match user.check(resolved.index, &command_args) {
         Ok(()) => return ok(),
         Err(denied) => denied,
     };
@@ -257,18 +257,16 @@ fn dryrun_command(args: &[Bytes]) -> Result<Resolved, CmdError> {
             String::from_utf8_lossy(args.first().map_or(&[][..], |a| a))
         ))
     };
-    let command = args.first().and_then(|a| lookup(a)).ok_or_else(not_found)?;
-    let sub = match args.get(1) {
-        Some(sub) if !command.subcommands.is_empty() => Some(
-            command
-                .subcommands
-                .iter()
-                .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
-                .ok_or_else(not_found)?,
-        ),
-        _ => None,
+    let top = args
+        .first()
+        .and_then(|a| Resolved::top(a))
+        .ok_or_else(not_found)?;
+    let resolved = match args.get(1) {
+        Some(sub) if !top.command.subcommands.is_empty() => {
+            top.subcommand(sub).ok_or_else(not_found)?
+        }
+        _ => top,
     };
-    let resolved = Resolved { command, sub };
     if !resolved.target().arity_ok(args.len()) {
         return Err(error::wrong_arity(&resolved.full_name()));
     }

@@ -72,7 +72,7 @@ impl ClientState {
             db: 0,
             proto: Protocol::Resp2,
             multi: None,
-            session: Session::internal(),
+            session: Session::internal(cmd::catalog()),
             ready: ReadyKeys::default(),
         }
     }
@@ -403,7 +403,7 @@ impl Connection {
         if let Err(refusal) = self
             .state
             .session
-            .admit(&self.shared.acl, resolved, args.all())
+            .admit(&self.shared.acl, resolved.index, args.all())
         {
             return self.refuse(resolved, refusal);
         }
