@@ -178,9 +178,7 @@ pub fn cat(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 pub fn setuser(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let name = args.bytes()?;
     if has_spaces(&name) {
-        return Err(CmdError::err(
-            "Usernames can't contain spaces or null characters",
-        ));
+        return Err(CmdError(error::ACL_USERNAME_SPACES.into()));
     }
     ctx.shared
         .acl
@@ -194,7 +192,7 @@ pub fn setuser(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 pub fn deluser(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let names = args.rest();
     if names.iter().any(|n| n.as_ref() == DEFAULT_USER) {
-        return Err(CmdError::err("The 'default' user cannot be removed"));
+        return Err(CmdError(error::ACL_DEFAULT_USER_KEPT.into()));
     }
     let deleted = ctx.shared.acl.delete_users(names);
     let reply = Reply::count(deleted);
@@ -221,12 +219,11 @@ pub fn getuser(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 /// `ACL DRYRUN username command [arg ...]`: `OK`, or why the user may not run it.
 pub fn dryrun(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let name = args.bytes()?;
-    let user = ctx.shared.acl.get(&name).ok_or_else(|| {
-        CmdError::err(format_args!(
-            "User '{}' not found",
-            String::from_utf8_lossy(&name)
-        ))
-    })?;
+    let user = ctx
+        .shared
+        .acl
+        .get(&name)
+        .ok_or_else(|| error::acl_user_not_found(&name))?;
     let command_args = args.rest().to_vec();
     let resolved = dryrun_command(&command_args)?;
     let denied = match user.check(resolved.index, &command_args) {
@@ -251,12 +248,7 @@ pub fn dryrun(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 /// The command `ACL DRYRUN` asks about, with Redis's errors for an unknown one or a wrong
 /// number of arguments.
 fn dryrun_command(args: &[Bytes]) -> Result<Resolved, CmdError> {
-    let not_found = || {
-        CmdError::err(format_args!(
-            "Command '{}' not found",
-            String::from_utf8_lossy(args.first().map_or(&[][..], |a| a))
-        ))
-    };
+    let not_found = || error::acl_command_not_found(args.first().map_or(&[][..], |a| a));
     let top = args
         .first()
         .and_then(|a| Resolved::top(a))

@@ -263,10 +263,7 @@ pub fn client_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
 /// `MULTI`, `EXEC` and `DISCARD` are run by the connection before dispatch; reaching this
 /// handler is a bug in the server, reported as an error rather than a panic.
 pub fn transaction_misrouted(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    Err(CmdError::err(format_args!(
-        "internal error: '{}' must be handled by the connection",
-        String::from_utf8_lossy(args.name()).to_ascii_lowercase()
-    )))
+    Err(error::transaction_misrouted(args.name()))
 }
 
 /// Redis's rule for names and library attributes: printable ASCII without spaces.

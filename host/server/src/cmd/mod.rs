@@ -310,9 +310,7 @@ pub fn execute(ctx: &mut Ctx<'_>, resolved: Resolved, mut args: Args) -> CmdResu
 
 /// A handler for containers, never called: `resolve` always picks a subcommand.
 pub fn container(_: &mut Ctx<'_>, _: &mut Args) -> CmdResult {
-    Err(CmdError::err(
-        "internal error: container command called without a subcommand",
-    ))
+    Err(CmdError(error::CONTAINER_WITHOUT_SUBCOMMAND.into()))
 }
 
 /// Replies `OK`.

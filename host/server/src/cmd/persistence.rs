@@ -13,7 +13,7 @@ use sluice_broker::persist::snapshot;
 pub fn save(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
     match snapshot::save(&ctx.shared.broker) {
         Ok(_) => Ok(Reply::Ok.into()),
-        Err(e) => Err(CmdError::err(e)),
+        Err(e) => Err(error::save_failed(&e)),
     }
 }
 
@@ -23,7 +23,7 @@ pub fn bgsave(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
     match snapshot::bgsave_locked(&ctx.shared.broker) {
         Ok(()) => Ok(Reply::Simple("Background saving started".into()).into()),
-        Err(e) => Err(CmdError::err(e)),
+        Err(e) => Err(error::save_failed(&e)),
     }
 }
 
@@ -51,7 +51,7 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             b"SAVE" => save = true,
             b"NOSAVE" => nosave = true,
             b"NOW" | b"FORCE" => {}
-            b"ABORT" => return Err(CmdError::err("No shutdown in progress.")),
+            b"ABORT" => return Err(CmdError(error::SHUTDOWN_NOT_IN_PROGRESS.into())),
             _ => return Err(CmdError(error::SYNTAX.into())),
         }
     }
@@ -59,9 +59,7 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         return Err(CmdError(error::SYNTAX.into()));
     }
     if save && let Err(e) = snapshot::save(&ctx.shared.broker) {
-        return Err(CmdError::err(format_args!(
-            "Errors trying to SHUTDOWN. Check logs. ({e})"
-        )));
+        return Err(error::shutdown_save_failed(&e));
     }
     tracing::info!("User requested shutdown...");
     ctx.shared.shutdown.notify_one();

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use sluice_resp::{Args, Reply};
 
 use super::{CmdResult, Ctx};
-use crate::error::CmdError;
+use crate::error::{self, CmdError};
 use crate::shared::Shared;
 use sluice_broker::routes::{Route, loader};
 
@@ -260,7 +260,7 @@ pub fn reassign(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     let group = args.bytes()?;
     let consumer = args.bytes()?;
-    let time = args.u64_or("ERR time-ms must not be negative")?;
+    let time = args.u64_or(error::REASSIGN_TIME_NEGATIVE)?;
     let ids = args
         .rest()
         .iter()
@@ -313,7 +313,7 @@ pub fn reload(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
     match loader::reload(&ctx.shared.broker) {
         Ok(()) => Ok(Reply::Ok.into()),
-        Err(e) => Err(CmdError::err(format!("reload: {e}"))),
+        Err(e) => Err(error::reload_failed(&e)),
     }
 }
 

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use sluice_resp::{Args, Reply, StreamEntries};
 use sluice_streams::{AddId, EntrySink, StreamId, TrimSpec, TrimStrategy};
 
-use crate::error::CmdError;
+use crate::error::{self, CmdError};
 
 /// Packs entries read from a stream straight into a reply.
 #[derive(Debug)]
@@ -60,9 +60,7 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
         let is_maxlen = opt.eq_ignore_ascii_case(b"MAXLEN");
         if (is_maxlen || opt.eq_ignore_ascii_case(b"MINID")) && more > 0 {
             if strategy.is_some() {
-                return Err(CmdError::err(
-                    "syntax error, MAXLEN and MINID options at the same time are not compatible",
-                ));
+                return Err(CmdError(error::TRIM_MAXLEN_AND_MINID.into()));
             }
             approx = false;
             if more >= 2 {
@@ -76,8 +74,7 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
             strategy = Some(if is_maxlen {
                 let n = args.i64()?;
                 TrimStrategy::MaxLen(
-                    u64::try_from(n)
-                        .map_err(|_| CmdError::err("The MAXLEN argument must be >= 0."))?,
+                    u64::try_from(n).map_err(|_| CmdError(error::MAXLEN_NEGATIVE.into()))?,
                 )
             } else {
                 TrimStrategy::MinId(StreamId::parse(&args.bytes()?, 0)?)
@@ -85,7 +82,7 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
         } else if opt.eq_ignore_ascii_case(b"LIMIT") && more > 0 {
             let n = args.i64()?;
             if n < 0 {
-                return Err(CmdError::err("The LIMIT argument must be >= 0."));
+                return Err(CmdError(error::LIMIT_NEGATIVE.into()));
             }
             limit = Some(n);
         } else if xadd && opt.eq_ignore_ascii_case(b"NOMKSTREAM") {
@@ -94,23 +91,17 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
             out.id = Some(AddId::parse(&opt)?);
             break;
         } else {
-            return Err(CmdError(crate::error::SYNTAX.into()));
+            return Err(CmdError(error::SYNTAX.into()));
         }
     }
     if limit.is_some_and(|n| n != 0) && strategy.is_none() {
-        return Err(CmdError::err(
-            "syntax error, LIMIT cannot be used without specifying a trimming strategy",
-        ));
+        return Err(CmdError(error::LIMIT_WITHOUT_STRATEGY.into()));
     }
     if !xadd && strategy.is_none() {
-        return Err(CmdError::err(
-            "syntax error, XTRIM must be called with a trimming strategy",
-        ));
+        return Err(CmdError(error::XTRIM_WITHOUT_STRATEGY.into()));
     }
     if limit.is_some() && !approx {
-        return Err(CmdError::err(
-            "syntax error, LIMIT cannot be used without the special ~ option",
-        ));
+        return Err(CmdError(error::LIMIT_WITHOUT_APPROX.into()));
     }
     out.trim = strategy.map(|strategy| TrimSpec {
         strategy,

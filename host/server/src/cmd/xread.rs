@@ -30,22 +30,16 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         } else if args.eat("STREAMS") {
             break;
         } else if more >= 2 && args.eat("GROUP") {
-            return Err(CmdError::err(
-                "The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
-            ));
+            return Err(CmdError(error::XREAD_GROUP_OPTION.into()));
         } else if args.eat("NOACK") {
-            return Err(CmdError::err(
-                "The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
-            ));
+            return Err(CmdError(error::XREAD_NOACK_OPTION.into()));
         } else {
             return Err(CmdError(error::SYNTAX.into()));
         }
     }
     let rest = args.rest();
     if rest.is_empty() || !rest.len().is_multiple_of(2) {
-        return Err(CmdError::err(
-            "Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
-        ));
+        return Err(CmdError(error::XREAD_UNBALANCED.into()));
     }
     let (keys, ids) = rest.split_at(rest.len() / 2);
     let db = ctx.db();
@@ -63,9 +57,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             }
             b"+" => ReadFrom::Last,
             b">" => {
-                return Err(CmdError::err(
-                    "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
-                ));
+                return Err(CmdError(error::XREAD_NEW_ID_WITHOUT_GROUP.into()));
             }
             other => ReadFrom::After(StreamId::parse(other, 0)?),
         };

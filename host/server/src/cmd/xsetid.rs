@@ -16,7 +16,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         if args.remaining() >= 2 && args.eat("ENTRIESADDED") {
             let n = args.i64()?;
             entries_added = Some(
-                u64::try_from(n).map_err(|_| CmdError::err("entries_added must be positive"))?,
+                u64::try_from(n)
+                    .map_err(|_| CmdError(error::XSETID_ENTRIES_ADDED_NEGATIVE.into()))?,
             );
         } else if args.remaining() >= 2 && args.eat("MAXDELETEDID") {
             let max = StreamId::parse(&args.bytes()?, 0)?;
