@@ -206,6 +206,9 @@ pub const CONFIG_IMMUTABLE: &str = "can't set immutable config";
 pub const CONFIG_DUPLICATE: &str = "duplicate parameter";
 pub const CONFIG_NOT_INTEGER: &str = "argument couldn't be parsed into an integer";
 pub const CONFIG_NOT_MEMORY: &str = "argument must be a memory value";
+pub const CONFIG_NOT_FSYNC_POLICY: &str =
+    "argument(s) must be one of the following: always, everysec, no";
+pub const CONFIG_NOT_YES_NO: &str = "argument must be 'yes' or 'no'";
 
 /// `ERR Syntax error in HELLO option '<opt>'`.
 pub fn hello_syntax(opt: &[u8]) -> CmdError {

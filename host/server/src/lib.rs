@@ -9,7 +9,8 @@
 //! - [`config`]: flags, the TOML file, run-time settings (`CONFIG GET|SET`).
 //! - [`listener`]: the TCP and TLS listeners, the accept loop and background tasks.
 //! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
-//! - [`cmd`]: the command table and one module per command or family.
+//! - [`cmd`]: the commands by family (`conn`, `keys`, `stream`, `group`, `server`, `acl`,
+//!   `sluice`), each with its metadata beside its handler; the table; dispatch.
 //! - [`command_info`]: what access control knows of a command (name, flags, keys,
 //!   categories), apart from the table.
 //! - [`clients`]: the registry behind `CLIENT LIST`.

@@ -93,8 +93,8 @@ impl Shared {
             shutdown: tokio::sync::Notify::new(),
             acl,
             tls_addr: OnceLock::new(),
-            run_id: crate::cmd::info::random_run_id(),
-            repl_id: crate::cmd::info::random_run_id(),
+            run_id: crate::cmd::server::info::random_run_id(),
+            repl_id: crate::cmd::server::info::random_run_id(),
             config,
         }
     }

@@ -2,7 +2,7 @@
 //! names, flags, key positions and categories as the server's table.
 //!
 //! The ACL does not know the table; these tests build their own catalog from the
-//! [`CommandInfo`]s they need. A test in [`crate::cmd`] checks that each
+//! [`CommandInfo`]s they need. A test beside dispatch (`crate::cmd::dispatch`) checks that each
 //! of them matches the real command exactly, so they cannot drift apart.
 
 use std::sync::LazyLock;
