@@ -147,10 +147,117 @@ mod tests {
         );
     }
 
+    /// The words of a syntax line: what is left without brackets, bars and ellipses.
+    fn syntax_words(syntax: &str) -> Vec<&str> {
+        syntax
+            .split(|c: char| c.is_whitespace() || "[]()|".contains(c))
+            .filter(|w| !w.is_empty() && *w != "...")
+            .collect()
+    }
+
+    /// Every token and every value name in a derived argument tree.
+    fn tree_words(docs: &[ArgDoc], out: &mut Vec<String>) {
+        for doc in docs {
+            if let Some(token) = &doc.token {
+                out.push(token.clone());
+            }
+            match &doc.kind {
+                ArgKind::OneOf(inner) | ArgKind::Block(inner) => tree_words(inner, out),
+                ArgKind::PureToken => {}
+                _ => out.push(doc.name.clone()),
+            }
+        }
+    }
+
     #[test]
     fn every_table_syntax_derives_docs() {
+        let mut checked = 0;
         for command in all_commands() {
-            let _ = docs_reply(&command);
+            for named in std::iter::once(command).chain(command.subcommands()) {
+                let c = named.command;
+                let name = named.full_name();
+                let docs = docs_reply(&named);
+                assert_eq!(
+                    get(&docs, "summary"),
+                    Some(&Reply::bulk(c.summary)),
+                    "{name}"
+                );
+                assert_eq!(get(&docs, "since"), Some(&Reply::bulk(c.since)), "{name}");
+                assert_eq!(get(&docs, "group"), Some(&Reply::bulk(c.group)), "{name}");
+                let args = parse_syntax(c.syntax);
+                match get(&docs, "arguments") {
+                    Some(Reply::Array(replies)) => assert_eq!(replies.len(), args.len(), "{name}"),
+                    Some(other) => panic!("{name}: arguments are {other:?}"),
+                    None => assert!(c.syntax.is_empty(), "{name}: no arguments derived"),
+                }
+                // Nothing is lost or invented: the tree's tokens and value names are exactly
+                // the words of the syntax line.
+                let mut derived = Vec::new();
+                tree_words(&args, &mut derived);
+                let mut written: Vec<String> = syntax_words(c.syntax)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                derived.sort();
+                derived.dedup();
+                written.sort();
+                written.dedup();
+                assert_eq!(derived, written, "{name}: {}", c.syntax);
+                checked += 1;
+            }
         }
+        assert_eq!(checked, crate::cmd::catalog().len());
+    }
+
+    #[test]
+    fn derived_docs_are_redis_shaped() {
+        let bulk = Reply::bulk;
+        let xlen = docs_reply(&lookup_full(b"xlen").expect("xlen"));
+        assert_eq!(
+            xlen,
+            Reply::Map(vec![
+                field(
+                    "summary",
+                    bulk("Return the number of messages in a stream.")
+                ),
+                field("since", bulk("5.0.0")),
+                field("group", bulk("stream")),
+                field(
+                    "arguments",
+                    Reply::Array(vec![Reply::Map(vec![
+                        field("name", bulk("key")),
+                        field("type", bulk("key")),
+                    ])])
+                ),
+            ])
+        );
+        let token = |word: &str| {
+            Reply::Map(vec![
+                field("name", Reply::bulk(word.to_ascii_lowercase())),
+                field("type", Reply::bulk("pure-token")),
+                field("token", Reply::bulk(word)),
+            ])
+        };
+        let flushall = docs_reply(&lookup_full(b"FLUSHALL").expect("flushall"));
+        assert_eq!(
+            flushall,
+            Reply::Map(vec![
+                field("summary", bulk("Removes all keys from all databases.")),
+                field("since", bulk("1.0.0")),
+                field("group", bulk("server")),
+                field(
+                    "arguments",
+                    Reply::Array(vec![Reply::Map(vec![
+                        field("name", bulk("async_sync")),
+                        field("type", bulk("oneof")),
+                        field("flags", Reply::Set(vec![Reply::Simple("optional".into())])),
+                        field(
+                            "arguments",
+                            Reply::Array(vec![token("ASYNC"), token("SYNC")])
+                        ),
+                    ])])
+                ),
+            ])
+        );
     }
 }
