@@ -8,7 +8,8 @@
 //! - [`cli`]: the `sluice` command line: flags, logging, signals.
 //! - [`config`]: flags, the TOML file, run-time settings (`CONFIG GET|SET`).
 //! - [`listener`]: the TCP and TLS listeners, the accept loop and background tasks.
-//! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
+//! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked;
+//!   the log made durable before replies acknowledge writes.
 //! - [`cmd`]: the commands by family (`conn`, `keys`, `stream`, `group`, `server`, `acl`,
 //!   `sluice`), each with its metadata beside its handler; the table; dispatch.
 //! - [`command_info`]: what access control knows of a command (name, flags, keys,

@@ -4,7 +4,8 @@
 //! brought in (a pipeline) go out in one write. A command that blocks flushes what is pending,
 //! then parks the task until a writer answers it, its timeout passes or the client goes away.
 //! `MULTI`/`EXEC`/`DISCARD` live beside it (`transaction`) because they decide whether a
-//! command runs at all.
+//! command runs at all; so do the wait of a blocked command (`wait`) and making the log
+//! durable before replies acknowledge writes (`durable`).
 //!
 //! The loop is generic over the byte stream (plain TCP or TLS), monomorphised for each. It
 //! enforces the per-client limits: unparsed input past `client-query-buffer-limit`, pending
@@ -18,7 +19,6 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use sluice_resp::{Args, Protocol, Reply, RequestParser, encode};
-use sluice_storage::{FsyncPolicy, Wal};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -32,6 +32,7 @@ use crate::shared::Shared;
 use crate::stats::CommandName;
 use sluice_broker::ready::{BlockRequest, ReadyKeys};
 
+mod durable;
 mod transaction;
 mod wait;
 
@@ -43,9 +44,6 @@ const OUTPUT_FLUSH_BYTES: usize = 64 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 /// How long a closing connection may take to say goodbye (TLS `close_notify`).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// At most this many scheduler passes for other connections to append before an fsync under
-/// `always` (see [`gather`]).
-const FSYNC_GATHER_PASSES: usize = 3;
 
 /// The state of a connection that commands may change.
 #[derive(Debug)]
@@ -277,34 +275,6 @@ impl Connection {
         }
     }
 
-    /// Makes every logged change durable as `appendfsync` asks before replies acknowledge
-    /// them: in the OS (`everysec`, `no`: a crash of the process loses nothing) or on disk
-    /// (`always`). If the log cannot be written, the replies are not sent: the connection is
-    /// closed, so the client never hears "stored" for a write that is not.
-    ///
-    /// Under `always` the connection that finds its records not yet on disk fsyncs them itself
-    /// for everyone, blocking its runtime thread for the fsync as Redis blocks its event loop;
-    /// while another fsync runs, it waits for the sync thread's next one instead.
-    async fn make_durable(&mut self) -> std::io::Result<()> {
-        let Some(wal) = self.shared.broker.journal.wal() else {
-            return Ok(());
-        };
-        let lsn = wal.last_lsn();
-        gather(wal).await;
-        let result = match wal.policy() {
-            FsyncPolicy::Always => match wal.sync_now(lsn) {
-                Ok(true) => Ok(()),
-                Ok(false) => wal.wait_synced(lsn).await,
-                Err(e) => Err(e),
-            },
-            _ => wal.write_through(lsn),
-        };
-        result.map_err(|e| {
-            tracing::error!("write-ahead log failed, closing the connection unacknowledged: {e}");
-            std::io::Error::other(e.to_string())
-        })
-    }
-
     fn reply(&mut self, reply: &Reply) {
         count_error(&self.shared, reply);
         encode(reply, self.state.proto, &mut self.output);
@@ -347,7 +317,7 @@ impl Connection {
             ));
         }
         if std::mem::take(&mut self.needs_durable) {
-            self.make_durable().await?;
+            durable::make_durable(&self.shared).await?;
         }
         let Some(written) = limits::write_above_soft(socket, &self.output, limit).await? else {
             let info = &self.state.info;
@@ -378,25 +348,7 @@ impl Connection {
             .store(self.shared.now_ms(), Ordering::Relaxed);
         let resolved = match cmd::resolve(&args) {
             Ok(resolved) => resolved,
-            Err(e) => {
-                // A known command refused for its arity counts as rejected, as in Redis.
-                if let Some(command) = cmd::lookup(args.name()) {
-                    let sub = args.all().get(1).and_then(|s| {
-                        command
-                            .subcommands
-                            .iter()
-                            .find(|c| c.name.as_bytes().eq_ignore_ascii_case(s))
-                    });
-                    self.shared
-                        .command_stats
-                        .rejected((command.name, sub.map(|s| s.name)));
-                }
-                if let Some(multi) = self.state.multi.as_mut() {
-                    multi.dirty = true;
-                }
-                self.reply(&e.into_reply());
-                return Step::Continue;
-            }
+            Err(e) => return self.unresolved(&args, e),
         };
         *info.last_cmd.lock() = (resolved.command.name, resolved.sub.map(|s| s.name));
         // Authentication and ACLs, before MULTI queues anything, as in Redis.
@@ -450,6 +402,28 @@ impl Connection {
             }
             Outcome::Disconnect => Step::Close,
         }
+    }
+
+    /// Answers a request that names no command, or a known one with the wrong number of
+    /// arguments. Inside `MULTI` the transaction is marked to abort.
+    fn unresolved(&mut self, args: &Args, e: CmdError) -> Step {
+        // A known command refused for its arity counts as rejected, as in Redis.
+        if let Some(command) = cmd::lookup(args.name()) {
+            let sub = args.all().get(1).and_then(|s| {
+                command
+                    .subcommands
+                    .iter()
+                    .find(|c| c.name.as_bytes().eq_ignore_ascii_case(s))
+            });
+            self.shared
+                .command_stats
+                .rejected((command.name, sub.map(|s| s.name)));
+        }
+        if let Some(multi) = self.state.multi.as_mut() {
+            multi.dirty = true;
+        }
+        self.reply(&e.into_reply());
+        Step::Continue
     }
 
     /// Answers a command the connection's user may not run. Inside `MULTI` the transaction
@@ -594,30 +568,4 @@ fn count_error(shared: &Shared, reply: &Reply) {
 
 fn elapsed_nanos(started: std::time::Instant) -> u64 {
     u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Lets the other connections that are ready on this runtime thread append their records
-/// before this one writes the log for all of them: group commit, as Redis writes its AOF once
-/// per event-loop turn. A `yield_now` lets every task that is ready run, and the runtime poll
-/// for sockets that became readable meanwhile.
-///
-/// Under `always` the passes go on while somebody appended during the last one, up to
-/// [`FSYNC_GATHER_PASSES`]: an fsync costs ~100 µs, a pass a few, and the connections that
-/// became readable during the pass would otherwise wait for the next fsync. Measured (50
-/// clients, `XADD`, 6 alternating rounds against Redis's `always`): 1.04× Redis with one pass,
-/// 1.20× with up to three, 1.21× with up to six. A write(2) is too cheap to wait for: under
-/// `everysec` more passes measured no better (pipelined 16 deep: 0.97× the unlogged server with
-/// one pass, 0.95× with three).
-async fn gather(wal: &Wal) {
-    let passes = match wal.policy() {
-        FsyncPolicy::Always => FSYNC_GATHER_PASSES,
-        FsyncPolicy::EverySec | FsyncPolicy::No => 1,
-    };
-    for _ in 0..passes {
-        let seen = wal.last_lsn();
-        tokio::task::yield_now().await;
-        if wal.last_lsn() == seen {
-            break;
-        }
-    }
 }
