@@ -21,144 +21,217 @@ const ADMIN_CATS: &[&str] = &["admin", "slow", "dangerous"];
 const STREAM_READ: &[&str] = &["read", "stream", "slow"];
 const STREAM_WRITE: &[&str] = &["write", "stream", "fast"];
 
-const fn info(
-    name: &'static str,
-    flags: u32,
-    keys: KeyRange,
-    categories: &'static [&'static str],
-) -> CommandInfo {
-    CommandInfo {
-        name,
-        flags,
-        keys,
-        categories,
-    }
-}
-
 /// The sample commands: `(command, subcommands)`, as the table hands them over.
 pub(crate) const COMMANDS: &[(CommandInfo, &[CommandInfo])] = &[
-    (info("ping", FAST, NOKEYS, CONN), &[]),
     (
-        info(
-            "auth",
-            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
-            NOKEYS,
-            CONN,
-        ),
+        CommandInfo {
+            name: "ping",
+            flags: FAST,
+            keys: NOKEYS,
+            categories: CONN,
+        },
         &[],
     ),
-    (info("select", LOADING | STALE | FAST, NOKEYS, CONN), &[]),
     (
-        info("client", 0, NOKEYS, &[]),
+        CommandInfo {
+            name: "auth",
+            flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+            keys: NOKEYS,
+            categories: CONN,
+        },
+        &[],
+    ),
+    (
+        CommandInfo {
+            name: "select",
+            flags: LOADING | STALE | FAST,
+            keys: NOKEYS,
+            categories: CONN,
+        },
+        &[],
+    ),
+    (
+        CommandInfo {
+            name: "client",
+            flags: 0,
+            keys: NOKEYS,
+            categories: &[],
+        },
         &[
-            info("id", NOSCRIPT | LOADING | STALE, NOKEYS, CONN_SLOW),
-            info("setname", NOSCRIPT | LOADING | STALE, NOKEYS, CONN_SLOW),
+            CommandInfo {
+                name: "id",
+                flags: NOSCRIPT | LOADING | STALE,
+                keys: NOKEYS,
+                categories: CONN_SLOW,
+            },
+            CommandInfo {
+                name: "setname",
+                flags: NOSCRIPT | LOADING | STALE,
+                keys: NOKEYS,
+                categories: CONN_SLOW,
+            },
         ],
     ),
     (
-        info("config", 0, NOKEYS, &[]),
+        CommandInfo {
+            name: "config",
+            flags: 0,
+            keys: NOKEYS,
+            categories: &[],
+        },
         &[
-            info(
-                "get",
-                ADMIN | NOSCRIPT | LOADING | STALE,
-                NOKEYS,
-                ADMIN_CATS,
-            ),
-            info(
-                "set",
-                ADMIN | NOSCRIPT | LOADING | STALE,
-                NOKEYS,
-                ADMIN_CATS,
-            ),
+            CommandInfo {
+                name: "get",
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                keys: NOKEYS,
+                categories: ADMIN_CATS,
+            },
+            CommandInfo {
+                name: "set",
+                flags: ADMIN | NOSCRIPT | LOADING | STALE,
+                keys: NOKEYS,
+                categories: ADMIN_CATS,
+            },
         ],
     ),
     (
-        info(
-            "del",
-            WRITE | EXCLUSIVE,
-            ALLKEYS,
-            &["keyspace", "write", "slow"],
-        ),
+        CommandInfo {
+            name: "del",
+            flags: WRITE | EXCLUSIVE,
+            keys: ALLKEYS,
+            categories: &["keyspace", "write", "slow"],
+        },
         &[],
     ),
     (
-        info(
-            "exists",
-            READONLY | FAST,
-            ALLKEYS,
-            &["keyspace", "read", "fast"],
-        ),
+        CommandInfo {
+            name: "exists",
+            flags: READONLY | FAST,
+            keys: ALLKEYS,
+            categories: &["keyspace", "read", "fast"],
+        },
         &[],
     ),
     (
-        info(
-            "keys",
-            READONLY,
-            NOKEYS,
-            &["keyspace", "read", "slow", "dangerous"],
-        ),
+        CommandInfo {
+            name: "keys",
+            flags: READONLY,
+            keys: NOKEYS,
+            categories: &["keyspace", "read", "slow", "dangerous"],
+        },
         &[],
     ),
     (
-        info(
-            "rename",
-            WRITE | EXCLUSIVE,
-            (1, 2, 1),
-            &["keyspace", "write", "slow"],
-        ),
+        CommandInfo {
+            name: "rename",
+            flags: WRITE | EXCLUSIVE,
+            keys: (1, 2, 1),
+            categories: &["keyspace", "write", "slow"],
+        },
         &[],
     ),
     (
-        info("xadd", WRITE | DENYOOM | FAST, KEY1, STREAM_WRITE),
+        CommandInfo {
+            name: "xadd",
+            flags: WRITE | DENYOOM | FAST,
+            keys: KEY1,
+            categories: STREAM_WRITE,
+        },
         &[],
     ),
     (
-        info("xlen", READONLY | FAST, KEY1, &["read", "stream", "fast"]),
-        &[],
-    ),
-    (info("xrange", READONLY, KEY1, STREAM_READ), &[]),
-    (info("xdel", WRITE | FAST, KEY1, STREAM_WRITE), &[]),
-    (
-        info(
-            "xread",
-            READONLY | BLOCKING,
-            NOKEYS,
-            &["read", "stream", "slow", "blocking"],
-        ),
+        CommandInfo {
+            name: "xlen",
+            flags: READONLY | FAST,
+            keys: KEY1,
+            categories: &["read", "stream", "fast"],
+        },
         &[],
     ),
     (
-        info(
-            "xreadgroup",
-            WRITE | BLOCKING,
-            NOKEYS,
-            &["write", "stream", "slow", "blocking"],
-        ),
+        CommandInfo {
+            name: "xrange",
+            flags: READONLY,
+            keys: KEY1,
+            categories: STREAM_READ,
+        },
         &[],
     ),
     (
-        info("xgroup", 0, NOKEYS, &[]),
-        &[info(
-            "create",
-            WRITE | DENYOOM,
-            SUB_KEY,
-            &["write", "stream", "slow"],
-        )],
+        CommandInfo {
+            name: "xdel",
+            flags: WRITE | FAST,
+            keys: KEY1,
+            categories: STREAM_WRITE,
+        },
+        &[],
     ),
     (
-        info("xinfo", 0, NOKEYS, &[]),
-        &[info("stream", READONLY, SUB_KEY, STREAM_READ)],
+        CommandInfo {
+            name: "xread",
+            flags: READONLY | BLOCKING,
+            keys: NOKEYS,
+            categories: &["read", "stream", "slow", "blocking"],
+        },
+        &[],
     ),
     (
-        info("sluice", 0, NOKEYS, ADMIN_CATS),
+        CommandInfo {
+            name: "xreadgroup",
+            flags: WRITE | BLOCKING,
+            keys: NOKEYS,
+            categories: &["write", "stream", "slow", "blocking"],
+        },
+        &[],
+    ),
+    (
+        CommandInfo {
+            name: "xgroup",
+            flags: 0,
+            keys: NOKEYS,
+            categories: &[],
+        },
+        &[CommandInfo {
+            name: "create",
+            flags: WRITE | DENYOOM,
+            keys: SUB_KEY,
+            categories: &["write", "stream", "slow"],
+        }],
+    ),
+    (
+        CommandInfo {
+            name: "xinfo",
+            flags: 0,
+            keys: NOKEYS,
+            categories: &[],
+        },
+        &[CommandInfo {
+            name: "stream",
+            flags: READONLY,
+            keys: SUB_KEY,
+            categories: STREAM_READ,
+        }],
+    ),
+    (
+        CommandInfo {
+            name: "sluice",
+            flags: 0,
+            keys: NOKEYS,
+            categories: ADMIN_CATS,
+        },
         &[
-            info("routes", ADMIN | LOADING | STALE, NOKEYS, ADMIN_CATS),
-            info(
-                "reassign",
-                WRITE,
-                SUB_KEY,
-                &["write", "stream", "slow", "admin", "dangerous"],
-            ),
+            CommandInfo {
+                name: "routes",
+                flags: ADMIN | LOADING | STALE,
+                keys: NOKEYS,
+                categories: ADMIN_CATS,
+            },
+            CommandInfo {
+                name: "reassign",
+                flags: WRITE,
+                keys: SUB_KEY,
+                categories: &["write", "stream", "slow", "admin", "dangerous"],
+            },
         ],
     ),
 ];
