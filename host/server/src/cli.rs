@@ -11,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::Config;
 use crate::config::Secret;
-use crate::server::{Listeners, Server, TlsListener};
+use crate::listener::{Listeners, Server, TlsListener};
 use crate::tls::TlsAuthClients;
 
 /// Sluice: an event broker speaking the Redis protocol, with Redis Streams.

@@ -233,7 +233,11 @@ impl Config {
     /// The users `requirepass` and `users` declare; the error names the user and the rule.
     pub fn acl(&self) -> Result<crate::acl::Acl, String> {
         let users: Vec<String> = self.users.iter().map(|u| u.0.clone()).collect();
-        crate::acl::Acl::from_config(self.requirepass.as_ref().map(|p| p.0.as_str()), &users)
+        crate::acl::Acl::from_config(
+            crate::cmd::catalog(),
+            self.requirepass.as_ref().map(|p| p.0.as_str()),
+            &users,
+        )
     }
 
     /// Checks the TLS and per-client limit settings.

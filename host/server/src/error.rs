@@ -123,13 +123,38 @@ pub const NOAUTH: &str = "NOAUTH Authentication required.";
 /// `HELLO` without `AUTH` before authenticating (Redis 7.2's wording).
 pub const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
+/// `SHUTDOWN ABORT`: Sluice never delays a shutdown, so there is nothing to abort.
+pub const SHUTDOWN_NOT_IN_PROGRESS: &str = "ERR No shutdown in progress.";
+/// A container's handler reached without a subcommand: a bug in dispatch, not a panic.
+pub const CONTAINER_WITHOUT_SUBCOMMAND: &str =
+    "ERR internal error: container command called without a subcommand";
 pub const EXPIRE_NX_CONFLICT: &str =
     "ERR NX and XX, GT or LT options at the same time are not compatible";
 pub const EXPIRE_GT_LT_CONFLICT: &str = "ERR GT and LT options at the same time are not compatible";
 
+// Streams (XADD and XTRIM's trimming options, XREAD, XSETID).
+pub const TRIM_MAXLEN_AND_MINID: &str =
+    "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
+pub const MAXLEN_NEGATIVE: &str = "ERR The MAXLEN argument must be >= 0.";
+pub const LIMIT_NEGATIVE: &str = "ERR The LIMIT argument must be >= 0.";
+pub const LIMIT_WITHOUT_STRATEGY: &str =
+    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy";
+pub const XTRIM_WITHOUT_STRATEGY: &str =
+    "ERR syntax error, XTRIM must be called with a trimming strategy";
+pub const LIMIT_WITHOUT_APPROX: &str =
+    "ERR syntax error, LIMIT cannot be used without the special ~ option";
+pub const XREAD_GROUP_OPTION: &str =
+    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.";
+pub const XREAD_NOACK_OPTION: &str =
+    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.";
+/// `XREAD` without a balanced `STREAMS key … id …` list.
+pub const XREAD_UNBALANCED: &str =
+    "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.";
+/// `XREAD … >`: `>` means "never delivered to the group", so it needs `XREADGROUP`.
+pub const XREAD_NEW_ID_WITHOUT_GROUP: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
+pub const XSETID_ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be positive";
+
 // Consumer groups (XGROUP, XREADGROUP and the PEL commands).
-/// What a client blocked in `XREADGROUP` gets when its stream key is deleted, flushed,
-/// renamed away or expires while it waits.
 /// `XREADGROUP` without a balanced `STREAMS key … id …` list.
 pub const XREADGROUP_UNBALANCED: &str = "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.";
 
@@ -181,12 +206,36 @@ pub const CONFIG_IMMUTABLE: &str = "can't set immutable config";
 pub const CONFIG_DUPLICATE: &str = "duplicate parameter";
 pub const CONFIG_NOT_INTEGER: &str = "argument couldn't be parsed into an integer";
 pub const CONFIG_NOT_MEMORY: &str = "argument must be a memory value";
+pub const CONFIG_NOT_FSYNC_POLICY: &str =
+    "argument(s) must be one of the following: always, everysec, no";
+pub const CONFIG_NOT_YES_NO: &str = "argument must be 'yes' or 'no'";
 
 /// `ERR Syntax error in HELLO option '<opt>'`.
 pub fn hello_syntax(opt: &[u8]) -> CmdError {
     CmdError::err(format_args!(
         "Syntax error in HELLO option '{}'",
         truncated(opt)
+    ))
+}
+
+/// `ACL SETUSER` with a name Redis would not accept.
+pub const ACL_USERNAME_SPACES: &str = "ERR Usernames can't contain spaces or null characters";
+/// `ACL DELUSER default`.
+pub const ACL_DEFAULT_USER_KEPT: &str = "ERR The 'default' user cannot be removed";
+
+/// `ERR User '<name>' not found` (`ACL DRYRUN`).
+pub fn acl_user_not_found(name: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "User '{}' not found",
+        String::from_utf8_lossy(name)
+    ))
+}
+
+/// `ERR Command '<name>' not found` (`ACL DRYRUN`, for a command or a subcommand).
+pub fn acl_command_not_found(name: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "Command '{}' not found",
+        String::from_utf8_lossy(name)
     ))
 }
 
@@ -238,4 +287,33 @@ pub fn config_set_failed(name: &str, reason: &str) -> CmdError {
 /// The `CONFIG SET` reason for a number outside a setting's range.
 pub fn config_range(min: u64, max: u64) -> String {
     format!("argument must be between {min} and {max} inclusive")
+}
+
+/// `ERR <error>`: `SAVE` or `BGSAVE` could not save (or start saving); the text is the
+/// snapshot's own.
+pub fn save_failed(e: &dyn std::fmt::Display) -> CmdError {
+    CmdError::err(e)
+}
+
+/// `ERR Errors trying to SHUTDOWN. Check logs. (<error>)`: `SHUTDOWN SAVE` could not save.
+pub fn shutdown_save_failed(e: &dyn std::fmt::Display) -> CmdError {
+    CmdError::err(format_args!("Errors trying to SHUTDOWN. Check logs. ({e})"))
+}
+
+/// `ERR internal error: '<name>' must be handled by the connection`: `MULTI`, `EXEC` or
+/// `DISCARD` reached dispatch, a bug in the server reported rather than a panic.
+pub fn transaction_misrouted(name: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "internal error: '{}' must be handled by the connection",
+        String::from_utf8_lossy(name).to_ascii_lowercase()
+    ))
+}
+
+// Sluice's own commands (SLUICE).
+/// `SLUICE REASSIGN` with a negative `time-ms`.
+pub const REASSIGN_TIME_NEGATIVE: &str = "ERR time-ms must not be negative";
+
+/// `ERR reload: <error>`: `SLUICE RELOAD` could not read or apply the routes or plugins.
+pub fn reload_failed(e: &dyn std::fmt::Display) -> CmdError {
+    CmdError::err(format_args!("reload: {e}"))
 }

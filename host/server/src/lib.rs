@@ -7,9 +7,13 @@
 //! - [`acl`]: users, `AUTH`, and the permission check every command goes through.
 //! - [`cli`]: the `sluice` command line: flags, logging, signals.
 //! - [`config`]: flags, the TOML file, run-time settings (`CONFIG GET|SET`).
-//! - [`server`]: the listener and background tasks.
-//! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked.
-//! - [`cmd`]: the command table and one module per command or family.
+//! - [`listener`]: the TCP and TLS listeners, the accept loop and background tasks.
+//! - [`connection`]: one client: parse, run, reply; `MULTI`/`EXEC`; waiting when blocked;
+//!   the log made durable before replies acknowledge writes.
+//! - [`cmd`]: the commands by family (`conn`, `keys`, `stream`, `group`, `server`, `acl`,
+//!   `sluice`), each with its metadata beside its handler; the table; dispatch.
+//! - [`command_info`]: what access control knows of a command (name, flags, keys,
+//!   categories), apart from the table.
 //! - [`clients`]: the registry behind `CLIENT LIST`.
 //! - [`shared`]: the state every connection shares: the broker, clients, counters.
 //! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
@@ -24,21 +28,22 @@ pub mod acl;
 pub mod cli;
 pub mod clients;
 pub mod cmd;
+pub mod command_info;
 pub mod config;
 pub mod connection;
 pub mod error;
 pub mod harness;
 pub mod limits;
+pub mod listener;
 pub mod protected;
 pub mod replay;
-pub mod server;
 pub mod shared;
 pub mod stats;
 pub mod tls;
 
 pub use config::Config;
 pub use error::ServerError;
-pub use server::{Listeners, Server, TlsListener, run, run_with_clock};
+pub use listener::{Listeners, Server, TlsListener, run, run_with_clock};
 pub use sluice_broker::{Broker, Clock, SystemClock};
 
 /// The version reported by `--version`, `HELLO` and `INFO`.

@@ -79,7 +79,7 @@ impl Shared {
         // `Config::validate` has checked the users; should they fail anyway, nobody gets in.
         let acl = config.acl().unwrap_or_else(|e| {
             tracing::error!("ACL users: {e}; refusing every client");
-            Acl::locked()
+            Acl::locked(crate::cmd::catalog())
         });
         acl.warn_disabled_users();
         Self {
@@ -93,8 +93,8 @@ impl Shared {
             shutdown: tokio::sync::Notify::new(),
             acl,
             tls_addr: OnceLock::new(),
-            run_id: crate::cmd::info::random_run_id(),
-            repl_id: crate::cmd::info::random_run_id(),
+            run_id: crate::cmd::server::info::random_run_id(),
+            repl_id: crate::cmd::server::info::random_run_id(),
             config,
         }
     }

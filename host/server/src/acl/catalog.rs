@@ -1,13 +1,14 @@
 //! Every command and subcommand with a stable index, and Redis's ACL categories.
 //!
 //! Users keep their allowed commands as a bitset over these indices, so checking a command
-//! costs one bit test. A [`Resolved`] command is turned into its index by address arithmetic
-//! on the static table (no hashing): top-level commands live in [`table::COMMANDS`] and each
-//! container's subcommands in its own static slice.
+//! costs one bit test. The command table builds the catalog from one [`CommandInfo`] per
+//! command and subcommand ([`Catalog::new`]) and tells the check which index a request
+//! resolved to; the ACL never sees the table or the handlers.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::ops::Range;
 
-use crate::cmd::{Command, Resolved, table};
+use crate::command_info::CommandInfo;
 
 /// Redis 7's ACL categories, in the order `ACL CAT` lists them. A command's categories are a
 /// bitmask over this list.
@@ -43,68 +44,85 @@ pub fn category_bit(name: &[u8]) -> Option<u32> {
         .map(|i| 1 << i)
 }
 
-/// One command or subcommand of the table.
+/// One command or subcommand of the catalog.
 #[derive(Debug)]
 pub struct Entry {
     /// The command (the subcommand itself for subcommands).
-    pub command: &'static Command,
-    /// The container, for subcommands.
-    pub parent: Option<&'static Command>,
+    pub info: CommandInfo,
+    /// The container's name, for subcommands.
+    pub parent: Option<&'static str>,
     /// Its ACL categories as a bitmask over [`CATEGORIES`].
     pub categories: u32,
     /// For a container: the indices of its subcommands.
-    pub subcommands: std::ops::Range<usize>,
+    pub subcommands: Range<usize>,
 }
 
 impl Entry {
     /// The name Redis reports: `xadd`, `config|get`.
     pub fn full_name(&self) -> String {
         match self.parent {
-            Some(parent) => format!("{}|{}", parent.name, self.command.name),
-            None => self.command.name.to_owned(),
+            Some(parent) => format!("{parent}|{}", self.info.name),
+            None => self.info.name.to_owned(),
         }
     }
 }
 
-/// The indexed command table.
-#[derive(Debug)]
+/// The indexed commands: each top-level command followed by its subcommands, in the order
+/// the table gave them.
 pub struct Catalog {
     entries: Vec<Entry>,
-    /// Index of each top-level command, by its position in [`table::COMMANDS`].
+    /// Index of each top-level command, in the order given to [`Catalog::new`].
     top: Vec<usize>,
+    /// Index of each top-level command by its (lower-case) name.
+    by_name: HashMap<&'static [u8], usize>,
 }
 
-static CATALOG: LazyLock<Catalog> = LazyLock::new(Catalog::build);
-
-/// The catalog of the server's command table.
-pub fn catalog() -> &'static Catalog {
-    &CATALOG
+impl std::fmt::Debug for Catalog {
+    // Users and sessions hold the catalog; their debug output need not list every command.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("entries", &self.entries.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Catalog {
-    fn build() -> Catalog {
-        let mut entries = Vec::new();
-        let mut top = Vec::with_capacity(table::COMMANDS.len());
-        for command in table::COMMANDS {
-            let index = entries.len();
-            top.push(index);
-            let first_sub = index + 1;
-            entries.push(Entry {
-                command,
+    /// Indexes `commands`: each top-level command with its subcommands. The index of the
+    /// `n`-th command is [`Catalog::top`]`(n)`; its subcommands follow it, in order.
+    pub fn new<C, S>(commands: C) -> Catalog
+    where
+        C: IntoIterator<Item = (CommandInfo, S)>,
+        S: IntoIterator<Item = CommandInfo>,
+    {
+        let mut catalog = Catalog {
+            entries: Vec::new(),
+            top: Vec::new(),
+            by_name: HashMap::new(),
+        };
+        for (command, subcommands) in commands {
+            let index = catalog.entries.len();
+            catalog.top.push(index);
+            catalog.by_name.insert(command.name.as_bytes(), index);
+            catalog.entries.push(Entry {
+                info: command,
                 parent: None,
-                categories: categories_of(command),
-                subcommands: first_sub..first_sub + command.subcommands.len(),
+                categories: categories_of(&command),
+                subcommands: index + 1..index + 1,
             });
-            for sub in command.subcommands {
-                entries.push(Entry {
-                    command: sub,
-                    parent: Some(command),
-                    categories: categories_of(sub),
+            for sub in subcommands {
+                catalog.entries.push(Entry {
+                    info: sub,
+                    parent: Some(command.name),
+                    categories: categories_of(&sub),
                     subcommands: 0..0,
                 });
             }
+            let end = catalog.entries.len();
+            if let Some(entry) = catalog.entries.get_mut(index) {
+                entry.subcommands.end = end;
+            }
         }
-        Catalog { entries, top }
+        catalog
     }
 
     /// Number of commands and subcommands.
@@ -112,7 +130,7 @@ impl Catalog {
         self.entries.len()
     }
 
-    /// True if the table is empty (never, in practice).
+    /// True if the catalog is empty (never, in practice).
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -127,30 +145,29 @@ impl Catalog {
         self.entries.get(index)
     }
 
-    /// The index of a resolved command (its subcommand's, if it has one).
-    pub fn index_of(&self, resolved: Resolved) -> Option<usize> {
-        let top = position(table::COMMANDS, resolved.command)?;
-        let base = *self.top.get(top)?;
-        match resolved.sub {
-            None => Some(base),
-            Some(sub) => Some(base + 1 + position(resolved.command.subcommands, sub)?),
-        }
+    /// The index of each top-level command, in the order given to [`Catalog::new`].
+    pub fn top(&self) -> &[usize] {
+        &self.top
+    }
+
+    /// The name Redis reports for the entry at `index` (empty if there is none).
+    pub fn full_name(&self, index: usize) -> String {
+        self.get(index).map(Entry::full_name).unwrap_or_default()
     }
 
     /// Finds `name` or `container|sub`, ignoring ASCII case, as ACL rules name commands.
     pub fn find(&self, name: &[u8]) -> Option<usize> {
         let mut parts = name.split(|&b| b == b'|');
-        let first = parts.next()?;
-        let command = crate::cmd::lookup(first)?;
-        let top = position(table::COMMANDS, command)?;
-        let base = *self.top.get(top)?;
+        let first = parts.next()?.to_ascii_lowercase();
+        let base = *self.by_name.get(first.as_slice())?;
+        let entry = self.entries.get(base)?;
         match (parts.next(), parts.next()) {
             (None, _) => Some(base),
-            (Some(sub), None) => command
-                .subcommands
-                .iter()
-                .position(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
-                .map(|i| base + 1 + i),
+            (Some(sub), None) => entry.subcommands.clone().find(|&i| {
+                self.entries
+                    .get(i)
+                    .is_some_and(|e| e.info.name.as_bytes().eq_ignore_ascii_case(sub))
+            }),
             (Some(_), Some(_)) => None,
         }
     }
@@ -165,21 +182,9 @@ impl Catalog {
     }
 }
 
-/// Position of `item` in the static slice `slice`, by address.
-fn position(slice: &'static [Command], item: &'static Command) -> Option<usize> {
-    let size = std::mem::size_of::<Command>();
-    let offset = (item as *const Command as usize).checked_sub(slice.as_ptr() as usize)?;
-    let index = offset / size;
-    // The address must be exactly that element's: anything else is not from this table.
-    slice
-        .get(index)
-        .filter(|c| std::ptr::eq(*c, item))
-        .map(|_| index)
-}
-
 /// The categories `COMMAND INFO` reports: the table's, plus `@slow` for a command marked
 /// neither fast nor slow (as Redis does).
-fn categories_of(command: &Command) -> u32 {
+fn categories_of(command: &CommandInfo) -> u32 {
     let mut bits = command
         .categories
         .iter()
@@ -195,71 +200,24 @@ fn categories_of(command: &Command) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::flags;
+    use crate::acl::test_catalog::catalog;
 
     #[test]
-    fn every_table_category_is_known() {
-        for entry in catalog().entries() {
-            for cat in entry.command.categories {
-                assert!(
-                    category_bit(cat.as_bytes()).is_some(),
-                    "{}: unknown category {cat}",
-                    entry.full_name()
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn flags_and_categories_agree() {
-        // Redis derives these categories from the flags; the table must list them.
-        let has = |e: &Entry, c: &str| e.categories & category_bit(c.as_bytes()).unwrap_or(0) != 0;
-        for entry in catalog().entries() {
-            let c = entry.command;
-            let name = entry.full_name();
-            assert!(
-                !c.has(flags::WRITE) || has(entry, "write"),
-                "{name}: @write"
-            );
-            assert!(
-                !c.has(flags::READONLY) || has(entry, "read"),
-                "{name}: @read"
-            );
-            assert!(
-                !c.has(flags::ADMIN) || has(entry, "admin"),
-                "{name}: @admin"
-            );
-            assert!(!c.has(flags::ADMIN) || has(entry, "dangerous"), "{name}");
-            assert!(!c.has(flags::BLOCKING) || has(entry, "blocking"), "{name}");
-        }
-    }
-
-    #[test]
-    fn every_resolved_command_has_its_index() {
+    fn subcommands_follow_their_container() {
         let catalog = catalog();
-        for (top, command) in table::COMMANDS.iter().enumerate() {
-            let resolved = Resolved { command, sub: None };
-            let index = catalog.index_of(resolved).expect("indexed");
-            assert_eq!(index, catalog.top[top]);
-            assert!(std::ptr::eq(catalog.entries[index].command, command));
+        for &top in catalog.top() {
+            let entry = catalog.get(top).expect("top-level entry");
+            assert_eq!(entry.parent, None);
             assert_eq!(
-                catalog.find(command.name.to_uppercase().as_bytes()),
-                Some(index)
+                catalog.find(entry.info.name.to_uppercase().as_bytes()),
+                Some(top)
             );
-            for sub in command.subcommands {
-                let resolved = Resolved {
-                    command,
-                    sub: Some(sub),
-                };
-                let index = catalog.index_of(resolved).expect("indexed");
-                assert!(std::ptr::eq(catalog.entries[index].command, sub));
-                assert!(
-                    catalog.entries[top_index(catalog, command)]
-                        .subcommands
-                        .contains(&index)
-                );
-                let full = format!("{}|{}", command.name, sub.name);
-                assert_eq!(catalog.find(full.as_bytes()), Some(index));
+            for sub in entry.subcommands.clone() {
+                let sub_entry = catalog.get(sub).expect("subcommand entry");
+                assert_eq!(sub_entry.parent, Some(entry.info.name));
+                let full = sub_entry.full_name();
+                assert_eq!(full, format!("{}|{}", entry.info.name, sub_entry.info.name));
+                assert_eq!(catalog.find(full.to_uppercase().as_bytes()), Some(sub));
             }
         }
         assert_eq!(catalog.find(b"nosuch"), None);
@@ -268,15 +226,14 @@ mod tests {
         assert_eq!(catalog.find(b"xadd|x"), None);
     }
 
-    fn top_index(catalog: &Catalog, command: &'static Command) -> usize {
-        catalog.find(command.name.as_bytes()).expect("top-level")
-    }
-
     #[test]
-    fn categories_match_redis_where_sluice_fixed_them() {
+    fn unmarked_commands_are_slow() {
+        let catalog = catalog();
         let cats = |name: &str| {
-            let index = catalog().find(name.as_bytes()).expect(name);
-            let bits = catalog().entries()[index].categories;
+            let bits = catalog
+                .get(catalog.find(name.as_bytes()).expect(name))
+                .expect(name)
+                .categories;
             CATEGORIES
                 .iter()
                 .filter(|c| bits & category_bit(c.as_bytes()).unwrap_or(0) != 0)
@@ -284,26 +241,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(cats("xadd"), ["write", "stream", "fast"]);
-        assert_eq!(cats("client|id"), ["slow", "connection"]);
-        assert_eq!(cats("command"), ["slow", "connection"]);
-        assert_eq!(cats("flushall"), ["keyspace", "write", "slow", "dangerous"]);
-        for sub in [
-            "routes",
-            "plugins",
-            "policies",
-            "reassign",
-            "redeliver",
-            "reload",
-            "help",
-        ] {
-            let cats = cats(&format!("sluice|{sub}"));
-            assert!(
-                cats.contains(&"admin") && cats.contains(&"dangerous"),
-                "{sub}"
-            );
-        }
+        assert_eq!(cats("client"), ["slow"]);
         assert_eq!(cats("sluice"), ["admin", "slow", "dangerous"]);
-        assert_eq!(cats("acl|setuser"), ["admin", "slow", "dangerous"]);
-        assert_eq!(cats("acl|whoami"), ["slow"]);
     }
 }

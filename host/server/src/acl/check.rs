@@ -1,6 +1,6 @@
 //! The permission check: may this user run this command on these keys?
 //!
-//! Keys are found from the table's `(first, last, step)`, except `XREAD`/`XREADGROUP` (the
+//! Keys are found from the command's `(first, last, step)`, except `XREAD`/`XREADGROUP` (the
 //! first half of the arguments after `STREAMS`, as Redis's key specs say). Each key needs the
 //! access Redis's key-spec flags give it: read (`ACCESS`), write (`INSERT`, `DELETE`,
 //! `UPDATE`), both, or neither (`EXISTS`, `TYPE`, `XLEN` only look at the key's existence or
@@ -8,9 +8,9 @@
 
 use bytes::Bytes;
 
-use super::catalog::catalog;
+use super::catalog::Entry;
 use super::user::{READ, User, WRITE};
-use crate::cmd::{Resolved, flags};
+use crate::command_info::flags;
 use sluice_broker::glob;
 
 /// Why a command was refused.
@@ -24,26 +24,29 @@ pub enum Denied {
 }
 
 impl User {
-    /// Checks `resolved` with its full arguments (`args[0]` is the command name).
+    /// Checks the command at catalog index `index` with its full arguments (`args[0]` is the
+    /// command name).
     #[inline]
-    pub fn check(&self, resolved: Resolved, args: &[Bytes]) -> Result<(), Denied> {
+    pub fn check(&self, index: usize, args: &[Bytes]) -> Result<(), Denied> {
         if self.allows_everything {
             return Ok(());
         }
-        self.check_restricted(resolved, args)
+        self.check_restricted(index, args)
     }
 
-    fn check_restricted(&self, resolved: Resolved, args: &[Bytes]) -> Result<(), Denied> {
+    fn check_restricted(&self, index: usize, args: &[Bytes]) -> Result<(), Denied> {
+        let entry = self.commands.catalog.get(index).ok_or(Denied::Command)?;
         // As in Redis, commands allowed before authentication are allowed to everyone.
-        if !self.commands.all && !resolved.target().has(flags::NO_AUTH) {
-            let index = catalog().index_of(resolved).ok_or(Denied::Command)?;
-            if !self.commands.allowed(index) && !self.first_arg_allowed(index, resolved, args) {
-                return Err(Denied::Command);
-            }
+        if !self.commands.all
+            && !entry.info.has(flags::NO_AUTH)
+            && !self.commands.allowed(index)
+            && !self.first_arg_allowed(index, entry, args)
+        {
+            return Err(Denied::Command);
         }
         if !self.all_keys {
             let mut denied = None;
-            for_each_key(resolved, args, |position, access| {
+            for_each_key(entry, args, |position, access| {
                 if self.key_allowed(&args[position], access) {
                     true
                 } else {
@@ -59,8 +62,8 @@ impl User {
     }
 
     /// `+cmd|arg`: the command is allowed with that first argument.
-    fn first_arg_allowed(&self, index: usize, resolved: Resolved, args: &[Bytes]) -> bool {
-        let position = if resolved.sub.is_some() { 2 } else { 1 };
+    fn first_arg_allowed(&self, index: usize, entry: &Entry, args: &[Bytes]) -> bool {
+        let position = if entry.parent.is_some() { 2 } else { 1 };
         let Some(arg) = args.get(position) else {
             return false;
         };
@@ -78,11 +81,18 @@ impl User {
     }
 }
 
+/// The command and subcommand names of a catalog entry: `("xinfo", Some("stream"))`.
+fn names(entry: &Entry) -> (&'static str, Option<&'static str>) {
+    match entry.parent {
+        Some(parent) => (parent, Some(entry.info.name)),
+        None => (entry.info.name, None),
+    }
+}
+
 /// Calls `visit(position, access)` for each key argument of the command, in order, until it
 /// returns false. `access` is [`READ`], [`WRITE`], both, or 0 (any pattern will do).
-pub fn for_each_key(resolved: Resolved, args: &[Bytes], mut visit: impl FnMut(usize, u8) -> bool) {
-    let sub = resolved.sub.map(|s| s.name);
-    match (resolved.command.name, sub) {
+pub fn for_each_key(entry: &Entry, args: &[Bytes], mut visit: impl FnMut(usize, u8) -> bool) {
+    match names(entry) {
         ("xread", None) => stream_keys(args, 1, &mut visit),
         ("xreadgroup", None) => stream_keys(args, 4, &mut visit),
         ("rename", None) => {
@@ -92,8 +102,7 @@ pub fn for_each_key(resolved: Resolved, args: &[Bytes], mut visit: impl FnMut(us
             }
         }
         _ => {
-            let target = resolved.target();
-            let (first, last, step) = target.keys;
+            let (first, last, step) = entry.info.keys;
             let (Ok(first), Ok(step)) = (usize::try_from(first), usize::try_from(step)) else {
                 return;
             };
@@ -106,7 +115,7 @@ pub fn for_each_key(resolved: Resolved, args: &[Bytes], mut visit: impl FnMut(us
                 usize::try_from(last).ok()
             };
             let Some(last) = last else { return };
-            let access = key_access(resolved).unwrap_or_else(|| fallback_access(resolved));
+            let access = key_access(entry).unwrap_or_else(|| fallback_access(entry));
             let mut position = first;
             while position <= last && position < args.len() {
                 if !visit(position, access) {
@@ -139,9 +148,8 @@ fn stream_keys(args: &[Bytes], start_from: usize, visit: &mut impl FnMut(usize, 
 }
 
 /// The access each keyed command needs, from Redis 7.2's key specs (`COMMAND INFO`).
-pub fn key_access(resolved: Resolved) -> Option<u8> {
-    let sub = resolved.sub.map(|s| s.name);
-    Some(match (resolved.command.name, sub) {
+pub fn key_access(entry: &Entry) -> Option<u8> {
+    Some(match names(entry) {
         ("exists" | "type" | "xlen", None) => 0,
         ("ttl" | "pttl" | "xrange" | "xrevrange" | "xpending" | "xread" | "xreadgroup", None) => {
             READ
@@ -164,8 +172,8 @@ pub fn key_access(resolved: Resolved) -> Option<u8> {
 
 /// For a keyed command missing from [`key_access`]: the most a command with its flags could
 /// need.
-fn fallback_access(resolved: Resolved) -> u8 {
-    if resolved.target().has(flags::WRITE) {
+fn fallback_access(entry: &Entry) -> u8 {
+    if entry.info.has(flags::WRITE) {
         READ | WRITE
     } else {
         READ
@@ -175,20 +183,24 @@ fn fallback_access(resolved: Resolved) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::table;
+    use crate::acl::test_catalog::catalog;
 
-    fn resolved(name: &str) -> Resolved {
+    fn entry(name: &str) -> &'static Entry {
         let index = catalog().find(name.as_bytes()).expect(name);
-        let entry = catalog().get(index).expect(name);
-        match entry.parent {
-            Some(parent) => Resolved {
-                command: parent,
-                sub: Some(entry.command),
-            },
-            None => Resolved {
-                command: entry.command,
-                sub: None,
-            },
+        catalog().get(index).expect(name)
+    }
+
+    /// The catalog index a request resolves to: the container's subcommand when it has one.
+    fn resolve(args: &[Bytes]) -> usize {
+        let name = String::from_utf8_lossy(&args[0]).into_owned();
+        let index = catalog().find(name.as_bytes()).expect("a known command");
+        let has_subs = !catalog().get(index).expect("entry").subcommands.is_empty();
+        match args.get(1) {
+            Some(sub) if has_subs => {
+                let full = format!("{name}|{}", String::from_utf8_lossy(sub));
+                catalog().find(full.as_bytes()).expect("a known subcommand")
+            }
+            _ => index,
         }
     }
 
@@ -198,27 +210,11 @@ mod tests {
             .map(|a| Bytes::copy_from_slice(a.as_bytes()))
             .collect();
         let mut out = Vec::new();
-        for_each_key(resolved(name), &args, |i, access| {
+        for_each_key(entry(name), &args, |i, access| {
             out.push((String::from_utf8_lossy(&args[i]).into_owned(), access));
             true
         });
         out
-    }
-
-    #[test]
-    fn every_keyed_command_has_its_access() {
-        for entry in catalog().entries() {
-            let name = entry.full_name();
-            let r = resolved(&name);
-            let keyed =
-                entry.command.keys.0 != 0 || matches!(name.as_str(), "xread" | "xreadgroup");
-            assert_eq!(
-                keyed,
-                key_access(r).is_some(),
-                "{name}: add it to key_access"
-            );
-        }
-        assert!(!table::COMMANDS.is_empty());
     }
 
     #[test]
@@ -282,7 +278,7 @@ mod tests {
 
     #[test]
     fn checks_commands_then_keys() {
-        let mut user = User::new(b"alice", 1);
+        let mut user = User::new(b"alice", 1, catalog());
         for rule in ["on", "%R~r.*", "~orders.*", "+@read", "+xadd", "+select|0"] {
             super::super::rules::apply(&mut user, rule.as_bytes()).expect(rule);
         }
@@ -292,9 +288,7 @@ mod tests {
                 .iter()
                 .map(|a| Bytes::copy_from_slice(a.as_bytes()))
                 .collect();
-            let resolved = crate::cmd::resolve(&sluice_resp::Args::new(args.clone()))
-                .expect("a known command");
-            user.check(resolved, &args)
+            user.check(resolve(&args), &args)
         };
         assert_eq!(check(&["XADD", "orders.1", "*", "f", "v"]), Ok(()));
         assert_eq!(

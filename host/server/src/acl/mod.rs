@@ -7,6 +7,9 @@
 //! may run everything; otherwise a bit test per command and a glob match per key when the
 //! user has key patterns. No lock is taken per command.
 //!
+//! The commands come from the table as a [`Catalog`] of small records
+//! ([`crate::command_info`]); a request is checked by its index in that catalog.
+//!
 //! Layout: [`catalog`] (command indices, categories), [`user`] (a user and how it is
 //! described), [`rules`] (`ACL SETUSER` modifiers), [`check`] (the permission check, key
 //! positions).
@@ -18,12 +21,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use parking_lot::RwLock;
 
-use crate::cmd::Resolved;
+use crate::command_info::flags;
 
 pub mod catalog;
 pub mod check;
 pub mod rules;
+#[cfg(test)]
+pub(crate) mod test_catalog;
 pub mod user;
+
+pub use catalog::Catalog;
 
 pub use check::Denied;
 pub use user::User;
@@ -34,6 +41,8 @@ pub const DEFAULT_USER: &[u8] = b"default";
 /// The users, shared by all connections.
 #[derive(Debug)]
 pub struct Acl {
+    /// The commands users' rules are checked against.
+    catalog: &'static Catalog,
     users: RwLock<BTreeMap<Vec<u8>, Arc<User>>>,
     /// Bumped after every change, so sessions know to look their user up again.
     generation: AtomicU64,
@@ -41,14 +50,16 @@ pub struct Acl {
 }
 
 impl Acl {
-    /// The `default` user as Redis starts it (`on nopass ~* &* +@all`), nobody else.
-    pub fn new() -> Acl {
+    /// The `default` user as Redis starts it (`on nopass ~* &* +@all`), nobody else; rules
+    /// name the commands of `catalog`.
+    pub fn new(catalog: &'static Catalog) -> Acl {
         let acl = Acl {
+            catalog,
             users: RwLock::new(BTreeMap::new()),
             generation: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
         };
-        let default = User::default_user(acl.new_id());
+        let default = User::default_user(acl.new_id(), catalog);
         acl.users
             .write()
             .insert(DEFAULT_USER.to_vec(), Arc::new(default));
@@ -58,10 +69,14 @@ impl Acl {
     /// The users the configuration declares: `requirepass` sets the default user's password,
     /// then each entry of `users` (`"<name> <rule> <rule> …"`) creates a user, or resets and
     /// redefines `default`. The error names the user and the rule.
-    pub fn from_config(requirepass: Option<&str>, users: &[String]) -> Result<Acl, String> {
-        let acl = Acl::new();
+    pub fn from_config(
+        catalog: &'static Catalog,
+        requirepass: Option<&str>,
+        users: &[String],
+    ) -> Result<Acl, String> {
+        let acl = Acl::new(catalog);
         let mut map = BTreeMap::new();
-        let mut default = User::default_user(acl.new_id());
+        let mut default = User::default_user(acl.new_id(), catalog);
         if let Some(password) = requirepass.filter(|p| !p.is_empty()) {
             default.passwords = vec![user::hash_password(password.as_bytes())];
             default.nopass = false;
@@ -86,7 +101,7 @@ impl Acl {
                 rules::apply(&mut user, b"reset").map_err(|e| e.reason().to_owned())?;
                 user
             } else {
-                User::new(name.as_bytes(), acl.new_id())
+                User::new(name.as_bytes(), acl.new_id(), catalog)
             };
             for rule in words {
                 rules::apply(&mut user, rule.as_bytes()).map_err(|e| {
@@ -111,9 +126,9 @@ impl Acl {
 
     /// A registry nobody can use: what the server falls back to if the configured users
     /// cannot be built (they are validated before start, so this is never expected).
-    pub fn locked() -> Acl {
-        let acl = Acl::new();
-        let mut default = User::new(DEFAULT_USER, acl.new_id());
+    pub fn locked(catalog: &'static Catalog) -> Acl {
+        let acl = Acl::new(catalog);
+        let mut default = User::new(DEFAULT_USER, acl.new_id(), catalog);
         default.finish();
         acl.users
             .write()
@@ -130,6 +145,11 @@ impl Acl {
                 user.display_name()
             );
         }
+    }
+
+    /// The commands users' rules are checked against.
+    pub fn catalog(&self) -> &'static Catalog {
+        self.catalog
     }
 
     fn new_id(&self) -> u64 {
@@ -151,7 +171,7 @@ impl Acl {
     pub fn default_user(&self) -> Arc<User> {
         self.get(DEFAULT_USER).unwrap_or_else(|| {
             // Unreachable: `default` cannot be deleted. Fail closed if it ever is.
-            Arc::new(User::new(DEFAULT_USER, 0))
+            Arc::new(User::new(DEFAULT_USER, 0, self.catalog))
         })
     }
 
@@ -175,7 +195,7 @@ impl Acl {
         let mut users = self.users.write();
         let mut user = match users.get(name) {
             Some(existing) => User::clone(existing),
-            None => User::new(name, self.new_id()),
+            None => User::new(name, self.new_id(), self.catalog),
         };
         for rule in rules {
             rules::apply(&mut user, rule).map_err(|e| {
@@ -204,12 +224,6 @@ impl Acl {
             self.generation.fetch_add(1, Ordering::Release);
         }
         deleted
-    }
-}
-
-impl Default for Acl {
-    fn default() -> Self {
-        Acl::new()
     }
 }
 
@@ -256,8 +270,8 @@ impl Session {
     }
 
     /// For commands run without a client (log replay): may run everything.
-    pub fn internal() -> Session {
-        let mut user = User::default_user(0);
+    pub fn internal(catalog: &'static Catalog) -> Session {
+        let mut user = User::default_user(0, catalog);
         user.name = b"(internal)".to_vec();
         // Generation `u64::MAX` is never reached, so this session never looks itself up.
         Session::with(Arc::new(user), u64::MAX, true)
@@ -283,21 +297,22 @@ impl Session {
         self.authenticated
     }
 
-    /// May the command run? `args` are the full arguments (name first).
+    /// May the command at catalog index `index` run? `args` are the full arguments (name
+    /// first).
     #[inline]
-    pub fn admit(&mut self, acl: &Acl, resolved: Resolved, args: &[Bytes]) -> Result<(), Refusal> {
+    pub fn admit(&mut self, acl: &Acl, index: usize, args: &[Bytes]) -> Result<(), Refusal> {
         let generation = acl.generation();
         if self.unrestricted && generation == self.generation {
             return Ok(());
         }
-        self.admit_slow(acl, generation, resolved, args)
+        self.admit_slow(acl, generation, index, args)
     }
 
     fn admit_slow(
         &mut self,
         acl: &Acl,
         generation: u64,
-        resolved: Resolved,
+        index: usize,
         args: &[Bytes],
     ) -> Result<(), Refusal> {
         if generation != self.generation && self.generation != u64::MAX {
@@ -308,14 +323,17 @@ impl Session {
         }
         if !self.authenticated
             && self.user.requires_auth()
-            && !resolved.target().has(crate::cmd::flags::NO_AUTH)
+            && !acl
+                .catalog
+                .get(index)
+                .is_some_and(|entry| entry.info.has(flags::NO_AUTH))
         {
             return Err(Refusal::NoAuth);
         }
         self.user
-            .check(resolved, args)
+            .check(index, args)
             .map_err(|denied| Refusal::Denied {
-                reply: self.noperm(resolved, denied),
+                reply: self.noperm(index, denied),
                 on_key: matches!(denied, Denied::Key(_)),
             })
     }
@@ -323,8 +341,8 @@ impl Session {
     /// Checks a command queued in `MULTI` again when `EXEC` runs it, in case the rules
     /// changed meanwhile (the session was refreshed when `EXEC` was admitted). The error is
     /// Redis's reply text.
-    pub fn recheck(&self, resolved: Resolved, args: &[Bytes]) -> Result<(), String> {
-        self.user.check(resolved, args).map_err(|denied| {
+    pub fn recheck(&self, index: usize, args: &[Bytes]) -> Result<(), String> {
+        self.user.check(index, args).map_err(|denied| {
             let reason = match denied {
                 Denied::Command => "no permission to execute the command or subcommand",
                 Denied::Key(_) => "no permission to touch the specified keys",
@@ -338,12 +356,12 @@ impl Session {
     }
 
     /// Redis 7.2's `NOPERM` reply for a refusal.
-    fn noperm(&self, resolved: Resolved, denied: Denied) -> String {
+    fn noperm(&self, index: usize, denied: Denied) -> String {
         match denied {
             Denied::Command => format!(
                 "NOPERM User {} has no permissions to run the '{}' command",
                 self.user.display_name(),
-                resolved.full_name()
+                self.user.commands.catalog.full_name(index)
             ),
             Denied::Key(_) => "NOPERM No permissions to access a key".to_owned(),
         }
@@ -353,6 +371,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::acl::test_catalog::catalog;
 
     fn users(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
@@ -361,6 +380,7 @@ mod tests {
     #[test]
     fn config_builds_users_and_names_bad_rules() {
         let acl = Acl::from_config(
+            catalog(),
             Some("pw"),
             &users(&["alice on >secret ~orders.* +@read", "bob"]),
         )
@@ -372,31 +392,36 @@ mod tests {
         assert!(acl.authenticate(b"alice", b"secret").is_some());
         assert!(acl.authenticate(b"bob", b"").is_none(), "bob is off");
 
-        let err = Acl::from_config(None, &users(&["alice on >secret +nosuch"])).expect_err("bad");
+        let err = Acl::from_config(catalog(), None, &users(&["alice on >secret +nosuch"]))
+            .expect_err("bad");
         assert_eq!(
             err,
             "users: user 'alice', rule '+nosuch': Unknown command or category name in ACL"
         );
-        let err = Acl::from_config(None, &users(&["alice <secret"])).expect_err("bad");
+        let err = Acl::from_config(catalog(), None, &users(&["alice <secret"])).expect_err("bad");
         assert!(
             err.contains("'<<password hidden>'") && !err.contains("secret"),
             "{err}"
         );
-        assert!(Acl::from_config(None, &users(&["a on", "a off"])).is_err());
-        assert!(Acl::from_config(None, &users(&[" "])).is_err());
+        assert!(Acl::from_config(catalog(), None, &users(&["a on", "a off"])).is_err());
+        assert!(Acl::from_config(catalog(), None, &users(&[" "])).is_err());
     }
 
     #[test]
     fn a_default_entry_replaces_requirepass() {
-        let acl =
-            Acl::from_config(Some("pw"), &users(&["default on >other ~* +@all"])).expect("valid");
+        let acl = Acl::from_config(
+            catalog(),
+            Some("pw"),
+            &users(&["default on >other ~* +@all"]),
+        )
+        .expect("valid");
         assert!(acl.authenticate(b"default", b"pw").is_none());
         assert!(acl.authenticate(b"default", b"other").is_some());
     }
 
     #[test]
     fn sessions_follow_changes_and_deletions() {
-        let acl = Acl::new();
+        let acl = Acl::new(catalog());
         acl.set_user(
             b"u",
             &[Bytes::from_static(b"on"), Bytes::from_static(b"nopass")],
@@ -404,7 +429,7 @@ mod tests {
         .expect("valid");
         let mut session = acl.authenticate(b"u", b"x").expect("nopass");
         let args = vec![Bytes::from_static(b"PING")];
-        let resolved = crate::cmd::resolve(&sluice_resp::Args::new(args.clone())).expect("ping");
+        let resolved = catalog().find(b"ping").expect("ping");
         assert_eq!(
             session.admit(&acl, resolved, &args),
             Err(Refusal::Denied {

@@ -5,7 +5,7 @@
 //! an earlier rule for the same `x` (and for `x|…` when `x` is a whole command), as Redis's
 //! `ACLUpdateCommandRules` does. Selectors (`(…)`) are not supported.
 
-use super::catalog::{catalog, category_bit};
+use super::catalog::category_bit;
 use super::user::{
     CommandRule, Commands, KeyPattern, READ, User, WRITE, hash_password, valid_hash,
 };
@@ -156,15 +156,17 @@ fn apply_selector(user: &mut User, op: &[u8]) -> Result<(), RuleError> {
         let bit = category_bit(&op[2..]).ok_or(RuleError::UnknownName)?;
         let allow = op[0] == b'+';
         update_rules(&mut user.commands, &op[1..], allow);
-        for index in catalog().in_category(bit) {
+        let catalog = user.commands.catalog;
+        for index in catalog.in_category(bit) {
             change(&mut user.commands, index, allow);
         }
     } else if op[0] == b'+' {
         allow_command(&mut user.commands, &op[1..])?;
     } else if op[0] == b'-' {
-        let index = catalog().find(&op[1..]).ok_or(RuleError::UnknownName)?;
+        let catalog = user.commands.catalog;
+        let index = catalog.find(&op[1..]).ok_or(RuleError::UnknownName)?;
         change(&mut user.commands, index, false);
-        let name = full_name(index);
+        let name = catalog.full_name(index);
         update_rules(&mut user.commands, name.as_bytes(), false);
     } else {
         return Err(RuleError::Syntax);
@@ -183,22 +185,23 @@ pub fn allow_all_commands(commands: &mut Commands) {
 
 /// `+cmd`, `+container|sub`, or `+cmd|first-arg` for a command without subcommands.
 fn allow_command(commands: &mut Commands, name: &[u8]) -> Result<(), RuleError> {
+    let catalog = commands.catalog;
     let Some(bar) = name.iter().rposition(|&b| b == b'|') else {
-        let index = catalog().find(name).ok_or(RuleError::UnknownName)?;
+        let index = catalog.find(name).ok_or(RuleError::UnknownName)?;
         change(commands, index, true);
-        update_rules(commands, full_name(index).as_bytes(), true);
+        update_rules(commands, catalog.full_name(index).as_bytes(), true);
         return Ok(());
     };
     let (base, arg) = (&name[..bar], &name[bar + 1..]);
-    let base_index = catalog().find(base).ok_or(RuleError::UnknownName)?;
-    let entry = catalog().get(base_index).ok_or(RuleError::UnknownName)?;
+    let base_index = catalog.find(base).ok_or(RuleError::UnknownName)?;
+    let entry = catalog.get(base_index).ok_or(RuleError::UnknownName)?;
     if entry.parent.is_some() {
         return Err(RuleError::FirstArgOfSubcommand);
     }
     if arg.is_empty() || has_spaces(arg) {
         return Err(RuleError::Syntax);
     }
-    if entry.command.subcommands.is_empty() {
+    if entry.subcommands.is_empty() {
         // Redis's deprecated first-argument rule (`+select|0`): allowed only with that
         // argument while the command's own bit is clear.
         let arg = arg.to_ascii_lowercase();
@@ -212,7 +215,7 @@ fn allow_command(commands: &mut Commands, name: &[u8]) -> Result<(), RuleError> 
             None => commands.first_args.push((base_index, vec![arg])),
         }
     } else {
-        let index = catalog().find(name).ok_or(RuleError::UnknownName)?;
+        let index = catalog.find(name).ok_or(RuleError::UnknownName)?;
         change(commands, index, true);
     }
     update_rules(commands, name, true);
@@ -234,7 +237,7 @@ fn change(commands: &mut Commands, index: usize, allow: bool) {
     };
     set(commands, index);
     commands.first_args.retain(|(i, _)| *i != index);
-    if let Some(entry) = catalog().get(index) {
+    if let Some(entry) = commands.catalog.get(index) {
         for sub in entry.subcommands.clone() {
             set(commands, sub);
         }
@@ -253,13 +256,6 @@ fn update_rules(commands: &mut Commands, name: &[u8], allow: bool) {
         !(same || narrower)
     });
     commands.rules.push(CommandRule { allow, name });
-}
-
-fn full_name(index: usize) -> String {
-    catalog()
-        .get(index)
-        .map(|e| e.full_name())
-        .unwrap_or_default()
 }
 
 /// `~pattern` or `%R~`/`%W~`/`%RW~pattern`.
@@ -317,9 +313,10 @@ pub fn has_spaces(text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::acl::test_catalog::catalog;
 
     fn user(rules: &[&str]) -> Result<User, (String, RuleError)> {
-        let mut user = User::new(b"u", 1);
+        let mut user = User::new(b"u", 1, catalog());
         for rule in rules {
             apply(&mut user, rule.as_bytes()).map_err(|e| ((*rule).to_owned(), e))?;
         }

@@ -8,7 +8,7 @@
 use sha2::{Digest, Sha256};
 use sluice_resp::Reply;
 
-use super::catalog::catalog;
+use super::catalog::Catalog;
 
 /// Read access to a key (`%R~`).
 pub const READ: u8 = 1;
@@ -36,6 +36,8 @@ pub struct CommandRule {
 /// What commands a user may run.
 #[derive(Debug, Clone)]
 pub struct Commands {
+    /// The commands the bits are indexed over.
+    pub catalog: &'static Catalog,
     /// Every command allowed (`+@all` and nothing removed since): the bitset is not consulted.
     pub all: bool,
     /// Started from `+@all` (allows commands added later); decides `+@all`/`-@all` in
@@ -51,11 +53,12 @@ pub struct Commands {
 }
 
 impl Commands {
-    fn none() -> Commands {
+    fn none(catalog: &'static Catalog) -> Commands {
         Commands {
+            catalog,
             all: false,
             from_all: false,
-            bits: vec![0; catalog().len().div_ceil(64)],
+            bits: vec![0; catalog.len().div_ceil(64)],
             first_args: Vec::new(),
             rules: Vec::new(),
         }
@@ -102,8 +105,8 @@ pub struct User {
 
 impl User {
     /// A user as `ACL SETUSER` creates it: off, no passwords, no keys, no channels, no
-    /// commands.
-    pub fn new(name: &[u8], id: u64) -> User {
+    /// commands (of `catalog`).
+    pub fn new(name: &[u8], id: u64, catalog: &'static Catalog) -> User {
         User {
             name: name.to_vec(),
             id,
@@ -115,14 +118,14 @@ impl User {
             keys: Vec::new(),
             all_channels: false,
             channels: Vec::new(),
-            commands: Commands::none(),
+            commands: Commands::none(catalog),
             allows_everything: false,
         }
     }
 
     /// The `default` user as Redis starts it: `on nopass ~* &* +@all`.
-    pub fn default_user(id: u64) -> User {
-        let mut user = User::new(b"default", id);
+    pub fn default_user(id: u64, catalog: &'static Catalog) -> User {
+        let mut user = User::new(b"default", id, catalog);
         user.enabled = true;
         user.nopass = true;
         user.all_keys = true;
@@ -308,6 +311,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::acl::test_catalog::catalog;
 
     #[test]
     fn passwords_are_sha256_hex() {
@@ -325,7 +329,7 @@ mod tests {
 
     #[test]
     fn accepts_checks_state_and_every_hash() {
-        let mut user = User::new(b"u", 1);
+        let mut user = User::new(b"u", 1, catalog());
         user.passwords = vec![hash_password(b"a"), hash_password(b"b")];
         assert!(!user.accepts(b"a"), "off users cannot authenticate");
         user.enabled = true;
@@ -336,7 +340,7 @@ mod tests {
 
     #[test]
     fn default_user_is_described_as_redis_7_2_does() {
-        let user = User::default_user(0);
+        let user = User::default_user(0, catalog());
         assert_eq!(
             String::from_utf8_lossy(&user.describe()),
             "on nopass sanitize-payload ~* &* +@all"

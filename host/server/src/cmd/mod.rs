@@ -1,17 +1,35 @@
-//! Commands: the table of what the server understands, and dispatch from arguments to a
-//! command's handler.
+//! Commands: what the server understands, one module per command family, and dispatch from
+//! arguments to a command's handler.
 //!
-//! A handler parses its own arguments from an [`Args`] cursor and returns an [`Outcome`]: a
+//! Each command is a [`Command`] constant beside its handler, carrying its own metadata
+//! (arity, flags, key positions, ACL categories, docs); [`table::COMMANDS`] lists them. A
+//! handler parses its own arguments from an [`Args`] cursor and returns an [`Outcome`]: a
 //! reply value, or a request to block. Handlers never touch the socket. Arity and
-//! subcommands are checked here, generically, with Redis's error texts.
+//! subcommands are checked by [`dispatch`], generically, with Redis's error texts.
+//!
+//! # Layout
+//! - [`meta`] — the flags, key positions and category lists commands share.
+//! - [`table`] — the list of every command, in the order `COMMAND` reports them.
+//! - [`dispatch`] — lookup, arity checks, subcommands, the ACL catalog.
+//! - [`help`] — the `… HELP` reply every container shares.
+//! - [`conn`] — `PING`, `ECHO`, `HELLO`, `AUTH`, `SELECT`, `QUIT`, `RESET`, `CLIENT …`, and
+//!   `MULTI`/`EXEC`/`DISCARD`'s metadata.
+//! - [`keys`] — generic key commands: `DEL`, `EXISTS`, `TYPE`, `KEYS`, `SCAN`, `RENAME`, expiry.
+//! - [`stream`] — `XADD`, `XLEN`, `XRANGE`, `XREVRANGE`, `XDEL`, `XTRIM`, `XSETID`, `XREAD`,
+//!   `XINFO …`, and the stream argument parsing they share.
+//! - [`group`] — consumer groups: `XGROUP …`, `XREADGROUP`, `XACK`, `XPENDING`, `XCLAIM`,
+//!   `XAUTOCLAIM`.
+//! - [`server`] — `DBSIZE`, `FLUSHDB`, `FLUSHALL`, `SWAPDB`, `SAVE`…`SHUTDOWN`, `INFO`,
+//!   `CONFIG …`, `COMMAND …`.
+//! - [`acl`] — `ACL …`.
+//! - [`sluice`] — Sluice's own `SLUICE …`.
 
-use std::collections::HashMap;
-use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use sluice_resp::{Args, Protocol, Reply};
 
+use crate::command_info::{CommandInfo, KeyRange};
 use crate::connection::ClientState;
 use crate::error::{self, CmdError};
 use crate::shared::Shared;
@@ -20,31 +38,19 @@ use sluice_broker::persist::Record;
 use sluice_broker::ready::BlockRequest;
 
 pub mod acl;
-pub mod command;
-pub mod command_docs;
-pub mod config_cmd;
-pub mod connection;
+pub mod conn;
+pub mod dispatch;
+pub mod group;
 pub mod help;
-pub mod info;
 pub mod keys;
-pub mod persistence;
+pub mod meta;
 pub mod server;
 pub mod sluice;
-pub mod stream_args;
-pub mod syntax;
+pub mod stream;
 pub mod table;
-pub mod xack;
-pub mod xadd;
-pub mod xclaim;
-pub mod xdel;
-pub mod xgroup;
-pub mod xinfo;
-pub mod xpending;
-pub mod xrange;
-pub mod xread;
-pub mod xreadgroup;
-pub mod xsetid;
-pub mod xtrim;
+
+pub use crate::command_info::flags;
+pub use dispatch::{Resolved, catalog, execute, lookup, resolve};
 
 /// What running a command produced.
 #[derive(Debug)]
@@ -122,43 +128,7 @@ impl Ctx<'_> {
     }
 }
 
-/// Command flags, as `COMMAND INFO` reports them.
-pub mod flags {
-    pub const WRITE: u32 = 1;
-    pub const READONLY: u32 = 1 << 1;
-    pub const FAST: u32 = 1 << 2;
-    pub const BLOCKING: u32 = 1 << 3;
-    pub const ADMIN: u32 = 1 << 4;
-    pub const NOSCRIPT: u32 = 1 << 5;
-    pub const LOADING: u32 = 1 << 6;
-    pub const STALE: u32 = 1 << 7;
-    /// Allowed before authentication, and during `MULTI` runs at once instead of queueing.
-    pub const NO_AUTH: u32 = 1 << 8;
-    /// Needs the keyspace to itself: runs with the gate held exclusively.
-    pub const EXCLUSIVE: u32 = 1 << 9;
-    /// Not queued by `MULTI` (`EXEC`, `DISCARD`, `MULTI`, `WATCH`, `QUIT`, `RESET`).
-    pub const NO_MULTI: u32 = 1 << 10;
-    /// Runs without the keyspace gate (`SLUICE RELOAD` waits for route threads that take it).
-    pub const UNGATED: u32 = 1 << 11;
-    /// Adds data: refused with `OOM` once used memory is past `maxmemory`.
-    pub const DENYOOM: u32 = 1 << 12;
-
-    /// Names of the flags `COMMAND` reports.
-    pub const NAMES: &[(u32, &str)] = &[
-        (WRITE, "write"),
-        (READONLY, "readonly"),
-        (DENYOOM, "denyoom"),
-        (FAST, "fast"),
-        (BLOCKING, "blocking"),
-        (ADMIN, "admin"),
-        (NOSCRIPT, "noscript"),
-        (LOADING, "loading"),
-        (STALE, "stale"),
-        (NO_AUTH, "no_auth"),
-    ];
-}
-
-/// One command (or subcommand) the server knows.
+/// One command (or subcommand) the server knows, declared beside its handler.
 #[derive(Debug)]
 pub struct Command {
     /// Lower-case name; a subcommand's is its own word (`setname`).
@@ -168,15 +138,15 @@ pub struct Command {
     /// Bits from [`flags`].
     pub flags: u32,
     /// Position of the first key argument (0 = none), of the last (-1 = last argument), step.
-    pub keys: (i32, i32, i32),
+    pub keys: KeyRange,
     /// ACL categories without the `@`.
     pub categories: &'static [&'static str],
     /// Documentation group (`stream`, `generic`, `connection`, `server`, `transactions`).
     pub group: &'static str,
-    /// One-line summary for `COMMAND DOCS`.
-    pub summary: &'static str,
     /// Redis version that introduced it.
     pub since: &'static str,
+    /// One-line summary for `COMMAND DOCS`.
+    pub summary: &'static str,
     /// Argument syntax, e.g. `key [NOMKSTREAM] id field value [field value ...]`.
     pub syntax: &'static str,
     /// The handler; unused for containers with subcommands.
@@ -201,96 +171,21 @@ impl Command {
     pub fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
     }
-}
 
-static BY_NAME: LazyLock<HashMap<&'static [u8], &'static Command>> = LazyLock::new(|| {
-    table::COMMANDS
-        .iter()
-        .map(|c| (c.name.as_bytes(), c))
-        .collect()
-});
-
-/// Finds a command by name, ignoring ASCII case, without allocating for short names.
-pub fn lookup(name: &[u8]) -> Option<&'static Command> {
-    let mut lower = [0u8; 32];
-    let buf = lower.get_mut(..name.len())?;
-    buf.copy_from_slice(name);
-    buf.make_ascii_lowercase();
-    BY_NAME.get(&*buf).copied()
-}
-
-/// What to run for a request: the command (or subcommand) and its display name for errors.
-#[derive(Debug, Clone, Copy)]
-pub struct Resolved {
-    /// The container command (`client` for `CLIENT SETNAME`).
-    pub command: &'static Command,
-    /// The subcommand, if any.
-    pub sub: Option<&'static Command>,
-}
-
-impl Resolved {
-    /// The command whose handler and flags apply.
-    pub fn target(&self) -> &'static Command {
-        self.sub.unwrap_or(self.command)
-    }
-
-    /// Name as Redis reports it: `xadd`, `client|setname`.
-    pub fn full_name(&self) -> String {
-        match self.sub {
-            Some(sub) => format!("{}|{}", self.command.name, sub.name),
-            None => self.command.name.to_owned(),
+    /// What access control needs to know of it.
+    pub fn info(&self) -> CommandInfo {
+        CommandInfo {
+            name: self.name,
+            flags: self.flags,
+            keys: self.keys,
+            categories: self.categories,
         }
     }
 }
 
-/// Finds the command for `args` and checks its arity; the errors are Redis's replies.
-pub fn resolve(args: &Args) -> Result<Resolved, CmdError> {
-    let all = args.all();
-    let command = lookup(args.name()).ok_or_else(|| error::unknown_command(all))?;
-    if command.subcommands.is_empty() {
-        if !command.arity_ok(all.len()) {
-            return Err(error::wrong_arity(command.name));
-        }
-        return Ok(Resolved { command, sub: None });
-    }
-    let Some(sub_name) = all.get(1) else {
-        // A container that also works alone (`COMMAND`).
-        if command.arity_ok(1) {
-            return Ok(Resolved { command, sub: None });
-        }
-        return Err(error::wrong_arity(command.name));
-    };
-    let sub = command
-        .subcommands
-        .iter()
-        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub_name))
-        .ok_or_else(|| error::unknown_subcommand(command.name, sub_name))?;
-    if !sub.arity_ok(all.len()) {
-        return Err(error::wrong_arity(&format!(
-            "{}|{}",
-            command.name, sub.name
-        )));
-    }
-    Ok(Resolved {
-        command,
-        sub: Some(sub),
-    })
-}
-
-/// Runs a resolved command. The caller holds the keyspace gate as the command's flags ask.
-pub fn execute(ctx: &mut Ctx<'_>, resolved: Resolved, mut args: Args) -> CmdResult {
-    if resolved.sub.is_some() {
-        // Skip the subcommand name: the cursor starts after the command name.
-        let _ = args.next_arg();
-    }
-    (resolved.target().handler)(ctx, &mut args)
-}
-
-/// A handler for containers, never called: `resolve` always picks a subcommand.
+/// The handler of containers, never called: [`resolve`] always picks a subcommand.
 pub fn container(_: &mut Ctx<'_>, _: &mut Args) -> CmdResult {
-    Err(CmdError::err(
-        "internal error: container command called without a subcommand",
-    ))
+    Err(CmdError(error::CONTAINER_WITHOUT_SUBCOMMAND.into()))
 }
 
 /// Replies `OK`.

@@ -60,7 +60,7 @@ impl Connection {
         let mut replies = Vec::with_capacity(multi.queued.len());
         for (resolved, args) in multi.queued {
             // The user's rules may have changed since the command was queued.
-            let allowed = state.session.recheck(resolved, args.all());
+            let allowed = state.session.recheck(resolved.index, args.all());
             let reply = match allowed.map(|()| execute(shared, state, resolved, args, true)) {
                 Err(text) => Reply::error(text),
                 Ok(Outcome::Reply(reply) | Outcome::Close(reply)) => reply,

@@ -11,7 +11,8 @@ use bytes::Bytes;
 use sluice_resp::request::parse_i64;
 use sluice_resp::{ArgError, Args, Reply};
 
-use crate::cmd::{CmdResult, Ctx};
+use crate::cmd::meta::*;
+use crate::cmd::{CmdResult, Command, Ctx};
 use crate::error::{self, CmdError};
 use sluice_broker::keyspace::ExpireCondition;
 
@@ -25,6 +26,21 @@ struct TimeForm {
     relative: bool,
 }
 
+/// The `EXPIRE` command.
+pub const EXPIRE: Command = Command {
+    name: "expire",
+    arity: -3,
+    flags: WRITE | FAST | EXCLUSIVE,
+    keys: KEY1,
+    categories: KEYSPACE_WRITE,
+    group: "generic",
+    since: "1.0.0",
+    summary: "Sets the expiration time of a key in seconds.",
+    syntax: "key seconds [NX|XX|GT|LT]",
+    handler: expire,
+    subcommands: &[],
+};
+
 /// `EXPIRE key seconds [NX|XX|GT|LT]`: 1 if the deadline was set, 0 if the key is missing or
 /// the condition refused.
 pub fn expire(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -36,6 +52,21 @@ pub fn expire(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     set_deadline(ctx, args, &form)
 }
 
+/// The `PEXPIRE` command.
+pub const PEXPIRE: Command = Command {
+    name: "pexpire",
+    arity: -3,
+    flags: WRITE | FAST | EXCLUSIVE,
+    keys: KEY1,
+    categories: KEYSPACE_WRITE,
+    group: "generic",
+    since: "2.6.0",
+    summary: "Sets the expiration time of a key in milliseconds.",
+    syntax: "key milliseconds [NX|XX|GT|LT]",
+    handler: pexpire,
+    subcommands: &[],
+};
+
 /// `PEXPIRE key milliseconds [NX|XX|GT|LT]`: as `EXPIRE`, in ms.
 pub fn pexpire(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let form = TimeForm {
@@ -46,6 +77,21 @@ pub fn pexpire(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     set_deadline(ctx, args, &form)
 }
 
+/// The `EXPIREAT` command.
+pub const EXPIREAT: Command = Command {
+    name: "expireat",
+    arity: -3,
+    flags: WRITE | FAST | EXCLUSIVE,
+    keys: KEY1,
+    categories: KEYSPACE_WRITE,
+    group: "generic",
+    since: "1.2.0",
+    summary: "Sets the expiration time of a key to a Unix timestamp.",
+    syntax: "key unix-time-seconds [NX|XX|GT|LT]",
+    handler: expireat,
+    subcommands: &[],
+};
+
 /// `EXPIREAT key unix-time-seconds [NX|XX|GT|LT]`: as `EXPIRE`, at a Unix time.
 pub fn expireat(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let form = TimeForm {
@@ -55,6 +101,21 @@ pub fn expireat(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     };
     set_deadline(ctx, args, &form)
 }
+
+/// The `PEXPIREAT` command.
+pub const PEXPIREAT: Command = Command {
+    name: "pexpireat",
+    arity: -3,
+    flags: WRITE | FAST | EXCLUSIVE,
+    keys: KEY1,
+    categories: KEYSPACE_WRITE,
+    group: "generic",
+    since: "2.6.0",
+    summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+    syntax: "key unix-time-milliseconds [NX|XX|GT|LT]",
+    handler: pexpireat,
+    subcommands: &[],
+};
 
 /// `PEXPIREAT key unix-time-milliseconds [NX|XX|GT|LT]`: as `EXPIRE`, at a Unix time in ms.
 pub fn pexpireat(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -155,10 +216,40 @@ impl ExpireFlags {
     }
 }
 
+/// The `TTL` command.
+pub const TTL: Command = Command {
+    name: "ttl",
+    arity: 2,
+    flags: READONLY | FAST,
+    keys: KEY1,
+    categories: KEYSPACE_READ,
+    group: "generic",
+    since: "1.0.0",
+    summary: "Returns the expiration time in seconds of a key.",
+    syntax: "key",
+    handler: ttl,
+    subcommands: &[],
+};
+
 /// `TTL key`: seconds left (rounded to nearest), -1 without expiry, -2 for a missing key.
 pub fn ttl(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     time_left(ctx, args, false)
 }
+
+/// The `PTTL` command.
+pub const PTTL: Command = Command {
+    name: "pttl",
+    arity: 2,
+    flags: READONLY | FAST,
+    keys: KEY1,
+    categories: KEYSPACE_READ,
+    group: "generic",
+    since: "2.6.0",
+    summary: "Returns the expiration time in milliseconds of a key.",
+    syntax: "key",
+    handler: pttl,
+    subcommands: &[],
+};
 
 /// `PTTL key`: as `TTL`, in ms.
 pub fn pttl(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -189,6 +280,21 @@ fn ttl_reply(deadline: Option<Option<u64>>, now_ms: u64, in_ms: bool) -> i64 {
         }
     }
 }
+
+/// The `PERSIST` command.
+pub const PERSIST: Command = Command {
+    name: "persist",
+    arity: 2,
+    flags: WRITE | FAST | EXCLUSIVE,
+    keys: KEY1,
+    categories: KEYSPACE_WRITE,
+    group: "generic",
+    since: "2.2.0",
+    summary: "Removes the expiration time of a key.",
+    syntax: "key",
+    handler: persist,
+    subcommands: &[],
+};
 
 /// `PERSIST key`: 1 if the key had an expiry and lost it, else 0.
 pub fn persist(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {

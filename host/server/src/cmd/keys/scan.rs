@@ -1,8 +1,9 @@
-//! `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`: iterating over key names a batch
-//! at a time, without holding anything between calls.
+//! Listing key names: `KEYS pattern` all at once, and `SCAN cursor [MATCH pattern]
+//! [COUNT count] [TYPE type]`, iterating a batch at a time without holding anything between
+//! calls.
 //!
-//! Keys are visited in the order of a fixed 64-bit hash of their name, and the cursor is the
-//! hash to resume from. Each batch holds every live key whose hash lies in `[cursor, next)`,
+//! `SCAN` visits keys in the order of a fixed 64-bit hash of their name, and the cursor is
+//! the hash to resume from. Each batch holds every live key whose hash lies in `[cursor, next)`,
 //! so a key present for the whole iteration is returned exactly once, however keys come and
 //! go meanwhile (Redis promises "at least once"). Keys with equal hashes always land in the
 //! same batch, so a collision cannot split them across a cursor. Cursor 0 starts an
@@ -15,7 +16,8 @@ use bytes::Bytes;
 use sluice_resp::request::parse_i64;
 use sluice_resp::{ArgError, Args, Reply};
 
-use crate::cmd::{CmdResult, Ctx};
+use crate::cmd::meta::*;
+use crate::cmd::{CmdResult, Command, Ctx};
 use crate::error::{self, CmdError};
 use sluice_broker::glob;
 
@@ -23,6 +25,49 @@ use super::STREAM_TYPE;
 
 /// Keys examined per call when the client gives no `COUNT` (Redis's default).
 const DEFAULT_COUNT: usize = 10;
+
+/// The `KEYS` command.
+pub const KEYS: Command = Command {
+    name: "keys",
+    arity: 2,
+    flags: READONLY,
+    keys: NOKEYS,
+    categories: &["keyspace", "read", "slow", "dangerous"],
+    group: "generic",
+    since: "1.0.0",
+    summary: "Returns all key names that match a pattern.",
+    syntax: "pattern",
+    handler: keys,
+    subcommands: &[],
+};
+
+/// `KEYS pattern`: every live key whose name matches the glob, in no particular order.
+pub fn keys(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let pattern = args.bytes()?;
+    let names = ctx
+        .db()
+        .key_names(ctx.now_ms)
+        .into_iter()
+        .filter(|name| glob::matches(&pattern, name, false))
+        .map(Reply::Bulk)
+        .collect();
+    Ok(Reply::Array(names).into())
+}
+
+/// The `SCAN` command.
+pub const SCAN: Command = Command {
+    name: "scan",
+    arity: -2,
+    flags: READONLY,
+    keys: NOKEYS,
+    categories: &["keyspace", "read", "slow"],
+    group: "generic",
+    since: "2.8.0",
+    summary: "Iterates over the key names in the database.",
+    syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]",
+    handler: scan,
+    subcommands: &[],
+};
 
 /// `SCAN`: replies `[next cursor, [key …]]`. `COUNT` is how many keys to examine, so `MATCH`
 /// and `TYPE` may leave a batch short or empty while the iteration goes on.

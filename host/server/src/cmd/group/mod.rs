@@ -1,0 +1,15 @@
+//! Consumer-group commands: creating and changing groups, reading on a consumer's behalf,
+//! and the pending entries list (acknowledging, inspecting, claiming).
+//!
+//! # Layout
+//! - [`xgroup`] — `XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER|HELP`.
+//! - [`xreadgroup`] — `XREADGROUP`, blocking or not.
+//! - [`xack`] — `XACK`.
+//! - [`xpending`] — `XPENDING`.
+//! - [`xclaim`] — `XCLAIM`, `XAUTOCLAIM`.
+
+pub mod xack;
+pub mod xclaim;
+pub mod xgroup;
+pub mod xpending;
+pub mod xreadgroup;

@@ -1,0 +1,23 @@
+//! Generic key commands, applied to the streams Sluice stores.
+//!
+//! Replies and error texts are Redis 7.2's. Keyspace hits and misses (`INFO stats`) are
+//! counted where Redis counts them: the read lookups of `EXISTS`, `TYPE`, `TTL`/`PTTL` and
+//! `SCAN … TYPE`; never by writes, `KEYS` or a plain `SCAN`.
+//!
+//! # Layout
+//! - [`del`] — `DEL`, `UNLINK`.
+//! - [`exists`] — `EXISTS`.
+//! - [`key_type`] — `TYPE`.
+//! - [`scan`] — `KEYS`, `SCAN`.
+//! - [`rename`] — `RENAME`.
+//! - [`expire`] — `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT`, `TTL`, `PTTL`, `PERSIST`.
+
+pub mod del;
+pub mod exists;
+pub mod expire;
+pub mod key_type;
+pub mod rename;
+pub mod scan;
+
+/// The only type a key can hold, as `TYPE` names it.
+const STREAM_TYPE: &str = "stream";

@@ -1,0 +1,571 @@
+//! One client connection: read requests, run them, write replies.
+//!
+//! Requests are parsed and run in the order they arrive; the replies of everything a read
+//! brought in (a pipeline) go out in one write. A command that blocks flushes what is pending,
+//! then parks the task until a writer answers it, its timeout passes or the client goes away.
+//! `MULTI`/`EXEC`/`DISCARD` live beside it (`transaction`) because they decide whether a
+//! command runs at all; so do the wait of a blocked command (`wait`) and making the log
+//! durable before replies acknowledge writes (`durable`).
+//!
+//! The loop is generic over the byte stream (plain TCP or TLS), monomorphised for each. It
+//! enforces the per-client limits: unparsed input past `client-query-buffer-limit`, pending
+//! replies at `client-output-buffer-limit`'s hard limit, or above its soft limit for its
+//! seconds (a write that does not finish), close the connection without a reply, as in Redis.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use sluice_resp::{Args, Protocol, Reply, RequestParser, encode};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use crate::acl::{Refusal, Session};
+use crate::clients::ClientInfo;
+use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
+use crate::error::{self, CmdError};
+use crate::limits::{self, ClientLimits, LimitReached};
+use crate::shared::Shared;
+use crate::stats::CommandName;
+use sluice_broker::ready::{BlockRequest, ReadyKeys};
+
+mod durable;
+mod transaction;
+mod wait;
+
+pub use transaction::Multi;
+
+/// Replies are written once this much is pending even in the middle of a pipeline.
+const OUTPUT_FLUSH_BYTES: usize = 64 * 1024;
+/// Read buffer size to start with.
+const READ_CHUNK: usize = 16 * 1024;
+/// How long a closing connection may take to say goodbye (TLS `close_notify`).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The state of a connection that commands may change.
+#[derive(Debug)]
+pub struct ClientState {
+    /// What other connections see of this one.
+    pub info: Arc<ClientInfo>,
+    /// Selected database index.
+    pub db: usize,
+    /// Protocol version chosen with `HELLO`.
+    pub proto: Protocol,
+    /// Commands queued since `MULTI`, if in a transaction.
+    pub multi: Option<Multi>,
+    /// The ACL user and whether the connection authenticated.
+    pub session: Session,
+    /// Keys the running command (or `EXEC`) made ready, served once it has finished.
+    pub ready: ReadyKeys,
+}
+
+impl ClientState {
+    /// State for commands run without a connection (log replay at start).
+    pub fn detached(info: Arc<ClientInfo>) -> Self {
+        ClientState {
+            info,
+            db: 0,
+            proto: Protocol::Resp2,
+            multi: None,
+            session: Session::internal(cmd::catalog()),
+            ready: ReadyKeys::default(),
+        }
+    }
+
+    /// Switches the connection's user (`AUTH`, `HELLO AUTH`, `RESET`).
+    pub fn set_session(&mut self, session: Session) {
+        *self.info.user.lock() = session.user().display_name();
+        self.session = session;
+    }
+
+    /// Selects database `db` (already range-checked).
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.info.db.store(db, Ordering::Relaxed);
+    }
+
+    /// Switches the protocol version.
+    pub fn set_proto(&mut self, proto: Protocol) {
+        self.proto = proto;
+        self.info.resp.store(
+            if proto == Protocol::Resp3 { 3 } else { 2 },
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Queues a command in the open transaction (`MULTI` … `EXEC`).
+    fn queue(&mut self, resolved: Resolved, args: Args) {
+        if let Some(multi) = self.multi.as_mut() {
+            multi.queued.push((resolved, args));
+            self.info
+                .multi_plus_one
+                .store(multi.queued.len() as u64 + 1, Ordering::Relaxed);
+        }
+    }
+
+    fn set_multi(&mut self, multi: Option<Multi>) {
+        let count = multi.as_ref().map_or(0, |m| m.queued.len() as u64 + 1);
+        self.info.multi_plus_one.store(count, Ordering::Relaxed);
+        self.multi = multi;
+    }
+
+    /// Back to a fresh connection's state (`RESET`).
+    pub fn reset(&mut self) {
+        self.select(0);
+        self.set_proto(Protocol::Resp2);
+        self.set_multi(None);
+        self.info.name.lock().clear();
+    }
+}
+
+/// What the connection does after a request.
+enum Step {
+    Continue,
+    /// Wait, in the command named.
+    Block(BlockRequest, CommandName),
+    Close,
+}
+
+/// Serves one plain TCP client until it disconnects, sends `QUIT`, breaks the protocol or a
+/// limit, or the server shuts down.
+pub async fn serve(shared: Arc<Shared>, socket: TcpStream, shutdown: watch::Receiver<bool>) {
+    let _ = socket.set_nodelay(true);
+    let (Ok(addr), Ok(laddr)) = (socket.peer_addr(), socket.local_addr()) else {
+        return;
+    };
+    serve_stream(shared, socket, addr, laddr, shutdown).await;
+}
+
+/// [`serve`] over any byte stream (a TLS session): `addr` is the peer's, `laddr` ours.
+pub async fn serve_stream<S>(
+    shared: Arc<Shared>,
+    mut socket: S,
+    addr: SocketAddr,
+    laddr: SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    if crate::protected::refuses(&shared, addr.ip()) {
+        shared
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+            socket.write_all(crate::protected::DENIED_REPLY).await?;
+            socket.shutdown().await
+        })
+        .await;
+        return;
+    }
+    let info = shared.clients.add(addr, laddr, shared.now_ms());
+    let mut conn = Connection {
+        state: ClientState {
+            info: info.clone(),
+            db: 0,
+            proto: Protocol::Resp2,
+            multi: None,
+            session: Session::new(&shared.acl),
+            ready: ReadyKeys::default(),
+        },
+        parser: RequestParser::new(max_bulk_len(&shared)),
+        needs_durable: false,
+        shared: shared.clone(),
+        input: BytesMut::with_capacity(READ_CHUNK),
+        output: BytesMut::with_capacity(READ_CHUNK),
+        limits: ClientLimits::default(),
+    };
+    match conn.run(&mut socket, &mut shutdown).await {
+        // A clean end: let a TLS client know the stream is complete.
+        Ok(()) => {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.shutdown()).await;
+        }
+        Err(e) => tracing::debug!(client = info.id, "connection closed: {e}"),
+    }
+    shared.clients.remove(info.id);
+}
+
+fn max_bulk_len(shared: &Shared) -> usize {
+    usize::try_from(shared.settings.proto_max_bulk_len.load(Ordering::Relaxed))
+        .unwrap_or(usize::MAX)
+}
+
+struct Connection {
+    shared: Arc<Shared>,
+    state: ClientState,
+    parser: RequestParser,
+    input: BytesMut,
+    output: BytesMut,
+    /// A command since the last flush may have logged a change: make the log durable before
+    /// sending its reply.
+    needs_durable: bool,
+    /// The per-client limits, read from the settings before each read.
+    limits: ClientLimits,
+}
+
+impl Connection {
+    async fn run<S>(
+        &mut self,
+        socket: &mut S,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> std::io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        self.limits = ClientLimits::load(&self.shared.settings);
+        loop {
+            // Run every complete request already received.
+            loop {
+                let args = match self.parser.parse(&mut self.input) {
+                    Ok(Some(args)) => args,
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.reply(&Reply::error(format!("ERR {e}")));
+                        return self.flush(socket).await;
+                    }
+                };
+                if args.is_empty() {
+                    continue;
+                }
+                match self.handle(args) {
+                    Step::Continue => {}
+                    Step::Close => return self.flush(socket).await,
+                    Step::Block(request, name) => {
+                        self.flush(socket).await?;
+                        match self.wait(socket, request).await? {
+                            Some(reply) => {
+                                // A writer may have logged what it handed us (group deliveries).
+                                self.needs_durable = true;
+                                if reply.is_error() {
+                                    self.shared.command_stats.failed(name);
+                                }
+                                self.reply(&reply);
+                            }
+                            None => return Ok(()),
+                        }
+                    }
+                }
+                if self.output.len() >= OUTPUT_FLUSH_BYTES {
+                    self.flush(socket).await?;
+                }
+            }
+            self.flush(socket).await?;
+            self.parser.set_max_bulk_len(max_bulk_len(&self.shared));
+            self.limits = ClientLimits::load(&self.shared.settings);
+            // What is left is the start of a request still arriving.
+            self.check_query_buffer()?;
+            if self.input.capacity() - self.input.len() < 1024 {
+                self.input.reserve(READ_CHUNK);
+            }
+            tokio::select! {
+                read = socket.read_buf(&mut self.input) => {
+                    let n = read?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    let stats = &self.shared.stats;
+                    stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    stats.reads_processed.fetch_add(1, Ordering::Relaxed);
+                }
+                _ = shutdown.changed() => return Ok(()),
+            }
+        }
+    }
+
+    fn reply(&mut self, reply: &Reply) {
+        count_error(&self.shared, reply);
+        encode(reply, self.state.proto, &mut self.output);
+    }
+
+    /// Closes the connection (without a reply, as Redis) if the client has sent more than
+    /// `client-query-buffer-limit` bytes that do not yet make a request.
+    fn check_query_buffer(&self) -> std::io::Result<()> {
+        let pending = self.input.len();
+        if pending <= self.limits.query_buffer {
+            return Ok(());
+        }
+        let info = &self.state.info;
+        Err(limits::closing(
+            &self.shared,
+            info,
+            LimitReached::QueryBuffer,
+            pending,
+        ))
+    }
+
+    /// Sends the pending replies. At the hard output limit nothing is sent and the connection
+    /// closes; while the soft limit or more is pending, the client has the soft limit's
+    /// seconds to take the excess.
+    async fn flush<S>(&mut self, socket: &mut S) -> std::io::Result<()>
+    where
+        S: AsyncWrite + Unpin,
+    {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        let (limit, pending) = (self.limits.output, self.output.len());
+        let info = &self.state.info;
+        if limit.hard_reached(pending) {
+            return Err(limits::closing(
+                &self.shared,
+                info,
+                LimitReached::OutputHard,
+                pending,
+            ));
+        }
+        if std::mem::take(&mut self.needs_durable) {
+            durable::make_durable(&self.shared).await?;
+        }
+        let Some(written) = limits::write_above_soft(socket, &self.output, limit).await? else {
+            let info = &self.state.info;
+            return Err(limits::closing(
+                &self.shared,
+                info,
+                LimitReached::OutputSoft,
+                pending,
+            ));
+        };
+        socket.write_all(&self.output[written..]).await?;
+        // Nothing for TCP; sends what TLS has buffered.
+        socket.flush().await?;
+        let stats = &self.shared.stats;
+        stats
+            .net_output_bytes
+            .fetch_add(self.output.len() as u64, Ordering::Relaxed);
+        stats.writes_processed.fetch_add(1, Ordering::Relaxed);
+        self.output.clear();
+        Ok(())
+    }
+
+    /// Runs or queues one request and encodes its reply.
+    fn handle(&mut self, args: Vec<Bytes>) -> Step {
+        let args = Args::new(args);
+        let info = &self.state.info;
+        info.last_active_ms
+            .store(self.shared.now_ms(), Ordering::Relaxed);
+        let resolved = match cmd::resolve(&args) {
+            Ok(resolved) => resolved,
+            Err(e) => return self.unresolved(&args, e),
+        };
+        *info.last_cmd.lock() = (resolved.command.name, resolved.sub.map(|s| s.name));
+        // Authentication and ACLs, before MULTI queues anything, as in Redis.
+        if let Err(refusal) = self
+            .state
+            .session
+            .admit(&self.shared.acl, resolved.index, args.all())
+        {
+            return self.refuse(resolved, refusal);
+        }
+        if matches!(resolved.command.name, "multi" | "exec" | "discard") {
+            let started = std::time::Instant::now();
+            let reply = match resolved.command.name {
+                "multi" => self.multi(),
+                "exec" => self.exec(),
+                _ => self.discard(),
+            };
+            self.shared.command_stats.ran(
+                (resolved.command.name, None),
+                elapsed_nanos(started),
+                reply.is_error(),
+            );
+            self.reply(&reply);
+            return Step::Continue;
+        }
+        if self.state.multi.is_some() && !resolved.target().has(flags::NO_MULTI) {
+            if self.shared.over_memory_limit() {
+                // As Redis: out of memory, a transaction queues nothing more, and EXEC aborts.
+                if let Some(multi) = self.state.multi.as_mut() {
+                    multi.dirty = true;
+                }
+                self.reply(&Reply::error(error::OOM));
+                return Step::Continue;
+            }
+            self.state.queue(resolved, args);
+            self.reply(&Reply::Simple("QUEUED".into()));
+            return Step::Continue;
+        }
+        match self.run_gated(resolved, args) {
+            Outcome::Reply(reply) => {
+                self.reply(&reply);
+                Step::Continue
+            }
+            Outcome::Block(request) => Step::Block(
+                request,
+                (resolved.command.name, resolved.sub.map(|s| s.name)),
+            ),
+            Outcome::Close(reply) => {
+                self.reply(&reply);
+                Step::Close
+            }
+            Outcome::Disconnect => Step::Close,
+        }
+    }
+
+    /// Answers a request that names no command, or a known one with the wrong number of
+    /// arguments. Inside `MULTI` the transaction is marked to abort.
+    fn unresolved(&mut self, args: &Args, e: CmdError) -> Step {
+        // A known command refused for its arity counts as rejected, as in Redis.
+        if let Some(command) = cmd::lookup(args.name()) {
+            let sub = args.all().get(1).and_then(|s| {
+                command
+                    .subcommands
+                    .iter()
+                    .find(|c| c.name.as_bytes().eq_ignore_ascii_case(s))
+            });
+            self.shared
+                .command_stats
+                .rejected((command.name, sub.map(|s| s.name)));
+        }
+        if let Some(multi) = self.state.multi.as_mut() {
+            multi.dirty = true;
+        }
+        self.reply(&e.into_reply());
+        Step::Continue
+    }
+
+    /// Answers a command the connection's user may not run. Inside `MULTI` the transaction
+    /// is marked to abort; a refused `EXEC` discards it, as Redis's `rejectCommand` does.
+    fn refuse(&mut self, resolved: Resolved, refusal: Refusal) -> Step {
+        let text = match refusal {
+            // Redis closes the connections of a deleted user; here it happens on their next
+            // command.
+            Refusal::UserGone => return Step::Close,
+            Refusal::NoAuth => error::NOAUTH.to_owned(),
+            Refusal::Denied { reply, on_key } => {
+                let stats = &self.shared.stats;
+                let counter = if on_key {
+                    &stats.acl_denied_key
+                } else {
+                    &stats.acl_denied_cmd
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                reply
+            }
+        };
+        self.shared
+            .command_stats
+            .rejected((resolved.command.name, resolved.sub.map(|s| s.name)));
+        if resolved.command.name == "exec" {
+            self.state.set_multi(None);
+            self.reply(&Reply::error(format!(
+                "EXECABORT Transaction discarded because of: {text}"
+            )));
+        } else {
+            if let Some(multi) = self.state.multi.as_mut() {
+                multi.dirty = true;
+            }
+            self.reply(&Reply::error(text));
+        }
+        Step::Continue
+    }
+
+    /// Runs a command holding the keyspace gate as its flags ask.
+    fn run_gated(&mut self, resolved: Resolved, args: Args) -> Outcome {
+        if resolved.target().has(flags::WRITE) {
+            if let Some(Err(e)) = self
+                .shared
+                .broker
+                .journal
+                .wal()
+                .map(|wal| wal.check_writable())
+            {
+                // As Redis refuses writes once its AOF cannot be written.
+                return Outcome::Reply(Reply::error(format!(
+                    "MISCONF Errors writing to the AOF file: {e}"
+                )));
+            }
+            if let Some(refusal) = oom_refusal(&self.shared, resolved.target()) {
+                return Outcome::Reply(refusal);
+            }
+            if self
+                .shared
+                .broker
+                .settings
+                .maxmemory
+                .load(Ordering::Relaxed)
+                != 0
+            {
+                self.shared.broker.memory.note_write(args.all());
+            }
+            self.needs_durable = true;
+        }
+        let Connection { shared, state, .. } = self;
+        execute_gated(shared, state, resolved, args, false)
+    }
+}
+
+/// Runs one command holding the keyspace gate as its flags ask: none (`UNGATED`), exclusive
+/// (`EXCLUSIVE`) or shared; then, still holding it, serves what the command made ready. Also
+/// the fuzzing [`crate::harness`]'s step.
+pub(crate) fn execute_gated(
+    shared: &Shared,
+    state: &mut ClientState,
+    resolved: Resolved,
+    args: Args,
+    in_exec: bool,
+) -> Outcome {
+    let run = |state: &mut ClientState| {
+        let outcome = execute(shared, state, resolved, args, in_exec);
+        shared.serve_ready(&mut state.ready);
+        outcome
+    };
+    if resolved.target().has(flags::UNGATED) {
+        run(state)
+    } else if resolved.target().has(flags::EXCLUSIVE) {
+        let _gate = shared.broker.keyspace.gate.write();
+        run(state)
+    } else {
+        let _gate = shared.broker.keyspace.gate.read();
+        run(state)
+    }
+}
+
+/// Runs one command; the caller holds the keyspace gate.
+fn execute(
+    shared: &Shared,
+    state: &mut ClientState,
+    resolved: Resolved,
+    args: Args,
+    in_exec: bool,
+) -> Outcome {
+    shared
+        .stats
+        .commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    let mut ctx = Ctx {
+        now_ms: shared.now_ms(),
+        shared,
+        client: state,
+        in_exec,
+    };
+    let started = std::time::Instant::now();
+    let outcome = cmd::execute(&mut ctx, resolved, args)
+        .unwrap_or_else(|e: CmdError| Outcome::Reply(e.into_reply()));
+    let failed = matches!(&outcome, Outcome::Reply(r) | Outcome::Close(r) if r.is_error());
+    shared.command_stats.ran(
+        (resolved.command.name, resolved.sub.map(|s| s.name)),
+        elapsed_nanos(started),
+        failed,
+    );
+    outcome
+}
+
+/// Redis's `OOM` error if `command` adds data and used memory is past `maxmemory`.
+fn oom_refusal(shared: &Shared, command: &cmd::Command) -> Option<Reply> {
+    (command.has(flags::DENYOOM) && shared.over_memory_limit()).then(|| Reply::error(error::OOM))
+}
+
+/// Counts an error reply for `INFO stats` (`total_error_replies`) and `INFO errorstats`.
+fn count_error(shared: &Shared, reply: &Reply) {
+    if let Reply::Error(text) = reply {
+        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+        shared.command_stats.error(text);
+    }
+}
+
+fn elapsed_nanos(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
