@@ -24,7 +24,7 @@ pub const RECORD_VERSION: u8 = 2;
 const RECORD_VERSION_1: u8 = 1;
 
 /// Above this capacity, bytes, a payload buffer is freed rather than kept for reuse.
-const SPARE_MAX_BYTES: usize = 4096;
+const SPARE_MAX_BYTES: usize = 64 * 1024;
 
 thread_local! {
     /// The last logged payload's buffer, reused by the next record built on this thread, so
