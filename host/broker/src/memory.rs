@@ -74,8 +74,8 @@ impl Memory {
 
     /// True if `maxmemory` is set and used memory is over it: commands that add data are then
     /// refused (`noeviction`). A refusal on a stale figure measures again first, with
-    /// `clients` connections.
-    pub fn over_limit(&self, broker: &Broker, clients: usize) -> bool {
+    /// `clients()` connections (asked only then: counting them walks the client table).
+    pub fn over_limit(&self, broker: &Broker, clients: impl FnOnce() -> usize) -> bool {
         let max = broker.settings.maxmemory.load(Ordering::Relaxed);
         if max == 0 {
             return false;
@@ -86,7 +86,7 @@ impl Memory {
         let over = self.used() > max;
         let due = if over { REMEASURE } else { RESYNC };
         if age >= due.as_micros() && !self.measuring.swap(true, Ordering::Acquire) {
-            self.measure(broker, clients);
+            self.measure(broker, clients());
             self.measuring.store(false, Ordering::Release);
         }
         self.used() > max

@@ -109,7 +109,7 @@ impl Shared {
     pub fn over_memory_limit(&self) -> bool {
         self.broker
             .memory
-            .over_limit(&self.broker, self.clients.len())
+            .over_limit(&self.broker, || self.clients.len())
     }
 
     /// The current time, Unix ms.
