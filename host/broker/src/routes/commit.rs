@@ -96,14 +96,14 @@ impl Commit<'_> {
             appends: &resolved.appends,
             fields: &resolved.fields,
             advance: resolved.advance,
+            dropped: resolved.dropped,
+            skipped: resolved.skipped,
             stats: self.stats,
         };
         let refused = match store.commit_batch(&commit) {
             Committed::Stale => return Applied::Stale,
             Committed::Done { refused } => refused,
         };
-        self.stats.dropped.fetch_add(resolved.dropped, RELAXED);
-        self.stats.skipped.fetch_add(resolved.skipped, RELAXED);
         for failure in resolved.failures.into_iter().chain(refused) {
             self.stats.error(&self.spec.name, failure);
         }

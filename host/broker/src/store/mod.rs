@@ -71,8 +71,12 @@ pub struct BatchCommit<'a> {
     pub fields: &'a [&'a [u8]],
     /// The last source entry handled and how many were, if any: the new position.
     pub advance: Option<(StreamId, u64)>,
-    /// The route's counters: outputs, dead-letters, events and batches are counted before
-    /// any reader sees the batch's entries.
+    /// Events the plugin filtered out (no output).
+    pub dropped: u64,
+    /// Failed events dropped (`on_error = "skip"`).
+    pub skipped: u64,
+    /// The route's counters: outputs, dead-letters, dropped and skipped events, events and
+    /// batches are counted before anyone sees the new position or the batch's entries.
     pub stats: &'a RouteStats,
 }
 

@@ -69,6 +69,8 @@ pub(super) fn commit(broker: &Broker, commit: &BatchCommit<'_>) -> Committed {
     let stats = commit.stats;
     stats.events_out.fetch_add(apply.outputs, RELAXED);
     stats.dead_lettered.fetch_add(apply.dead_lettered, RELAXED);
+    stats.dropped.fetch_add(commit.dropped, RELAXED);
+    stats.skipped.fetch_add(commit.skipped, RELAXED);
     if let Some((last, done)) = commit.advance {
         apply.move_position(commit, last, done);
         stats.events_in.fetch_add(done, RELAXED);
