@@ -45,6 +45,12 @@ impl From<ArgError> for CmdError {
     }
 }
 
+impl From<sluice_broker::keyspace::WrongType> for CmdError {
+    fn from(_: sluice_broker::keyspace::WrongType) -> Self {
+        CmdError(WRONGTYPE.into())
+    }
+}
+
 impl From<StreamError> for CmdError {
     fn from(e: StreamError) -> Self {
         CmdError(e.to_string())
@@ -102,7 +108,7 @@ fn c_prefix(arg: &[u8], max: usize) -> &[u8] {
 pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NO_SUCH_KEY: &str = "ERR no such key";
-pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub use sluice_broker::keyspace::WRONGTYPE;
 pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
 pub const SWAPDB_FIRST_INDEX: &str = "ERR invalid first DB index";
 pub const SWAPDB_SECOND_INDEX: &str = "ERR invalid second DB index";

@@ -11,11 +11,13 @@
 //! - [`record`]: the record payload: commands, encoded and decoded.
 //! - [`replay`]: start-up: load the snapshot, replay the log through the command handlers.
 //! - [`snapshot`]: the snapshot payload, and taking one in the background (`BGSAVE`, auto).
+//! - [`values`]: how a snapshot holds each type of value.
 
 pub mod groups;
 pub mod record;
 pub mod replay;
 pub mod snapshot;
+pub mod values;
 
 use std::sync::{Arc, OnceLock};
 

@@ -9,21 +9,23 @@
 //! resident set (measured: 18.7 → 37.6 bytes per entry after one auto-snapshot).
 //!
 //! Payload layout (little-endian): `u8 version`, `u64 key count`, then per key `u32 db`,
-//! `u32 len` + key bytes, `u8 has-expiry` (+ `u64` Unix ms), `u32 len` + the stream's own
-//! encoding (`sluice_streams::Stream::encode`).
+//! `u32 len` + key bytes, `u8 has-expiry` (+ `u64` Unix ms), `u32 len` + the value: from
+//! version 2 a type byte and the value's encoding ([`super::values`]); in version 1 (streams
+//! only, still read) the stream's own encoding (`sluice_streams::Stream::encode`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use bytes::Bytes;
 use sluice_storage::{Lsn, Wal};
 use sluice_streams::Stream;
 
 use crate::Broker;
-use crate::keyspace::KeyEntry;
+use crate::keyspace::{KeyEntry, Value};
 
-/// Version of the snapshot payload layout.
-pub const SNAPSHOT_VERSION: u8 = 1;
+/// Version of the snapshot payload layout this build writes.
+pub const SNAPSHOT_VERSION: u8 = 2;
+/// The first layout (streams only), still read.
+const SNAPSHOT_VERSION_1: u8 = 1;
 
 /// Why a snapshot payload could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +36,8 @@ pub enum SnapshotError {
     Truncated(usize),
     #[error("snapshot names database {0}, but the server has {1} (raise --databases)")]
     Database(usize, usize),
-    #[error("snapshot stream for key {key:?}: {reason}")]
-    Stream { key: String, reason: String },
+    #[error("snapshot value for key {key:?}: {reason}")]
+    Value { key: String, reason: String },
 }
 
 /// Whether a background snapshot is running (`INFO persistence`, `BGSAVE`).
@@ -99,7 +101,7 @@ fn capture(broker: &Broker, mut out: Vec<u8>) -> Option<(Lsn, Vec<u8>, u64)> {
             keys += 1;
             out.extend_from_slice(&u32::try_from(db_index).unwrap_or(u32::MAX).to_le_bytes());
             put_bytes(&mut out, key);
-            match entry.expire_at {
+            match entry.expire_at() {
                 Some(at) => {
                     out.push(1);
                     out.extend_from_slice(&at.to_le_bytes());
@@ -109,7 +111,7 @@ fn capture(broker: &Broker, mut out: Vec<u8>) -> Option<(Lsn, Vec<u8>, u64)> {
             // Length-prefixed in place: a placeholder, the encoding, then the real length.
             let at = out.len();
             out.extend_from_slice(&0u32.to_le_bytes());
-            entry.stream.encode(&mut out);
+            super::values::encode(&entry.value, &mut out);
             let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
             out[at..at + 4].copy_from_slice(&len.to_le_bytes());
         });
@@ -127,7 +129,7 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 pub fn load(broker: &Broker, payload: &[u8]) -> Result<usize, SnapshotError> {
     let mut pos = 0;
     let version = *payload.first().ok_or(SnapshotError::Truncated(0))?;
-    if version != SNAPSHOT_VERSION {
+    if version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_1 {
         return Err(SnapshotError::Version(version));
     }
     pos += 1;
@@ -137,20 +139,26 @@ pub fn load(broker: &Broker, payload: &[u8]) -> Result<usize, SnapshotError> {
         if db >= broker.keyspace.len() {
             return Err(SnapshotError::Database(db, broker.keyspace.len()));
         }
-        let key = Bytes::copy_from_slice(take_bytes(payload, &mut pos)?);
+        let key = take_bytes(payload, &mut pos)?;
         let expire_at = match take::<1>(payload, &mut pos)?[0] {
             0 => None,
             _ => Some(u64::from_le_bytes(take::<8>(payload, &mut pos)?)),
         };
-        let stream =
-            Stream::decode(take_bytes(payload, &mut pos)?).map_err(|e| SnapshotError::Stream {
-                key: String::from_utf8_lossy(&key).into_owned(),
-                reason: e.to_string(),
-            })?;
+        let bytes = take_bytes(payload, &mut pos)?;
+        let value = match version {
+            SNAPSHOT_VERSION_1 => Stream::decode(bytes)
+                .map(|s| Value::Stream(Box::new(s)))
+                .map_err(|e| e.to_string()),
+            _ => super::values::decode(bytes),
+        }
+        .map_err(|reason| SnapshotError::Value {
+            key: String::from_utf8_lossy(key).into_owned(),
+            reason,
+        })?;
         broker
             .keyspace
             .db(db)
-            .put(key, KeyEntry { stream, expire_at });
+            .put(key, KeyEntry::with_expiry(value, expire_at));
     }
     Ok(count as usize)
 }

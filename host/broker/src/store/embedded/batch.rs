@@ -6,7 +6,7 @@ use sluice_plugin_host::{Batch, EntryId};
 use sluice_streams::{AddId, EntrySink, Stream, StreamId};
 
 use crate::Broker;
-use crate::keyspace::Db;
+use crate::keyspace::{Db, Kind, WrongType};
 use crate::persist::Record;
 use crate::ready::ReadyKeys;
 use crate::routes::spec::{RouteSpec, Start};
@@ -22,8 +22,8 @@ pub(super) fn read(
 ) -> Option<Option<StreamId>> {
     batch.clear();
     let db = broker.keyspace.db(0);
-    let position = db.read(source, broker.now_ms(), |entry| {
-        let stream = &entry.stream;
+    // A source key holding another type is no stream to read: as if it were gone.
+    let position = db.read_as(source, broker.now_ms(), |stream: &Stream| {
         let position = stream.group(group).map(|g| g.last_delivered_id());
         // No position yet: a stream created after the route started; all of it is new.
         if let Some(start) = position.unwrap_or(StreamId::MIN).incr() {
@@ -38,7 +38,7 @@ pub(super) fn read(
         position
     });
     batch.end_event();
-    position
+    position.ok().flatten()
 }
 
 /// See [`crate::store::Store::commit_batch`].
@@ -46,13 +46,10 @@ pub(super) fn commit(broker: &Broker, commit: &BatchCommit<'_>) -> Committed {
     let gate = broker.keyspace.gate.write();
     let db = broker.keyspace.db(0);
     let now = broker.now_ms();
-    let position = db.read(commit.source, now, |entry| {
-        entry
-            .stream
-            .group(commit.group)
-            .map(|g| g.last_delivered_id())
+    let position = db.read_as(commit.source, now, |stream: &Stream| {
+        stream.group(commit.group).map(|g| g.last_delivered_id())
     });
-    if position != Some(commit.read_after) {
+    if position != Ok(Some(commit.read_after)) {
         return Committed::Stale;
     }
     let mut apply = Apply {
@@ -123,36 +120,47 @@ impl Apply<'_> {
                 dead_lettered,
                 ..
             } = self;
-            let (added, created) = self.db.write_or_create(&key, now, |entry, created| {
-                let mut added = 0u64;
-                for append in now_run {
-                    let fields = all_fields.get(append.fields.clone()).unwrap_or_default();
-                    match entry.stream.add(AddId::Auto, fields, now, limits) {
-                        Ok(id) => {
-                            record.begin(3 + fields.len()).arg(b"XADD").arg(&key).id(id);
-                            for f in fields {
-                                record.arg(f);
+            let appended = self
+                .db
+                .write_or_create_as(&key, now, |stream: &mut Stream, created| {
+                    let mut added = 0u64;
+                    for append in now_run {
+                        let fields = all_fields.get(append.fields.clone()).unwrap_or_default();
+                        match stream.add(AddId::Auto, fields, now, limits) {
+                            Ok(id) => {
+                                record.begin(3 + fields.len()).arg(b"XADD").arg(&key).id(id);
+                                for f in fields {
+                                    record.arg(f);
+                                }
+                                added += 1;
+                                if append.dead_letter {
+                                    *dead_lettered += 1;
+                                } else {
+                                    *outputs += 1;
+                                }
                             }
-                            added += 1;
-                            if append.dead_letter {
-                                *dead_lettered += 1;
-                            } else {
-                                *outputs += 1;
-                            }
+                            Err(e) => refused.push(format!(
+                                "output to {} refused: {e}",
+                                String::from_utf8_lossy(&key)
+                            )),
                         }
-                        Err(e) => refused.push(format!(
-                            "output to {} refused: {e}",
-                            String::from_utf8_lossy(&key)
-                        )),
                     }
-                }
-                (added, created)
-            });
-            if added == 0 && created {
+                    (added, created)
+                });
+            match appended {
                 // Nothing went in: leave no empty stream behind.
-                self.db.remove(&key, now);
-            } else if added > 0 {
-                self.ready.push(0, &key);
+                Ok((0, true)) => {
+                    self.db.remove(&key, now);
+                }
+                Ok((0, false)) => {}
+                Ok(_) => self.ready.push(0, &key),
+                Err(WrongType) => refused.extend(now_run.iter().map(|_| {
+                    format!(
+                        "output to {} refused: {}",
+                        String::from_utf8_lossy(&key),
+                        crate::keyspace::WRONGTYPE
+                    )
+                })),
             }
         }
     }
@@ -162,8 +170,7 @@ impl Apply<'_> {
     fn move_position(&mut self, commit: &BatchCommit<'_>, last: StreamId, done: u64) {
         let (key, group) = (commit.source, commit.group);
         let record = &mut self.record;
-        self.db.write(key, self.now, |entry| {
-            let stream = &mut entry.stream;
+        let _ = self.db.write_as(key, self.now, |stream: &mut Stream| {
             let read = entries_read(stream, group, commit.read_after, last, done);
             match stream.group_mut(group) {
                 Some(g) => {
@@ -219,14 +226,14 @@ pub(super) fn create_positions(broker: &Broker, spec: &RouteSpec) {
     let now = broker.now_ms();
     let mut missing = Vec::new();
     db.for_each(now, |key, entry| {
-        if spec.is_source(key) && entry.stream.group(&group).is_none() {
-            missing.push(key.clone());
+        let stream = <Stream as Kind>::get(&entry.value);
+        if spec.is_source(key) && stream.is_some_and(|s| s.group(&group).is_none()) {
+            missing.push(key.to_vec());
         }
     });
     let mut record = Record::new(0);
     for key in &missing {
-        db.write(key, now, |entry| {
-            let stream = &mut entry.stream;
+        let _ = db.write_as(key, now, |stream: &mut Stream| {
             if stream.group(&group).is_some() {
                 return;
             }

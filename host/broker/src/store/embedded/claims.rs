@@ -18,8 +18,8 @@ use crate::store::{GroupView, PolicyApplied, PolicyCommit};
 pub(super) fn view(broker: &Broker, stream: &[u8], group: &[u8]) -> Option<GroupView> {
     let now = broker.now_ms();
     let db = broker.keyspace.db(0);
-    db.read(stream, now, |entry| {
-        let group = entry.stream.group(group)?;
+    db.read_as(stream, now, |stream: &Stream| {
+        let group = stream.group(group)?;
         let consumers = group
             .consumers()
             .filter_map(|c| {
@@ -47,6 +47,8 @@ pub(super) fn view(broker: &Broker, stream: &[u8], group: &[u8]) -> Option<Group
             .collect();
         Some(GroupView { pending, consumers })
     })
+    .ok()
+    .flatten()
     .flatten()
 }
 
@@ -67,15 +69,8 @@ pub(super) fn apply(broker: &Broker, commit: &PolicyCommit<'_>) -> PolicyApplied
     let mut applied = PolicyApplied::default();
     let mut letters = Vec::new();
     let mut counts = Counts::default();
-    db.write(commit.stream, now, |entry| {
-        letters = decide(
-            &mut entry.stream,
-            commit,
-            now,
-            &mut record,
-            &mut counts,
-            &mut applied,
-        );
+    let _ = db.write_as(commit.stream, now, |stream: &mut Stream| {
+        letters = decide(stream, commit, now, &mut record, &mut counts, &mut applied);
     });
     // The new owners blocked in XREADGROUP, and the dead-letter streams' readers and routes.
     let mut ready = ReadyKeys::default();

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use sluice_plugin_host::Batch;
-use sluice_streams::{AddId, NodeLimits, StreamError, StreamId};
+use sluice_streams::{AddId, NodeLimits, Stream, StreamId};
 
 use super::{BatchCommit, Committed, GroupView, PolicyApplied, PolicyCommit, Store};
 use crate::Broker;
@@ -47,7 +47,7 @@ impl Store for EmbeddedStore {
             .db(0)
             .for_each(self.broker.now_ms(), |key, _| {
                 if spec.is_source(key) {
-                    keys.push(key.clone());
+                    keys.push(Bytes::copy_from_slice(key));
                 }
             });
         keys
@@ -89,11 +89,11 @@ fn append_logged(
     fields: &[&[u8]],
     now: u64,
     limits: NodeLimits,
-) -> Result<StreamId, StreamError> {
-    let added = db.write_or_create(key, now, |entry, created| {
-        (entry.stream.add(AddId::Auto, fields, now, limits), created)
+) -> Result<StreamId, String> {
+    let added = db.write_or_create_as(key, now, |stream: &mut Stream, created| {
+        (stream.add(AddId::Auto, fields, now, limits), created)
     });
-    match added {
+    match added.map_err(|e| e.to_string())? {
         (Ok(id), _) => {
             record.begin(3 + fields.len()).arg(b"XADD").arg(key).id(id);
             for f in fields {
@@ -106,7 +106,7 @@ fn append_logged(
                 // Nothing went in: leave no empty stream behind.
                 db.remove(key, now);
             }
-            Err(e)
+            Err(e.to_string())
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `XACK`: acknowledging pending entries of a consumer group.
 
 use sluice_resp::{Args, Reply};
-use sluice_streams::StreamId;
+use sluice_streams::{Stream, StreamId};
 
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx};
@@ -31,9 +31,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let raw_ids = args.rest();
     let acked = ctx
         .db()
-        .write(&key, ctx.now_ms, |entry| {
+        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
             let raw_group = &group;
-            let Some(group) = entry.stream.group_mut(&group) else {
+            let Some(group) = stream.group_mut(&group) else {
                 return Ok(0);
             };
             let ids = raw_ids
@@ -53,7 +53,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 });
             }
             Ok::<_, CmdError>(acked)
-        })
+        })?
         .unwrap_or(Ok(0))?;
     Ok(Reply::count(acked).into())
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use sluice_resp::request::parse_i64;
 use sluice_resp::{Args, Reply, StreamEntries};
 use sluice_streams::{
-    AutoClaimOptions, ClaimOptions, ClaimTime, NoGroupWording, StreamError, StreamId,
+    AutoClaimOptions, ClaimOptions, ClaimTime, NoGroupWording, Stream, StreamError, StreamId,
     parse_range_start,
 };
 
@@ -47,7 +47,9 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let consumer = args.bytes()?;
     let has_group = ctx
         .db()
-        .read(&key, ctx.now_ms, |e| e.stream.group(&group).is_some())
+        .read_as(&key, ctx.now_ms, |stream: &Stream| {
+            stream.group(&group).is_some()
+        })?
         .unwrap_or(false);
     if !has_group {
         return Err(error::no_group(NoGroupWording::KeyOrGroup, &key, &group));
@@ -64,8 +66,8 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let mut entries = StreamEntries::new();
     let outcome = ctx
         .db()
-        .write(&key, ctx.now_ms, |e| {
-            let outcome = e.stream.claim(
+        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
+            let outcome = stream.claim(
                 &group,
                 &consumer,
                 &ids,
@@ -81,15 +83,15 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                     &group,
                     &consumer,
                     outcome.consumer_created,
-                    &e.stream,
+                    stream,
                     touched,
                 );
                 if opts.last_id.is_some() {
-                    groups::cursor(rec, &key, &group, &e.stream);
+                    groups::cursor(rec, &key, &group, stream);
                 }
             });
             Ok(outcome)
-        })
+        })?
         .unwrap_or(Err(StreamError::NoGroup))
         .map_err(|_| error::no_group(NoGroupWording::KeyOrGroup, &key, &group))?;
     let reply = if opts.just_id {
@@ -180,8 +182,8 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let mut entries = StreamEntries::new();
     let outcome = ctx
         .db()
-        .write(&key, ctx.now_ms, |e| {
-            let outcome = e.stream.autoclaim(
+        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
+            let outcome = stream.autoclaim(
                 &group,
                 &consumer,
                 &opts,
@@ -196,12 +198,12 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                     &group,
                     &consumer,
                     outcome.consumer_created,
-                    &e.stream,
+                    stream,
                     touched,
                 );
             });
             Ok(outcome)
-        })
+        })?
         .unwrap_or(Err(StreamError::NoGroup))
         .map_err(|_| error::no_group(NoGroupWording::KeyOrGroup, &key, &group))?;
     let claimed = if opts.just_id {

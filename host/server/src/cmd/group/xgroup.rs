@@ -151,10 +151,10 @@ pub fn create(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         Ok::<_, StreamError>(())
     };
     let created = if mkstream {
-        db.write_or_create(t.key, ctx.now_ms, |entry, _| make(&mut entry.stream))
+        db.write_or_create_as(t.key, ctx.now_ms, |stream: &mut Stream, _| make(stream))?
     } else {
         // The key may have gone since the check above.
-        db.write(t.key, ctx.now_ms, |entry| make(&mut entry.stream))
+        db.write_as(t.key, ctx.now_ms, |stream: &mut Stream| make(stream))?
             .unwrap_or(Err(StreamError::GroupKeyMissing))
     };
     created?;
@@ -213,15 +213,15 @@ pub fn destroy(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let t = Target::of(args)?;
     let destroyed = ctx
         .db()
-        .write(t.key, ctx.now_ms, |entry| {
-            let destroyed = entry.stream.destroy_group(t.group);
+        .write_as(t.key, ctx.now_ms, |stream: &mut Stream| {
+            let destroyed = stream.destroy_group(t.group);
             if destroyed {
                 ctx.journal(|rec| {
                     rec.command(&[b"XGROUP", b"DESTROY", t.key, t.group]);
                 });
             }
             destroyed
-        })
+        })?
         .ok_or(StreamError::GroupKeyMissing)?;
     if destroyed {
         // Readers blocked in the group get NOGROUP.
@@ -302,12 +302,12 @@ fn with_group(
 ) -> CmdResult {
     let reply = ctx
         .db()
-        .write(t.key, ctx.now_ms, |entry| {
-            if entry.stream.group(t.group).is_none() {
+        .write_as(t.key, ctx.now_ms, |stream: &mut Stream| {
+            if stream.group(t.group).is_none() {
                 return Err(error::no_group(NoGroupWording::GroupForKey, t.key, t.group));
             }
-            f(&mut entry.stream, t.group)
-        })
+            f(stream, t.group)
+        })?
         .ok_or(StreamError::GroupKeyMissing)??;
     Ok(reply.into())
 }

@@ -6,7 +6,7 @@
 
 use sluice_resp::{Args, Reply};
 use sluice_streams::{
-    ConsumerGroup, NoGroupWording, PendingQuery, parse_range_end, parse_range_start,
+    ConsumerGroup, NoGroupWording, PendingQuery, Stream, parse_range_end, parse_range_start,
 };
 
 use crate::cmd::meta::*;
@@ -46,8 +46,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     };
     let now = ctx.now_ms;
     ctx.db()
-        .read(key, now, |entry| {
-            let group = entry.stream.group(group)?;
+        .read_as(key, now, |stream: &Stream| {
+            let group = stream.group(group)?;
             Some(match &range {
                 None => summary(group),
                 Some((query, consumer)) => {
@@ -58,7 +58,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                     extended(group, &query, now)
                 }
             })
-        })
+        })?
         .flatten()
         .map(Into::into)
         .ok_or_else(|| error::no_group(NoGroupWording::KeyOrGroup, key, group))

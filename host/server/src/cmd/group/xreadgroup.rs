@@ -11,7 +11,7 @@
 
 use bytes::Bytes;
 use sluice_resp::{Args, Protocol, Reply, StreamEntries};
-use sluice_streams::{GroupRead, GroupReadStart, NoGroupWording, StreamError, StreamId};
+use sluice_streams::{GroupRead, GroupReadStart, NoGroupWording, Stream, StreamError, StreamId};
 
 use crate::cmd::meta::*;
 use crate::cmd::stream::args::ReplySink;
@@ -77,7 +77,9 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     // Per stream, as Redis does: the key and group must exist, then the ID must parse.
     for (key, id) in keys.iter().zip(ids) {
         let has_group = db
-            .read(key, ctx.now_ms, |e| e.stream.group(&group).is_some())
+            .read_as(key, ctx.now_ms, |stream: &Stream| {
+                stream.group(&group).is_some()
+            })?
             .unwrap_or(false);
         if !has_group {
             return Err(error::no_group(NoGroupWording::ReadGroup, key, &group));
@@ -139,8 +141,8 @@ impl GroupReadWait {
                 noack: self.noack,
             };
             let outcome = db
-                .write(key, now_ms, |e| {
-                    let outcome = e.stream.read_group(
+                .write_as(key, now_ms, |stream: &mut Stream| {
+                    let outcome = stream.read_group(
                         &self.group,
                         &self.consumer,
                         read,
@@ -148,10 +150,10 @@ impl GroupReadWait {
                         &mut ReplySink(&mut entries),
                     )?;
                     persist::log(broker, db_index, |rec| {
-                        self.log_read(rec, key, &e.stream, *start, &outcome, &entries);
+                        self.log_read(rec, key, stream, *start, &outcome, &entries);
                     });
                     Ok(outcome)
-                })
+                })?
                 .unwrap_or(Err(StreamError::NoGroup))
                 .map_err(|_| error::no_group(NoGroupWording::ReadGroup, key, &self.group))?;
             // A history read always answers, even with no entries; `>` only with some.

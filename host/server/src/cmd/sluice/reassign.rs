@@ -2,6 +2,7 @@
 //! claim policies do. How a policy's decisions are logged and replayed.
 
 use sluice_resp::{Args, Reply};
+use sluice_streams::Stream;
 
 use super::SLUICE_GROUP_WRITE;
 use crate::cmd::meta::*;
@@ -35,8 +36,8 @@ pub fn redeliver(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .collect::<Result<Vec<_>, _>>()?;
     let marked = ctx
         .db()
-        .write(&key, ctx.now_ms, |entry| {
-            let Some(g) = entry.stream.group_mut(&group) else {
+        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
+            let Some(g) = stream.group_mut(&group) else {
                 return Err(no_group(&key, &group));
             };
             let marked = ids
@@ -57,7 +58,7 @@ pub fn redeliver(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 });
             }
             Ok(marked)
-        })
+        })?
         .ok_or_else(|| no_group(&key, &group))??;
     ctx.key_ready(&key);
     Ok(Reply::count(marked).into())
@@ -93,8 +94,8 @@ pub fn reassign(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .collect::<Result<Vec<_>, _>>()?;
     let moved = ctx
         .db()
-        .write(&key, ctx.now_ms, |entry| {
-            let Some(g) = entry.stream.group_mut(&group) else {
+        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
+            let Some(g) = stream.group_mut(&group) else {
                 return Err(no_group(&key, &group));
             };
             let moved: Vec<_> = ids
@@ -117,7 +118,7 @@ pub fn reassign(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 });
             }
             Ok(moved.len())
-        })
+        })?
         .ok_or_else(|| no_group(&key, &group))??;
     ctx.key_ready(&key);
     Ok(Reply::count(moved).into())

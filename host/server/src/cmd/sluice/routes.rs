@@ -9,6 +9,7 @@ use super::{opt_text, text};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx};
 use crate::shared::Shared;
+use sluice_broker::keyspace::Value;
 use sluice_broker::routes::Route;
 
 /// What `SLUICE ROUTES` and `INFO routes` show for one route.
@@ -63,10 +64,10 @@ fn lag(shared: &Shared, route: &Route) -> Option<u64> {
         .keyspace
         .db(0)
         .for_each(shared.now_ms(), |key, entry| {
-            if !route.spec.is_source(key) {
-                return;
-            }
-            let stream = &entry.stream;
+            let stream = match &entry.value {
+                Value::Stream(stream) if route.spec.is_source(key) => stream,
+                _ => return,
+            };
             let behind = match stream.group(&group) {
                 Some(g) => stream.group_lag(g).map(|n| u64::try_from(n).unwrap_or(0)),
                 None => Some(stream.len()),

@@ -65,14 +65,15 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     };
     let db = ctx.db();
     let added = if opts.no_mkstream {
-        match db.write(&key, now, |entry| append(&mut entry.stream)) {
+        match db.write_as(&key, now, |stream: &mut Stream| append(stream))? {
             Some(added) => added,
             None => return Ok(Reply::Null.into()),
         }
     } else {
-        let (added, created) = db.write_or_create(&key, now, |entry, created| {
-            (append(&mut entry.stream), created)
-        });
+        let (added, created) =
+            db.write_or_create_as(&key, now, |stream: &mut Stream, created| {
+                (append(stream), created)
+            })?;
         if added.is_err() && created {
             // A refused XADD must not leave an empty stream behind.
             db.remove(&key, now);

@@ -1,7 +1,7 @@
 //! `XDEL`: flag entries deleted.
 
 use sluice_resp::{Args, Reply};
-use sluice_streams::StreamId;
+use sluice_streams::{Stream, StreamId};
 
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx};
@@ -32,8 +32,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .collect::<Result<Vec<_>, _>>()?;
     let deleted = ctx
         .db()
-        .write(&key, ctx.now_ms, |entry| {
-            let deleted = entry.stream.delete(&ids);
+        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
+            let deleted = stream.delete(&ids);
             if deleted > 0 {
                 ctx.journal(|rec| {
                     rec.begin(ids.len() + 2).arg(b"XDEL").arg(&key);
@@ -43,7 +43,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 });
             }
             deleted
-        })
+        })?
         .unwrap_or(0);
     Ok(Reply::count(deleted).into())
 }

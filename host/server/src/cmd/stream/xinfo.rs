@@ -46,11 +46,13 @@ const STREAM: Command = Command {
 pub fn stream(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     let full = full_option(args);
-    let reply = ctx.db().read(&key, ctx.now_ms, |entry| match &full {
-        Ok(Some(count)) => Ok(full_info(&entry.stream, *count)),
-        Ok(None) => Ok(summary(&entry.stream)),
-        Err(e) => Err(e.clone()),
-    });
+    let reply = ctx
+        .db()
+        .read_as(&key, ctx.now_ms, |stream: &Stream| match &full {
+            Ok(Some(count)) => Ok(full_info(stream, *count)),
+            Ok(None) => Ok(summary(stream)),
+            Err(e) => Err(e.clone()),
+        })?;
     match reply {
         Some(reply) => Ok(reply?.into()),
         None => Err(CmdError(error::NO_SUCH_KEY.into())),
@@ -233,9 +235,8 @@ const GROUPS: Command = Command {
 pub fn groups(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     ctx.db()
-        .read(&key, ctx.now_ms, |entry| {
-            let groups = entry
-                .stream
+        .read_as(&key, ctx.now_ms, |stream: &Stream| {
+            let groups = stream
                 .group_infos()
                 .map(|g| {
                     Reply::Map(vec![
@@ -258,7 +259,7 @@ pub fn groups(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 })
                 .collect();
             Reply::Array(groups).into()
-        })
+        })?
         .ok_or_else(|| CmdError(error::NO_SUCH_KEY.into()))
 }
 
@@ -283,8 +284,8 @@ pub fn consumers(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let group = args.bytes()?;
     let now = ctx.now_ms;
     ctx.db()
-        .read(&key, now, |entry| {
-            let Some(g) = entry.stream.group(&group) else {
+        .read_as(&key, now, |stream: &Stream| {
+            let Some(g) = stream.group(&group) else {
                 return Err(error::no_group(NoGroupWording::GroupForKey, &key, &group));
             };
             let consumers = g
@@ -305,7 +306,7 @@ pub fn consumers(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 })
                 .collect();
             Ok(Reply::Array(consumers).into())
-        })
+        })?
         .ok_or_else(|| CmdError(error::NO_SUCH_KEY.into()))?
 }
 

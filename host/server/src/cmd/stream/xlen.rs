@@ -1,6 +1,7 @@
 //! `XLEN`: how many entries a stream holds.
 
 use sluice_resp::{Args, Reply};
+use sluice_streams::Stream;
 
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx};
@@ -25,7 +26,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     let len = ctx
         .db()
-        .read(&key, ctx.now_ms, |entry| entry.stream.len())
+        .read_as(&key, ctx.now_ms, |stream: &Stream| stream.len())?
         .unwrap_or(0);
     Ok(Reply::count(len).into())
 }

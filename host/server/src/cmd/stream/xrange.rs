@@ -1,7 +1,7 @@
 //! `XRANGE` and `XREVRANGE`: entries between two IDs, oldest or newest first.
 
 use sluice_resp::{Args, Reply, StreamEntries};
-use sluice_streams::{parse_range_end, parse_range_start};
+use sluice_streams::{Stream, parse_range_end, parse_range_start};
 
 use super::args::ReplySink;
 use crate::cmd::meta::*;
@@ -68,13 +68,11 @@ fn range(ctx: &mut Ctx<'_>, args: &mut Args, rev: bool) -> CmdResult {
         }
     }
     let mut entries = StreamEntries::new();
-    let found = ctx.db().read(&key, ctx.now_ms, |entry| {
+    let found = ctx.db().read_as(&key, ctx.now_ms, |stream: &Stream| {
         if count != Some(0) && start <= end {
-            entry
-                .stream
-                .range(start, end, count, rev, &mut ReplySink(&mut entries));
+            stream.range(start, end, count, rev, &mut ReplySink(&mut entries));
         }
-    });
+    })?;
     // Redis looks the key up first: a missing key is an empty array even with COUNT 0.
     if found.is_some() && count == Some(0) {
         return Ok(Reply::NullArray.into());

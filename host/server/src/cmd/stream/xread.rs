@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use sluice_resp::{Args, Protocol, Reply, StreamEntries};
-use sluice_streams::StreamId;
+use sluice_streams::{Stream, StreamId};
 
 use super::args::ReplySink;
 use crate::cmd::meta::*;
@@ -63,12 +63,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     for (key, id) in keys.iter().zip(ids) {
         let from = match id.as_ref() {
             b"$" => ReadFrom::After(
-                db.read(key, ctx.now_ms, |e| e.stream.last_id())
+                db.read_as(key, ctx.now_ms, |stream: &Stream| stream.last_id())?
                     .unwrap_or(StreamId::MIN),
             ),
             // Redis 7.4 and Valkey 8 read `+` as "after the ID before last_id", which a stream
             // that never had an entry (MKSTREAM, XSETID 0-0) does not have.
-            b"+" if db.read(key, ctx.now_ms, |e| e.stream.last_id()) == Some(StreamId::MIN) => {
+            b"+" if db.read_as(key, ctx.now_ms, |stream: &Stream| stream.last_id())?
+                == Some(StreamId::MIN) =>
+            {
                 return Err(CmdError(error::XREAD_LAST_ID_ZERO.into()));
             }
             b"+" => ReadFrom::Last,
@@ -166,8 +168,8 @@ impl XreadWait {
                 ReadFrom::Last => (StreamId::MIN, Some(1), true),
             };
             let mut entries = StreamEntries::new();
-            db.read(key, now, |e| {
-                e.stream.range(
+            let read = db.read_as(key, now, |stream: &Stream| {
+                stream.range(
                     start,
                     StreamId::MAX,
                     count,
@@ -175,6 +177,10 @@ impl XreadWait {
                     &mut ReplySink(&mut entries),
                 )
             });
+            // A key that became another type while the read waited ends it, as in Redis.
+            if let Err(wrong) = read {
+                return Some(CmdError::from(wrong).into_reply());
+            }
             if !entries.is_empty() {
                 found.push((Reply::Bulk(key.clone()), Reply::Entries(entries)));
             }

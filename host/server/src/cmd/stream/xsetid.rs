@@ -1,7 +1,7 @@
 //! `XSETID`: set a stream's last ID (and its counters), as replication and restores do.
 
 use sluice_resp::{Args, Reply};
-use sluice_streams::{StreamError, StreamId};
+use sluice_streams::{Stream, StreamError, StreamId};
 
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx};
@@ -46,8 +46,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             return Err(CmdError(error::SYNTAX.into()));
         }
     }
-    let set = |entry: &mut sluice_broker::keyspace::KeyEntry| {
-        entry.stream.set_id(id, entries_added, max_deleted)?;
+    let set = |stream: &mut Stream| {
+        stream.set_id(id, entries_added, max_deleted)?;
         ctx.journal(|rec| {
             let argc = 3
                 + 2 * usize::from(entries_added.is_some())
@@ -62,7 +62,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         });
         Ok::<_, StreamError>(())
     };
-    match ctx.db().write(&key, ctx.now_ms, set) {
+    match ctx.db().write_as(&key, ctx.now_ms, set)? {
         Some(result) => {
             result?;
             Ok(Reply::Ok.into())

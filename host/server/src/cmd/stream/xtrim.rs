@@ -1,6 +1,7 @@
 //! `XTRIM`: drop the oldest entries by length or by ID.
 
 use sluice_resp::{Args, Reply};
+use sluice_streams::Stream;
 
 use super::args::parse_add_or_trim;
 use crate::cmd::meta::*;
@@ -32,13 +33,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let limits = ctx.shared.broker.settings.node_limits();
     let removed = ctx
         .db()
-        .write(&key, ctx.now_ms, |entry| {
-            let removed = entry.stream.trim(trim, limits);
+        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
+            let removed = stream.trim(trim, limits);
             if removed > 0 {
-                ctx.journal(|rec| super::xadd::log_trim(rec, &key, entry.stream.len()));
+                ctx.journal(|rec| super::xadd::log_trim(rec, &key, stream.len()));
             }
             removed
-        })
+        })?
         .unwrap_or(0);
     Ok(Reply::count(removed).into())
 }

@@ -1,4 +1,5 @@
-//! The keyspace: numbered databases of keys, each holding a stream, with optional expiry.
+//! The keyspace: numbered databases of keys, each holding a value (a string, a stream, a
+//! hash, a list or a set), with optional expiry.
 //!
 //! Concurrency: each database is a sharded map (`DashMap`), so commands on different streams
 //! lock different shards and run in parallel. A command holds one shard lock for the time it
@@ -10,35 +11,79 @@
 //! Expiry is lazy (a key past its deadline is removed when touched) and active (a ticker
 //! removes expired keys nobody touches), as in Redis.
 
+//! # Layout
+//! - [`key`]: a key's name, inline when short.
+//! - [`value`]: what a key holds, and [`Kind`] for commands that work on one type.
+//! - [`string`], [`hash`], [`list`], [`set`]: the value types besides streams.
+//! - [`packed`]: byte strings in one buffer, the small form of hashes and sets.
+
+pub mod hash;
+pub mod key;
+pub mod list;
+mod packed;
+pub mod set;
+pub mod string;
+pub mod value;
+
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 use parking_lot::RwLock;
-use sluice_streams::Stream;
+
+pub use key::Key;
+pub use value::{Kind, Value, WRONGTYPE, WrongType};
 
 /// A key's value and its expiry deadline.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone)]
 pub struct KeyEntry {
-    /// The stream stored under the key (Sluice stores streams only).
-    pub stream: Stream,
-    /// Unix time in ms after which the key is gone, if set.
-    pub expire_at: Option<u64>,
+    /// What the key holds.
+    pub value: Value,
+    /// Unix ms after which the key is gone (a deadline is never 0: `EXPIREAT k 0` removes).
+    expire: Option<NonZeroU64>,
 }
 
 impl KeyEntry {
+    /// `value` with no expiry.
+    pub fn new(value: Value) -> Self {
+        KeyEntry {
+            value,
+            expire: None,
+        }
+    }
+
+    /// `value` expiring at `at` (Unix ms), if given.
+    pub fn with_expiry(value: Value, at: Option<u64>) -> Self {
+        KeyEntry {
+            value,
+            expire: at.and_then(NonZeroU64::new),
+        }
+    }
+
+    /// The deadline, Unix ms, if any.
+    pub fn expire_at(&self) -> Option<u64> {
+        self.expire.map(NonZeroU64::get)
+    }
+
+    /// Sets or clears the deadline (see [`Db::set_expire_if`] to keep the expiry index
+    /// right).
+    fn set_expire_at(&mut self, at: Option<u64>) {
+        self.expire = at.and_then(NonZeroU64::new);
+    }
+
     fn expired(&self, now_ms: u64) -> bool {
-        self.expire_at.is_some_and(|at| at <= now_ms)
+        self.expire.is_some_and(|at| at.get() <= now_ms)
     }
 }
 
 /// One logical database (`SELECT n`).
 #[derive(Debug, Default)]
 pub struct Db {
-    keys: DashMap<Bytes, KeyEntry>,
+    keys: DashMap<Key, KeyEntry>,
     /// Keys with an expiry and their deadline: what the active expiry cycle walks.
-    expires: DashMap<Bytes, u64>,
+    expires: DashMap<Key, u64>,
 }
 
 /// How an expiry update went (`EXPIRE … NX|XX|GT|LT`).
@@ -68,47 +113,113 @@ impl Db {
         None
     }
 
-    /// Runs `f` on the live key for writing, if any.
+    /// Runs `f` on the live key for writing, if any. A hash, list or set that `f` leaves
+    /// empty is removed, as Redis never keeps one.
     pub fn write<R>(
         &self,
         key: &[u8],
         now_ms: u64,
         f: impl FnOnce(&mut KeyEntry) -> R,
     ) -> Option<R> {
-        {
-            let mut entry = self.keys.get_mut(key)?;
-            if !entry.expired(now_ms) {
-                return Some(f(&mut entry));
-            }
-        }
-        self.remove_if_expired(key, now_ms);
-        None
-    }
-
-    /// Runs `f` on the key, creating an empty stream first if it is missing (or expired).
-    /// `f` learns whether the key was just created.
-    pub fn write_or_create<R>(
-        &self,
-        key: &Bytes,
-        now_ms: u64,
-        f: impl FnOnce(&mut KeyEntry, bool) -> R,
-    ) -> R {
-        match self.keys.entry(key.clone()) {
+        let mut expired = false;
+        let result = match self.keys.entry(Key::from(key)) {
             Entry::Occupied(mut occupied) => {
-                let entry = occupied.get_mut();
-                if entry.expired(now_ms) {
-                    *entry = KeyEntry::default();
-                    self.expires.remove(key);
-                    f(entry, true)
+                if occupied.get().expired(now_ms) {
+                    expired = true;
+                    None
                 } else {
-                    f(entry, false)
+                    let result = f(occupied.get_mut());
+                    if occupied.get().value.is_empty_collection() {
+                        drop_entry(occupied, &self.expires);
+                    }
+                    Some(result)
                 }
             }
+            Entry::Vacant(_) => None,
+        };
+        if expired {
+            self.remove_if_expired(key, now_ms);
+        }
+        result
+    }
+
+    /// Runs `f` on the key, first storing `empty()` under it if it is missing (or
+    /// expired). `f` learns whether the key was just created; a hash, list or set it leaves
+    /// empty is removed (so a failed write leaves no empty key behind).
+    pub fn write_or_create<R>(
+        &self,
+        key: &[u8],
+        now_ms: u64,
+        empty: impl FnOnce() -> Value,
+        f: impl FnOnce(&mut KeyEntry, bool) -> R,
+    ) -> R {
+        match self.keys.entry(Key::from(key)) {
+            Entry::Occupied(mut occupied) => {
+                let created = occupied.get().expired(now_ms);
+                if created {
+                    *occupied.get_mut() = KeyEntry::new(empty());
+                    self.expires.remove(key);
+                }
+                let result = f(occupied.get_mut(), created);
+                if occupied.get().value.is_empty_collection() {
+                    drop_entry(occupied, &self.expires);
+                }
+                result
+            }
             Entry::Vacant(vacant) => {
-                let mut entry = vacant.insert(KeyEntry::default());
-                f(&mut entry, true)
+                let mut entry = vacant.insert_entry(KeyEntry::new(empty()));
+                let result = f(entry.get_mut(), true);
+                if entry.get().value.is_empty_collection() {
+                    entry.remove();
+                }
+                result
             }
         }
+    }
+
+    /// Runs `f` on the key's value of type `T`, if the key exists; `WrongType` if it holds
+    /// another type.
+    pub fn read_as<T: Kind, R>(
+        &self,
+        key: &[u8],
+        now_ms: u64,
+        f: impl FnOnce(&T) -> R,
+    ) -> Result<Option<R>, WrongType> {
+        self.read(key, now_ms, |e| T::get(&e.value).map(f).ok_or(WrongType))
+            .transpose()
+    }
+
+    /// [`Db::read_as`] for writing (see [`Db::write`]).
+    pub fn write_as<T: Kind, R>(
+        &self,
+        key: &[u8],
+        now_ms: u64,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> Result<Option<R>, WrongType> {
+        self.write(key, now_ms, |e| {
+            T::get_mut(&mut e.value).map(f).ok_or(WrongType)
+        })
+        .transpose()
+    }
+
+    /// Runs `f` on the key's value of type `T`, creating an empty one if the key is missing
+    /// (`f` learns whether it did); `WrongType` if the key holds another type.
+    pub fn write_or_create_as<T: Kind, R>(
+        &self,
+        key: &[u8],
+        now_ms: u64,
+        f: impl FnOnce(&mut T, bool) -> R,
+    ) -> Result<R, WrongType> {
+        self.write_or_create(key, now_ms, T::empty, |e, created| {
+            T::get_mut(&mut e.value)
+                .map(|v| f(v, created))
+                .ok_or(WrongType)
+        })
+    }
+
+    /// The type of the live key (`TYPE`), if any.
+    pub fn type_of(&self, key: &[u8], now_ms: u64) -> Option<&'static str> {
+        self.read(key, now_ms, |e| e.value.type_name())
     }
 
     /// True if the key exists and has not expired.
@@ -119,7 +230,7 @@ impl Db {
     /// Removes the key; true if it existed (and had not expired).
     pub fn remove(&self, key: &[u8], now_ms: u64) -> bool {
         let removed = self.keys.remove(key);
-        if removed.as_ref().is_some_and(|(_, e)| e.expire_at.is_some()) {
+        if removed.as_ref().is_some_and(|(_, e)| e.expire.is_some()) {
             self.expires.remove(key);
         }
         removed.is_some_and(|(_, e)| !e.expired(now_ms))
@@ -128,23 +239,23 @@ impl Db {
     /// Takes the key out whole (for `RENAME`).
     pub fn take(&self, key: &[u8], now_ms: u64) -> Option<KeyEntry> {
         let (_, entry) = self.keys.remove(key)?;
-        if entry.expire_at.is_some() {
+        if entry.expire.is_some() {
             self.expires.remove(key);
         }
         (!entry.expired(now_ms)).then_some(entry)
     }
 
     /// Stores `entry` under `key`, replacing whatever was there.
-    pub fn put(&self, key: Bytes, entry: KeyEntry) {
-        match entry.expire_at {
+    pub fn put(&self, key: &[u8], entry: KeyEntry) {
+        match entry.expire_at() {
             Some(at) => {
-                self.expires.insert(key.clone(), at);
+                self.expires.insert(Key::from(key), at);
             }
             None => {
-                self.expires.remove(&key);
+                self.expires.remove(key);
             }
         }
-        self.keys.insert(key, entry);
+        self.keys.insert(Key::from(key), entry);
     }
 
     /// Sets or clears the key's deadline under `cond`; `Some(true)` if it changed,
@@ -152,7 +263,7 @@ impl Db {
     /// before `now_ms` removes the key.
     pub fn set_expire(
         &self,
-        key: &Bytes,
+        key: &[u8],
         at: Option<u64>,
         cond: ExpireCondition,
         now_ms: u64,
@@ -175,15 +286,15 @@ impl Db {
     /// `None` if the key does not exist.
     pub fn set_expire_if(
         &self,
-        key: &Bytes,
+        key: &[u8],
         at: Option<u64>,
         now_ms: u64,
         allow: impl FnOnce(Option<u64>) -> bool,
     ) -> Option<bool> {
         let applied = self.write(key, now_ms, |entry| {
-            let allowed = allow(entry.expire_at);
+            let allowed = allow(entry.expire_at());
             if allowed {
-                entry.expire_at = at;
+                entry.set_expire_at(at);
             }
             allowed
         })?;
@@ -195,7 +306,7 @@ impl Db {
                     self.remove_if_expired(key, now_ms);
                 }
                 Some(at) => {
-                    self.expires.insert(key.clone(), at);
+                    self.expires.insert(Key::from(key), at);
                 }
                 None => {
                     self.expires.remove(key);
@@ -207,7 +318,7 @@ impl Db {
 
     /// The key's deadline: `None` if the key is missing, `Some(None)` if it never expires.
     pub fn expire_at(&self, key: &[u8], now_ms: u64) -> Option<Option<u64>> {
-        self.read(key, now_ms, |e| e.expire_at)
+        self.read(key, now_ms, KeyEntry::expire_at)
     }
 
     /// Number of live keys (expired keys not yet removed are counted, as Redis's DBSIZE does).
@@ -228,12 +339,12 @@ impl Db {
     /// Every live key name (a snapshot: keys added meanwhile may or may not appear).
     pub fn key_names(&self, now_ms: u64) -> Vec<Bytes> {
         let mut names = Vec::with_capacity(self.keys.len());
-        self.for_each(now_ms, |key, _| names.push(key.clone()));
+        self.for_each(now_ms, |key, _| names.push(Bytes::copy_from_slice(key)));
         names
     }
 
     /// Visits every live key (a snapshot's capture: the caller holds the gate exclusively).
-    pub fn for_each(&self, now_ms: u64, mut f: impl FnMut(&Bytes, &KeyEntry)) {
+    pub fn for_each(&self, now_ms: u64, mut f: impl FnMut(&[u8], &KeyEntry)) {
         for entry in self.keys.iter() {
             if !entry.value().expired(now_ms) {
                 f(entry.key(), entry.value());
@@ -249,12 +360,15 @@ impl Db {
         n
     }
 
-    /// Approximate bytes used by the streams of this database.
+    /// Approximate bytes the keys and values of this database take.
     pub fn memory_usage(&self) -> usize {
+        // A slot, its share of the table's spare room, and what each part holds on the heap.
+        let slot = 2 * (size_of::<Key>() + size_of::<KeyEntry>()) + 2;
         self.keys
             .iter()
-            .map(|e| e.key().len() + e.value().stream.memory_usage())
-            .sum()
+            .map(|e| slot + e.key().heap_bytes() + e.value().value.heap_bytes())
+            .sum::<usize>()
+            + self.expires.len() * 2 * (size_of::<Key>() + 8)
     }
 
     /// Removes keys whose deadline has passed; returns the removed names.
@@ -263,7 +377,7 @@ impl Db {
             .expires
             .iter()
             .filter(|e| *e.value() <= now_ms)
-            .map(|e| e.key().clone())
+            .map(|e| Bytes::copy_from_slice(e.key()))
             .collect();
         due.into_iter()
             .filter(|key| self.remove_if_expired(key, now_ms))
@@ -276,6 +390,18 @@ impl Db {
             self.expires.remove(key);
         }
         removed
+    }
+}
+
+/// Removes an occupied entry a command emptied, and its deadline.
+fn drop_entry(
+    occupied: dashmap::mapref::entry::OccupiedEntry<'_, Key, KeyEntry>,
+    expires: &DashMap<Key, u64>,
+) {
+    let had_expiry = occupied.get().expire.is_some();
+    let (key, _) = occupied.remove_entry();
+    if had_expiry {
+        expires.remove(&*key);
     }
 }
 
@@ -351,13 +477,46 @@ impl Keyspace {
 
 #[cfg(test)]
 mod tests {
+    use sluice_streams::Stream;
+
     use super::*;
+
+    trait EmptyValue {
+        fn empty_value() -> Value;
+    }
+
+    impl EmptyValue for Stream {
+        fn empty_value() -> Value {
+            <Stream as Kind>::empty()
+        }
+    }
+
+    #[test]
+    fn an_emptied_collection_is_removed() {
+        let db = Db::default();
+        let pushed = db.write_or_create_as::<list::List, _>(b"l", 0, |l, created| {
+            l.push(b"x", true);
+            created
+        });
+        assert_eq!(pushed, Ok(true));
+        assert_eq!(db.type_of(b"l", 0), Some("list"));
+        assert_eq!(
+            db.read_as::<string::Str, _>(b"l", 0, |_| ()),
+            Err(WrongType)
+        );
+        let popped = db.write_as::<list::List, _>(b"l", 0, |l| l.pop(true));
+        assert!(matches!(popped, Ok(Some(Some(_)))));
+        assert!(!db.exists(b"l", 0));
+        // A write that adds nothing to a new collection leaves no key.
+        let _ = db.write_or_create_as::<set::Set, _>(b"s", 0, |_, _| ());
+        assert!(!db.exists(b"s", 0));
+    }
 
     #[test]
     fn expired_keys_vanish_lazily_and_actively() {
         let db = Db::default();
         let key = Bytes::from("k");
-        db.write_or_create(&key, 0, |_, created| assert!(created));
+        db.write_or_create(&key, 0, Stream::empty_value, |_, created| assert!(created));
         assert_eq!(
             db.set_expire(&key, Some(100), ExpireCondition::Always, 0),
             Some(true)
@@ -366,7 +525,7 @@ mod tests {
         assert!(!db.exists(b"k", 100));
         assert_eq!(db.len(), 0);
 
-        db.write_or_create(&key, 0, |_, _| ());
+        db.write_or_create(&key, 0, Stream::empty_value, |_, _| ());
         db.set_expire(&key, Some(50), ExpireCondition::Always, 0);
         assert_eq!(db.expire_due(60), vec![key.clone()]);
         assert_eq!(db.expires_len(), 0);
@@ -376,7 +535,7 @@ mod tests {
     fn expire_conditions() {
         let db = Db::default();
         let key = Bytes::from("k");
-        db.write_or_create(&key, 0, |_, _| ());
+        db.write_or_create(&key, 0, Stream::empty_value, |_, _| ());
         assert_eq!(
             db.set_expire(&key, Some(10), ExpireCondition::Xx, 0),
             Some(false)
