@@ -1,7 +1,7 @@
 //! [`Hash`]: a hash value (`HSET`…), small ones packed as Redis keeps them in a listpack,
 //! larger ones in a table.
 //!
-//! Redis keeps a hash as a listpack while it has at most 128 fields and no field or value
+//! Redis keeps a hash as a listpack while it has at most 512 fields and no field or value
 //! longer than 64 bytes (`hash-max-listpack-entries`/`-value`), then converts it to a hash
 //! table for good. Sluice follows the same rule, so `OBJECT ENCODING` agrees and small hashes
 //! cost a few bytes per field.
@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use super::packed::Packed;
 
 /// Most fields of a packed hash.
-pub const MAX_PACKED_ENTRIES: usize = 128;
+pub const MAX_PACKED_ENTRIES: usize = 512;
 /// Longest field or value of a packed hash, bytes.
 pub const MAX_PACKED_VALUE: usize = 64;
 
@@ -160,7 +160,7 @@ mod tests {
         for i in 0..=MAX_PACKED_ENTRIES {
             many.set(i.to_string().as_bytes(), b"v");
         }
-        assert_eq!((many.len(), many.encoding()), (129, "hashtable"));
+        assert_eq!((many.len(), many.encoding()), (513, "hashtable"));
         assert!(many.remove(b"3"));
         assert!(!many.remove(b"3"));
     }

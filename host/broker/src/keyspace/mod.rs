@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
-use dashmap::mapref::entry::Entry;
+use dashmap::mapref::entry::{Entry, OccupiedEntry};
 use parking_lot::RwLock;
 
 pub use key::Key;
@@ -67,10 +67,16 @@ impl KeyEntry {
         self.expire.map(NonZeroU64::get)
     }
 
-    /// Sets or clears the deadline (see [`Db::set_expire_if`] to keep the expiry index
-    /// right).
-    fn set_expire_at(&mut self, at: Option<u64>) {
+    /// Sets or clears the deadline. Inside [`Db::write`] and its kin the expiry index
+    /// follows; a deadline already past removes the key when the write ends.
+    pub fn set_expire_at(&mut self, at: Option<u64>) {
         self.expire = at.and_then(NonZeroU64::new);
+    }
+
+    /// Marks the key for removal when the write it is in ends (a key a command created and
+    /// then found it must not keep: `SET … XX` on a missing key).
+    pub fn discard(&mut self) {
+        self.expire = NonZeroU64::new(1);
     }
 
     fn expired(&self, now_ms: u64) -> bool {
@@ -114,7 +120,8 @@ impl Db {
     }
 
     /// Runs `f` on the live key for writing, if any. A hash, list or set that `f` leaves
-    /// empty is removed, as Redis never keeps one.
+    /// empty is removed, as Redis never keeps one; a deadline `f` changes is indexed (and one
+    /// already past removes the key).
     pub fn write<R>(
         &self,
         key: &[u8],
@@ -128,10 +135,9 @@ impl Db {
                     expired = true;
                     None
                 } else {
+                    let before = occupied.get().expire;
                     let result = f(occupied.get_mut());
-                    if occupied.get().value.is_empty_collection() {
-                        drop_entry(occupied, &self.expires);
-                    }
+                    self.settle(occupied, before, now_ms);
                     Some(result)
                 }
             }
@@ -145,7 +151,8 @@ impl Db {
 
     /// Runs `f` on the key, first storing `empty()` under it if it is missing (or
     /// expired). `f` learns whether the key was just created; a hash, list or set it leaves
-    /// empty is removed (so a failed write leaves no empty key behind).
+    /// empty is removed (so a failed write leaves no empty key behind), and a deadline it
+    /// changes is indexed, as for [`Db::write`].
     pub fn write_or_create<R>(
         &self,
         key: &[u8],
@@ -153,26 +160,48 @@ impl Db {
         empty: impl FnOnce() -> Value,
         f: impl FnOnce(&mut KeyEntry, bool) -> R,
     ) -> R {
-        match self.keys.entry(Key::from(key)) {
+        let (mut occupied, created) = match self.keys.entry(Key::from(key)) {
             Entry::Occupied(mut occupied) => {
                 let created = occupied.get().expired(now_ms);
                 if created {
                     *occupied.get_mut() = KeyEntry::new(empty());
                     self.expires.remove(key);
                 }
-                let result = f(occupied.get_mut(), created);
-                if occupied.get().value.is_empty_collection() {
-                    drop_entry(occupied, &self.expires);
-                }
-                result
+                (occupied, created)
             }
-            Entry::Vacant(vacant) => {
-                let mut entry = vacant.insert_entry(KeyEntry::new(empty()));
-                let result = f(entry.get_mut(), true);
-                if entry.get().value.is_empty_collection() {
-                    entry.remove();
+            Entry::Vacant(vacant) => (vacant.insert_entry(KeyEntry::new(empty())), true),
+        };
+        let before = occupied.get().expire;
+        let result = f(occupied.get_mut(), created);
+        self.settle(occupied, before, now_ms);
+        result
+    }
+
+    /// After a write, under the key's lock: an emptied collection or a key past its new
+    /// deadline goes; a changed deadline is indexed.
+    fn settle(
+        &self,
+        occupied: OccupiedEntry<'_, Key, KeyEntry>,
+        before: Option<NonZeroU64>,
+        now_ms: u64,
+    ) {
+        let entry = occupied.get();
+        if entry.value.is_empty_collection() || entry.expired(now_ms) {
+            let had_expiry = before.is_some() || entry.expire.is_some();
+            let (key, _) = occupied.remove_entry();
+            if had_expiry {
+                self.expires.remove(&*key);
+            }
+            return;
+        }
+        if entry.expire != before {
+            match entry.expire {
+                Some(at) => {
+                    self.expires.insert(occupied.key().clone(), at.get());
                 }
-                result
+                None => {
+                    self.expires.remove(&**occupied.key());
+                }
             }
         }
     }
@@ -236,6 +265,23 @@ impl Db {
         removed.is_some_and(|(_, e)| !e.expired(now_ms))
     }
 
+    /// Takes the key out if it holds a `T` (`GETDEL`); `WrongType` if it holds another type.
+    pub fn take_as<T: Kind>(&self, key: &[u8], now_ms: u64) -> Result<Option<KeyEntry>, WrongType> {
+        let taken = self
+            .keys
+            .remove_if(key, |_, e| !e.expired(now_ms) && T::get(&e.value).is_some());
+        match taken {
+            Some((_, entry)) => {
+                if entry.expire.is_some() {
+                    self.expires.remove(key);
+                }
+                Ok(Some(entry))
+            }
+            None if self.exists(key, now_ms) => Err(WrongType),
+            None => Ok(None),
+        }
+    }
+
     /// Takes the key out whole (for `RENAME`).
     pub fn take(&self, key: &[u8], now_ms: u64) -> Option<KeyEntry> {
         let (_, entry) = self.keys.remove(key)?;
@@ -291,29 +337,14 @@ impl Db {
         now_ms: u64,
         allow: impl FnOnce(Option<u64>) -> bool,
     ) -> Option<bool> {
-        let applied = self.write(key, now_ms, |entry| {
+        // `write` indexes the new deadline, and removes the key if it is already past.
+        self.write(key, now_ms, |entry| {
             let allowed = allow(entry.expire_at());
             if allowed {
                 entry.set_expire_at(at);
             }
             allowed
-        })?;
-        if applied {
-            match at {
-                // The shard lock is released: remove only if it is still the expired key
-                // (a writer may have recreated it meanwhile).
-                Some(at) if at <= now_ms => {
-                    self.remove_if_expired(key, now_ms);
-                }
-                Some(at) => {
-                    self.expires.insert(Key::from(key), at);
-                }
-                None => {
-                    self.expires.remove(key);
-                }
-            }
-        }
-        Some(applied)
+        })
     }
 
     /// The key's deadline: `None` if the key is missing, `Some(None)` if it never expires.
@@ -390,18 +421,6 @@ impl Db {
             self.expires.remove(key);
         }
         removed
-    }
-}
-
-/// Removes an occupied entry a command emptied, and its deadline.
-fn drop_entry(
-    occupied: dashmap::mapref::entry::OccupiedEntry<'_, Key, KeyEntry>,
-    expires: &DashMap<Key, u64>,
-) {
-    let had_expiry = occupied.get().expire.is_some();
-    let (key, _) = occupied.remove_entry();
-    if had_expiry {
-        expires.remove(&*key);
     }
 }
 

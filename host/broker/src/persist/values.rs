@@ -68,7 +68,7 @@ pub fn decode(bytes: &[u8]) -> Result<Value, String> {
         TYPE_STRING => Ok(Value::Str(Str::new(body))),
         TYPE_HASH => {
             let items = items(body)?;
-            if items.len() % 2 != 0 {
+            if !items.len().is_multiple_of(2) {
                 return Err("a hash with a field and no value".into());
             }
             let mut hash = Hash::default();

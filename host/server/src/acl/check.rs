@@ -101,6 +101,24 @@ pub fn for_each_key(entry: &Entry, args: &[Bytes], mut visit: impl FnMut(usize, 
                 visit(2, WRITE);
             }
         }
+        ("lmove" | "blmove" | "smove" | "copy", None) => {
+            // The source is read (and, but for COPY, changed); the destination written.
+            let source = if names(entry).0 == "copy" {
+                READ
+            } else {
+                READ | WRITE
+            };
+            if args.len() > 1 && visit(1, source) && args.len() > 2 {
+                visit(2, WRITE);
+            }
+        }
+        ("set", None) => {
+            // SET reads the old value only with GET (Redis's variable key-spec flags).
+            let get = args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+            if args.len() > 1 {
+                visit(1, if get { READ | WRITE } else { WRITE });
+            }
+        }
         _ => {
             let (first, last, step) = entry.info.keys;
             let (Ok(first), Ok(step)) = (usize::try_from(first), usize::try_from(step)) else {
@@ -147,17 +165,36 @@ fn stream_keys(args: &[Bytes], start_from: usize, visit: &mut impl FnMut(usize, 
     }
 }
 
-/// The access each keyed command needs, from Redis 7.2's key specs (`COMMAND INFO`).
+/// The access each keyed command needs, from Redis 7.2's key specs (`COMMAND INFO`): read
+/// for `ACCESS`, write for `INSERT`, `UPDATE` or `DELETE`, none for a command that only looks
+/// at a key's existence or size.
 pub fn key_access(entry: &Entry) -> Option<u8> {
     Some(match names(entry) {
-        ("exists" | "type" | "xlen", None) => 0,
-        ("ttl" | "pttl" | "xrange" | "xrevrange" | "xpending" | "xread" | "xreadgroup", None) => {
-            READ
-        }
+        (
+            "exists" | "type" | "xlen" | "strlen" | "hexists" | "hlen" | "hstrlen" | "llen"
+            | "sismember" | "scard",
+            None,
+        ) => 0,
+        ("object", Some("encoding" | "freq" | "refcount")) | ("memory", Some("usage")) => 0,
+        (
+            "ttl" | "pttl" | "xrange" | "xrevrange" | "xpending" | "xread" | "xreadgroup" | "get"
+            | "mget" | "getrange" | "dump" | "hget" | "hmget" | "hgetall" | "hkeys" | "hvals"
+            | "hrandfield" | "hscan" | "lrange" | "lindex" | "lpos" | "smembers" | "smismember"
+            | "srandmember" | "sinter" | "sunion" | "sdiff" | "sscan",
+            None,
+        ) => READ,
         ("xinfo", Some("stream" | "groups" | "consumers")) => READ,
         (
+            "getdel" | "getex" | "getset" | "incr" | "incrby" | "decr" | "decrby" | "incrbyfloat"
+            | "hincrby" | "hincrbyfloat" | "lpop" | "rpop" | "blpop" | "brpop" | "spop",
+            None,
+        ) => READ | WRITE,
+        (
             "del" | "unlink" | "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" | "xadd"
-            | "xdel" | "xtrim" | "xsetid" | "xack" | "xclaim" | "xautoclaim",
+            | "xdel" | "xtrim" | "xsetid" | "xack" | "xclaim" | "xautoclaim" | "setnx" | "setex"
+            | "psetex" | "mset" | "msetnx" | "append" | "setrange" | "restore" | "hset" | "hsetnx"
+            | "hmset" | "hdel" | "lpush" | "rpush" | "lpushx" | "rpushx" | "lset" | "linsert"
+            | "lrem" | "ltrim" | "sadd" | "srem",
             None,
         ) => WRITE,
         ("xgroup", Some("create" | "setid" | "destroy" | "createconsumer" | "delconsumer")) => {
@@ -165,7 +202,9 @@ pub fn key_access(entry: &Entry) -> Option<u8> {
         }
         // Sluice's own: they change consumer-group state, as XCLAIM does.
         ("sluice", Some("reassign" | "redeliver")) => WRITE,
-        ("rename", None) => READ | WRITE,
+        // Their keys differ: see `for_each_key` (the source's access here).
+        ("rename" | "lmove" | "blmove" | "smove", None) => READ | WRITE,
+        ("set", None) | ("copy", None) => READ,
         _ => return None,
     })
 }

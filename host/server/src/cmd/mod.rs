@@ -17,6 +17,7 @@
 //! - [`keys`] — generic key commands: `DEL`, `EXISTS`, `TYPE`, `KEYS`, `SCAN`, `RENAME`, expiry.
 //! - [`stream`] — `XADD`, `XLEN`, `XRANGE`, `XREVRANGE`, `XDEL`, `XTRIM`, `XSETID`, `XREAD`,
 //!   `XINFO …`, and the stream argument parsing they share.
+//! - [`string`] — `GET`, `SET`, `MSET`, counters, `APPEND`, `GETRANGE`…
 //! - [`group`] — consumer groups: `XGROUP …`, `XREADGROUP`, `XACK`, `XPENDING`, `XCLAIM`,
 //!   `XAUTOCLAIM`.
 //! - [`server`] — `DBSIZE`, `FLUSHDB`, `FLUSHALL`, `SWAPDB`, `SAVE`…`SHUTDOWN`, `INFO`,
@@ -47,6 +48,7 @@ pub mod meta;
 pub mod server;
 pub mod sluice;
 pub mod stream;
+pub mod string;
 pub mod table;
 
 pub use crate::command_info::flags;

@@ -3,7 +3,7 @@
 //! the list.
 
 use super::Command;
-use super::{acl, conn, group, keys, server, sluice, stream};
+use super::{acl, conn, group, keys, server, sluice, stream, string};
 
 /// Every top-level command; containers carry their subcommands.
 pub static COMMANDS: &[Command] = &[
@@ -47,6 +47,28 @@ pub static COMMANDS: &[Command] = &[
     keys::expire::TTL,
     keys::expire::PTTL,
     keys::expire::PERSIST,
+    keys::object::OBJECT,
+    // strings
+    string::get::GET,
+    string::set::SET,
+    string::set::SETNX,
+    string::set::SETEX,
+    string::set::PSETEX,
+    string::get::GETDEL,
+    string::get::GETEX,
+    string::set::GETSET,
+    string::get::MGET,
+    string::set::MSET,
+    string::set::MSETNX,
+    string::counter::INCR,
+    string::counter::INCRBY,
+    string::counter::INCRBYFLOAT,
+    string::counter::DECR,
+    string::counter::DECRBY,
+    string::range::APPEND,
+    string::range::STRLEN,
+    string::range::GETRANGE,
+    string::range::SETRANGE,
     // streams
     stream::xadd::XADD,
     stream::xlen::XLEN,

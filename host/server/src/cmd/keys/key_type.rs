@@ -2,7 +2,6 @@
 
 use sluice_resp::{Args, Reply};
 
-use super::STREAM_TYPE;
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx};
 
@@ -21,11 +20,10 @@ pub const TYPE: Command = Command {
     subcommands: &[],
 };
 
-/// `TYPE key`: `stream`, or `none` for a missing key.
+/// `TYPE key`: `string`, `list`, `set`, `hash` or `stream`, or `none` for a missing key.
 pub fn type_(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
-    let hit = ctx.db().exists(&key, ctx.now_ms);
-    ctx.count_lookup(hit);
-    let name = if hit { STREAM_TYPE } else { "none" };
-    Ok(Reply::Simple(name.to_owned()).into())
+    let name = ctx.db().type_of(&key, ctx.now_ms);
+    ctx.count_lookup(name.is_some());
+    Ok(Reply::Simple(name.unwrap_or("none").to_owned()).into())
 }

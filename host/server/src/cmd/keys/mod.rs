@@ -1,4 +1,4 @@
-//! Generic key commands, applied to the streams Sluice stores.
+//! Generic key commands, applied to keys of every type.
 //!
 //! Replies and error texts are Redis 7.2's. Keyspace hits and misses (`INFO stats`) are
 //! counted where Redis counts them: the read lookups of `EXISTS`, `TYPE`, `TTL`/`PTTL` and
@@ -10,14 +10,13 @@
 //! - [`key_type`] — `TYPE`.
 //! - [`scan`] — `KEYS`, `SCAN`.
 //! - [`rename`] — `RENAME`.
+//! - [`object`] — `OBJECT ENCODING|FREQ|REFCOUNT|HELP`.
 //! - [`expire`] — `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT`, `TTL`, `PTTL`, `PERSIST`.
 
 pub mod del;
 pub mod exists;
 pub mod expire;
 pub mod key_type;
+pub mod object;
 pub mod rename;
 pub mod scan;
-
-/// The only type a key can hold, as `TYPE` names it.
-const STREAM_TYPE: &str = "stream";

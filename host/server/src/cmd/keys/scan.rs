@@ -21,8 +21,6 @@ use crate::cmd::{CmdResult, Command, Ctx};
 use crate::error::{self, CmdError};
 use sluice_broker::glob;
 
-use super::STREAM_TYPE;
-
 /// Keys examined per call when the client gives no `COUNT` (Redis's default).
 const DEFAULT_COUNT: usize = 10;
 
@@ -94,12 +92,13 @@ pub fn scan(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 .as_ref()
                 .is_none_or(|pattern| glob::matches(pattern, key, false))
         })
-        .filter(|_| match &options.type_name {
+        .filter(|key| match &options.type_name {
             None => true,
             Some(name) => {
                 // Redis looks each key up to learn its type, counting a hit.
-                ctx.count_lookup(true);
-                name.eq_ignore_ascii_case(STREAM_TYPE.as_bytes())
+                let found = ctx.db().type_of(key, ctx.now_ms);
+                ctx.count_lookup(found.is_some());
+                found.is_some_and(|t| name.eq_ignore_ascii_case(t.as_bytes()))
             }
         })
         .map(Reply::Bulk)
