@@ -35,7 +35,8 @@ pub enum RdbError {
 /// What is wrong with a payload's footer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FooterError {
-    /// Shorter than the 10-byte footer (2-byte version, 8-byte CRC) plus a type byte.
+    /// Shorter than the 10-byte footer (2-byte version, 8-byte CRC). Like Redis, a payload
+    /// of just a valid footer passes this check and is refused as bad data.
     TooShort {
         /// The payload's length in bytes.
         len: usize,
@@ -62,7 +63,7 @@ impl RdbError {
     pub fn detail(&self) -> String {
         match self {
             RdbError::Footer(FooterError::TooShort { len }) => {
-                format!("DUMP payload of {len} bytes is too short to hold a value and a footer")
+                format!("DUMP payload of {len} bytes is shorter than its 10-byte footer")
             }
             RdbError::Footer(FooterError::Version { found }) => format!(
                 "DUMP payload has RDB version {found}, which this build does not read \

@@ -17,7 +17,7 @@
 //! let mut corrupt = payload.clone();
 //! let last = corrupt.len() - 1;
 //! corrupt[last] ^= 1;
-//! let err = restore(&corrupt).unwrap_err();
+//! let err = restore(&corrupt).expect_err("the CRC no longer matches");
 //! assert_eq!(err.to_string(), "ERR DUMP payload version or checksum are wrong");
 //! # Ok::<(), sluice_rdb::RdbError>(())
 //! ```

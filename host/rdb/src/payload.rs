@@ -54,7 +54,7 @@ pub(crate) fn seal(out: &mut Vec<u8>) {
 /// Checks the footer as Redis does (length, then version, then CRC) and returns what it
 /// covers: the type byte and body.
 pub(crate) fn open(payload: &[u8]) -> Result<&[u8], RdbError> {
-    if payload.len() <= FOOTER {
+    if payload.len() < FOOTER {
         return Err(RdbError::Footer(FooterError::TooShort {
             len: payload.len(),
         }));

@@ -2,6 +2,7 @@
 //! random values, and damaged payloads. No server is needed; `fixtures/README.md` says how the
 //! payloads were made and how to re-check written ones against a real server.
 
+mod bytes;
 mod corrupt;
 mod fixtures;
 mod handmade;
