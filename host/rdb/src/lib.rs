@@ -4,8 +4,10 @@
 //! A pure codec: [`dump`] turns an [`RdbValue`] into the payload Redis 7.2 would produce for
 //! it, [`restore`] turns a payload from Redis (5 to 8.0) or Valkey (7 to 9) back into one,
 //! refusing with [`RdbError`] — whose `Display` is Redis's exact reply — what Redis would
-//! refuse, and anything it cannot read in full. No I/O; payloads are treated as hostile, so
-//! no input makes this crate panic or allocate much more than the payload's size.
+//! refuse, and anything it cannot read in full. No I/O. Payloads are treated as hostile: no
+//! input makes this crate panic, and no length is trusted for an allocation before the bytes
+//! behind it are there (only LZF strings grow past their payload, at most 88-fold, as the
+//! format allows; the model then holds every element as its own `Vec`).
 //!
 //! ```
 //! use sluice_rdb::{RdbValue, dump, restore};
@@ -32,7 +34,10 @@
 //! | hash   | plain (4), ziplist (13), listpack (16)                       | as Redis picks |
 //! | stream | listpacks (15), listpacks 2 (19), listpacks 3 (21)           | listpacks 3    |
 //!
-//! Any string inside may be LZF-compressed or integer-encoded, node blobs included.
+//! Any string inside may be LZF-compressed or integer-encoded, node blobs included. Sluice's
+//! redelivery marks on pending stream entries have no place in Redis's format and are not
+//! written; neither are deleted stream entries (Redis keeps them flagged inside nodes, the
+//! counters are what is kept of them).
 //!
 //! # Layout
 //! - `error.rs`: [`RdbError`] and Redis's two reply texts.

@@ -8,3 +8,4 @@ mod fixtures;
 mod handmade;
 mod model;
 mod round_trip;
+mod server_check;
