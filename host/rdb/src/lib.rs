@@ -2,7 +2,8 @@
 //! `DUMP` / `RESTORE` (and `MIGRATE`-style tools that use them).
 //!
 //! A pure codec: [`dump`] turns an [`RdbValue`] into the payload Redis 7.2 would produce for
-//! it, [`restore`] turns a payload from Redis (5 to 8.0) or Valkey (7 to 9) back into one,
+//! it, [`restore`] turns a payload from Redis up to 8.0 (older encodings included, from
+//! ziplists to the first stream type) or Valkey up to 9.2 back into one,
 //! refusing with [`RdbError`] — whose `Display` is Redis's exact reply — what Redis would
 //! refuse, and anything it cannot read in full. No I/O. Payloads are treated as hostile: no
 //! input makes this crate panic, and no length is trusted for an allocation before the bytes

@@ -6,6 +6,7 @@ mod bytes;
 mod corrupt;
 mod fixtures;
 mod handmade;
+mod handmade_stream;
 mod model;
 mod round_trip;
 mod server_check;
