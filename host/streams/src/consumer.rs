@@ -143,7 +143,7 @@ impl ConsumerGroup {
         (slot, created)
     }
 
-    fn insert_consumer(&mut self, name: &[u8], now_ms: u64) -> u32 {
+    pub(crate) fn insert_consumer(&mut self, name: &[u8], now_ms: u64) -> u32 {
         let consumer = Consumer {
             name: name.into(),
             seen_time_ms: now_ms,

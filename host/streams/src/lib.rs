@@ -61,6 +61,8 @@
 //! - `claim.rs`: XCLAIM ([`ClaimOptions`]) and XAUTOCLAIM ([`AutoClaimOptions`]).
 //! - `lag.rs`: group read counters and lag (`entries-read`, `lag`), Redis's estimates.
 //! - `info.rs`: XINFO GROUPS / CONSUMERS / STREAM FULL views ([`GroupInfo`]).
+//! - `state.rs`: a stream's whole state as plain values, both ways ([`Stream::export`],
+//!   [`Stream::from_state`], [`StreamState`], [`StateError`]), for format converters.
 //! - `persist/`: snapshot payload of one stream, [`Stream::encode`] / [`Stream::decode`]
 //!   ([`DecodeError`]); versioned format, fixture in `tests/fixtures/`.
 
@@ -79,6 +81,7 @@ mod persist;
 mod read;
 mod redeliver;
 mod sink;
+mod state;
 mod stream;
 mod trim;
 pub mod varint;
@@ -97,5 +100,6 @@ pub use info::GroupInfo;
 pub use pending::{PendingQuery, PendingSummary};
 pub use persist::DecodeError;
 pub use sink::{CollectSink, CountSink, EntrySink};
+pub use state::{ConsumerState, GroupState, PendingState, StateError, StreamEntry, StreamState};
 pub use stream::{NodeLimits, Stream};
 pub use trim::{TrimSpec, TrimStrategy};

@@ -14,6 +14,7 @@ mod persist_fixture;
 mod persist_fixture_v2;
 mod range;
 mod remove;
+mod state;
 
 use std::cell::Cell;
 

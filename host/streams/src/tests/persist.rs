@@ -74,7 +74,7 @@ pub(crate) fn assert_same(a: &Stream, b: &Stream) {
     }
 }
 
-fn assert_group_same(name: &[u8], a: &crate::ConsumerGroup, b: &crate::ConsumerGroup) {
+pub(crate) fn assert_group_same(name: &[u8], a: &crate::ConsumerGroup, b: &crate::ConsumerGroup) {
     let ctx = String::from_utf8_lossy(name);
     assert_eq!(a.pending_summary(), b.pending_summary(), "{ctx}");
     assert_eq!(
