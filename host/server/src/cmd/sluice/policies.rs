@@ -31,7 +31,8 @@ pub fn policies(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .policies
         .list()
         .iter()
-        .map(|p| {
+        .map(|policy| {
+            let p = &policy.deployed;
             let s = &p.stats;
             let info = p.plugin_info.as_ref();
             let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);

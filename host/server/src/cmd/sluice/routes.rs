@@ -32,7 +32,7 @@ pub struct RouteFigures {
 impl RouteFigures {
     /// Reads the counters of `route` and its lag now.
     pub fn of(shared: &Shared, route: &Route) -> Self {
-        let s = &route.stats;
+        let s = &route.deployed.stats;
         let events_in = s.events_in.load(Relaxed);
         Self {
             events_in,
@@ -56,14 +56,14 @@ impl RouteFigures {
 
 /// Entries appended to the route's sources that it has not routed yet.
 fn lag(shared: &Shared, route: &Route) -> Option<u64> {
-    let group = route.spec.group_name();
+    let group = route.deployed.spec.group_name();
     let mut total = Some(0u64);
     shared
         .broker
         .keyspace
         .db(0)
         .for_each(shared.now_ms(), |key, entry| {
-            if !route.spec.is_source(key) {
+            if !route.deployed.spec.is_source(key) {
                 return;
             }
             let stream = &entry.stream;
@@ -98,8 +98,8 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .iter()
         .map(|route| {
             let f = RouteFigures::of(ctx.shared, route);
-            let spec = &route.spec;
-            let info = route.plugin_info.as_ref();
+            let spec = &route.deployed.spec;
+            let info = route.deployed.plugin_info.as_ref();
             let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);
             Reply::Map(vec![
                 field("name", text(spec.name.clone())),
@@ -107,7 +107,7 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 field("plugin", text(spec.plugin.clone())),
                 field("plugin-name", opt_text(info.map(|i| i.name.clone()))),
                 field("plugin-version", opt_text(info.map(|i| i.version.clone()))),
-                field("state", Reply::bulk_static(route.state().as_str())),
+                field("state", Reply::bulk_static(route.deployed.state().as_str())),
                 field("on-error", Reply::bulk_static(spec.on_error.as_str())),
                 field(
                     "dead-letter",
@@ -131,7 +131,7 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 field("ns-per-event", Reply::count(f.ns_per_event)),
                 field(
                     "last-error",
-                    opt_text(route.stats.last_error.lock().clone()),
+                    opt_text(route.deployed.stats.last_error.lock().clone()),
                 ),
             ])
         })
