@@ -13,6 +13,7 @@
 
 use sluice_resp::{Args, Reply};
 
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, container};
 
@@ -62,24 +63,12 @@ pub(super) fn opt_text(s: Option<impl Into<String>>) -> Reply {
     s.map_or(Reply::Null, text)
 }
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "0.1.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(ADMIN_CATS, "server", "0.1.0", help);
 
 /// `SLUICE HELP`
 pub fn help(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
-    Ok(crate::cmd::help::help_reply(
+    Ok(help_reply(
         "SLUICE",
         &[
             "ROUTES",

@@ -7,7 +7,7 @@
 
 use sluice_resp::{ArgError, Args, Reply};
 
-use crate::cmd::help::help_reply;
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, flags, lookup, table};
 use sluice_broker::glob;
@@ -221,19 +221,7 @@ impl Filter {
     }
 }
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: CONN_SLOW,
-    group: "server",
-    since: "5.0.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: command_help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(CONN_SLOW, "server", "5.0.0", command_help);
 
 /// `COMMAND HELP`.
 pub fn command_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
