@@ -7,6 +7,7 @@
 
 use sluice_resp::{ArgError, Args, Reply};
 
+use crate::acl::catalog::implicitly_slow;
 use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, flags, lookup, table};
@@ -93,14 +94,11 @@ pub fn all_commands() -> impl Iterator<Item = Named> {
     table::COMMANDS.iter().map(Named::top)
 }
 
-/// ACL categories as reported, `@` included. Like Redis, a command not marked `fast` is `slow`.
+/// ACL categories as reported, `@` included: the table's, then `@slow` where
+/// [`implicitly_slow`].
 pub fn categories(command: &Command) -> Vec<String> {
     let mut cats: Vec<String> = command.categories.iter().map(|c| format!("@{c}")).collect();
-    if !command
-        .categories
-        .iter()
-        .any(|&c| c == "fast" || c == "slow")
-    {
+    if implicitly_slow(command.categories) {
         cats.push("@slow".into());
     }
     cats
