@@ -122,6 +122,23 @@ where
     }
 }
 
+/// Defines `__SluiceDescribe`, the [`Describe`] type of `$plugin`, named and versioned from
+/// the plugin crate's `Cargo.toml` (`env!` expands in the crate that invokes the export
+/// macro): the part [`crate::export_router!`] and [`crate::export_claim_policy!`] share.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __describe {
+    ($plugin:ty) => {
+        #[doc(hidden)]
+        struct __SluiceDescribe;
+        impl $crate::__private::Describe for __SluiceDescribe {
+            type Plugin = $plugin;
+            const NAME: &'static str = env!("CARGO_PKG_NAME");
+            const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+        }
+    };
+}
+
 /// Exports a [`Router`] implementation as the plugin's component exports. Call it once, at the
 /// top level of the plugin crate:
 ///
@@ -133,13 +150,7 @@ where
 #[macro_export]
 macro_rules! export_router {
     ($plugin:ty) => {
-        #[doc(hidden)]
-        struct __SluiceDescribe;
-        impl $crate::__private::Describe for __SluiceDescribe {
-            type Plugin = $plugin;
-            const NAME: &'static str = env!("CARGO_PKG_NAME");
-            const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-        }
+        $crate::__describe!($plugin);
         #[doc(hidden)]
         type __SluiceExport = $crate::__private::RouterExport<__SluiceDescribe>;
         $crate::bindings::__export_router_world!(__SluiceExport with_types_in $crate::bindings);

@@ -103,13 +103,7 @@ fn decisions(out: Decisions) -> Result<Vec<claiming::Decision>, String> {
 #[macro_export]
 macro_rules! export_claim_policy {
     ($plugin:ty) => {
-        #[doc(hidden)]
-        struct __SluiceDescribe;
-        impl $crate::__private::Describe for __SluiceDescribe {
-            type Plugin = $plugin;
-            const NAME: &'static str = env!("CARGO_PKG_NAME");
-            const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-        }
+        $crate::__describe!($plugin);
         #[doc(hidden)]
         type __SluiceExport = $crate::__private::PolicyExport<__SluiceDescribe>;
         $crate::__private::policy_bindings::__export_claim_policy_world!(
