@@ -61,13 +61,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         at += 1;
     }
     let opts = parse_claim_options(&rest[at..], min_idle_ms)?;
-    let now_ms = ctx.now_ms;
-    let mut entries = StreamEntries::new();
-    let outcome = claimant.write(
+    let (outcome, entries) = claimant.write(
         ctx,
-        |stream| {
+        |stream, now_ms, sink| {
             let (group, consumer) = (&claimant.group, &claimant.consumer);
-            let sink = &mut ReplySink(&mut entries);
             stream.claim(group, consumer, &ids, &opts, now_ms, sink)
         },
         |rec, stream, outcome| {
@@ -155,13 +152,10 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             return Err(CmdError(error::SYNTAX.into()));
         }
     }
-    let now_ms = ctx.now_ms;
-    let mut entries = StreamEntries::new();
-    let outcome = claimant.write(
+    let (outcome, entries) = claimant.write(
         ctx,
-        |stream| {
-            let (group, consumer) = (&claimant.group, &claimant.consumer);
-            stream.autoclaim(group, consumer, &opts, now_ms, &mut ReplySink(&mut entries))
+        |stream, now_ms, sink| {
+            stream.autoclaim(&claimant.group, &claimant.consumer, &opts, now_ms, sink)
         },
         |rec, stream, outcome| {
             let touched = outcome.claimed.iter().chain(&outcome.deleted).copied();
@@ -196,22 +190,27 @@ impl Claimant {
         error::no_group(NoGroupWording::KeyOrGroup, &self.key, &self.group)
     }
 
-    /// Runs `claim` on the stream under its lock and `journal` for what it did, in the same
-    /// step so that the log orders it as the lock did. A missing key or group is NOGROUP.
+    /// Runs `claim` on the stream under its lock, with the time now (ms) and a sink for the
+    /// claimed entries, then `journal` for what it did, in the same step so that the log
+    /// orders it as the lock did. Returns the outcome and the entries. A missing key or group
+    /// is NOGROUP.
     fn write<O>(
         &self,
         ctx: &Ctx<'_>,
-        claim: impl FnOnce(&mut Stream) -> Result<O, StreamError>,
+        claim: impl FnOnce(&mut Stream, u64, &mut ReplySink<'_>) -> Result<O, StreamError>,
         journal: impl FnOnce(&mut Record, &Stream, &O),
-    ) -> Result<O, CmdError> {
-        ctx.db()
+    ) -> Result<(O, StreamEntries), CmdError> {
+        let mut entries = StreamEntries::new();
+        let outcome = ctx
+            .db()
             .write(&self.key, ctx.now_ms, |e| {
-                let outcome = claim(&mut e.stream)?;
+                let outcome = claim(&mut e.stream, ctx.now_ms, &mut ReplySink(&mut entries))?;
                 ctx.journal(|rec| journal(rec, &e.stream, &outcome));
                 Ok(outcome)
             })
             .unwrap_or(Err(StreamError::NoGroup))
-            .map_err(|_| self.no_group())
+            .map_err(|_| self.no_group())?;
+        Ok((outcome, entries))
     }
 
     /// Logs the claim: the consumer if it was `created`, and the pending entries `touched`.
