@@ -15,7 +15,7 @@ use sluice_resp::{Args, Reply};
 
 use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
-use crate::cmd::{CmdResult, Command, Ctx, container};
+use crate::cmd::{CmdResult, Command, Ctx, Handler, container};
 
 pub mod plugins;
 pub mod policies;
@@ -52,6 +52,25 @@ const SUBCOMMANDS: &[Command] = &[
     reload::RELOAD,
     HELP,
 ];
+
+/// One of the subcommands that list a table (`ROUTES`, `PLUGINS`, `POLICIES`): all three take
+/// no arguments, need `@admin`, answer while loading and on stale data, and came with Sluice
+/// 0.1.0.
+const fn listing(name: &'static str, summary: &'static str, handler: Handler) -> Command {
+    Command {
+        name,
+        arity: 2,
+        flags: ADMIN | LOADING | STALE,
+        keys: NOKEYS,
+        categories: ADMIN_CATS,
+        group: "server",
+        since: "0.1.0",
+        summary,
+        syntax: "",
+        handler,
+        subcommands: &[],
+    }
+}
 
 /// A bulk string reply.
 pub(super) fn text(s: impl Into<String>) -> Reply {

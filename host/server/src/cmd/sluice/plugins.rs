@@ -2,23 +2,14 @@
 
 use sluice_resp::{Args, Reply};
 
-use super::{opt_text, text};
-use crate::cmd::meta::*;
+use super::{listing, opt_text, text};
 use crate::cmd::{CmdResult, Command, Ctx};
 
-pub(super) const PLUGINS: Command = Command {
-    name: "plugins",
-    arity: 2,
-    flags: ADMIN | LOADING | STALE,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "0.1.0",
-    summary: "Lists the plugin files loaded: name, version, WIT version, size, routes.",
-    syntax: "",
-    handler: plugins,
-    subcommands: &[],
-};
+pub(super) const PLUGINS: Command = listing(
+    "plugins",
+    "Lists the plugin files loaded: name, version, WIT version, size, routes.",
+    plugins,
+);
 
 /// `SLUICE PLUGINS`: one map per plugin file loaded, by file name.
 pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {

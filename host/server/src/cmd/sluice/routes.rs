@@ -5,8 +5,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use sluice_resp::{Args, Reply};
 
-use super::{opt_text, text};
-use crate::cmd::meta::*;
+use super::{listing, opt_text, text};
 use crate::cmd::{CmdResult, Command, Ctx};
 use crate::shared::Shared;
 use sluice_broker::routes::Route;
@@ -76,19 +75,11 @@ fn lag(shared: &Shared, route: &Route) -> Option<u64> {
     total
 }
 
-pub(super) const ROUTES: Command = Command {
-    name: "routes",
-    arity: 2,
-    flags: ADMIN | LOADING | STALE,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "0.1.0",
-    summary: "Lists the routes: source, plugin and version, state, counters, lag, last error.",
-    syntax: "",
-    handler: routes,
-    subcommands: &[],
-};
+pub(super) const ROUTES: Command = listing(
+    "routes",
+    "Lists the routes: source, plugin and version, state, counters, lag, last error.",
+    routes,
+);
 
 /// `SLUICE ROUTES`: one map per route, in config order.
 pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
