@@ -329,13 +329,16 @@ const HELP: Command = help_command(&["stream", "slow"], "stream", "5.0.0", help)
 
 /// `XINFO HELP`
 pub fn help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    let lines = [
-        "CONSUMERS <key> <groupname>",
-        "    Show consumers of <groupname>.",
-        "GROUPS <key>",
-        "    Show the stream consumer groups.",
-        "STREAM <key> [FULL [COUNT <count>]",
-        "    Show information about the stream.",
-    ];
-    Ok(help_reply("xinfo", &lines).into())
+    Ok(help_reply(
+        "xinfo",
+        &[
+            "CONSUMERS <key> <groupname>",
+            "    Show consumers of <groupname>.",
+            "GROUPS <key>",
+            "    Show the stream consumer groups.",
+            "STREAM <key> [FULL [COUNT <count>]",
+            "    Show information about the stream.",
+        ],
+    )
+    .into())
 }
