@@ -55,7 +55,10 @@ fn strings_survive_log_replay_and_snapshots() -> Result<()> {
         populate(&server)?;
         observe(&server)?
     };
-    assert!(before[0].contains("hello") && before[0].contains("15"), "{before:?}");
+    assert!(
+        before[0].contains("hello") && before[0].contains("15"),
+        "{before:?}"
+    );
     let server = TestServer::start_in(&dir, Config::default(), clock.clone())?;
     assert_eq!(observe(&server)?, before, "after replaying the log");
     server.raw()?.cmd(&["SAVE"])?;
