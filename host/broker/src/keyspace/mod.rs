@@ -17,25 +17,29 @@
 //! - [`string`], [`hash`], [`list`], [`set`]: the value types besides streams.
 //! - [`dump`]: a value to and from Redis's `DUMP` payload.
 //! - [`packed`]: byte strings in one buffer, the small form of hashes and sets.
+//! - [`scan`]: `SCAN`'s walk, a batch at a time in a fixed order.
 
 pub mod dump;
 pub mod hash;
 pub mod key;
 pub mod list;
 mod packed;
+mod scan;
 pub mod set;
 pub mod string;
 pub mod value;
 
 use std::num::NonZeroU64;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
 use dashmap::mapref::entry::{Entry, OccupiedEntry};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 pub use key::Key;
+pub use scan::scan_hash;
 pub use value::{Kind, Value, WRONGTYPE, WrongType};
 
 /// A key's value and its expiry deadline.
@@ -92,6 +96,11 @@ pub struct Db {
     keys: DashMap<Key, KeyEntry>,
     /// Keys with an expiry and their deadline: what the active expiry cycle walks.
     expires: DashMap<Key, u64>,
+    /// How many keys were ever created here: tells `SCAN` whether its sorted list of names
+    /// may lack one.
+    created: AtomicU64,
+    /// `SCAN`'s sorted list of names, while an iteration may use it.
+    scan_order: Mutex<Option<Arc<scan::ScanOrder>>>,
 }
 
 /// How an expiry update went (`EXPIRE … NX|XX|GT|LT`).
@@ -171,7 +180,11 @@ impl Db {
                 }
                 (occupied, created)
             }
-            Entry::Vacant(vacant) => (vacant.insert_entry(KeyEntry::new(empty())), true),
+            Entry::Vacant(vacant) => {
+                let occupied = vacant.insert_entry(KeyEntry::new(empty()));
+                self.created.fetch_add(1, Ordering::Release);
+                (occupied, true)
+            }
         };
         let before = occupied.get().expire;
         let result = f(occupied.get_mut(), created);
@@ -303,7 +316,9 @@ impl Db {
                 self.expires.remove(key);
             }
         }
-        self.keys.insert(Key::from(key), entry);
+        if self.keys.insert(Key::from(key), entry).is_none() {
+            self.created.fetch_add(1, Ordering::Release);
+        }
     }
 
     /// Sets or clears the key's deadline under `cond`; `Some(true)` if it changed,
