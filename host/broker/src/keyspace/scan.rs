@@ -185,7 +185,8 @@ mod tests {
                 }
                 assert!(step < 10_000, "the scan terminates");
             };
-            let retake = |step: usize| retake_every != usize::MAX && step.is_multiple_of(retake_every);
+            let retake =
+                |step: usize| retake_every != usize::MAX && step.is_multiple_of(retake_every);
             let seen = full_scan(&mut keys, 7, scan_hash, between, retake);
             for k in &stable {
                 assert_eq!(seen.get(k), Some(&1), "{k:?}");
