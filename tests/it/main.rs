@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`streams`]: the stream commands, blocking reads and when blocked readers are served.
+//! - [`string`]: string commands, their deadlines, restarts.
 //! - [`groups`]: consumer groups: reads, blocking, pending lists, errors.
 //! - [`hash`]: the hash commands: replies, errors, encodings, random picks, `HSCAN`, restarts.
 //! - [`set`]: the set commands: replies, errors, encodings, pops, combinations, `SSCAN`,
@@ -24,3 +25,4 @@ mod security;
 mod server;
 mod set;
 mod streams;
+mod string;
