@@ -19,7 +19,7 @@ use crate::error::{self, CmdError};
 pub const HINCRBY: Command = Command {
     name: "hincrby",
     arity: 4,
-    flags: WRITE | DENYOOM | FAST,
+    flags: WRITE | DENYOOM | FAST | KEY_ACCESS,
     keys: KEY1,
     categories: &["write", "hash", "fast"],
     group: "hash",
@@ -34,7 +34,7 @@ pub const HINCRBY: Command = Command {
 pub const HINCRBYFLOAT: Command = Command {
     name: "hincrbyfloat",
     arity: 4,
-    flags: WRITE | DENYOOM | FAST,
+    flags: WRITE | DENYOOM | FAST | KEY_ACCESS,
     keys: KEY1,
     categories: &["write", "hash", "fast"],
     group: "hash",

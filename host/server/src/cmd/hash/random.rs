@@ -14,7 +14,7 @@ use crate::error::{self, CmdError};
 pub const HRANDFIELD: Command = Command {
     name: "hrandfield",
     arity: -2,
-    flags: READONLY,
+    flags: READONLY | TIP_RANDOM,
     keys: KEY1,
     categories: &["read", "hash", "slow"],
     group: "hash",

@@ -43,7 +43,7 @@ pub const HMGET: Command = Command {
 pub const HEXISTS: Command = Command {
     name: "hexists",
     arity: 3,
-    flags: READONLY | FAST,
+    flags: READONLY | FAST | KEY_NO_ACCESS,
     keys: KEY1,
     categories: &["read", "hash", "fast"],
     group: "hash",
@@ -58,7 +58,7 @@ pub const HEXISTS: Command = Command {
 pub const HSTRLEN: Command = Command {
     name: "hstrlen",
     arity: 3,
-    flags: READONLY | FAST,
+    flags: READONLY | FAST | KEY_NO_ACCESS,
     keys: KEY1,
     categories: &["read", "hash", "fast"],
     group: "hash",
@@ -73,7 +73,7 @@ pub const HSTRLEN: Command = Command {
 pub const HLEN: Command = Command {
     name: "hlen",
     arity: 2,
-    flags: READONLY | FAST,
+    flags: READONLY | FAST | KEY_NO_ACCESS,
     keys: KEY1,
     categories: &["read", "hash", "fast"],
     group: "hash",
@@ -88,7 +88,7 @@ pub const HLEN: Command = Command {
 pub const HGETALL: Command = Command {
     name: "hgetall",
     arity: 2,
-    flags: READONLY,
+    flags: READONLY | TIP_UNORDERED,
     keys: KEY1,
     categories: &["read", "hash", "slow"],
     group: "hash",
@@ -103,7 +103,7 @@ pub const HGETALL: Command = Command {
 pub const HKEYS: Command = Command {
     name: "hkeys",
     arity: 2,
-    flags: READONLY,
+    flags: READONLY | TIP_UNORDERED,
     keys: KEY1,
     categories: &["read", "hash", "slow"],
     group: "hash",
@@ -118,7 +118,7 @@ pub const HKEYS: Command = Command {
 pub const HVALS: Command = Command {
     name: "hvals",
     arity: 2,
-    flags: READONLY,
+    flags: READONLY | TIP_UNORDERED,
     keys: KEY1,
     categories: &["read", "hash", "slow"],
     group: "hash",

@@ -13,7 +13,7 @@ use crate::cmd::{CmdResult, Command, Ctx};
 pub const HSCAN: Command = Command {
     name: "hscan",
     arity: -3,
-    flags: READONLY,
+    flags: READONLY | TIP_RANDOM,
     keys: KEY1,
     categories: &["read", "hash", "slow"],
     group: "hash",

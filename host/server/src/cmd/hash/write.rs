@@ -44,7 +44,7 @@ pub const HMSET: Command = Command {
 pub const HSETNX: Command = Command {
     name: "hsetnx",
     arity: 4,
-    flags: WRITE | DENYOOM | FAST,
+    flags: WRITE | DENYOOM | FAST | KEY_INSERT,
     keys: KEY1,
     categories: &["write", "hash", "fast"],
     group: "hash",
@@ -59,7 +59,7 @@ pub const HSETNX: Command = Command {
 pub const HDEL: Command = Command {
     name: "hdel",
     arity: -3,
-    flags: WRITE | FAST,
+    flags: WRITE | FAST | KEY_DELETE,
     keys: KEY1,
     categories: &["write", "hash", "fast"],
     group: "hash",

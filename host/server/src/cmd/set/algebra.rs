@@ -26,7 +26,7 @@ use crate::error::CmdError;
 pub const SINTER: Command = Command {
     name: "sinter",
     arity: -2,
-    flags: READONLY,
+    flags: READONLY | TIP_UNORDERED,
     keys: ALLKEYS,
     categories: &["read", "set", "slow"],
     group: "set",
@@ -41,7 +41,7 @@ pub const SINTER: Command = Command {
 pub const SUNION: Command = Command {
     name: "sunion",
     arity: -2,
-    flags: READONLY,
+    flags: READONLY | TIP_UNORDERED,
     keys: ALLKEYS,
     categories: &["read", "set", "slow"],
     group: "set",
@@ -56,7 +56,7 @@ pub const SUNION: Command = Command {
 pub const SDIFF: Command = Command {
     name: "sdiff",
     arity: -2,
-    flags: READONLY,
+    flags: READONLY | TIP_UNORDERED,
     keys: ALLKEYS,
     categories: &["read", "set", "slow"],
     group: "set",

@@ -22,7 +22,7 @@ use crate::error::{self, CmdError};
 pub const SPOP: Command = Command {
     name: "spop",
     arity: -2,
-    flags: WRITE | FAST,
+    flags: WRITE | FAST | KEY_ACCESS | KEY_DELETE | TIP_RANDOM,
     keys: KEY1,
     categories: &["write", "set", "fast"],
     group: "set",
@@ -37,7 +37,7 @@ pub const SPOP: Command = Command {
 pub const SRANDMEMBER: Command = Command {
     name: "srandmember",
     arity: -2,
-    flags: READONLY,
+    flags: READONLY | TIP_RANDOM,
     keys: KEY1,
     categories: &["read", "set", "slow"],
     group: "set",

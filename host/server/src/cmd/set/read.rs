@@ -13,7 +13,7 @@ use crate::cmd::{CmdResult, Command, Ctx};
 pub const SMEMBERS: Command = Command {
     name: "smembers",
     arity: 2,
-    flags: READONLY,
+    flags: READONLY | TIP_UNORDERED,
     keys: KEY1,
     categories: &["read", "set", "slow"],
     group: "set",
@@ -28,7 +28,7 @@ pub const SMEMBERS: Command = Command {
 pub const SISMEMBER: Command = Command {
     name: "sismember",
     arity: 3,
-    flags: READONLY | FAST,
+    flags: READONLY | FAST | KEY_NO_ACCESS,
     keys: KEY1,
     categories: &["read", "set", "fast"],
     group: "set",
@@ -58,7 +58,7 @@ pub const SMISMEMBER: Command = Command {
 pub const SCARD: Command = Command {
     name: "scard",
     arity: 2,
-    flags: READONLY | FAST,
+    flags: READONLY | FAST | KEY_NO_ACCESS,
     keys: KEY1,
     categories: &["read", "set", "fast"],
     group: "set",

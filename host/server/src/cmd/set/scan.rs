@@ -15,7 +15,7 @@ use crate::cmd::{CmdResult, Command, Ctx};
 pub const SSCAN: Command = Command {
     name: "sscan",
     arity: -3,
-    flags: READONLY,
+    flags: READONLY | TIP_RANDOM,
     keys: KEY1,
     categories: &["read", "set", "slow"],
     group: "set",

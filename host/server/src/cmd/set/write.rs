@@ -14,7 +14,7 @@ use crate::cmd::{CmdResult, Command, Ctx};
 pub const SADD: Command = Command {
     name: "sadd",
     arity: -3,
-    flags: WRITE | DENYOOM | FAST,
+    flags: WRITE | DENYOOM | FAST | KEY_INSERT,
     keys: KEY1,
     categories: &["write", "set", "fast"],
     group: "set",
@@ -29,7 +29,7 @@ pub const SADD: Command = Command {
 pub const SREM: Command = Command {
     name: "srem",
     arity: -3,
-    flags: WRITE | FAST,
+    flags: WRITE | FAST | KEY_DELETE,
     keys: KEY1,
     categories: &["write", "set", "fast"],
     group: "set",
@@ -45,7 +45,7 @@ pub const SREM: Command = Command {
 pub const SMOVE: Command = Command {
     name: "smove",
     arity: 4,
-    flags: WRITE | FAST | EXCLUSIVE,
+    flags: WRITE | FAST | EXCLUSIVE | KEY_MOVE,
     keys: (1, 2, 1),
     categories: &["write", "set", "fast"],
     group: "set",
