@@ -1,5 +1,5 @@
 //! `HSET`, `HGET`… replies, error texts, `WRONGTYPE`, encodings, expiry, `MULTI`/`EXEC` and
-//! RESP3, each reply as Valkey 8.1 gives it.
+//! RESP3, each reply as redis-server 7.0.15 and Valkey 8.1 give it.
 
 use anyhow::Result;
 use sluice_tests::TestServer;

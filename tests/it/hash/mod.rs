@@ -1,8 +1,11 @@
-//! The hash commands end to end: replies and error texts as Valkey 8.1 (Redis 7.2) gives
-//! them, encodings, expiry, transactions, RESP3, random picks, `HSCAN`, restarts.
+//! The hash commands end to end: replies and error texts as redis-server 7.0.15 and Valkey 8.1
+//! (Redis 7.2) both give them, encodings, expiry, transactions, RESP3, random picks, `HSCAN`,
+//! restarts, and the server around them ([`features`]: blocked readers, ACL, `DUMP`,
+//! `COMMAND INFO`).
 
 mod commands;
 mod durability;
+mod features;
 mod random_scan;
 
 /// An error reply.

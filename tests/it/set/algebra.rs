@@ -1,5 +1,5 @@
 //! `SINTER`, `SUNION`, `SDIFF`: results, their order where Redis defines it, missing keys and
-//! `WRONGTYPE`, each reply as Valkey 8.1 gives it.
+//! `WRONGTYPE`, each reply as Valkey 8.1 gives it (and redis-server 7.0.15, but for its order).
 
 use anyhow::Result;
 use sluice_tests::TestServer;

@@ -1,6 +1,6 @@
 //! `SADD`, `SREM`, `SMEMBERS`, `SISMEMBER`, `SMISMEMBER`, `SCARD`, `SMOVE`: replies, error
 //! texts, `WRONGTYPE`, encodings, expiry, `MULTI`/`EXEC` and RESP3, each reply as Valkey 8.1
-//! gives it.
+//! gives it (and redis-server 7.0.15, but for the encodings: 7.0 has no listpack sets).
 
 use anyhow::Result;
 use sluice_tests::TestServer;
