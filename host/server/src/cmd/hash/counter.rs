@@ -72,7 +72,8 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     let field = args.bytes()?;
     let by = args.bytes()?;
-    float::parse(&by).map_err(|e| match e {
+    // Redis reads the increment before the key: a bad one wins over WRONGTYPE.
+    let _checked = float::parse(&by).map_err(|e| match e {
         FloatError::NotFloat => CmdError(error::NOT_FLOAT.into()),
         FloatError::NanOrInfinity => CmdError(error::INCREMENT_NAN_OR_INFINITY.into()),
     })?;
