@@ -1,5 +1,5 @@
 //! `HSET`, `HGET`… replies, error texts, `WRONGTYPE`, encodings, expiry, `MULTI`/`EXEC` and
-//! RESP3, each reply as redis-server 7.0.15 and Valkey 8.1 give it.
+//! RESP3 (the counters are in [`super::counters`]), each reply as redis-server 7.0.15 and Valkey 8.1 give it.
 
 use anyhow::Result;
 use sluice_tests::TestServer;
@@ -88,107 +88,6 @@ fn argument_errors_use_redis_texts() -> Result<()> {
             (&["HRANDFIELD"], arity("hrandfield")),
             (&["HSCAN", "h"], arity("hscan")),
             (&["EXISTS", "h"], i(0)),
-        ],
-    )
-}
-
-#[test]
-fn counters_in_fields() -> Result<()> {
-    let server = TestServer::start()?;
-    let mut raw = server.raw()?;
-    let x65 = "x".repeat(65);
-    expect(
-        &mut raw,
-        &[
-            (&["HINCRBY", "c", "n", "5"], i(5)),
-            (&["HINCRBY", "c", "n", "-10"], i(-5)),
-            (
-                &["HINCRBY", "c", "n", "x"],
-                err("ERR value is not an integer or out of range"),
-            ),
-            (
-                &["HINCRBY", "c", "n", "1.5"],
-                err("ERR value is not an integer or out of range"),
-            ),
-            (
-                &["HINCRBY", "c", "n", "9223372036854775807"],
-                i(9223372036854775802),
-            ),
-            (
-                &["HINCRBY", "c", "n", "9223372036854775807"],
-                err("ERR increment or decrement would overflow"),
-            ),
-            (&["HINCRBY", "c", "n", "-9223372036854775803"], i(-1)),
-            (&["HGET", "c", "n"], b("-1")),
-            (
-                &["HSET", "c", "s", "abc", "z", "01", "sp", " 1", "neg", "-0"],
-                i(4),
-            ),
-            (
-                &["HINCRBY", "c", "s", "1"],
-                err("ERR hash value is not an integer"),
-            ),
-            (
-                &["HINCRBY", "c", "z", "1"],
-                err("ERR hash value is not an integer"),
-            ),
-            (
-                &["HINCRBY", "c", "sp", "1"],
-                err("ERR hash value is not an integer"),
-            ),
-            (
-                &["HINCRBY", "c", "neg", "1"],
-                err("ERR hash value is not an integer"),
-            ),
-            (&["HINCRBYFLOAT", "c", "f", "10.5"], b("10.5")),
-            (&["HINCRBYFLOAT", "c", "f", "0.1"], b("10.6")),
-            (&["HINCRBYFLOAT", "c", "f", "-0.6"], b("10")),
-            (&["HINCRBYFLOAT", "c", "f", "2.25"], b("12.25")),
-            (&["HINCRBYFLOAT", "c", "f", "-100"], b("-87.75")),
-            (&["HINCRBYFLOAT", "c", "f", "1e3"], b("912.25")),
-            (
-                &["HINCRBYFLOAT", "c", "f", "x"],
-                err("ERR value is not a valid float"),
-            ),
-            (
-                &["HINCRBYFLOAT", "c", "f", "inf"],
-                err("ERR value is NaN or Infinity"),
-            ),
-            (
-                &["HINCRBYFLOAT", "c", "f", "nan"],
-                err("ERR value is not a valid float"),
-            ),
-            (
-                &["HINCRBYFLOAT", "c", "s", "1"],
-                err("ERR hash value is not a float"),
-            ),
-            (&["HINCRBYFLOAT", "c", "n", "1.5"], b("0.5")),
-            (&["HSET", "c", "inf", "inf"], i(1)),
-            (
-                &["HINCRBYFLOAT", "c", "inf", "1"],
-                err("ERR increment would produce NaN or Infinity"),
-            ),
-            (&["HINCRBYFLOAT", "c", "ff", "3.0"], b("3")),
-            (&["HINCRBYFLOAT", "c", "ff", "1.5e-5"], b("3.000015")),
-            (
-                &["HINCRBYFLOAT", "c", "e", "1e20"],
-                b("100000000000000000000"),
-            ),
-            (&["HGET", "c", "e"], b("100000000000000000000")),
-            // A failed update on a missing key leaves no key behind.
-            (
-                &["HINCRBYFLOAT", "nok", "f", "x"],
-                err("ERR value is not a valid float"),
-            ),
-            (
-                &["HINCRBY", "nok", "f", "x"],
-                err("ERR value is not an integer or out of range"),
-            ),
-            (&["EXISTS", "nok"], i(0)),
-            (&["HINCRBY", "nok2", "f", "1"], i(1)),
-            // A long field makes the hash a table, as HSET does.
-            (&["HINCRBY", "nok2", &x65, "1"], i(1)),
-            (&["OBJECT", "ENCODING", "nok2"], b("hashtable")),
         ],
     )
 }

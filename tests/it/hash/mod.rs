@@ -4,6 +4,7 @@
 //! `COMMAND INFO`).
 
 mod commands;
+mod counters;
 mod durability;
 mod features;
 mod random_scan;
