@@ -5,6 +5,9 @@
 //! - [`streams`]: the stream commands, blocking reads and when blocked readers are served.
 //! - [`string`]: string commands, their deadlines, restarts.
 //! - [`groups`]: consumer groups: reads, blocking, pending lists, errors.
+//! - [`hash`]: the hash commands: replies, errors, encodings, random picks, `HSCAN`, restarts.
+//! - [`set`]: the set commands: replies, errors, encodings, pops, combinations, `SSCAN`,
+//!   restarts.
 //! - [`routes`]: routes end to end: outputs, failures, reloads, restarts, plugin limits.
 //! - [`policies`]: claim policies: decisions, admin commands, failures, restarts.
 //! - [`persistence`]: the log and snapshots across restarts; old data folders.
@@ -13,11 +16,13 @@
 //! - [`replies`]: builders of exact RESP replies, shared by all.
 
 mod groups;
+mod hash;
 mod persistence;
 mod policies;
 mod replies;
 mod routes;
 mod security;
 mod server;
+mod set;
 mod streams;
 mod string;

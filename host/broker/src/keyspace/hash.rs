@@ -78,6 +78,18 @@ impl Hash {
         }
     }
 
+    /// Makes room for `pairs` field-value pairs whose longest field or value is `longest`
+    /// bytes, as Redis 7.2 does before `HSET` adds them (`hashTypeTryConversion`): more pairs
+    /// than a listpack holds, or an argument too long for one, makes the hash a table at
+    /// once, even if the pairs turn out to repeat fields.
+    pub fn reserve_for(&mut self, pairs: usize, longest: usize) {
+        if matches!(self, Hash::Packed(_))
+            && (pairs > MAX_PACKED_ENTRIES || longest > MAX_PACKED_VALUE)
+        {
+            self.convert();
+        }
+    }
+
     /// Removes `field`; true if it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
@@ -163,5 +175,19 @@ mod tests {
         assert_eq!((many.len(), many.encoding()), (513, "hashtable"));
         assert!(many.remove(b"3"));
         assert!(!many.remove(b"3"));
+    }
+
+    #[test]
+    fn hset_sizes_the_hash_for_its_arguments() {
+        // As Valkey 8.1 (Redis 7.2) answers OBJECT ENCODING after the same HSETs.
+        let mut h = Hash::default();
+        h.reserve_for(MAX_PACKED_ENTRIES, MAX_PACKED_VALUE);
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"f", b"v");
+        h.reserve_for(MAX_PACKED_ENTRIES + 1, 1);
+        assert_eq!((h.encoding(), h.get(b"f")), ("hashtable", Some(&b"v"[..])));
+        let mut long = Hash::default();
+        long.reserve_for(1, MAX_PACKED_VALUE + 1);
+        assert_eq!(long.encoding(), "hashtable");
     }
 }

@@ -18,6 +18,9 @@
 //! - [`stream`] — `XADD`, `XLEN`, `XRANGE`, `XREVRANGE`, `XDEL`, `XTRIM`, `XSETID`, `XREAD`,
 //!   `XINFO …`, and the stream argument parsing they share.
 //! - [`string`] — `GET`, `SET`, `MSET`, counters, `APPEND`, `GETRANGE`…
+//! - [`hash`] — `HSET`, `HGET`, `HGETALL`, `HDEL`, `HINCRBY`, `HRANDFIELD`, `HSCAN`…
+//! - [`set`] — `SADD`, `SREM`, `SMEMBERS`, `SPOP`, `SMOVE`, `SINTER`, `SSCAN`…
+//! - [`collection`] — what hashes and sets share: cursor walks and random picks.
 //! - [`group`] — consumer groups: `XGROUP …`, `XREADGROUP`, `XACK`, `XPENDING`, `XCLAIM`,
 //!   `XAUTOCLAIM`.
 //! - [`server`] — `DBSIZE`, `FLUSHDB`, `FLUSHALL`, `SWAPDB`, `SAVE`…`SHUTDOWN`, `INFO`,
@@ -39,13 +42,16 @@ use sluice_broker::persist::Record;
 use sluice_broker::ready::BlockRequest;
 
 pub mod acl;
+pub mod collection;
 pub mod conn;
 pub mod dispatch;
 pub mod group;
+pub mod hash;
 pub mod help;
 pub mod keys;
 pub mod meta;
 pub mod server;
+pub mod set;
 pub mod sluice;
 pub mod stream;
 pub mod string;
