@@ -13,7 +13,7 @@ use sluice_tests::real_server::RealServer;
 use sluice_tests::{RawClient, TestServer, redis_cli};
 
 /// Writes the same keys of every type to a server: many small strings (so `SCAN` takes many
-/// steps), a long string, streams of different lengths.
+/// steps), a long string, streams, hashes and sets of different sizes.
 fn populate(raw: &mut RawClient) -> Result<()> {
     for n in 0..3000 {
         raw.send_cmd(&[
@@ -31,6 +31,10 @@ fn populate(raw: &mut RawClient) -> Result<()> {
         raw.cmd(&["XADD", "events", "*", "n", &n.to_string()])?;
     }
     raw.cmd(&["XADD", "audit", "*", "n", "1"])?;
+    raw.cmd(&["HSET", "profile", "name", "ada", "lang", "en", "tz", "utc"])?;
+    raw.cmd(&["HSET", "settings", "theme", "dark"])?;
+    raw.cmd(&["SADD", "tags", "a", "b", "c", "d"])?;
+    raw.cmd(&["SADD", "ids", "1", "2"])?;
     Ok(())
 }
 
@@ -77,7 +81,7 @@ fn scan_bigkeys_and_memkeys_run_as_on_redis() -> Result<()> {
         Ok(out.lines().map(str::to_owned).collect())
     };
     let all = keys(ours, &["--scan"])?;
-    assert_eq!(all.len(), 3003);
+    assert_eq!(all.len(), 3007);
     assert_eq!(all, keys(theirs, &["--scan"])?);
     let users = keys(ours, &["--scan", "--pattern", "user:1*"])?;
     assert_eq!(users.len(), 1111);
@@ -87,6 +91,8 @@ fn scan_bigkeys_and_memkeys_run_as_on_redis() -> Result<()> {
     let ours_big = big(ours)?;
     assert!(ours_big.contains("Biggest string found '\"long\"' has 5000 bytes"));
     assert!(ours_big.contains("Biggest stream found '\"events\"' has 5 entries"));
+    assert!(ours_big.contains("Biggest   hash found '\"profile\"' has 3 fields"));
+    assert!(ours_big.contains("Biggest    set found '\"tags\"' has 4 members"));
     assert_eq!(ours_big, big(theirs)?);
 
     let mem = |port| summary(&redis_cli::run_ok(port, &["--memkeys"])?);
