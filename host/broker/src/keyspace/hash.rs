@@ -15,13 +15,17 @@ pub const MAX_PACKED_ENTRIES: usize = 512;
 /// Longest field or value of a packed hash, bytes.
 pub const MAX_PACKED_VALUE: usize = 64;
 
+/// The large form: field → value.
+pub type Table = IndexMap<Box<[u8]>, Box<[u8]>>;
+
 /// A hash value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hash {
     /// Field, value, field, value… in insertion order (`listpack`).
     Packed(Packed),
     /// `hashtable`; in an order that survives removals only approximately, as Redis's.
-    Table(IndexMap<Box<[u8]>, Box<[u8]>>),
+    /// Boxed, so a small value (the common case) does not pay for a table's size.
+    Table(Box<Table>),
 }
 
 impl Default for Hash {
@@ -150,7 +154,7 @@ impl Hash {
             while let (Some(k), Some(v)) = (items.next(), items.next()) {
                 table.insert(k.into(), v.into());
             }
-            *self = Hash::Table(table);
+            *self = Hash::Table(Box::new(table));
         }
     }
 }

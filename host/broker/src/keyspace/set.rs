@@ -27,7 +27,8 @@ pub enum Set {
     /// Members in insertion order (`listpack`).
     Packed(Packed),
     /// `hashtable`.
-    Table(IndexSet<Box<[u8]>>),
+    /// Boxed, so a small value (the common case) does not pay for a table's size.
+    Table(Box<IndexSet<Box<[u8]>>>),
 }
 
 impl Default for Set {
@@ -45,7 +46,7 @@ impl Set {
         } else if first.len() <= MAX_PACKED_VALUE {
             Set::Packed(Packed::default())
         } else {
-            Set::Table(IndexSet::new())
+            Set::Table(Box::default())
         }
     }
 
@@ -59,7 +60,7 @@ impl Set {
         } else if count <= MAX_PACKED_ENTRIES {
             Set::Packed(Packed::default())
         } else {
-            Set::Table(IndexSet::with_capacity(count))
+            Set::Table(Box::new(IndexSet::with_capacity(count)))
         }
     }
 
@@ -126,6 +127,8 @@ impl Set {
                 return false;
             };
             if v.len() < MAX_INTSET {
+                // Exact growth, as an intset is reallocated per insert (see `Packed::push`).
+                v.reserve_exact(1);
                 v.insert(at, n);
                 return true;
             }
@@ -236,7 +239,7 @@ impl Set {
             .into_iter()
             .map(Vec::into_boxed_slice)
             .collect();
-        *self = Set::Table(table);
+        *self = Set::Table(Box::new(table));
     }
 }
 
