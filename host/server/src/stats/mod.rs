@@ -35,7 +35,8 @@ pub struct CommandCounters {
 /// Counters of every command and error code seen since start or `CONFIG RESETSTAT`.
 #[derive(Debug, Default)]
 pub struct CommandStats {
-    commands: DashMap<CommandName, CommandCounters>,
+    /// Keyed by names from the command table, never by client bytes: a fast hasher is safe.
+    commands: DashMap<CommandName, CommandCounters, foldhash::fast::RandomState>,
     errors: DashMap<String, AtomicU64>,
 }
 
