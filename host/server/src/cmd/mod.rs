@@ -18,6 +18,8 @@
 //! - [`stream`] — `XADD`, `XLEN`, `XRANGE`, `XREVRANGE`, `XDEL`, `XTRIM`, `XSETID`, `XREAD`,
 //!   `XINFO …`, and the stream argument parsing they share.
 //! - [`string`] — `GET`, `SET`, `MSET`, counters, `APPEND`, `GETRANGE`…
+//! - [`list`] — `LPUSH`, `RPOP`, `LRANGE`, `LPOS`, `LMOVE`, the blocking `BLPOP`, `BRPOP`,
+//!   `BLMOVE`…
 //! - [`group`] — consumer groups: `XGROUP …`, `XREADGROUP`, `XACK`, `XPENDING`, `XCLAIM`,
 //!   `XAUTOCLAIM`.
 //! - [`server`] — `DBSIZE`, `FLUSHDB`, `FLUSHALL`, `SWAPDB`, `SAVE`…`SHUTDOWN`, `INFO`,
@@ -44,6 +46,7 @@ pub mod dispatch;
 pub mod group;
 pub mod help;
 pub mod keys;
+pub mod list;
 pub mod meta;
 pub mod server;
 pub mod sluice;
