@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`streams`]: the stream commands, blocking reads and when blocked readers are served.
+//! - [`string`]: string commands, their deadlines, restarts.
 //! - [`groups`]: consumer groups: reads, blocking, pending lists, errors.
 //! - [`routes`]: routes end to end: outputs, failures, reloads, restarts, plugin limits.
 //! - [`policies`]: claim policies: decisions, admin commands, failures, restarts.
@@ -19,3 +20,4 @@ mod routes;
 mod security;
 mod server;
 mod streams;
+mod string;

@@ -20,6 +20,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::sync::oneshot;
 
 pub mod plugins;
+pub mod real_server;
 pub mod redis_cli;
 
 pub use sluice_server::{Clock, Config};

@@ -14,6 +14,7 @@ use wasmtime::{Config, Engine, OptLevel};
 
 use crate::bindings::Router;
 use crate::sandbox::StoreState;
+use crate::supervised::Supervised;
 use crate::version::{WIT_VERSION, compatible, host_version, version_of_item};
 use crate::{Limits, PluginError, PolicyInstance, RouterInstance};
 
@@ -151,7 +152,8 @@ impl PluginHost {
         if !compiled.is_router {
             return Err(wrong_world(compiled, name, "routing", "router"));
         }
-        RouterInstance::new(self.shared.clone(), compiled, name, config, limits)
+        let plugin = Supervised::new(self.shared.clone(), compiled, name, config, limits)?;
+        Ok(RouterInstance::new(plugin))
     }
 
     /// Makes a claim policy instance of `compiled`, named `name` (the policy's name, used in log
@@ -178,7 +180,8 @@ impl PluginHost {
         if !compiled.is_policy {
             return Err(wrong_world(compiled, name, "claiming", "claim policy"));
         }
-        PolicyInstance::new(self.shared.clone(), compiled, name, config, limits)
+        let plugin = Supervised::new(self.shared.clone(), compiled, name, config, limits)?;
+        Ok(PolicyInstance::new(plugin))
     }
 }
 

@@ -1,13 +1,10 @@
 //! [`PolicyInstance`]: one claim policy's plugin instance. The store, limits and restart rule
 //! are [`Supervised`]'s; this adds the `evaluate` call and the check of its answer.
 
-use std::sync::Arc;
-
+use crate::PluginError;
 use crate::bindings::Claiming;
 use crate::claims::{self, ConsumerInfo, PendingInfo, PolicyDecision};
-use crate::host::{CompiledPlugin, Shared};
-use crate::supervised::Supervised;
-use crate::{Limits, PluginError, PluginInfo};
+use crate::supervised::{Supervised, supervised_accessors};
 
 /// A claim policy plugin instance, initialised and ready to evaluate a consumer group. `Send`:
 /// move it to the thread that runs the policy. Calls block for at most the per-call deadline.
@@ -47,37 +44,12 @@ pub struct PolicyInstance {
     plugin: Supervised<Claiming>,
 }
 
+supervised_accessors!(PolicyInstance, "policy", instantiate_policy);
+
 impl PolicyInstance {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        compiled: &CompiledPlugin,
-        name: &str,
-        config: &[(String, String)],
-        limits: Limits,
-    ) -> Result<Self, PluginError> {
-        Ok(Self {
-            plugin: Supervised::new(shared, compiled, name, config, limits)?,
-        })
-    }
-
-    /// The policy's name for this plugin, as given to [`crate::PluginHost::instantiate_policy`].
-    pub fn name(&self) -> &str {
-        self.plugin.name()
-    }
-
-    /// What the plugin says about itself.
-    pub fn info(&self) -> &PluginInfo {
-        self.plugin.info()
-    }
-
-    /// The limits this instance runs under.
-    pub fn limits(&self) -> Limits {
-        self.plugin.limits()
-    }
-
-    /// How many times the instance was re-created after a trap, timeout or memory exhaustion.
-    pub fn restarts(&self) -> u64 {
-        self.plugin.restarts()
+    /// The instance around `plugin`, already initialised.
+    pub(crate) fn new(plugin: Supervised<Claiming>) -> Self {
+        Self { plugin }
     }
 
     /// Shows the policy the pending entries (oldest first; the caller bounds how many) and the

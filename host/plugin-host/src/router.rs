@@ -1,13 +1,10 @@
 //! [`RouterInstance`]: one route's plugin instance. The store, limits and restart rule are
 //! [`Supervised`]'s; this adds the `route` call and the packing of batches.
 
-use std::sync::Arc;
-
 use crate::batch::{Batch, EventRef};
 use crate::bindings::{RawRouted, Routing};
-use crate::host::{CompiledPlugin, Shared};
-use crate::supervised::Supervised;
-use crate::{Limits, PluginError, PluginInfo, Routed};
+use crate::supervised::{Supervised, supervised_accessors};
+use crate::{PluginError, Routed};
 
 /// A router plugin instance, initialised and ready to route batches. `Send`: move it to the
 /// thread that runs its route. Calls block for at most the per-call deadline.
@@ -16,38 +13,15 @@ pub struct RouterInstance {
     batch: Batch,
 }
 
+supervised_accessors!(RouterInstance, "route", instantiate_router);
+
 impl RouterInstance {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        compiled: &CompiledPlugin,
-        name: &str,
-        config: &[(String, String)],
-        limits: Limits,
-    ) -> Result<Self, PluginError> {
-        Ok(Self {
-            plugin: Supervised::new(shared, compiled, name, config, limits)?,
+    /// The instance around `plugin`, already initialised.
+    pub(crate) fn new(plugin: Supervised<Routing>) -> Self {
+        Self {
+            plugin,
             batch: Batch::new(),
-        })
-    }
-
-    /// The route's name for this plugin, as given to [`crate::PluginHost::instantiate_router`].
-    pub fn name(&self) -> &str {
-        self.plugin.name()
-    }
-
-    /// What the plugin says about itself.
-    pub fn info(&self) -> &PluginInfo {
-        self.plugin.info()
-    }
-
-    /// The limits this instance runs under.
-    pub fn limits(&self) -> Limits {
-        self.plugin.limits()
-    }
-
-    /// How many times the instance was re-created after a trap, timeout or memory exhaustion.
-    pub fn restarts(&self) -> u64 {
-        self.plugin.restarts()
+        }
     }
 
     /// Routes one batch of events read from the stream `source_key`, in stream order.

@@ -45,37 +45,64 @@ pub(crate) trait WorldExports: Sized {
     ) -> wasmtime::Result<Self>;
 }
 
-impl WorldExports for Routing {
-    type Indices = RoutingIndices;
+/// Implements [`WorldExports`] for a world's generated exports: bindgen gives each world's
+/// `GuestIndices` the same `new` and `load`, but no trait in common to call them through.
+macro_rules! world_exports {
+    ($exports:ty, $indices:ty) => {
+        impl WorldExports for $exports {
+            type Indices = $indices;
 
-    fn indices(pre: &InstancePre<StoreState>) -> wasmtime::Result<Self::Indices> {
-        RoutingIndices::new(pre)
-    }
+            fn indices(pre: &InstancePre<StoreState>) -> wasmtime::Result<Self::Indices> {
+                <$indices>::new(pre)
+            }
 
-    fn load(
-        indices: &Self::Indices,
-        store: &mut Store<StoreState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<Self> {
-        indices.load(store, instance)
-    }
+            fn load(
+                indices: &Self::Indices,
+                store: &mut Store<StoreState>,
+                instance: &Instance,
+            ) -> wasmtime::Result<Self> {
+                indices.load(store, instance)
+            }
+        }
+    };
 }
 
-impl WorldExports for Claiming {
-    type Indices = ClaimingIndices;
+world_exports!(Routing, RoutingIndices);
+world_exports!(Claiming, ClaimingIndices);
 
-    fn indices(pre: &InstancePre<StoreState>) -> wasmtime::Result<Self::Indices> {
-        ClaimingIndices::new(pre)
-    }
+/// Implements the accessors [`crate::RouterInstance`] and [`crate::PolicyInstance`] share,
+/// passed through to the `plugin: Supervised<_>` each wraps. `$kind` (`"route"`, `"policy"`)
+/// and `$instantiate` (the [`crate::PluginHost`] method that makes one) word the docs.
+macro_rules! supervised_accessors {
+    ($instance:ty, $kind:literal, $instantiate:ident) => {
+        impl $instance {
+            #[doc = concat!(
+                        "The ", $kind, "'s name for this plugin, as given to [`crate::PluginHost::",
+                        stringify!($instantiate), "`]."
+                    )]
+            pub fn name(&self) -> &str {
+                self.plugin.name()
+            }
 
-    fn load(
-        indices: &Self::Indices,
-        store: &mut Store<StoreState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<Self> {
-        indices.load(store, instance)
-    }
+            /// What the plugin says about itself.
+            pub fn info(&self) -> &crate::PluginInfo {
+                self.plugin.info()
+            }
+
+            /// The limits this instance runs under.
+            pub fn limits(&self) -> crate::Limits {
+                self.plugin.limits()
+            }
+
+            /// How many times the instance was re-created after a trap, timeout or memory
+            /// exhaustion.
+            pub fn restarts(&self) -> u64 {
+                self.plugin.restarts()
+            }
+        }
+    };
 }
+pub(crate) use supervised_accessors;
 
 /// One plugin instance of the world whose exports are `E`, initialised, re-created after a
 /// trap. `Send`.

@@ -279,9 +279,7 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
                         other => other,
                     });
                 } else if c == b'"' {
-                    if line.get(i + 1).is_some_and(|&b| !is_c_space(b)) {
-                        return Err(ProtocolError::UnbalancedQuotes);
-                    }
+                    quote_closed(line, i)?;
                     i += 1;
                     break;
                 } else {
@@ -292,9 +290,7 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
                     i += 1;
                     current.push(b'\'');
                 } else if c == b'\'' {
-                    if line.get(i + 1).is_some_and(|&b| !is_c_space(b)) {
-                        return Err(ProtocolError::UnbalancedQuotes);
-                    }
+                    quote_closed(line, i)?;
                     i += 1;
                     break;
                 } else {
@@ -311,6 +307,15 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Bytes>, ProtocolError> {
             i += 1;
         }
         args.push(Bytes::from(current));
+    }
+}
+
+/// Checks the closing quote at `line[at]`: as in Redis's `sdssplitargs`, it must end the
+/// argument (a space or the end of the line follows).
+fn quote_closed(line: &[u8], at: usize) -> Result<(), ProtocolError> {
+    match line.get(at + 1) {
+        Some(&b) if !is_c_space(b) => Err(ProtocolError::UnbalancedQuotes),
+        _ => Ok(()),
     }
 }
 

@@ -50,25 +50,37 @@ impl Segment {
 /// last segment (`is_last`) may end in a torn tail.
 pub(crate) fn read_segment(path: &Path, first_lsn: Lsn, is_last: bool) -> Result<Segment> {
     let bytes = std::fs::read(path).map_err(Error::io("read", path))?;
-    let corrupt = |offset: usize, reason: String| Error::Corrupt {
-        path: path.to_path_buf(),
-        offset: offset as u64,
-        reason,
+    let (valid_len, next_lsn) = match check_header(path, &bytes, first_lsn, is_last)? {
+        Header::Whole => scan_records(path, &bytes, first_lsn, is_last)?,
+        Header::Cut => (0, first_lsn),
     };
-    let expected_header = format::wal_header(first_lsn);
-    let Some((magic, version, header_lsn)) = format::read_header_prefix(&bytes) else {
+    Ok(Segment {
+        path: path.to_path_buf(),
+        first_lsn,
+        valid_len,
+        next_lsn,
+        bytes,
+    })
+}
+
+/// What a segment's header says about the rest of the file.
+enum Header {
+    /// Whole and agreeing with the file name: records follow.
+    Whole,
+    /// Cut short by a crash right after the segment was created: there are no records.
+    Cut,
+}
+
+/// Checks the header of the segment `bytes`, whose file name says it starts at `first_lsn`.
+fn check_header(path: &Path, bytes: &[u8], first_lsn: Lsn, is_last: bool) -> Result<Header> {
+    let Some((magic, version, header_lsn)) = format::read_header_prefix(bytes) else {
         // A crash right after creating the segment leaves a short header. Only the last segment
         // can be in that state, and only with a prefix of the header its name implies.
-        if is_last && expected_header.starts_with(&bytes) {
-            return Ok(Segment {
-                path: path.to_path_buf(),
-                first_lsn,
-                valid_len: 0,
-                next_lsn: first_lsn,
-                bytes,
-            });
+        if is_last && format::wal_header(first_lsn).starts_with(bytes) {
+            return Ok(Header::Cut);
         }
         return Err(corrupt(
+            path,
             bytes.len(),
             format!(
                 "file header is incomplete ({} of {WAL_HEADER_LEN} bytes)",
@@ -90,15 +102,26 @@ pub(crate) fn read_segment(path: &Path, first_lsn: Lsn, is_last: bool) -> Result
         });
     }
     if version == 0 {
-        return Err(corrupt(8, "format version 0 does not exist".to_owned()));
+        return Err(corrupt(
+            path,
+            8,
+            "format version 0 does not exist".to_owned(),
+        ));
     }
     if header_lsn != first_lsn {
         return Err(corrupt(
+            path,
             12,
             format!("header says the first LSN is {header_lsn}, the file name says {first_lsn}"),
         ));
     }
+    Ok(Header::Whole)
+}
 
+/// Walks the records after the header, from `first_lsn` on. Returns the offset just past the
+/// last valid one and the LSN after it; a torn tail of the last segment ends the walk, any
+/// other bad record is an error.
+fn scan_records(path: &Path, bytes: &[u8], first_lsn: Lsn, is_last: bool) -> Result<(usize, Lsn)> {
     let mut offset = WAL_HEADER_LEN;
     let mut next_lsn = first_lsn;
     while offset < bytes.len() {
@@ -107,16 +130,18 @@ pub(crate) fn read_segment(path: &Path, first_lsn: Lsn, is_last: bool) -> Result
                 offset += total;
                 next_lsn += 1;
             }
-            Err(BadRecord::WrongLsn(reason)) => return Err(corrupt(offset, reason)),
+            Err(BadRecord::WrongLsn(reason)) => return Err(corrupt(path, offset, reason)),
             Err(bad) => {
                 if !is_last {
                     return Err(corrupt(
+                        path,
                         offset,
                         format!("{} (not the last segment)", bad.reason()),
                     ));
                 }
                 if let Some(at) = find_valid_record(&bytes[offset..], next_lsn) {
                     return Err(corrupt(
+                        path,
                         offset,
                         format!(
                             "{}, yet a valid record follows at offset {}",
@@ -129,13 +154,16 @@ pub(crate) fn read_segment(path: &Path, first_lsn: Lsn, is_last: bool) -> Result
             }
         }
     }
-    Ok(Segment {
+    Ok((offset, next_lsn))
+}
+
+/// The error for corruption at `offset` of the segment `path`.
+fn corrupt(path: &Path, offset: usize, reason: String) -> Error {
+    Error::Corrupt {
         path: path.to_path_buf(),
-        first_lsn,
-        valid_len: offset,
-        next_lsn,
-        bytes,
-    })
+        offset: offset as u64,
+        reason,
+    }
 }
 
 /// Offset in `rest` (after its first byte) of a record with a valid checksum and an LSN that

@@ -8,9 +8,9 @@ use sluice_plugin_sdk_policy_bindings as raw;
 
 use raw::exports::sluice::plugin::claiming::{self, Action as RawAction, DeadLetter};
 use raw::exports::sluice::plugin::lifecycle;
-use raw::sluice::plugin::types::{Config as RawConfig, PluginInfo};
+use raw::sluice::plugin::types::PluginInfo;
 
-use crate::export::{Describe, STATE};
+use crate::export::{Describe, lifecycle_guest, with_plugin};
 use crate::{Action, Config, Decisions, EntryId, Evaluation};
 
 /// A claim policy: decides, on an interval, what becomes of a consumer group's pending entries.
@@ -33,23 +33,7 @@ pub trait ClaimPolicy: Sized + 'static {
 #[doc(hidden)]
 pub struct PolicyExport<D>(PhantomData<D>);
 
-impl<D: Describe> lifecycle::Guest for PolicyExport<D>
-where
-    D::Plugin: ClaimPolicy,
-{
-    fn describe() -> PluginInfo {
-        PluginInfo {
-            name: D::NAME.to_owned(),
-            version: D::VERSION.to_owned(),
-        }
-    }
-
-    fn init(config: RawConfig) -> Result<(), String> {
-        let plugin = D::Plugin::init(&Config::new(config))?;
-        STATE.with_borrow_mut(|state| *state = Some(Box::new(plugin)));
-        Ok(())
-    }
-}
+lifecycle_guest!(lifecycle::Guest, PluginInfo, PolicyExport, ClaimPolicy);
 
 impl<D: Describe> claiming::Guest for PolicyExport<D>
 where
@@ -61,11 +45,7 @@ where
         pending: Vec<claiming::PendingEntry>,
         consumers: Vec<claiming::Consumer>,
     ) -> Result<Vec<claiming::Decision>, String> {
-        STATE.with_borrow_mut(|state| {
-            let plugin = state
-                .as_mut()
-                .and_then(|s| s.downcast_mut::<D::Plugin>())
-                .ok_or("evaluate called before init")?;
+        with_plugin("evaluate", |plugin: &mut D::Plugin| {
             let eval = evaluation(key, group, pending, consumers);
             let mut out = Decisions::new(&eval);
             plugin.evaluate(&eval, &mut out)?;
@@ -123,13 +103,7 @@ fn decisions(out: Decisions) -> Result<Vec<claiming::Decision>, String> {
 #[macro_export]
 macro_rules! export_claim_policy {
     ($plugin:ty) => {
-        #[doc(hidden)]
-        struct __SluiceDescribe;
-        impl $crate::__private::Describe for __SluiceDescribe {
-            type Plugin = $plugin;
-            const NAME: &'static str = env!("CARGO_PKG_NAME");
-            const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-        }
+        $crate::__describe!($plugin);
         #[doc(hidden)]
         type __SluiceExport = $crate::__private::PolicyExport<__SluiceDescribe>;
         $crate::__private::policy_bindings::__export_claim_policy_world!(

@@ -3,6 +3,7 @@
 //! quickstart run as written.
 
 pub mod connection;
+mod dump;
 mod info;
 mod io_threads;
 mod keys;

@@ -15,8 +15,10 @@
 //! - [`key`]: a key's name, inline when short.
 //! - [`value`]: what a key holds, and [`Kind`] for commands that work on one type.
 //! - [`string`], [`hash`], [`list`], [`set`]: the value types besides streams.
+//! - [`dump`]: a value to and from Redis's `DUMP` payload.
 //! - [`packed`]: byte strings in one buffer, the small form of hashes and sets.
 
+pub mod dump;
 pub mod hash;
 pub mod key;
 pub mod list;
@@ -393,13 +395,19 @@ impl Db {
 
     /// Approximate bytes the keys and values of this database take.
     pub fn memory_usage(&self) -> usize {
-        // A slot, its share of the table's spare room, and what each part holds on the heap.
-        let slot = 2 * (size_of::<Key>() + size_of::<KeyEntry>()) + 2;
         self.keys
             .iter()
-            .map(|e| slot + e.key().heap_bytes() + e.value().value.heap_bytes())
+            .map(|e| entry_bytes(e.key(), e.value()))
             .sum::<usize>()
             + self.expires.len() * 2 * (size_of::<Key>() + 8)
+    }
+
+    /// Approximate bytes one live key and its value take (`MEMORY USAGE`).
+    pub fn memory_of(&self, key: &[u8], now_ms: u64) -> Option<usize> {
+        let deadline = 2 * (size_of::<Key>() + 8);
+        self.read(key, now_ms, |e| {
+            entry_bytes(&Key::from(key), e) + if e.expire.is_some() { deadline } else { 0 }
+        })
     }
 
     /// Removes keys whose deadline has passed; returns the removed names.
@@ -422,6 +430,13 @@ impl Db {
         }
         removed
     }
+}
+
+/// A key's slot (with its share of the table's spare room) and what its name and value hold
+/// on the heap.
+fn entry_bytes(key: &Key, entry: &KeyEntry) -> usize {
+    let slot = 2 * (size_of::<Key>() + size_of::<KeyEntry>()) + 2;
+    slot + key.heap_bytes() + entry.value.heap_bytes()
 }
 
 /// All databases, plus the gate that lets a command act on several keys atomically.

@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 use sluice_plugin_host::{CompiledPlugin, Limits, PluginError, PluginHost, PluginInfo};
 
 use super::PluginState;
+use super::deployed::{Deployed, WorkerStats};
 use super::loader::{Loader, load_plugin};
 use crate::Broker;
 use crate::config::PluginsConfig;
@@ -24,6 +25,8 @@ pub(crate) type Threads<W> = HashMap<String, (Arc<W>, JoinHandle<()>)>;
 pub(crate) trait Deployable: Send + Sync + Sized + 'static {
     /// One `[[route]]` or `[[claim_policy]]` table.
     type Spec: Clone + PartialEq;
+    /// Its counters, continued by each new version.
+    type Stats: WorkerStats;
     /// The plugin instance the worker's thread runs.
     type Instance;
     /// `route` or `claim policy`, for messages.
@@ -44,31 +47,12 @@ pub(crate) trait Deployable: Send + Sync + Sized + 'static {
     ) -> Result<Self::Instance, PluginError>;
     /// What the instance says it is.
     fn instance_info(instance: &Self::Instance) -> &PluginInfo;
-    /// A worker for `spec` in `state`; it continues `previous`'s counters.
-    fn build(
-        spec: Self::Spec,
-        plugin_hash: u64,
-        info: Option<PluginInfo>,
-        previous: Option<&Arc<Self>>,
-        state: PluginState,
-    ) -> Self;
-
-    /// The worker's name.
-    fn name(&self) -> &str;
-    /// Its spec.
-    fn spec(&self) -> &Self::Spec;
-    /// The content hash of the plugin file it runs.
-    fn plugin_hash(&self) -> u64;
-    /// What it is doing.
-    fn state(&self) -> PluginState;
-    /// Sets what it is doing.
-    fn set_state(&self, state: PluginState);
+    /// The worker around `deployed`, which the deploy step built.
+    fn build(deployed: Deployed<Self::Spec, Self::Stats>) -> Self;
+    /// Its spec, plugin, counters and state.
+    fn deployed(&self) -> &Deployed<Self::Spec, Self::Stats>;
     /// Asks its thread to stop after the batch or round it is on.
     fn stop(&self);
-    /// Records `error` as its last error.
-    fn error(&self, error: String);
-    /// Counts a successful reload.
-    fn count_reload(&self);
 
     /// The workers of this kind running now.
     fn running(broker: &Broker) -> Vec<Arc<Self>>;
@@ -95,7 +79,7 @@ pub(crate) fn apply<W: Deployable>(
 ) -> Vec<String> {
     let current: HashMap<String, Arc<W>> = W::running(broker)
         .into_iter()
-        .map(|w| (w.name().to_owned(), w))
+        .map(|w| (w.deployed().name.clone(), w))
         .collect();
     let mut errors = Vec::new();
     let mut table = Vec::new();
@@ -152,9 +136,9 @@ fn build<W: Deployable>(
     let name = W::spec_name(&spec);
     let plugin = W::spec_plugin(&spec).to_owned();
     let loaded = load_plugin(loader, broker, config.plugins_dir.as_deref(), &plugin);
-    let unchanged = old.is_some_and(|old| {
-        *old.spec() == spec
-            && loaded.as_ref().is_ok_and(|p| p.hash == old.plugin_hash())
+    let unchanged = old.map(|old| old.deployed()).is_some_and(|old| {
+        old.spec == spec
+            && loaded.as_ref().is_ok_and(|p| p.hash == old.plugin_hash)
             && matches!(old.state(), PluginState::Running | PluginState::Retrying)
     });
     if let (true, Some(old)) = (unchanged, old) {
@@ -185,27 +169,41 @@ fn build<W: Deployable>(
                 W::KIND,
                 if old.is_some() { "reloaded" } else { "loaded" }
             );
-            let worker = Arc::new(W::build(spec, hash, Some(info), old, PluginState::Running));
+            let worker = version(name, spec, hash, Some(info), old, PluginState::Running);
             if old.is_some() {
-                worker.count_reload();
+                worker.deployed().stats.count_reload();
             }
             Built::New(worker, instance)
         }
-        (Err(e), Some(old)) if old.state() != PluginState::Failed => {
+        (Err(e), Some(old)) if old.deployed().state() != PluginState::Failed => {
             let error = format!(
                 "{} {name}: cannot load {plugin}: {e}; the previous version keeps running",
                 W::KIND
             );
-            old.error(error.clone());
+            old.deployed().error(error.clone());
             Built::Failed(old.clone(), error)
         }
         (Err(e), old) => {
             let error = format!("{} {name}: cannot load {plugin}: {e}", W::KIND);
-            let worker = Arc::new(W::build(spec, file_hash, None, old, PluginState::Failed));
-            worker.error(error.clone());
+            let worker = version(name, spec, file_hash, None, old, PluginState::Failed);
+            worker.deployed().error(error.clone());
             Built::Failed(worker, error)
         }
     }
+}
+
+/// A new version of the worker named `name`, in `state`; it continues `previous`'s counters.
+fn version<W: Deployable>(
+    name: String,
+    spec: W::Spec,
+    plugin_hash: u64,
+    info: Option<PluginInfo>,
+    previous: Option<&Arc<W>>,
+    state: PluginState,
+) -> Arc<W> {
+    let stats = previous.map_or_else(Arc::default, |p| p.deployed().stats.clone());
+    let deployed = Deployed::new(name, spec, plugin_hash, info, stats, state);
+    Arc::new(W::build(deployed))
 }
 
 /// The limits of a plugin instance: its own, or the broker-wide ones.
@@ -243,7 +241,7 @@ pub(crate) fn stop_replaced<W: Deployable>(threads: &mut Threads<W>, table: &[Ar
             if thread.join().is_err() {
                 tracing::error!(name = %name, "worker thread panicked");
             }
-            w.set_state(PluginState::Stopped);
+            w.deployed().set_state(PluginState::Stopped);
         }
     }
 }
@@ -256,13 +254,14 @@ fn started<W: Deployable>(
 ) -> Option<String> {
     match spawned {
         Ok(thread) => {
-            threads.insert(worker.name().to_owned(), (worker, thread));
+            threads.insert(worker.deployed().name.clone(), (worker, thread));
             None
         }
         Err(e) => {
-            let error = format!("{}: cannot start its thread: {e}", worker.name());
-            worker.error(error.clone());
-            worker.set_state(PluginState::Failed);
+            let deployed = worker.deployed();
+            let error = format!("{}: cannot start its thread: {e}", deployed.name);
+            deployed.error(error.clone());
+            deployed.set_state(PluginState::Failed);
             Some(error)
         }
     }

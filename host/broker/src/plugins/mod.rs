@@ -13,16 +13,19 @@
 //! # Layout
 //! - [`loader`]: the plugin engine and compiled files; start, reload, shutdown.
 //! - [`deploy`]: swapping in a new set of routes or policies, one generic step for both.
+//! - [`deployed`]: what a deployed route and policy share: spec, plugin, counters, state.
 //! - [`watch`]: watching the plugins folder and the config file.
 //! - [`spec`]: what the `[[route]]` and `[[claim_policy]]` tables share.
 //! - [`dead_letter`]: the `dlq-*` fields a given-up event carries, and appending it.
 
 pub mod dead_letter;
 pub(crate) mod deploy;
+pub mod deployed;
 pub mod loader;
 pub mod spec;
 pub mod watch;
 
+pub use deployed::{Deployed, WorkerStats};
 pub use loader::{LoadedPlugin, Loader, ReloadStatus};
 
 /// What a route or claim policy is doing.

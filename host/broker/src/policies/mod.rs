@@ -18,14 +18,14 @@ pub mod runner;
 pub mod spec;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::Broker;
-use crate::plugins::PluginState;
 use crate::plugins::deploy::{Deployable, Threads};
 use crate::plugins::loader::Loader;
+use crate::plugins::{Deployed, WorkerStats};
 use spec::PolicySpec;
 
 /// A policy's counters; they survive reloads of the policy.
@@ -61,52 +61,33 @@ impl PolicyStats {
     }
 }
 
+impl WorkerStats for PolicyStats {
+    fn count_reload(&self) {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn record_error(&self, name: &str, error: String) {
+        self.error(name, error);
+    }
+}
+
 /// One configured claim policy.
 #[derive(Debug)]
 pub struct Policy {
-    /// As configured.
-    pub spec: PolicySpec,
-    /// Its name (`name`, or `<stream>/<group>`).
-    pub name: String,
-    /// The plugin file's content hash.
-    pub plugin_hash: u64,
-    /// What the plugin says it is, once loaded.
-    pub plugin_info: Option<sluice_plugin_host::PluginInfo>,
-    /// Counters, shared with earlier and later versions.
-    pub stats: Arc<PolicyStats>,
-    state: AtomicU8,
+    /// Its spec, plugin, counters (shared with its earlier and later versions) and state.
+    pub deployed: Deployed<PolicySpec, PolicyStats>,
     stop: Mutex<bool>,
     wake: Condvar,
 }
 
 impl Policy {
-    /// A policy in `state`, continuing `stats`.
-    pub fn new(
-        spec: PolicySpec,
-        plugin_hash: u64,
-        plugin_info: Option<sluice_plugin_host::PluginInfo>,
-        stats: Arc<PolicyStats>,
-        state: PluginState,
-    ) -> Self {
+    /// The policy `deployed` describes.
+    pub fn new(deployed: Deployed<PolicySpec, PolicyStats>) -> Self {
         Self {
-            name: spec.name(),
-            spec,
-            plugin_hash,
-            plugin_info,
-            stats,
-            state: AtomicU8::new(state as u8),
+            deployed,
             stop: Mutex::new(false),
             wake: Condvar::new(),
         }
-    }
-
-    /// What the policy is doing.
-    pub fn state(&self) -> PluginState {
-        PluginState::from_u8(self.state.load(Ordering::Relaxed))
-    }
-
-    pub(crate) fn set_state(&self, state: PluginState) {
-        self.state.store(state as u8, Ordering::Relaxed);
     }
 
     /// Asks the thread to stop after the evaluation it is on.
@@ -144,6 +125,7 @@ impl Policies {
 
 impl Deployable for Policy {
     type Spec = PolicySpec;
+    type Stats = PolicyStats;
     type Instance = sluice_plugin_host::PolicyInstance;
     const KIND: &'static str = "claim policy";
 
@@ -172,47 +154,16 @@ impl Deployable for Policy {
         instance.info()
     }
 
-    fn build(
-        spec: PolicySpec,
-        plugin_hash: u64,
-        info: Option<sluice_plugin_host::PluginInfo>,
-        previous: Option<&Arc<Self>>,
-        state: PluginState,
-    ) -> Self {
-        let stats = previous.map_or_else(Arc::default, |p| p.stats.clone());
-        Policy::new(spec, plugin_hash, info, stats, state)
+    fn build(deployed: Deployed<PolicySpec, PolicyStats>) -> Self {
+        Policy::new(deployed)
     }
 
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn spec(&self) -> &PolicySpec {
-        &self.spec
-    }
-
-    fn plugin_hash(&self) -> u64 {
-        self.plugin_hash
-    }
-
-    fn state(&self) -> PluginState {
-        Policy::state(self)
-    }
-
-    fn set_state(&self, state: PluginState) {
-        Policy::set_state(self, state);
+    fn deployed(&self) -> &Deployed<PolicySpec, PolicyStats> {
+        &self.deployed
     }
 
     fn stop(&self) {
         Policy::stop(self);
-    }
-
-    fn error(&self, error: String) {
-        self.stats.error(&self.name, error);
-    }
-
-    fn count_reload(&self) {
-        self.stats.reloads.fetch_add(1, Ordering::Relaxed);
     }
 
     fn running(broker: &Broker) -> Vec<Arc<Self>> {

@@ -21,7 +21,7 @@ pub fn spawn(
     plugin: PolicyInstance,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
-        .name(format!("policy-{}", policy.name))
+        .name(format!("policy-{}", policy.deployed.name))
         .spawn(move || {
             let watched = policy.clone();
             let mut runner = Runner {
@@ -31,9 +31,8 @@ pub fn spawn(
             };
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run()));
             if ran.is_err() {
-                watched.set_state(PluginState::Failed);
-                watched.stats.error(
-                    &watched.name,
+                watched.deployed.set_state(PluginState::Failed);
+                watched.deployed.error(
                     "the policy's thread panicked (a bug in Sluice); SLUICE RELOAD restarts it"
                         .into(),
                 );
@@ -49,44 +48,48 @@ struct Runner {
 
 impl Runner {
     fn run(&mut self) {
-        let interval = Duration::from_millis(self.policy.spec.interval_ms);
+        let interval = Duration::from_millis(self.policy.deployed.spec.interval_ms);
         while !self.policy.sleep_unless_stopped(interval) {
             let started = Instant::now();
             match self.evaluate() {
                 Ok(()) => {
-                    self.policy.stats.evaluations.fetch_add(1, Relaxed);
-                    self.policy.set_state(PluginState::Running);
+                    self.policy.deployed.stats.evaluations.fetch_add(1, Relaxed);
+                    self.policy.deployed.set_state(PluginState::Running);
                 }
                 Err(EvalError::Plugin(e)) => {
-                    self.policy.stats.failed.fetch_add(1, Relaxed);
+                    self.policy.deployed.stats.failed.fetch_add(1, Relaxed);
                     let retry = matches!(e, PluginError::Init { .. });
-                    self.policy.set_state(if retry {
+                    self.policy.deployed.set_state(if retry {
                         PluginState::Retrying
                     } else {
                         PluginState::Running
                     });
-                    self.policy.stats.error(
-                        &self.policy.name,
-                        format!("evaluation failed, nothing changed: {e}"),
-                    );
+                    self.policy
+                        .deployed
+                        .error(format!("evaluation failed, nothing changed: {e}"));
                 }
             }
             let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-            self.policy.stats.last_duration_us.store(us, Relaxed);
+            self.policy
+                .deployed
+                .stats
+                .last_duration_us
+                .store(us, Relaxed);
         }
-        self.policy.set_state(PluginState::Stopped);
+        self.policy.deployed.set_state(PluginState::Stopped);
     }
 
     /// One evaluation of the group.
     fn evaluate(&mut self) -> Result<(), EvalError> {
-        let spec = &self.policy.spec;
+        let spec = &self.policy.deployed.spec;
         let (stream, group) = (spec.stream.as_bytes(), spec.group.as_bytes());
         let Some(view) = self.store.group_view(stream, group) else {
             // No stream or no group (yet): nothing to decide.
-            self.policy.stats.last_pending.store(0, Relaxed);
+            self.policy.deployed.stats.last_pending.store(0, Relaxed);
             return Ok(());
         };
         self.policy
+            .deployed
             .stats
             .last_pending
             .store(view.pending.len() as u64, Relaxed);
@@ -107,13 +110,13 @@ impl Runner {
         let applied = self.store.apply_decisions(&PolicyCommit {
             stream,
             group,
-            policy: &self.policy.name,
+            policy: &self.policy.deployed.name,
             seen: &view.pending,
             decisions: &decisions,
-            stats: &self.policy.stats,
+            stats: &self.policy.deployed.stats,
         });
         for error in applied.errors {
-            self.policy.stats.error(&self.policy.name, error);
+            self.policy.deployed.error(error);
         }
         Ok(())
     }

@@ -21,14 +21,14 @@ pub mod runner;
 pub mod spec;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::Broker;
-use crate::plugins::PluginState;
 use crate::plugins::deploy::{Deployable, Threads};
 use crate::plugins::loader::Loader;
+use crate::plugins::{Deployed, WorkerStats};
 use spec::RouteSpec;
 
 /// A route's counters. They survive reloads of the route (the new version continues them).
@@ -66,18 +66,21 @@ impl RouteStats {
     }
 }
 
+impl WorkerStats for RouteStats {
+    fn count_reload(&self) {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn record_error(&self, name: &str, error: String) {
+        self.error(name, error);
+    }
+}
+
 /// One configured route: its spec, plugin, counters, and the wake-up its runner waits on.
 #[derive(Debug)]
 pub struct Route {
-    /// As configured.
-    pub spec: RouteSpec,
-    /// The plugin file's content hash (what a reload compares).
-    pub plugin_hash: u64,
-    /// What the plugin says it is (`name`, `version`), once loaded.
-    pub plugin_info: Option<sluice_plugin_host::PluginInfo>,
-    /// Counters, shared with the route's earlier and later versions.
-    pub stats: Arc<RouteStats>,
-    state: AtomicU8,
+    /// Its spec, plugin, counters (shared with its earlier and later versions) and state.
+    pub deployed: Deployed<RouteSpec, RouteStats>,
     wake: Wake,
 }
 
@@ -116,37 +119,16 @@ pub(crate) enum Work {
 }
 
 impl Route {
-    /// A route in `state`, continuing `stats`.
-    pub fn new(
-        spec: RouteSpec,
-        plugin_hash: u64,
-        plugin_info: Option<sluice_plugin_host::PluginInfo>,
-        stats: Arc<RouteStats>,
-        state: PluginState,
-    ) -> Self {
+    /// The route `deployed` describes; its runner starts by looking at every source.
+    pub fn new(deployed: Deployed<RouteSpec, RouteStats>) -> Self {
+        let source = &deployed.spec.source;
         let wake = Wake {
-            literal: crate::glob::is_literal(spec.source.as_bytes())
-                .then(|| spec.source.clone().into_bytes()),
+            literal: crate::glob::is_literal(source.as_bytes())
+                .then(|| source.clone().into_bytes()),
             ..Wake::default()
         };
         wake.state.lock().rescan = true;
-        Self {
-            spec,
-            plugin_hash,
-            plugin_info,
-            stats,
-            state: AtomicU8::new(state as u8),
-            wake,
-        }
-    }
-
-    /// What the route is doing.
-    pub fn state(&self) -> PluginState {
-        PluginState::from_u8(self.state.load(Ordering::Relaxed))
-    }
-
-    pub(crate) fn set_state(&self, state: PluginState) {
-        self.state.store(state as u8, Ordering::Relaxed);
+        Self { deployed, wake }
     }
 
     /// Whether `key` is one of the route's sources (see [`RouteSpec::is_source`]), quickly
@@ -154,7 +136,7 @@ impl Route {
     fn reads(&self, key: &[u8]) -> bool {
         match &self.wake.literal {
             Some(source) => source.as_slice() == key,
-            None => self.spec.is_source(key),
+            None => self.deployed.spec.is_source(key),
         }
     }
 
@@ -297,6 +279,7 @@ impl Routes {
 
 impl Deployable for Route {
     type Spec = RouteSpec;
+    type Stats = RouteStats;
     type Instance = sluice_plugin_host::RouterInstance;
     const KIND: &'static str = "route";
 
@@ -325,47 +308,16 @@ impl Deployable for Route {
         instance.info()
     }
 
-    fn build(
-        spec: RouteSpec,
-        plugin_hash: u64,
-        info: Option<sluice_plugin_host::PluginInfo>,
-        previous: Option<&Arc<Self>>,
-        state: PluginState,
-    ) -> Self {
-        let stats = previous.map_or_else(Arc::default, |p| p.stats.clone());
-        Route::new(spec, plugin_hash, info, stats, state)
+    fn build(deployed: Deployed<RouteSpec, RouteStats>) -> Self {
+        Route::new(deployed)
     }
 
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-
-    fn spec(&self) -> &RouteSpec {
-        &self.spec
-    }
-
-    fn plugin_hash(&self) -> u64 {
-        self.plugin_hash
-    }
-
-    fn state(&self) -> PluginState {
-        Route::state(self)
-    }
-
-    fn set_state(&self, state: PluginState) {
-        Route::set_state(self, state);
+    fn deployed(&self) -> &Deployed<RouteSpec, RouteStats> {
+        &self.deployed
     }
 
     fn stop(&self) {
         Route::stop(self);
-    }
-
-    fn error(&self, error: String) {
-        self.stats.error(&self.spec.name, error);
-    }
-
-    fn count_reload(&self) {
-        self.stats.reloads.fetch_add(1, Ordering::Relaxed);
     }
 
     fn running(broker: &Broker) -> Vec<Arc<Self>> {
@@ -386,8 +338,9 @@ impl Deployable for Route {
     /// appeared since the route was set up, so all of it is new and the runner reads it from
     /// the start.
     fn prepare(broker: &Arc<Broker>, route: &Arc<Self>, previous: Option<&Arc<Self>>) {
-        if previous.is_none_or(|p| p.spec.source != route.spec.source) {
-            broker.store().create_positions(&route.spec);
+        let spec = &route.deployed.spec;
+        if previous.is_none_or(|p| p.deployed.spec.source != spec.source) {
+            broker.store().create_positions(spec);
         }
     }
 

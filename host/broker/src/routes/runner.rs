@@ -13,7 +13,8 @@ use sluice_plugin_host::{Batch, PluginError, RouterInstance};
 use sluice_streams::StreamId;
 
 use super::commit::{Answer, Applied, Commit};
-use super::{PluginState, Route, Work};
+use super::{Route, Work};
+use crate::plugins::PluginState;
 use crate::store::Store;
 
 /// Most events per plugin call.
@@ -43,9 +44,9 @@ pub fn spawn(
     plugin: RouterInstance,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
-        .name(format!("route-{}", route.spec.name))
+        .name(format!("route-{}", route.deployed.spec.name))
         .spawn(move || {
-            let group = route.spec.group_name();
+            let group = route.deployed.spec.group_name();
             let watched = route.clone();
             let mut runner = Runner {
                 store,
@@ -61,9 +62,8 @@ pub fn spawn(
             if ran.is_err() {
                 // A bug, not the plugin's doing (plugins cannot panic the host). Say so
                 // instead of looking healthy; a reload starts the route again.
-                watched.set_state(PluginState::Failed);
-                watched.stats.error(
-                    &watched.spec.name,
+                watched.deployed.set_state(PluginState::Failed);
+                watched.deployed.error(
                     "the route's thread panicked (a bug in Sluice); SLUICE RELOAD restarts it"
                         .into(),
                 );
@@ -105,19 +105,19 @@ impl Runner {
             };
             for key in keys {
                 if !self.drain(&key) {
-                    self.route.set_state(PluginState::Stopped);
+                    self.route.deployed.set_state(PluginState::Stopped);
                     return;
                 }
             }
         }
-        self.route.set_state(PluginState::Stopped);
+        self.route.deployed.set_state(PluginState::Stopped);
     }
 
     /// Every source stream there is now. The route's set-up gave the ones that existed then a
     /// position; any without one appeared later, so all of it is new and `step` reads it from
     /// the start.
     fn all_sources(&self) -> Vec<Bytes> {
-        self.store.route_sources(&self.route.spec)
+        self.store.route_sources(&self.route.deployed.spec)
     }
 
     /// Routes `key` until caught up. False when the runner must stop.
@@ -139,20 +139,20 @@ impl Runner {
             match self.step(key) {
                 Step::More => {}
                 Step::CaughtUp => {
-                    if self.route.state() == PluginState::Retrying {
-                        self.route.set_state(PluginState::Running);
+                    if self.route.deployed.state() == PluginState::Retrying {
+                        self.route.deployed.set_state(PluginState::Running);
                     }
                     return true;
                 }
                 Step::Retry => {
-                    self.route.set_state(PluginState::Retrying);
+                    self.route.deployed.set_state(PluginState::Retrying);
                     if self.route.sleep_unless_stopped(RETRY_AFTER) {
                         return false;
                     }
                 }
                 Step::Halt(reason) => {
-                    self.route.stats.error(&self.route.spec.name, reason);
-                    self.route.set_state(PluginState::Halted);
+                    self.route.deployed.error(reason);
+                    self.route.deployed.set_state(PluginState::Halted);
                     while !self.route.sleep_unless_stopped(IDLE_WAKE) {}
                     return false;
                 }
@@ -173,9 +173,9 @@ impl Runner {
             return Step::Retry;
         };
         let commit = Commit {
-            spec: &self.route.spec,
+            spec: &self.route.deployed.spec,
             group: &self.group,
-            stats: &self.route.stats,
+            stats: &self.route.deployed.stats,
             key,
             read_after,
             batch: &self.batch,
@@ -213,7 +213,7 @@ impl Runner {
             Err(e) => self.failed_batch(&key, e),
         };
         let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.route.stats.plugin_ns.fetch_add(ns, RELAXED);
+        self.route.deployed.stats.plugin_ns.fetch_add(ns, RELAXED);
         answer
     }
 
@@ -225,7 +225,7 @@ impl Runner {
             return Some(Answer::PerEvent(vec![Err(error.to_string())]));
         }
         tracing::debug!(
-            route = %self.route.spec.name,
+            route = %self.route.deployed.spec.name,
             "batch failed ({error}); routing its events one at a time"
         );
         let mut each = Vec::with_capacity(self.batch.len());
@@ -255,12 +255,10 @@ impl Runner {
     /// `init` fails), which is no event's fault.
     fn usable(&self, error: &PluginError) -> bool {
         if error.restarts_instance() {
-            self.route.stats.restarts.fetch_add(1, RELAXED);
+            self.route.deployed.stats.restarts.fetch_add(1, RELAXED);
         }
         if let PluginError::Init { .. } = error {
-            self.route
-                .stats
-                .error(&self.route.spec.name, format!("{error}; retrying"));
+            self.route.deployed.error(format!("{error}; retrying"));
             return false;
         }
         true

@@ -44,6 +44,25 @@ pub fn category_bit(name: &[u8]) -> Option<u32> {
         .map(|i| 1 << i)
 }
 
+/// Whether Redis counts a command with `categories` (its table's, without the `@`) as `@slow`
+/// too: it does for one marked neither fast nor slow. The ACL's category bits and what
+/// `COMMAND INFO` reports both follow this rule.
+pub fn implicitly_slow(categories: &[&str]) -> bool {
+    !categories
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case("fast") || c.eq_ignore_ascii_case("slow"))
+}
+
+/// The names of the categories set in `bits`, in [`CATEGORIES`] order: what tests compare.
+#[cfg(test)]
+pub(crate) fn category_names(bits: u32) -> Vec<&'static str> {
+    CATEGORIES
+        .iter()
+        .filter(|c| bits & category_bit(c.as_bytes()).unwrap_or(0) != 0)
+        .copied()
+        .collect()
+}
+
 /// One command or subcommand of the catalog.
 #[derive(Debug)]
 pub struct Entry {
@@ -182,16 +201,15 @@ impl Catalog {
     }
 }
 
-/// The categories `COMMAND INFO` reports: the table's, plus `@slow` for a command marked
-/// neither fast nor slow (as Redis does).
+/// The categories `COMMAND INFO` reports: the table's, plus `@slow` where
+/// [`implicitly_slow`].
 fn categories_of(command: &CommandInfo) -> u32 {
     let mut bits = command
         .categories
         .iter()
         .filter_map(|c| category_bit(c.as_bytes()))
         .fold(0, |acc, bit| acc | bit);
-    let fast_or_slow = category_bit(b"fast").unwrap_or(0) | category_bit(b"slow").unwrap_or(0);
-    if bits & fast_or_slow == 0 {
+    if implicitly_slow(command.categories) {
         bits |= category_bit(b"slow").unwrap_or(0);
     }
     bits
@@ -234,11 +252,7 @@ mod tests {
                 .get(catalog.find(name.as_bytes()).expect(name))
                 .expect(name)
                 .categories;
-            CATEGORIES
-                .iter()
-                .filter(|c| bits & category_bit(c.as_bytes()).unwrap_or(0) != 0)
-                .copied()
-                .collect::<Vec<_>>()
+            category_names(bits)
         };
         assert_eq!(cats("xadd"), ["write", "stream", "fast"]);
         assert_eq!(cats("client"), ["slow"]);

@@ -1,7 +1,35 @@
-//! The reply of `<CONTAINER> HELP` (`CLIENT HELP`, `CONFIG HELP`, `XINFO HELP`…), built the
-//! way Redis's `addReplyHelp` builds it, so every container's help looks the same.
+//! `<CONTAINER> HELP` (`CLIENT HELP`, `CONFIG HELP`, `XINFO HELP`…): its metadata, the same
+//! for every container but for a few fields, and its reply, built the way Redis's
+//! `addReplyHelp` builds it, so every container's help looks the same.
 
 use sluice_resp::Reply;
+
+use crate::cmd::meta::*;
+use crate::cmd::{Command, Handler};
+
+/// A container's `HELP` subcommand. Redis gives every one the same arity, flags and summary;
+/// they differ in their ACL `categories`, documentation `group`, the version that brought
+/// them (`since`) and the `handler` that lists the container's subcommands.
+pub const fn help_command(
+    categories: &'static [&'static str],
+    group: &'static str,
+    since: &'static str,
+    handler: Handler,
+) -> Command {
+    Command {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        keys: NOKEYS,
+        categories,
+        group,
+        since,
+        summary: "Returns helpful text about the different subcommands.",
+        syntax: "",
+        handler,
+        subcommands: &[],
+    }
+}
 
 /// An array of status lines: Redis's header naming `command` (upper-cased), then `lines`, then
 /// the `HELP` entry every container has.

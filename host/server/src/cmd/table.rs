@@ -32,6 +32,7 @@ pub static COMMANDS: &[Command] = &[
     server::save::BGSAVE,
     server::save::LASTSAVE,
     server::save::SHUTDOWN,
+    server::memory::MEMORY,
     // generic keys
     keys::del::DEL,
     keys::del::UNLINK,
@@ -40,6 +41,9 @@ pub static COMMANDS: &[Command] = &[
     keys::scan::KEYS,
     keys::scan::SCAN,
     keys::rename::RENAME,
+    keys::copy::COPY,
+    keys::dump::DUMP,
+    keys::dump::RESTORE,
     keys::expire::EXPIRE,
     keys::expire::PEXPIRE,
     keys::expire::EXPIREAT,

@@ -127,12 +127,42 @@ fn decode_stream(r: &mut Reader<'_>, version: u64) -> Result<Stream, DecodeError
     })
 }
 
+/// One group after its name: position, consumers, PEL and (version 2) redelivery marks.
 fn decode_group(r: &mut Reader<'_>, version: u64) -> Result<ConsumerGroup, DecodeError> {
     let last_delivered_id = r.id("bad group last-delivered-id")?;
     let entries_read = r.opt("bad group entries-read")?;
+    let consumers = decode_consumers(r)?;
+    let (pel, owned) = decode_pel(r, consumers.len())?;
+    let mut marked: PerConsumer = vec![Vec::new(); consumers.len()];
+    if version >= 2 {
+        decode_marks(r, &pel, &mut marked)?;
+    }
+    // Slots are renumbered densely in name order (the encoder wrote owners that way).
+    let mut by_name = BTreeMap::new();
+    let mut slots = Vec::with_capacity(consumers.len());
+    let per_consumer = owned.into_iter().zip(marked);
+    for (slot, (mut consumer, (ids, marks))) in consumers.into_iter().zip(per_consumer).enumerate()
+    {
+        consumer.pending = ids.into_iter().collect();
+        consumer.redeliver = marks.into_iter().collect();
+        by_name.insert(consumer.name.clone(), slot as u32);
+        slots.push(Some(consumer));
+    }
+    Ok(ConsumerGroup {
+        last_delivered_id,
+        entries_read,
+        pel: pel.into_iter().collect(),
+        slots,
+        free_slots: Vec::new(),
+        by_name,
+    })
+}
 
+/// A group's consumers, names strictly increasing, each without its pending entries yet.
+fn decode_consumers(r: &mut Reader<'_>) -> Result<Vec<Consumer>, DecodeError> {
     let count_at = r.pos();
     let consumer_count = r.count(MIN_CONSUMER_BYTES, "bad consumer count")?;
+    // Owners are stored as u32 slot numbers.
     if consumer_count > u32::MAX as usize {
         return Err(Reader::corrupt_at(count_at, "bad consumer count"));
     }
@@ -151,10 +181,24 @@ fn decode_group(r: &mut Reader<'_>, version: u64) -> Result<ConsumerGroup, Decod
             redeliver: BTreeSet::new(),
         });
     }
+    Ok(consumers)
+}
 
+/// A group's PEL as decoded, IDs ascending.
+type PelEntries = Vec<(StreamId, Pending)>;
+
+/// Pending IDs per consumer, by its index in name order.
+type PerConsumer = Vec<Vec<StreamId>>;
+
+/// A group's PEL, IDs strictly increasing and each owned by one of the `consumer_count`
+/// consumers; with it, the IDs each consumer owns.
+fn decode_pel(
+    r: &mut Reader<'_>,
+    consumer_count: usize,
+) -> Result<(PelEntries, PerConsumer), DecodeError> {
     let pel_count = r.count(MIN_PENDING_BYTES, "bad pending count")?;
     let mut pel = Vec::with_capacity(pel_count.min(PREALLOC_MAX));
-    let mut owned: Vec<Vec<StreamId>> = vec![Vec::new(); consumer_count];
+    let mut owned: PerConsumer = vec![Vec::new(); consumer_count];
     let mut prev_id = StreamId::MIN;
     let mut prev_time = 0u64;
     for i in 0..pel_count {
@@ -185,31 +229,7 @@ fn decode_group(r: &mut Reader<'_>, version: u64) -> Result<ConsumerGroup, Decod
         prev_id = id;
         prev_time = delivery_time_ms;
     }
-
-    let mut marked: Vec<Vec<StreamId>> = vec![Vec::new(); consumer_count];
-    if version >= 2 {
-        decode_marks(r, &pel, &mut marked)?;
-    }
-
-    // Slots are renumbered densely in name order (the encoder wrote owners that way).
-    let mut by_name = BTreeMap::new();
-    let mut slots = Vec::with_capacity(consumer_count);
-    let per_consumer = owned.into_iter().zip(marked);
-    for (slot, (mut consumer, (ids, marks))) in consumers.into_iter().zip(per_consumer).enumerate()
-    {
-        consumer.pending = ids.into_iter().collect();
-        consumer.redeliver = marks.into_iter().collect();
-        by_name.insert(consumer.name.clone(), slot as u32);
-        slots.push(Some(consumer));
-    }
-    Ok(ConsumerGroup {
-        last_delivered_id,
-        entries_read,
-        pel: pel.into_iter().collect(),
-        slots,
-        free_slots: Vec::new(),
-        by_name,
-    })
+    Ok((pel, owned))
 }
 
 /// Reads a group's redelivery marks (version 2) into `marked[owner]`, checking each against

@@ -18,8 +18,42 @@ use super::persist::encode;
 use super::*;
 use crate::PendingEntry;
 
-fn fixture_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stream-v1.bin")
+/// The v1 fixture's file name in `tests/fixtures`.
+const FIXTURE: &str = "stream-v1.bin";
+
+/// Where the committed fixture `name` lives.
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Writes `stream`'s snapshot encoding as the fixture `name` (only the `#[ignore]`d
+/// generators call it: a fixture is written once).
+pub(super) fn write_fixture(name: &str, stream: &Stream) {
+    let path = fixture_path(name);
+    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+    std::fs::write(&path, encode(stream)).expect("write fixture");
+}
+
+/// The bytes of the committed fixture `name`.
+pub(super) fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name))
+        .unwrap_or_else(|e| panic!("tests/fixtures/{name} is committed: {e}"))
+}
+
+/// A pending entry delivered once, as both fixtures' groups hold them.
+pub(super) fn pending(
+    entry: StreamId,
+    consumer: &'static [u8],
+    time_ms: u64,
+) -> PendingEntry<'static> {
+    PendingEntry {
+        id: entry,
+        consumer,
+        delivery_time_ms: time_ms,
+        delivery_count: 1,
+    }
 }
 
 /// Two nodes (limit 2 entries), a deleted entry in each, a group of three consumers whose
@@ -48,18 +82,12 @@ pub(super) fn fixture_stream() -> Stream {
 #[test]
 #[ignore = "writes tests/fixtures/stream-v1.bin; run once, see the module docs"]
 fn write_v1_fixture() {
-    let path = fixture_path();
-    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-    std::fs::write(&path, encode(&fixture_stream())).expect("write fixture");
-}
-
-fn fixture_bytes() -> Vec<u8> {
-    std::fs::read(fixture_path()).expect("tests/fixtures/stream-v1.bin is committed")
+    write_fixture(FIXTURE, &fixture_stream());
 }
 
 #[test]
 fn v1_fixture_loads_exactly() {
-    let bytes = fixture_bytes();
+    let bytes = fixture_bytes(FIXTURE);
     assert_eq!(bytes[0], 1, "format version 1");
     let s = Stream::decode(&bytes).expect("v1 fixture decodes");
 
@@ -95,12 +123,6 @@ fn v1_fixture_loads_exactly() {
     );
     assert_eq!((info.entries_read, info.lag), (Some(4), Some(6)));
     let g = s.group(G).expect("group g");
-    let pending = |i, consumer: &'static [u8], t| PendingEntry {
-        id: i,
-        consumer,
-        delivery_time_ms: t,
-        delivery_count: 1,
-    };
     assert_eq!(
         g.pending_entries().collect::<Vec<_>>(),
         vec![
@@ -137,7 +159,7 @@ fn v1_fixture_loads_exactly() {
 /// `encoder_still_writes_v2_fixture`.)
 #[test]
 fn v1_fixture_upgrades_to_v2_without_marks() {
-    let v1 = fixture_bytes();
+    let v1 = fixture_bytes(FIXTURE);
     let s = Stream::decode(&v1).expect("v1 fixture decodes");
     let mut expected = vec![2];
     expected.extend_from_slice(&v1[1..]);

@@ -10,17 +10,13 @@
 //! Never regenerate it after a format change: a new format gets a new version, a new fixture
 //! and a new generator, while this file and [`v2_fixture_loads_exactly`] stay as they are.
 
-use std::path::PathBuf;
-
 use super::groups::G;
 use super::persist::encode;
-use super::persist_fixture::fixture_stream;
+use super::persist_fixture::{fixture_bytes, fixture_stream, pending, write_fixture};
 use super::*;
-use crate::PendingEntry;
 
-fn fixture_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stream-v2.bin")
-}
+/// The v2 fixture's file name in `tests/fixtures`.
+const FIXTURE: &str = "stream-v2.bin";
 
 /// The v1 fixture's stream plus redelivery marks: bob's `5-0` reassigned to carl, alice's
 /// `1-0` and `2-0` (the latter deleted) marked in place. Deterministic: fixed IDs and times.
@@ -35,18 +31,12 @@ fn fixture_stream_v2() -> Stream {
 #[test]
 #[ignore = "writes tests/fixtures/stream-v2.bin; run once, see the module docs"]
 fn write_v2_fixture() {
-    let path = fixture_path();
-    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-    std::fs::write(&path, encode(&fixture_stream_v2())).expect("write fixture");
-}
-
-fn fixture_bytes() -> Vec<u8> {
-    std::fs::read(fixture_path()).expect("tests/fixtures/stream-v2.bin is committed")
+    write_fixture(FIXTURE, &fixture_stream_v2());
 }
 
 #[test]
 fn v2_fixture_loads_exactly() {
-    let bytes = fixture_bytes();
+    let bytes = fixture_bytes(FIXTURE);
     assert_eq!(bytes[0], 2, "format version 2");
     let s = Stream::decode(&bytes).expect("v2 fixture decodes");
 
@@ -61,12 +51,6 @@ fn v2_fixture_loads_exactly() {
     assert_eq!(sink.ids(), [id(1, 0), id(5, 0)]);
 
     let g = s.group(G).expect("group g");
-    let pending = |i, consumer: &'static [u8], t| PendingEntry {
-        id: i,
-        consumer,
-        delivery_time_ms: t,
-        delivery_count: 1,
-    };
     assert_eq!(
         g.pending_entries().collect::<Vec<_>>(),
         vec![
@@ -106,7 +90,7 @@ fn v2_fixture_loads_exactly() {
 /// `2-0` after redelivering `1-0`.
 #[test]
 fn v2_fixture_marks_redeliver() {
-    let mut s = Stream::decode(&fixture_bytes()).expect("v2 fixture decodes");
+    let mut s = Stream::decode(&fixture_bytes(FIXTURE)).expect("v2 fixture decodes");
     assert!(s.has_undelivered_for(s.group(G).expect("g"), b"carl"));
     let read = crate::GroupRead {
         start: crate::GroupReadStart::New,
@@ -137,7 +121,7 @@ fn v2_fixture_marks_redeliver() {
 #[test]
 fn encoder_still_writes_v2_fixture() {
     assert_eq!(Stream::SNAPSHOT_VERSION, 2);
-    let bytes = fixture_bytes();
+    let bytes = fixture_bytes(FIXTURE);
     let s = Stream::decode(&bytes).expect("v2 fixture decodes");
     assert_eq!(encode(&s), bytes);
 }

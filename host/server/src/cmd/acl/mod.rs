@@ -11,7 +11,7 @@
 
 use sluice_resp::Args;
 
-use crate::cmd::help::help_reply;
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, container};
 
@@ -50,19 +50,7 @@ const SUBCOMMANDS: &[Command] = &[
     HELP,
 ];
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: &["slow"],
-    group: "server",
-    since: "6.0.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(&["slow"], "server", "6.0.0", help);
 
 /// `ACL HELP`.
 pub fn help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {

@@ -52,18 +52,12 @@ pub fn list(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
     Ok(Reply::Array(lines.collect()).into())
 }
 
+/// `ACL USERS`: like [`LIST`], an argument-less admin listing of the users.
 pub(super) const USERS: Command = Command {
     name: "users",
-    arity: 2,
-    flags: ADMIN_FLAGS,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "6.0.0",
     summary: "Lists all ACL users.",
-    syntax: "",
     handler: users,
-    subcommands: &[],
+    ..LIST
 };
 
 /// `ACL USERS`: the user names, ordered.
@@ -104,18 +98,14 @@ pub fn setuser(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     ok()
 }
 
+/// `ACL DELUSER`: like [`SETUSER`], an admin change to the users taking one or more
+/// arguments.
 pub(super) const DELUSER: Command = Command {
     name: "deluser",
-    arity: -3,
-    flags: ADMIN_FLAGS,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "6.0.0",
     summary: "Deletes ACL users, and terminates their connections.",
     syntax: "username [username ...]",
     handler: deluser,
-    subcommands: &[],
+    ..SETUSER
 };
 
 /// `ACL DELUSER username [username ...]`: the number of users deleted. Their connections

@@ -6,7 +6,7 @@
 
 use sluice_resp::{ArgError, Args, Reply};
 
-use crate::cmd::help::help_reply;
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, container, ok};
 use crate::error::{self, CmdError};
@@ -212,19 +212,7 @@ pub fn client_info(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
     Ok(Reply::Verbatim(text).into())
 }
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: CONN_SLOW,
-    group: "connection",
-    since: "5.0.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: client_help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(CONN_SLOW, "connection", "5.0.0", client_help);
 
 /// `CLIENT HELP`.
 pub fn client_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {

@@ -19,7 +19,7 @@ use crate::cmd::meta::*;
 use crate::cmd::stream::args::{ReplySink, id_reply};
 use crate::cmd::{CmdResult, Command, Ctx};
 use crate::error::{self, CmdError};
-use sluice_broker::persist::groups;
+use sluice_broker::persist::{Record, groups};
 
 /// Largest XAUTOCLAIM COUNT Redis accepts: `LONG_MAX / max(sizeof(streamID), 10)`.
 const AUTOCLAIM_MAX_COUNT: i64 = i64::MAX / 16;
@@ -42,17 +42,15 @@ pub const XCLAIM: Command = Command {
 /// `XCLAIM key group consumer min-idle-time id [id …] [IDLE ms] [TIME unix-time-ms]
 /// [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]`
 pub fn xclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    let key = args.bytes()?;
-    let group = args.bytes()?;
-    let consumer = args.bytes()?;
+    let claimant = Claimant::parse(args)?;
     let has_group = ctx
         .db()
-        .read_as(&key, ctx.now_ms, |stream: &Stream| {
-            stream.group(&group).is_some()
+        .read_as(&claimant.key, ctx.now_ms, |stream: &Stream| {
+            stream.group(&claimant.group).is_some()
         })?
         .unwrap_or(false);
     if !has_group {
-        return Err(error::no_group(NoGroupWording::KeyOrGroup, &key, &group));
+        return Err(claimant.no_group());
     }
     let min_idle_ms = parse_i64(&args.bytes()?).ok_or(StreamError::ClaimMinIdleInvalid)?;
     let rest = args.rest();
@@ -63,43 +61,20 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         at += 1;
     }
     let opts = parse_claim_options(&rest[at..], min_idle_ms)?;
-    let mut entries = StreamEntries::new();
-    let outcome = ctx
-        .db()
-        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
-            let outcome = stream.claim(
-                &group,
-                &consumer,
-                &ids,
-                &opts,
-                ctx.now_ms,
-                &mut ReplySink(&mut entries),
-            )?;
-            ctx.journal(|rec| {
-                let touched = ids.iter().copied();
-                groups::claim(
-                    rec,
-                    &key,
-                    &group,
-                    &consumer,
-                    outcome.consumer_created,
-                    stream,
-                    touched,
-                );
-                if opts.last_id.is_some() {
-                    groups::cursor(rec, &key, &group, stream);
-                }
-            });
-            Ok(outcome)
-        })?
-        .unwrap_or(Err(StreamError::NoGroup))
-        .map_err(|_| error::no_group(NoGroupWording::KeyOrGroup, &key, &group))?;
-    let reply = if opts.just_id {
-        Reply::Array(outcome.claimed.into_iter().map(id_reply).collect())
-    } else {
-        Reply::Entries(entries)
-    };
-    Ok(reply.into())
+    let (outcome, entries) = claimant.write(
+        ctx,
+        |stream, now_ms, sink| {
+            let (group, consumer) = (&claimant.group, &claimant.consumer);
+            stream.claim(group, consumer, &ids, &opts, now_ms, sink)
+        },
+        |rec, stream, outcome| {
+            claimant.log(rec, stream, outcome.consumer_created, ids.iter().copied());
+            if opts.last_id.is_some() {
+                groups::cursor(rec, &claimant.key, &claimant.group, stream);
+            }
+        },
+    )?;
+    Ok(claimed_reply(opts.just_id, outcome.claimed, entries).into())
 }
 
 /// XCLAIM's options after the IDs; a value-taking option without its value is unrecognized.
@@ -155,9 +130,7 @@ pub const XAUTOCLAIM: Command = Command {
 /// `XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]`:
 /// `[next-cursor, claimed, deleted-ids]`.
 pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    let key = args.bytes()?;
-    let group = args.bytes()?;
-    let consumer = args.bytes()?;
+    let claimant = Claimant::parse(args)?;
     let min_idle_ms = parse_i64(&args.bytes()?).ok_or(StreamError::AutoClaimMinIdleInvalid)?;
     let start = parse_range_start(&args.bytes()?)?;
     let mut opts = AutoClaimOptions {
@@ -179,38 +152,85 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             return Err(CmdError(error::SYNTAX.into()));
         }
     }
-    let mut entries = StreamEntries::new();
-    let outcome = ctx
-        .db()
-        .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
-            let outcome = stream.autoclaim(
-                &group,
-                &consumer,
-                &opts,
-                ctx.now_ms,
-                &mut ReplySink(&mut entries),
-            )?;
-            ctx.journal(|rec| {
-                let touched = outcome.claimed.iter().chain(&outcome.deleted).copied();
-                groups::claim(
-                    rec,
-                    &key,
-                    &group,
-                    &consumer,
-                    outcome.consumer_created,
-                    stream,
-                    touched,
-                );
-            });
-            Ok(outcome)
-        })?
-        .unwrap_or(Err(StreamError::NoGroup))
-        .map_err(|_| error::no_group(NoGroupWording::KeyOrGroup, &key, &group))?;
-    let claimed = if opts.just_id {
-        Reply::Array(outcome.claimed.into_iter().map(id_reply).collect())
-    } else {
-        Reply::Entries(entries)
-    };
+    let (outcome, entries) = claimant.write(
+        ctx,
+        |stream, now_ms, sink| {
+            stream.autoclaim(&claimant.group, &claimant.consumer, &opts, now_ms, sink)
+        },
+        |rec, stream, outcome| {
+            let touched = outcome.claimed.iter().chain(&outcome.deleted).copied();
+            claimant.log(rec, stream, outcome.consumer_created, touched);
+        },
+    )?;
+    let claimed = claimed_reply(opts.just_id, outcome.claimed, entries);
     let deleted = Reply::Array(outcome.deleted.into_iter().map(id_reply).collect());
     Ok(Reply::Array(vec![id_reply(outcome.next), claimed, deleted]).into())
+}
+
+/// The stream, group and consumer both commands name first: whose pending entries are
+/// claimed, and by whom.
+struct Claimant {
+    key: Bytes,
+    group: Bytes,
+    consumer: Bytes,
+}
+
+impl Claimant {
+    /// Reads `key group consumer`.
+    fn parse(args: &mut Args) -> Result<Self, CmdError> {
+        Ok(Self {
+            key: args.bytes()?,
+            group: args.bytes()?,
+            consumer: args.bytes()?,
+        })
+    }
+
+    /// NOGROUP, worded as both commands word it.
+    fn no_group(&self) -> CmdError {
+        error::no_group(NoGroupWording::KeyOrGroup, &self.key, &self.group)
+    }
+
+    /// Runs `claim` on the stream under its lock, with the time now (ms) and a sink for the
+    /// claimed entries, then `journal` for what it did, in the same step so that the log
+    /// orders it as the lock did. Returns the outcome and the entries. A missing key or group
+    /// is NOGROUP.
+    fn write<O>(
+        &self,
+        ctx: &Ctx<'_>,
+        claim: impl FnOnce(&mut Stream, u64, &mut ReplySink<'_>) -> Result<O, StreamError>,
+        journal: impl FnOnce(&mut Record, &Stream, &O),
+    ) -> Result<(O, StreamEntries), CmdError> {
+        let mut entries = StreamEntries::new();
+        let outcome = ctx
+            .db()
+            .write_as(&self.key, ctx.now_ms, |stream: &mut Stream| {
+                let outcome = claim(stream, ctx.now_ms, &mut ReplySink(&mut entries))?;
+                ctx.journal(|rec| journal(rec, stream, &outcome));
+                Ok(outcome)
+            })?
+            .unwrap_or(Err(StreamError::NoGroup))
+            .map_err(|_| self.no_group())?;
+        Ok((outcome, entries))
+    }
+
+    /// Logs the claim: the consumer if it was `created`, and the pending entries `touched`.
+    fn log(
+        &self,
+        rec: &mut Record,
+        stream: &Stream,
+        created: bool,
+        touched: impl IntoIterator<Item = StreamId>,
+    ) {
+        let (key, group, consumer) = (&self.key, &self.group, &self.consumer);
+        groups::claim(rec, key, group, consumer, created, stream, touched);
+    }
+}
+
+/// The claimed entries: their IDs under JUSTID, else the entries the claim packed.
+fn claimed_reply(just_id: bool, claimed: Vec<StreamId>, entries: StreamEntries) -> Reply {
+    if just_id {
+        Reply::Array(claimed.into_iter().map(id_reply).collect())
+    } else {
+        Reply::Entries(entries)
+    }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use sluice_resp::{Args, Reply};
 use sluice_streams::{NoGroupWording, Stream, StreamError, StreamId};
 
-use crate::cmd::help::help_reply;
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, container, ok};
 use crate::error::{self, CmdError};
@@ -312,37 +312,28 @@ fn with_group(
     Ok(reply.into())
 }
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: &["stream", "slow"],
-    group: "stream",
-    since: "5.0.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(&["stream", "slow"], "stream", "5.0.0", help);
 
 /// `XGROUP HELP`
 pub fn help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    let lines = [
-        "CREATE <key> <groupname> <id|$> [option]",
-        "    Create a new consumer group. Options are:",
-        "    * MKSTREAM",
-        "      Create the empty stream if it does not exist.",
-        "    * ENTRIESREAD entries_read",
-        "      Set the group's entries_read counter (internal use).",
-        "CREATECONSUMER <key> <groupname> <consumer>",
-        "    Create a new consumer in the specified group.",
-        "DELCONSUMER <key> <groupname> <consumer>",
-        "    Remove the specified consumer.",
-        "DESTROY <key> <groupname>",
-        "    Remove the specified group.",
-        "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
-        "    Set the current group ID and entries_read counter.",
-    ];
-    Ok(help_reply("xgroup", &lines).into())
+    Ok(help_reply(
+        "xgroup",
+        &[
+            "CREATE <key> <groupname> <id|$> [option]",
+            "    Create a new consumer group. Options are:",
+            "    * MKSTREAM",
+            "      Create the empty stream if it does not exist.",
+            "    * ENTRIESREAD entries_read",
+            "      Set the group's entries_read counter (internal use).",
+            "CREATECONSUMER <key> <groupname> <consumer>",
+            "    Create a new consumer in the specified group.",
+            "DELCONSUMER <key> <groupname> <consumer>",
+            "    Remove the specified consumer.",
+            "DESTROY <key> <groupname>",
+            "    Remove the specified group.",
+            "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+            "    Set the current group ID and entries_read counter.",
+        ],
+    )
+    .into())
 }

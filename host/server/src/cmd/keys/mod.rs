@@ -10,10 +10,14 @@
 //! - [`key_type`] — `TYPE`.
 //! - [`scan`] — `KEYS`, `SCAN`.
 //! - [`rename`] — `RENAME`.
+//! - [`copy`] — `COPY`.
+//! - [`dump`] — `DUMP`, `RESTORE`, in Redis's payload format.
 //! - [`object`] — `OBJECT ENCODING|FREQ|REFCOUNT|HELP`.
 //! - [`expire`] — `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT`, `TTL`, `PTTL`, `PERSIST`.
 
+pub mod copy;
 pub mod del;
+pub mod dump;
 pub mod exists;
 pub mod expire;
 pub mod key_type;

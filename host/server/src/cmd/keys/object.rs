@@ -68,19 +68,8 @@ const REFCOUNT: Command = Command {
     subcommands: &[],
 };
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: &["keyspace", "slow"],
-    group: "generic",
-    since: "6.2.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: help,
-    subcommands: &[],
-};
+const HELP: Command =
+    crate::cmd::help::help_command(&["keyspace", "slow"], "generic", "6.2.0", help);
 
 /// Redis's reply to `OBJECT FREQ` when no LFU policy is set.
 const NO_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \

@@ -60,19 +60,13 @@ pub fn flushall(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     ok()
 }
 
-/// The `FLUSHDB` command.
+/// The `FLUSHDB` command: [`FLUSHALL`] for the selected database only, with the same arity,
+/// flags and options.
 pub const FLUSHDB: Command = Command {
     name: "flushdb",
-    arity: -1,
-    flags: WRITE | EXCLUSIVE,
-    keys: NOKEYS,
-    categories: FLUSH_CATS,
-    group: "server",
-    since: "1.0.0",
     summary: "Remove all keys from the current database.",
-    syntax: "[ASYNC|SYNC]",
     handler: flushdb,
-    subcommands: &[],
+    ..FLUSHALL
 };
 
 /// `FLUSHDB [ASYNC|SYNC]`: empties the selected database.

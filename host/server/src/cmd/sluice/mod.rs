@@ -13,8 +13,9 @@
 
 use sluice_resp::{Args, Reply};
 
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
-use crate::cmd::{CmdResult, Command, Ctx, container};
+use crate::cmd::{CmdResult, Command, Ctx, Handler, container};
 
 pub mod plugins;
 pub mod policies;
@@ -52,6 +53,25 @@ const SUBCOMMANDS: &[Command] = &[
     HELP,
 ];
 
+/// One of the subcommands that list a table (`ROUTES`, `PLUGINS`, `POLICIES`): all three take
+/// no arguments, need `@admin`, answer while loading and on stale data, and came with Sluice
+/// 0.1.0.
+const fn listing(name: &'static str, summary: &'static str, handler: Handler) -> Command {
+    Command {
+        name,
+        arity: 2,
+        flags: ADMIN | LOADING | STALE,
+        keys: NOKEYS,
+        categories: ADMIN_CATS,
+        group: "server",
+        since: "0.1.0",
+        summary,
+        syntax: "",
+        handler,
+        subcommands: &[],
+    }
+}
+
 /// A bulk string reply.
 pub(super) fn text(s: impl Into<String>) -> Reply {
     Reply::bulk(s.into())
@@ -62,24 +82,12 @@ pub(super) fn opt_text(s: Option<impl Into<String>>) -> Reply {
     s.map_or(Reply::Null, text)
 }
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "0.1.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(ADMIN_CATS, "server", "0.1.0", help);
 
 /// `SLUICE HELP`
 pub fn help(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     args.finish()?;
-    Ok(crate::cmd::help::help_reply(
+    Ok(help_reply(
         "SLUICE",
         &[
             "ROUTES",

@@ -2,23 +2,14 @@
 
 use sluice_resp::{Args, Reply};
 
-use super::{opt_text, text};
-use crate::cmd::meta::*;
+use super::{listing, opt_text, text};
 use crate::cmd::{CmdResult, Command, Ctx};
 
-pub(super) const PLUGINS: Command = Command {
-    name: "plugins",
-    arity: 2,
-    flags: ADMIN | LOADING | STALE,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "0.1.0",
-    summary: "Lists the plugin files loaded: name, version, WIT version, size, routes.",
-    syntax: "",
-    handler: plugins,
-    subcommands: &[],
-};
+pub(super) const PLUGINS: Command = listing(
+    "plugins",
+    "Lists the plugin files loaded: name, version, WIT version, size, routes.",
+    plugins,
+);
 
 /// `SLUICE PLUGINS`: one map per plugin file loaded, by file name.
 pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -30,9 +21,9 @@ pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .map(|p| {
             let users: Vec<_> = routes
                 .iter()
-                .filter(|r| r.spec.plugin == p.file && r.plugin_hash == p.hash)
+                .filter(|r| r.deployed.spec.plugin == p.file && r.deployed.plugin_hash == p.hash)
                 .collect();
-            let info = users.iter().find_map(|r| r.plugin_info.clone());
+            let info = users.iter().find_map(|r| r.deployed.plugin_info.clone());
             let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);
             let (wit, error) = match &p.compiled {
                 Ok(c) => (Some(c.wit_version().to_owned()), None),
@@ -50,7 +41,12 @@ pub fn plugins(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 field("loaded-at", Reply::count(p.loaded_at_ms)),
                 field(
                     "routes",
-                    Reply::Array(users.iter().map(|r| text(r.spec.name.clone())).collect()),
+                    Reply::Array(
+                        users
+                            .iter()
+                            .map(|r| text(r.deployed.spec.name.clone()))
+                            .collect(),
+                    ),
                 ),
                 field("error", opt_text(error)),
             ])

@@ -4,23 +4,14 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use sluice_resp::{Args, Reply};
 
-use super::{opt_text, text};
-use crate::cmd::meta::*;
+use super::{listing, opt_text, text};
 use crate::cmd::{CmdResult, Command, Ctx};
 
-pub(super) const POLICIES: Command = Command {
-    name: "policies",
-    arity: 2,
-    flags: ADMIN | LOADING | STALE,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "0.1.0",
-    summary: "Lists the claim policies: stream, group, plugin, state, counters, last error.",
-    syntax: "",
-    handler: policies,
-    subcommands: &[],
-};
+pub(super) const POLICIES: Command = listing(
+    "policies",
+    "Lists the claim policies: stream, group, plugin, state, counters, last error.",
+    policies,
+);
 
 /// `SLUICE POLICIES`: one map per claim policy, in config order.
 pub fn policies(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -31,7 +22,8 @@ pub fn policies(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .policies
         .list()
         .iter()
-        .map(|p| {
+        .map(|policy| {
+            let p = &policy.deployed;
             let s = &p.stats;
             let info = p.plugin_info.as_ref();
             let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);

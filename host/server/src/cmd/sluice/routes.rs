@@ -5,8 +5,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use sluice_resp::{Args, Reply};
 
-use super::{opt_text, text};
-use crate::cmd::meta::*;
+use super::{listing, opt_text, text};
 use crate::cmd::{CmdResult, Command, Ctx};
 use crate::shared::Shared;
 use sluice_broker::keyspace::Value;
@@ -33,7 +32,7 @@ pub struct RouteFigures {
 impl RouteFigures {
     /// Reads the counters of `route` and its lag now.
     pub fn of(shared: &Shared, route: &Route) -> Self {
-        let s = &route.stats;
+        let s = &route.deployed.stats;
         let events_in = s.events_in.load(Relaxed);
         Self {
             events_in,
@@ -57,7 +56,7 @@ impl RouteFigures {
 
 /// Entries appended to the route's sources that it has not routed yet.
 fn lag(shared: &Shared, route: &Route) -> Option<u64> {
-    let group = route.spec.group_name();
+    let group = route.deployed.spec.group_name();
     let mut total = Some(0u64);
     shared
         .broker
@@ -65,7 +64,7 @@ fn lag(shared: &Shared, route: &Route) -> Option<u64> {
         .db(0)
         .for_each(shared.now_ms(), |key, entry| {
             let stream = match &entry.value {
-                Value::Stream(stream) if route.spec.is_source(key) => stream,
+                Value::Stream(stream) if route.deployed.spec.is_source(key) => stream,
                 _ => return,
             };
             let behind = match stream.group(&group) {
@@ -77,19 +76,11 @@ fn lag(shared: &Shared, route: &Route) -> Option<u64> {
     total
 }
 
-pub(super) const ROUTES: Command = Command {
-    name: "routes",
-    arity: 2,
-    flags: ADMIN | LOADING | STALE,
-    keys: NOKEYS,
-    categories: ADMIN_CATS,
-    group: "server",
-    since: "0.1.0",
-    summary: "Lists the routes: source, plugin and version, state, counters, lag, last error.",
-    syntax: "",
-    handler: routes,
-    subcommands: &[],
-};
+pub(super) const ROUTES: Command = listing(
+    "routes",
+    "Lists the routes: source, plugin and version, state, counters, lag, last error.",
+    routes,
+);
 
 /// `SLUICE ROUTES`: one map per route, in config order.
 pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
@@ -99,8 +90,8 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .iter()
         .map(|route| {
             let f = RouteFigures::of(ctx.shared, route);
-            let spec = &route.spec;
-            let info = route.plugin_info.as_ref();
+            let spec = &route.deployed.spec;
+            let info = route.deployed.plugin_info.as_ref();
             let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);
             Reply::Map(vec![
                 field("name", text(spec.name.clone())),
@@ -108,7 +99,7 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 field("plugin", text(spec.plugin.clone())),
                 field("plugin-name", opt_text(info.map(|i| i.name.clone()))),
                 field("plugin-version", opt_text(info.map(|i| i.version.clone()))),
-                field("state", Reply::bulk_static(route.state().as_str())),
+                field("state", Reply::bulk_static(route.deployed.state().as_str())),
                 field("on-error", Reply::bulk_static(spec.on_error.as_str())),
                 field(
                     "dead-letter",
@@ -132,7 +123,7 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 field("ns-per-event", Reply::count(f.ns_per_event)),
                 field(
                     "last-error",
-                    opt_text(route.stats.last_error.lock().clone()),
+                    opt_text(route.deployed.stats.last_error.lock().clone()),
                 ),
             ])
         })

@@ -5,6 +5,7 @@ use sluice_resp::{Args, Reply, StreamEntries};
 use sluice_streams::{ConsumerGroup, GroupInfo, NoGroupWording, Stream, StreamId};
 
 use super::args::{ReplySink, id_reply};
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, container};
 use crate::error::{self, CmdError};
@@ -325,32 +326,20 @@ fn one_entry(read: impl FnOnce(&mut ReplySink<'_>) -> bool) -> Reply {
     }
 }
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: &["stream", "slow"],
-    group: "stream",
-    since: "5.0.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(&["stream", "slow"], "stream", "5.0.0", help);
 
 /// `XINFO HELP`
 pub fn help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
-    let lines = [
-        "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "CONSUMERS <key> <groupname>",
-        "    Show consumers of <groupname>.",
-        "GROUPS <key>",
-        "    Show the stream consumer groups.",
-        "STREAM <key> [FULL [COUNT <count>]",
-        "    Show information about the stream.",
-        "HELP",
-        "    Prints this help.",
-    ];
-    Ok(Reply::Array(lines.iter().map(|l| Reply::Simple((*l).into())).collect()).into())
+    Ok(help_reply(
+        "xinfo",
+        &[
+            "CONSUMERS <key> <groupname>",
+            "    Show consumers of <groupname>.",
+            "GROUPS <key>",
+            "    Show the stream consumer groups.",
+            "STREAM <key> [FULL [COUNT <count>]",
+            "    Show information about the stream.",
+        ],
+    )
+    .into())
 }

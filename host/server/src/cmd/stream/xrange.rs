@@ -28,19 +28,13 @@ pub fn xrange(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     range(ctx, args, false)
 }
 
-/// The `XREVRANGE` command.
+/// The `XREVRANGE` command: [`XRANGE`] newest first, with the same arity, flags and keys.
 pub const XREVRANGE: Command = Command {
     name: "xrevrange",
-    arity: -4,
-    flags: READONLY,
-    keys: KEY1,
-    categories: STREAM_READ,
-    group: "stream",
-    since: "5.0.0",
     summary: "Returns the messages from a stream within a range of IDs in reverse order.",
     syntax: "key end start [COUNT count]",
     handler: xrevrange,
-    subcommands: &[],
+    ..XRANGE
 };
 
 /// `XREVRANGE key end start [COUNT count]`

@@ -9,22 +9,16 @@ use sluice_resp::{Args, Reply};
 
 use super::syntax::{ArgDoc, ArgKind, parse_syntax};
 use super::{Named, all_commands, lookup_full};
-use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx};
 
-/// `COMMAND DOCS`, a subcommand of [`super::COMMAND`].
+/// `COMMAND DOCS`, a subcommand of [`super::COMMAND`]. Its arity, flags, categories and
+/// version are those of `COMMAND LIST`, which came with it in Redis 7.0.
 pub(super) const DOCS: Command = Command {
     name: "docs",
-    arity: -2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: CONN_SLOW,
-    group: "server",
-    since: "7.0.0",
     summary: "Returns documentary information about one, multiple or all commands.",
     syntax: "[command-name ...]",
     handler: command_docs,
-    subcommands: &[],
+    ..super::LIST
 };
 
 /// `COMMAND DOCS [command-name ...]`: a map from full name to docs; unknown names are left

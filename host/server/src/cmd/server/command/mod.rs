@@ -7,7 +7,8 @@
 
 use sluice_resp::{ArgError, Args, Reply};
 
-use crate::cmd::help::help_reply;
+use crate::acl::catalog::implicitly_slow;
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, flags, lookup, table};
 use sluice_broker::glob;
@@ -93,14 +94,11 @@ pub fn all_commands() -> impl Iterator<Item = Named> {
     table::COMMANDS.iter().map(Named::top)
 }
 
-/// ACL categories as reported, `@` included. Like Redis, a command not marked `fast` is `slow`.
+/// ACL categories as reported, `@` included: the table's, then `@slow` where
+/// [`implicitly_slow`].
 pub fn categories(command: &Command) -> Vec<String> {
     let mut cats: Vec<String> = command.categories.iter().map(|c| format!("@{c}")).collect();
-    if !command
-        .categories
-        .iter()
-        .any(|&c| c == "fast" || c == "slow")
-    {
+    if implicitly_slow(command.categories) {
         cats.push("@slow".into());
     }
     cats
@@ -221,19 +219,7 @@ impl Filter {
     }
 }
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: CONN_SLOW,
-    group: "server",
-    since: "5.0.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: command_help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(CONN_SLOW, "server", "5.0.0", command_help);
 
 /// `COMMAND HELP`.
 pub fn command_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use sluice_resp::{ArgError, Args, Reply};
 
-use crate::cmd::help::help_reply;
+use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, container, ok};
 use crate::config::parse_memory;
@@ -259,19 +259,7 @@ pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
     ok()
 }
 
-const HELP: Command = Command {
-    name: "help",
-    arity: 2,
-    flags: LOADING | STALE,
-    keys: NOKEYS,
-    categories: &["slow"],
-    group: "server",
-    since: "5.0.0",
-    summary: "Returns helpful text about the different subcommands.",
-    syntax: "",
-    handler: config_help,
-    subcommands: &[],
-};
+const HELP: Command = help_command(&["slow"], "server", "5.0.0", config_help);
 
 /// `CONFIG HELP`.
 pub fn config_help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {

@@ -9,6 +9,7 @@ pub(super) fn routes(shared: &Shared, f: &mut Fields<'_>) {
     f.field("routes", list.len());
     for route in &list {
         let figures = crate::cmd::sluice::routes::RouteFigures::of(shared, route);
+        let route = &route.deployed;
         let version = route
             .plugin_info
             .as_ref()
@@ -81,7 +82,8 @@ pub(super) fn policies(shared: &Shared, f: &mut Fields<'_>) {
     use std::sync::atomic::Ordering::Relaxed;
     let list = shared.broker.policies.list();
     f.field("policies", list.len());
-    for p in &list {
+    for policy in &list {
+        let p = &policy.deployed;
         let s = &p.stats;
         f.field(
             &format!("policy_{}", p.name),

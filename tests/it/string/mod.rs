@@ -1,0 +1,6 @@
+//! String commands: replies and errors ([`commands`]), deadlines ([`expiry`]), restarts
+//! ([`durability`]).
+
+mod commands;
+mod durability;
+mod expiry;
