@@ -170,8 +170,9 @@ pub const XSETID_ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be posit
 pub const COUNT_NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
 pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
 pub const LPOS_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
-/// `LPOS … RANK -9223372036854775808`: a rank whose opposite does not exist.
-pub const LPOS_RANK_RANGE: &str =
+/// `LPOS … RANK` or `LREM`'s count of -9223372036854775808: a number whose opposite does not
+/// exist.
+pub const NOT_NEGATABLE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 pub const LPOS_COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 pub const LPOS_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";

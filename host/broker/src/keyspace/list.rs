@@ -1,40 +1,39 @@
 //! [`List`]: a list value (`LPUSH`…): a double-ended queue of byte strings.
 //!
-//! Redis 7.2 keeps a list as one listpack while it stays under 8 KiB (`list-max-listpack-size
-//! -2`), as a quicklist of such listpacks beyond, and back as a listpack once it shrinks to
-//! half that. Sluice stores elements in a deque either way, but tracks the size the listpack
-//! would have, so `OBJECT ENCODING` answers as Redis does.
+//! Sluice stores the elements in a deque, and tracks beside them the listpack or quicklist
+//! Redis 7.2 would hold them in ([`super::list_layout`]), so `OBJECT ENCODING` answers as
+//! Redis does. Methods that add elements make room first, as Redis converts before it
+//! adds; methods that remove leave the way back to a listpack to [`List::shrink`], which
+//! commands call once they are done, as Redis does.
 
 use std::collections::VecDeque;
 
-use super::string::parse_canonical_i64;
-
-/// A listpack's size limit (`list-max-listpack-size -2`), bytes.
-const LISTPACK_MAX_BYTES: usize = 8192;
-/// A listpack's header and end byte.
-const LISTPACK_OVERHEAD: usize = 7;
+use super::list_layout::{Items, Layout};
 
 /// A list value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct List {
-    items: VecDeque<Box<[u8]>>,
-    /// The bytes a listpack of these elements would take.
-    packed_bytes: usize,
-    /// Redis would hold it as a quicklist now.
-    quicklist: bool,
-}
-
-impl Default for List {
-    fn default() -> Self {
-        List {
-            items: VecDeque::new(),
-            packed_bytes: LISTPACK_OVERHEAD,
-            quicklist: false,
-        }
-    }
+    items: Items,
+    layout: Layout,
 }
 
 impl List {
+    /// A list of `items`, as Redis loads one whole (`RESTORE`, a snapshot): listpack nodes
+    /// filled from the head, one listpack if they fit in 8 KiB.
+    pub fn from_items<T: AsRef<[u8]>>(items: impl IntoIterator<Item = T>) -> List {
+        let mut list = List {
+            items: VecDeque::new(),
+            layout: Layout::Quicklist(VecDeque::new()),
+        };
+        for item in items {
+            let item = item.as_ref();
+            list.layout.pushed(item, false);
+            list.items.push_back(item.into());
+        }
+        list.layout.settle();
+        list
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -57,8 +56,7 @@ impl List {
 
     /// Adds `item` at the head (`left`) or the tail.
     pub fn push(&mut self, item: &[u8], left: bool) {
-        self.make_room(item.len());
-        self.push_packed(item, left);
+        self.push_all(&[item], left);
     }
 
     /// Adds `items` one by one at the head (`left`) or the tail, as one command (`RPUSH k a b
@@ -66,7 +64,13 @@ impl List {
     pub fn push_all<T: AsRef<[u8]>>(&mut self, items: &[T], left: bool) {
         self.make_room(items.iter().map(|item| item.as_ref().len()).sum());
         for item in items {
-            self.push_packed(item.as_ref(), left);
+            let item = item.as_ref();
+            self.layout.pushed(item, left);
+            if left {
+                self.items.push_front(item.into());
+            } else {
+                self.items.push_back(item.into());
+            }
         }
     }
 
@@ -74,67 +78,71 @@ impl List {
     /// lengths): a listpack that would pass 8 KiB becomes a quicklist, whether or not the
     /// command then adds them (`LINSERT` with a missing pivot, `LSET` out of range).
     pub fn make_room(&mut self, adding: usize) {
-        if self.packed_bytes.saturating_add(adding) > LISTPACK_MAX_BYTES {
-            self.quicklist = true;
-        }
+        self.layout.grow(self.items.len(), adding);
     }
 
-    fn push_packed(&mut self, item: &[u8], left: bool) {
-        self.grew(item);
-        if left {
-            self.items.push_front(item.into());
-        } else {
-            self.items.push_back(item.into());
-        }
+    /// After a command removed elements: back to a listpack if Redis would go back now.
+    pub fn shrink(&mut self) {
+        self.layout.shrink();
     }
 
     /// Takes the element at the head (`left`) or the tail.
     pub fn pop(&mut self, left: bool) -> Option<Box<[u8]>> {
-        let item = if left {
-            self.items.pop_front()
+        let (item, index) = if left {
+            (self.items.pop_front()?, 0)
         } else {
-            self.items.pop_back()
-        }?;
-        self.shrank(&item);
+            (self.items.pop_back()?, self.items.len())
+        };
+        self.layout.removed(index, &item);
         Some(item)
     }
 
-    /// Replaces element `i`; false if out of range.
+    /// Takes up to `n` elements from the head (`left`) or the tail, nearest the end first.
+    pub fn pop_many(&mut self, n: usize, left: bool) -> Vec<Box<[u8]>> {
+        let n = n.min(self.items.len());
+        let start = if left { 0 } else { self.items.len() - n };
+        let range = start..start + n;
+        self.layout
+            .removed_range(start, self.items.range(range.clone()).map(|e| &**e));
+        let mut taken: Vec<_> = self.items.drain(range).collect();
+        if !left {
+            taken.reverse();
+        }
+        taken
+    }
+
+    /// Replaces element `i`; false if out of range. Call [`List::make_room`] first, as Redis
+    /// checks the encoding before it looks for the index.
     pub fn set(&mut self, i: usize, item: &[u8]) -> bool {
-        self.make_room(item.len());
-        let Some(slot) = self.items.get_mut(i) else {
+        if i >= self.items.len() {
             return false;
-        };
-        let old = std::mem::replace(slot, item.into());
-        self.packed_bytes = self.packed_bytes.saturating_sub(entry_bytes(&old));
-        self.grew(item);
-        self.shrank_to_fit();
+        }
+        self.layout.replace(&self.items, i, item);
+        self.items[i] = item.into();
         true
     }
 
-    /// Inserts `item` before position `i` (0..=len).
-    pub fn insert(&mut self, i: usize, item: &[u8]) {
-        self.make_room(item.len());
-        self.grew(item);
-        self.items.insert(i.min(self.items.len()), item.into());
+    /// Inserts `item` before (or, `after`, after) element `pivot`. Call [`List::make_room`]
+    /// first, as Redis checks the encoding before it looks for the pivot.
+    pub fn insert(&mut self, pivot: usize, item: &[u8], after: bool) {
+        if pivot >= self.items.len() {
+            return;
+        }
+        self.layout.insert(&self.items, pivot, item, after);
+        self.items.insert(pivot + usize::from(after), item.into());
     }
 
-    /// Removes element `i`.
-    pub fn remove(&mut self, i: usize) -> Option<Box<[u8]>> {
-        let item = self.items.remove(i)?;
-        self.shrank(&item);
-        Some(item)
-    }
-
-    /// Keeps only elements `start..end`.
+    /// Keeps only elements `start..end`, as `LTRIM` does: the head, then the tail removed.
     pub fn keep(&mut self, start: usize, end: usize) {
         let end = end.min(self.items.len());
-        self.items.truncate(end);
-        let start = start.min(self.items.len());
+        let start = start.min(end);
+        self.layout
+            .removed_range(0, self.items.range(..start).map(|e| &**e));
         self.items.drain(..start);
-        self.packed_bytes =
-            LISTPACK_OVERHEAD + self.items.iter().map(|e| entry_bytes(e)).sum::<usize>();
-        self.shrank_to_fit();
+        let end = end - start;
+        self.layout
+            .removed_range(end, self.items.range(end..).map(|e| &**e));
+        self.items.truncate(end);
     }
 
     /// The index `LINDEX`/`LSET` mean by `index` (negative counts from the tail: -1 is the
@@ -206,44 +214,33 @@ impl List {
             0 => usize::MAX,
             n => usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX),
         };
-        let mut doomed = vec![false; self.items.len()];
-        let mut removed = 0;
-        let mut mark = |i: usize, e: &[u8]| {
-            if removed < limit && e == item {
-                doomed[i] = true;
-                removed += 1;
-            }
-        };
+        let mut doomed: Vec<usize> = Vec::new();
+        let matches = |(i, e): (usize, &[u8])| (e == item).then_some(i);
+        let elements = self.items.iter().map(|e| &**e).enumerate();
         if count < 0 {
-            for (i, e) in self.items.iter().enumerate().rev() {
-                mark(i, e);
-            }
+            doomed.extend(elements.rev().filter_map(matches).take(limit));
+            doomed.reverse();
         } else {
-            for (i, e) in self.items.iter().enumerate() {
-                mark(i, e);
-            }
+            doomed.extend(elements.filter_map(matches).take(limit));
         }
-        if removed > 0 {
-            let mut i = 0;
-            self.items.retain(|_| {
-                i += 1;
-                !doomed[i - 1]
-            });
-            self.packed_bytes = self
-                .packed_bytes
-                .saturating_sub(removed * entry_bytes(item));
-            self.shrank_to_fit();
+        // From the tail, so earlier indexes stay valid; each goes from its node as Redis
+        // deletes it (which node empties does not depend on the order).
+        for &i in doomed.iter().rev() {
+            self.layout.removed(i, item);
         }
-        removed
+        let mut next = doomed.iter().peekable();
+        let mut i = 0;
+        self.items.retain(|_| {
+            let gone = next.next_if(|&&d| d == i).is_some();
+            i += 1;
+            !gone
+        });
+        doomed.len()
     }
 
     /// `OBJECT ENCODING`'s name for it.
     pub fn encoding(&self) -> &'static str {
-        if self.quicklist {
-            "quicklist"
-        } else {
-            "listpack"
-        }
+        self.layout.encoding()
     }
 
     /// Heap bytes the value takes.
@@ -251,45 +248,6 @@ impl List {
         self.items.capacity() * size_of::<Box<[u8]>>()
             + self.items.iter().map(|e| e.len()).sum::<usize>()
     }
-
-    fn grew(&mut self, item: &[u8]) {
-        self.packed_bytes += entry_bytes(item);
-    }
-
-    fn shrank(&mut self, item: &[u8]) {
-        self.packed_bytes = self.packed_bytes.saturating_sub(entry_bytes(item));
-        self.shrank_to_fit();
-    }
-
-    /// Back to a listpack once the list fits in half a listpack, as Redis converts it.
-    fn shrank_to_fit(&mut self) {
-        if self.quicklist && self.packed_bytes <= LISTPACK_MAX_BYTES / 2 {
-            self.quicklist = false;
-        }
-    }
-}
-
-/// The bytes `item` takes in a listpack: encoding, data, back length (integers packed).
-fn entry_bytes(item: &[u8]) -> usize {
-    let data = match parse_canonical_i64(item) {
-        Some(n) if (0..128).contains(&n) => 1,
-        Some(n) if (-4096..4096).contains(&n) => 2,
-        Some(n) if i16::try_from(n).is_ok() => 3,
-        Some(n) if (-(1 << 23)..(1 << 23)).contains(&n) => 4,
-        Some(n) if i32::try_from(n).is_ok() => 5,
-        Some(_) => 9,
-        None if item.len() < 64 => 1 + item.len(),
-        None if item.len() < 4096 => 2 + item.len(),
-        None => 5 + item.len(),
-    };
-    let back = match data {
-        0..=127 => 1,
-        128..=16383 => 2,
-        16384..=2097151 => 3,
-        2097152..=268435455 => 4,
-        _ => 5,
-    };
-    data + back
 }
 
 #[cfg(test)]
@@ -311,6 +269,7 @@ mod tests {
         for _ in 0..6 {
             l.pop(false);
         }
+        l.shrink();
         assert_eq!(l.encoding(), "listpack");
         assert_eq!(l.pop(true).as_deref(), Some(&b"b"[..]));
     }
@@ -386,6 +345,71 @@ mod tests {
         l.push(b"small", false);
         assert_eq!(l.encoding(), "quicklist");
         assert_eq!(l.remove_equal(&big, 2), 2);
+        assert_eq!(l.encoding(), "quicklist");
+        l.shrink();
         assert_eq!(l.encoding(), "listpack");
+        assert_eq!(l.iter().collect::<Vec<_>>(), [&big[..], b"small"]);
+    }
+
+    /// Each case checked on Valkey 8.1 (Redis 7.2's lists) with `DEBUG OBJECT`'s `ql_nodes`.
+    #[test]
+    fn a_shrunk_list_with_two_nodes_stays_a_quicklist() {
+        let big = [b'x'; 1000];
+        // RPUSH of ten: a quicklist of 8 + 2 elements.
+        let mut l = List::default();
+        l.push_all(&[&big[..]; 10], false);
+        assert_eq!(l.encoding(), "quicklist");
+        // Six from the head leave 2 + 2 elements in two nodes: 4 KiB, but two nodes.
+        assert_eq!(l.pop_many(6, true).len(), 6);
+        l.shrink();
+        assert_eq!(l.encoding(), "quicklist");
+        // From the tail, the second node goes first: one node of four is a listpack again.
+        let mut l = List::default();
+        l.push_all(&[&big[..]; 10], false);
+        l.pop_many(6, false);
+        l.shrink();
+        assert_eq!(l.encoding(), "listpack");
+        assert_eq!(l.len(), 4);
+    }
+
+    #[test]
+    fn an_element_over_8k_gets_a_node_of_its_own() {
+        let huge = vec![b'y'; 9000];
+        let mut l = List::default();
+        l.push(&huge, false);
+        l.push(b"a", false);
+        l.shrink();
+        assert_eq!(l.encoding(), "quicklist");
+        assert_eq!(l.pop(true).as_deref(), Some(&huge[..]));
+        l.shrink();
+        assert_eq!(l.encoding(), "listpack");
+    }
+
+    #[test]
+    fn a_large_element_set_in_the_middle_splits_its_node() {
+        let big = [b'x'; 1000];
+        let huge = vec![b'y'; 9000];
+        let mut l = List::default();
+        l.push_all(&[&big[..]; 10], false);
+        // Small enough: replaced in place, whatever the node's size becomes.
+        l.make_room(1200);
+        assert!(l.set(0, &[b'z'; 1200]));
+        assert!(l.set(0, &big));
+        // Large: [3] [plain] [4 + 2 merged].
+        assert!(l.set(3, &huge));
+        assert_eq!(l.get(3), Some(&huge[..]));
+        assert_eq!(l.len(), 10);
+        assert_eq!(l.pop_many(6, true).len(), 6);
+        l.shrink();
+        assert_eq!(l.encoding(), "listpack");
+    }
+
+    #[test]
+    fn from_items_is_a_listpack_when_it_fits() {
+        assert_eq!(List::from_items([b"a", b"b"]).encoding(), "listpack");
+        let big = [b'x'; 1000];
+        let l = List::from_items([&big[..]; 9]);
+        assert_eq!(l.encoding(), "quicklist");
+        assert_eq!(l.len(), 9);
     }
 }

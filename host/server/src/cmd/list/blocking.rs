@@ -139,6 +139,9 @@ fn holds_list(broker: &Broker, db: usize, key: &[u8]) -> bool {
     db.read_as(key, broker.now_ms(), |_: &List| ()) == Ok(Some(()))
 }
 
+/// What a pop took: the key, and the element.
+type Popped = (Bytes, Box<[u8]>);
+
 /// A `BLPOP`/`BRPOP`: its keys in the order given, and the end it pops from.
 #[derive(Debug)]
 pub struct PopWait {
@@ -155,11 +158,12 @@ impl PopWait {
         broker: &Broker,
         db_index: usize,
         now_ms: u64,
-    ) -> Result<Option<(Bytes, Box<[u8]>)>, WrongType> {
+    ) -> Result<Option<Popped>, WrongType> {
         let db = broker.keyspace.db(db_index);
         for key in &self.keys {
             let popped = db.write_as(key, now_ms, |list: &mut List| {
                 let element = list.pop(self.left)?;
+                list.shrink();
                 persist::log(broker, db_index, |rec| log_pop(rec, key, self.left, 1));
                 Some(element)
             })?;
@@ -210,7 +214,9 @@ impl BlockedRead for MoveWait {
     ) -> Option<Reply> {
         match self.0.run(broker, db, broker.now_ms(), false) {
             Ok(Some(element)) => {
-                // Clients blocked on the destination are served next, in the same pass.
+                // Clients blocked on the destination are served in the next pass, against
+                // the state once this one is done, as Redis serves keys its blocked
+                // commands make ready.
                 ready.push(db, &self.0.destination);
                 Some(Reply::bulk(element))
             }

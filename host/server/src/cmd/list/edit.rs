@@ -86,6 +86,7 @@ pub fn lset(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 .resolve_index(index)
                 .ok_or_else(|| CmdError(error::INDEX_OUT_OF_RANGE.into()))?;
             list.set(at, &element);
+            list.shrink();
             ctx.journal(|rec| {
                 rec.begin(4).arg(b"LSET").arg(&key).int(at).arg(&element);
             });
@@ -115,7 +116,7 @@ pub fn linsert(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         // take past 8 KiB becomes a quicklist even when the pivot is missing.
         list.make_room(element.len());
         let at = list.position(&pivot)?;
-        list.insert(at + usize::from(after), &element);
+        list.insert(at, &element, after);
         ctx.journal(|rec| {
             let place: &[u8] = if after { b"AFTER" } else { b"BEFORE" };
             rec.command(&[b"LINSERT", &key, place, &pivot, &element]);
@@ -137,11 +138,15 @@ pub fn linsert(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 /// (from the tail if negative, all if 0); how many it removed.
 pub fn lrem(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
-    let count = args.i64()?;
+    let count = match args.i64()? {
+        i64::MIN => return Err(CmdError(error::NOT_NEGATABLE.into())),
+        count => count,
+    };
     let element = args.bytes()?;
     let removed = ctx.db().write_as(&key, ctx.now_ms, |list: &mut List| {
         let removed = list.remove_equal(&element, count);
         if removed > 0 {
+            list.shrink();
             ctx.journal(|rec| {
                 rec.begin(4).arg(b"LREM").arg(&key).int(count).arg(&element);
             });
@@ -167,6 +172,9 @@ pub fn ltrim(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             Some((from, to)) => list.keep(from, to),
             None => list.keep(0, 0),
         }
+        // Redis tries going back to a listpack even when nothing was trimmed, but, as it
+        // propagates nothing then, only a trim is logged.
+        list.shrink();
         let changed = list.len() != before;
         if changed {
             ctx.journal(|rec| {

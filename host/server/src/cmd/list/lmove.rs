@@ -121,6 +121,7 @@ impl Move {
                 .write_as(&self.source, now_ms, |list: &mut List| {
                     let element = list.pop(self.from.is_left())?;
                     list.push(&element, self.to.is_left());
+                    list.shrink();
                     log(&|rec| self.log_whole(rec));
                     Some(element)
                 })?
@@ -135,6 +136,9 @@ impl Move {
         db.read_as(&self.destination, now_ms, |_: &List| ())?;
         let popped = db.write_as(&self.source, now_ms, |list: &mut List| {
             let element = list.pop(self.from.is_left())?;
+            // Redis pushes before it looks at the source's encoding; the push is to
+            // another list, so checking now comes to the same.
+            list.shrink();
             if !exclusive {
                 log(&|rec| log_pop(rec, &self.source, self.from.is_left(), 1));
             }

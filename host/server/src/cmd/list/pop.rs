@@ -63,14 +63,13 @@ fn pop(ctx: &mut Ctx<'_>, args: &mut Args, left: bool) -> CmdResult {
         ),
     };
     let popped = ctx.db().write_as(&key, ctx.now_ms, |list: &mut List| {
-        let mut taken = Vec::new();
-        while taken.len() < count.unwrap_or(1) {
-            match list.pop(left) {
-                Some(element) => taken.push(Reply::bulk(element)),
-                None => break,
-            }
-        }
+        let taken: Vec<Reply> = list
+            .pop_many(count.unwrap_or(1), left)
+            .into_iter()
+            .map(Reply::bulk)
+            .collect();
         if !taken.is_empty() {
+            list.shrink();
             ctx.journal(|rec| log_pop(rec, &key, left, taken.len()));
         }
         taken

@@ -151,7 +151,7 @@ fn lpos_rank(arg: &[u8]) -> Result<i64, CmdError> {
         sluice_resp::request::parse_i64(arg).ok_or_else(|| CmdError(error::NOT_INTEGER.into()))?;
     match rank {
         0 => Err(CmdError(error::LPOS_RANK_ZERO.into())),
-        i64::MIN => Err(CmdError(error::LPOS_RANK_RANGE.into())),
+        i64::MIN => Err(CmdError(error::NOT_NEGATABLE.into())),
         rank => Ok(rank),
     }
 }

@@ -1,8 +1,9 @@
 //! The timeout of `BLPOP`, `BRPOP` and `BLMOVE`: seconds as a double, read as Redis reads it.
 //!
 //! Redis reads the number with `strtold` (so `1e3`, `.5`, `inf` and hex floats such as `0x10`
-//! are numbers; a leading space, trailing junk and NaN are not), turns it into milliseconds
-//! rounded up, and refuses what is negative or would overflow its deadline.
+//! are numbers; a leading space, trailing junk and NaN are not, nor is a number outside a
+//! `long double`'s range, `1e5000` or `1e-5000`), turns it into milliseconds rounded up, and
+//! refuses what is negative or would overflow its deadline.
 
 use std::time::Duration;
 
@@ -32,33 +33,75 @@ pub fn parse_seconds(arg: &[u8], now_ms: u64) -> Result<Option<Duration>, CmdErr
     Ok(Some(Duration::from_millis(ms.unsigned_abs())))
 }
 
-/// `arg` as C's `strtold` reads a whole string, NaN refused. A positive number too small for
-/// an `f64` (Redis's `long double` still holds it) reads as the smallest positive `f64`, so a
+/// Redis's longest `long double` argument (`MAX_LONG_DOUBLE_CHARS`), bytes.
+const MAX_CHARS: usize = 5 * 1024;
+
+/// `arg` as C's `strtold` reads a whole string, NaN refused, as is what overflows or
+/// underflows to 0 an x87 `long double` (Redis's `string2ld`). A positive number too small for
+/// an `f64` (the `long double` still holds it) reads as the smallest positive `f64`, so a
 /// timeout of `1e-400` waits 1 ms as in Redis rather than forever.
 fn parse_float(arg: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(arg).ok()?;
-    if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
-        return None;
-    }
-    let value = match parse_hex(text) {
-        Some(value) => value,
-        None => text.parse::<f64>().ok()?,
-    };
-    if value.is_nan() {
-        return None;
-    }
-    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
-    if value == 0.0
-        && !value.is_sign_negative()
-        && mantissa.bytes().any(|b| b.is_ascii_digit() && b != b'0')
+    if text.is_empty()
+        || text.len() >= MAX_CHARS
+        || text.starts_with(|c: char| c.is_ascii_whitespace())
     {
+        return None;
+    }
+    let (value, magnitude) = match parse_hex(text) {
+        Some(hex) => hex,
+        None => (text.parse::<f64>().ok()?, decimal_magnitude(text)),
+    };
+    if value.is_nan() || magnitude.is_some_and(|m| !LONG_DOUBLE.contains(&m)) {
+        return None;
+    }
+    if value == 0.0 && !value.is_sign_negative() && magnitude.is_some() {
         return Some(f64::from_bits(1));
     }
     Some(value)
 }
 
-/// A C99 hex float (`0x1.8p3`, `-0X10`), if `text` is one.
-fn parse_hex(text: &str) -> Option<f64> {
+/// The base-2 logarithms of the largest finite x87 `long double` (just under 2^16384) and of
+/// the smallest that does not round to 0 (half the smallest subnormal, 2^-16446).
+const LONG_DOUBLE: std::ops::Range<f64> = -16446.0..16384.0;
+
+/// log2 of a decimal number's magnitude, `None` for 0 or a word (`inf`). Accurate to a few
+/// digits, which is all the range check needs.
+fn decimal_magnitude(text: &str) -> Option<f64> {
+    let unsigned = text.trim_start_matches(['+', '-']);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, saturating_exponent(e)),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || int.bytes().chain(frac.bytes());
+    let lead = digits().position(|b| (b'1'..=b'9').contains(&b))?;
+    // The number is 0.d1d2… × 10^(point), d1 its first digit that is not 0.
+    let point = i64::try_from(int.len()).ok()? - i64::try_from(lead).ok()?;
+    let head: String = digits().skip(lead).take(17).map(char::from).collect();
+    let fraction: f64 = format!("0.{head}").parse().ok()?;
+    let log10 = fraction.log10() + point.saturating_add(exponent) as f64;
+    Some(log10 * std::f64::consts::LOG2_10)
+}
+
+/// An exponent's digits, saturated far past any `long double` exponent.
+fn saturating_exponent(text: &str) -> i64 {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let value = digits.bytes().fold(0i64, |n, b| {
+        n.saturating_mul(10)
+            .saturating_add(i64::from(b.wrapping_sub(b'0')))
+            .min(1 << 40)
+    });
+    if negative { -value } else { value }
+}
+
+/// A C99 hex float (`0x1.8p3`, `-0X10`), if `text` is one: its value, and the log2 of its
+/// magnitude (`None` for 0).
+fn parse_hex(text: &str) -> Option<(f64, Option<f64>)> {
     let (negative, rest) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -84,19 +127,24 @@ fn parse_hex(text: &str) -> Option<f64> {
         value += f64::from(c.to_digit(16)?) * scale;
         scale /= 16.0;
     }
+    let mut power = 0;
     if let Some(exponent) = exponent {
         let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let power: i32 = exponent.parse().unwrap_or(if exponent.starts_with('-') {
-            i32::MIN
-        } else {
-            i32::MAX
-        });
-        value *= 2f64.powi(power);
+        power = saturating_exponent(exponent);
     }
-    Some(if negative { -value } else { value })
+    // The magnitude from the digits alone, which can be far outside an f64's range.
+    let lead = int.chars().chain(frac.chars()).position(|c| c != '0');
+    let magnitude = lead.map(|lead| {
+        let int_len = i64::try_from(int.len()).unwrap_or(i64::MAX);
+        let lead = i64::try_from(lead).unwrap_or(i64::MAX);
+        ((int_len - lead) * 4).saturating_add(power) as f64
+    });
+    let power = i32::try_from(power).unwrap_or(if power < 0 { i32::MIN } else { i32::MAX });
+    value *= 2f64.powi(power);
+    Some((if negative { -value } else { value }, magnitude))
 }
 
 #[cfg(test)]
@@ -126,6 +174,8 @@ mod tests {
         assert_eq!(ms("0x10"), Ok(Some(16_000)));
         assert_eq!(ms("0x1.8p1"), Ok(Some(3000)));
         assert_eq!(ms("0X.8"), Ok(Some(500)));
+        assert_eq!(ms("0x0p5"), Ok(None));
+        assert_eq!(ms("0e5"), Ok(None));
     }
 
     #[test]
@@ -144,5 +194,21 @@ mod tests {
         for huge in ["inf", "1e400", "9223372036854775807", "9223372036854775"] {
             assert_eq!(ms(huge), range, "{huge:?}");
         }
+        // Outside a long double's range: not a number to Redis, whatever the sign.
+        for outside in [
+            "1e5000",
+            "-1e5000",
+            "1e-5000",
+            "0.0001e-4948",
+            "0x1p16384",
+            "0x1p-16500",
+        ] {
+            assert_eq!(ms(outside), not_float, "{outside:?}");
+        }
+        assert_eq!(ms("1e4900"), range);
+        assert_eq!(ms("-1e4900"), negative);
+        assert_eq!(ms("1e-4900"), Ok(Some(1)));
+        assert_eq!(ms("0x1p-16000"), Ok(Some(1)));
+        assert_eq!(ms(&"1".repeat(5200)), not_float);
     }
 }
