@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`streams`]: the stream commands, blocking reads and when blocked readers are served.
 //! - [`string`]: string commands, their deadlines, restarts.
+//! - [`list`]: list commands, the blocking pops and when they are served, encodings, restarts.
 //! - [`groups`]: consumer groups: reads, blocking, pending lists, errors.
 //! - [`routes`]: routes end to end: outputs, failures, reloads, restarts, plugin limits.
 //! - [`policies`]: claim policies: decisions, admin commands, failures, restarts.
@@ -13,6 +14,7 @@
 //! - [`replies`]: builders of exact RESP replies, shared by all.
 
 mod groups;
+mod list;
 mod persistence;
 mod policies;
 mod replies;
