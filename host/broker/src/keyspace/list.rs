@@ -88,12 +88,13 @@ impl List {
 
     /// Takes the element at the head (`left`) or the tail.
     pub fn pop(&mut self, left: bool) -> Option<Box<[u8]>> {
+        let len = self.items.len();
         let (item, index) = if left {
             (self.items.pop_front()?, 0)
         } else {
-            (self.items.pop_back()?, self.items.len())
+            (self.items.pop_back()?, len - 1)
         };
-        self.layout.removed(index, &item);
+        self.layout.removed(index, len, &item);
         Some(item)
     }
 
@@ -102,8 +103,9 @@ impl List {
         let n = n.min(self.items.len());
         let start = if left { 0 } else { self.items.len() - n };
         let range = start..start + n;
+        let len = self.items.len();
         self.layout
-            .removed_range(start, self.items.range(range.clone()).map(|e| &**e));
+            .removed_range(start, len, self.items.range(range.clone()).map(|e| &**e));
         let mut taken: Vec<_> = self.items.drain(range).collect();
         if !left {
             taken.reverse();
@@ -136,12 +138,13 @@ impl List {
     pub fn keep(&mut self, start: usize, end: usize) {
         let end = end.min(self.items.len());
         let start = start.min(end);
+        let len = self.items.len();
         self.layout
-            .removed_range(0, self.items.range(..start).map(|e| &**e));
+            .removed_range(0, len, self.items.range(..start).map(|e| &**e));
         self.items.drain(..start);
-        let end = end - start;
+        let (len, end) = (len - start, end - start);
         self.layout
-            .removed_range(end, self.items.range(end..).map(|e| &**e));
+            .removed_range(end, len, self.items.range(end..).map(|e| &**e));
         self.items.truncate(end);
     }
 
@@ -223,11 +226,8 @@ impl List {
         } else {
             doomed.extend(elements.filter_map(matches).take(limit));
         }
-        // From the tail, so earlier indexes stay valid; each goes from its node as Redis
-        // deletes it (which node empties does not depend on the order).
-        for &i in doomed.iter().rev() {
-            self.layout.removed(i, item);
-        }
+        // Which nodes empty does not depend on the order Redis deletes them in.
+        self.layout.removed_each(&doomed, self.items.len(), item);
         let mut next = doomed.iter().peekable();
         let mut i = 0;
         self.items.retain(|_| {
@@ -402,6 +402,22 @@ mod tests {
         assert_eq!(l.pop_many(6, true).len(), 6);
         l.shrink();
         assert_eq!(l.encoding(), "listpack");
+    }
+
+    #[test]
+    fn removals_on_both_sides_of_a_plain_node_leave_it() {
+        let huge = vec![b'y'; 9000];
+        let mut l = List::default();
+        l.push_all(&[b"a", b"a"], false);
+        l.push(&huge, false);
+        l.push_all(&[b"a", b"b"], false);
+        assert_eq!(l.remove_equal(b"a", 0), 3);
+        l.shrink();
+        assert_eq!(l.encoding(), "quicklist");
+        assert_eq!(l.pop(true).as_deref(), Some(&huge[..]));
+        l.shrink();
+        assert_eq!(l.encoding(), "listpack");
+        assert_eq!(l.iter().collect::<Vec<_>>(), [b"b"]);
     }
 
     #[test]

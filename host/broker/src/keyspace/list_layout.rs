@@ -180,30 +180,52 @@ impl Layout {
         }
     }
 
-    /// Element `index`, `element`, was removed (`LREM` removes them one by one).
-    pub(super) fn removed(&mut self, index: usize, element: &[u8]) {
+    /// Element `index` of `len`, `element`, was removed (a pop).
+    pub(super) fn removed(&mut self, index: usize, len: usize, element: &[u8]) {
+        self.removed_each(&[index], len, element);
+    }
+
+    /// The elements at `indexes` (ascending) of `len`, each equal to `element`, were removed,
+    /// as `LREM` removes them one by one: emptied nodes go. One pass over the nodes.
+    pub(super) fn removed_each(&mut self, indexes: &[usize], len: usize, element: &[u8]) {
         let nodes = match self {
             Layout::Listpack { bytes } => {
-                *bytes = bytes.saturating_sub(entry_bytes(element));
+                let gone = indexes.len() * entry_bytes(element);
+                *bytes = bytes.saturating_sub(gone);
                 return;
             }
             Layout::Quicklist(nodes) => nodes,
         };
-        let Some((at, _, _)) = locate(nodes, index) else {
+        let Some(&first_index) = indexes.first() else {
             return;
         };
-        let node = &mut nodes[at];
-        node.take(element);
-        if node.count == 0 || node.plain {
-            nodes.remove(at);
+        let Some((mut at, _, mut first)) = locate(nodes, first_index, len) else {
+            return;
+        };
+        let mut pending = indexes.iter().peekable();
+        while at < nodes.len() && pending.peek().is_some() {
+            let end = first + nodes[at].count;
+            let node = &mut nodes[at];
+            let mut took = false;
+            while pending.next_if(|&&i| i < end).is_some() {
+                node.take(element);
+                took = true;
+            }
+            first = end;
+            if took && (node.count == 0 || node.plain) {
+                nodes.remove(at);
+            } else {
+                at += 1;
+            }
         }
     }
 
-    /// Elements `start..end` (`removed`, in order) were removed, as `LTRIM` and `LPOP key
-    /// count` remove them: emptied nodes go, the others shrink.
+    /// Elements from `start` of `len` (`removed`, in order) were removed, as `LTRIM` and
+    /// `LPOP key count` remove them: emptied nodes go, the others shrink.
     pub(super) fn removed_range<'a>(
         &mut self,
         start: usize,
+        len: usize,
         removed: impl ExactSizeIterator<Item = &'a [u8]>,
     ) {
         let nodes = match self {
@@ -214,7 +236,7 @@ impl Layout {
             }
             Layout::Quicklist(nodes) => nodes,
         };
-        let Some((mut at, mut offset, _)) = locate(nodes, start) else {
+        let Some((mut at, mut offset, _)) = locate(nodes, start, len) else {
             return;
         };
         let mut removed = removed.peekable();
@@ -243,7 +265,7 @@ impl Layout {
             }
             Layout::Quicklist(nodes) => nodes,
         };
-        let Some((at, offset, first)) = locate(nodes, pivot) else {
+        let Some((at, offset, first)) = locate(nodes, pivot, items.len()) else {
             return;
         };
         let node = nodes[at];
@@ -291,7 +313,7 @@ impl Layout {
             }
             Layout::Quicklist(nodes) => nodes,
         };
-        let Some((at, offset, first)) = locate(nodes, index) else {
+        let Some((at, offset, first)) = locate(nodes, index, items.len()) else {
             return;
         };
         let node = nodes[at];
@@ -326,15 +348,29 @@ impl Layout {
     }
 }
 
-/// The node holding element `index`: its position, the element's offset in it, and the
-/// index of its first element.
-fn locate(nodes: &VecDeque<Node>, index: usize) -> Option<(usize, usize, usize)> {
-    let mut first = 0;
-    for (at, node) in nodes.iter().enumerate() {
-        if index < first + node.count {
-            return Some((at, index - first, first));
+/// The node holding element `index` of `len`: its position, the element's offset in it, and
+/// the index of its first element. Walks from the nearer end, so pops at either end are quick.
+fn locate(nodes: &VecDeque<Node>, index: usize, len: usize) -> Option<(usize, usize, usize)> {
+    if index >= len {
+        return None;
+    }
+    if index < len / 2 {
+        let mut first = 0;
+        for (at, node) in nodes.iter().enumerate() {
+            if index < first + node.count {
+                return Some((at, index - first, first));
+            }
+            first += node.count;
         }
-        first += node.count;
+    } else {
+        let mut end = len;
+        for (at, node) in nodes.iter().enumerate().rev() {
+            let first = end.checked_sub(node.count)?;
+            if index >= first {
+                return Some((at, index - first, first));
+            }
+            end = first;
+        }
     }
     None
 }
