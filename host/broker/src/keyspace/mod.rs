@@ -15,7 +15,7 @@
 //! - [`key`]: a key's name, inline when short.
 //! - [`value`]: what a key holds, and [`Kind`] for commands that work on one type.
 //! - [`string`], [`hash`], [`list`], [`set`]: the value types besides streams.
-//! - [`list_layout`]: the listpack or quicklist nodes Redis would keep a list in.
+//! - [`list_layout`], [`list_node`]: the listpack or quicklist nodes Redis would keep a list in.
 //! - [`dump`]: a value to and from Redis's `DUMP` payload.
 //! - [`packed`]: byte strings in one buffer, the small form of hashes and sets.
 
@@ -24,6 +24,7 @@ pub mod hash;
 pub mod key;
 pub mod list;
 mod list_layout;
+mod list_node;
 mod packed;
 pub mod set;
 pub mod string;
