@@ -347,3 +347,102 @@ fn inside_multi_blocking_commands_do_not_wait() -> Result<()> {
         ],
     )
 }
+
+#[test]
+fn command_info_and_docs_describe_list_commands_as_redis_does() -> Result<()> {
+    let server = TestServer::start()?;
+    let mut raw = server.raw()?;
+    let (w, r) = ("@write @list", "@read @list");
+    for (name, arity, flags, keys, categories) in [
+        (
+            "lpush",
+            -3,
+            "write denyoom fast",
+            (1, 1),
+            "@write @list @fast",
+        ),
+        (
+            "rpush",
+            -3,
+            "write denyoom fast",
+            (1, 1),
+            "@write @list @fast",
+        ),
+        (
+            "lpushx",
+            -3,
+            "write denyoom fast",
+            (1, 1),
+            "@write @list @fast",
+        ),
+        (
+            "rpushx",
+            -3,
+            "write denyoom fast",
+            (1, 1),
+            "@write @list @fast",
+        ),
+        ("lpop", -2, "write fast", (1, 1), "@write @list @fast"),
+        ("rpop", -2, "write fast", (1, 1), "@write @list @fast"),
+        ("lrange", 4, "readonly", (1, 1), &format!("{r} @slow")),
+        ("llen", 2, "readonly fast", (1, 1), "@read @list @fast"),
+        ("lindex", 3, "readonly", (1, 1), &format!("{r} @slow")),
+        ("lpos", -3, "readonly", (1, 1), &format!("{r} @slow")),
+        ("lset", 4, "write denyoom", (1, 1), &format!("{w} @slow")),
+        ("linsert", 5, "write denyoom", (1, 1), &format!("{w} @slow")),
+        ("lrem", 4, "write", (1, 1), &format!("{w} @slow")),
+        ("ltrim", 4, "write", (1, 1), &format!("{w} @slow")),
+        ("lmove", 5, "write denyoom", (1, 2), &format!("{w} @slow")),
+        // Redis 7.0 also flags the blocking three `noscript`; 7.2 does not.
+        (
+            "blpop",
+            -3,
+            "write blocking",
+            (1, -2),
+            &format!("{w} @slow @blocking"),
+        ),
+        (
+            "brpop",
+            -3,
+            "write blocking",
+            (1, -2),
+            &format!("{w} @slow @blocking"),
+        ),
+        (
+            "blmove",
+            6,
+            "write denyoom blocking",
+            (1, 2),
+            &format!("{w} @slow @blocking"),
+        ),
+    ] {
+        let words = |list: &str| {
+            let words: Vec<&str> = list.split(' ').collect();
+            let items: String = words.iter().map(|w| format!("+{w}\r\n")).collect();
+            format!("*{}\r\n{items}", words.len())
+        };
+        let want = format!(
+            "*1\r\n*10\r\n{}{}{}{}{}:1\r\n{}",
+            b(name),
+            i(arity),
+            words(flags),
+            i(keys.0),
+            i(keys.1),
+            words(categories)
+        );
+        let got = raw.cmd(&["COMMAND", "INFO", name])?;
+        assert!(got.starts_with(&want), "{name}: {got:?}");
+    }
+    // The timeout is a double, LRANGE's stop and LPOS's options integers.
+    let docs = raw.cmd(&["COMMAND", "DOCS", "blpop"])?;
+    assert!(
+        docs.contains("$7\r\ntimeout\r\n$4\r\ntype\r\n$6\r\ndouble\r\n"),
+        "{docs:?}"
+    );
+    let docs = raw.cmd(&["COMMAND", "DOCS", "lpos"])?;
+    assert!(
+        docs.contains("$4\r\nrank\r\n$4\r\ntype\r\n$7\r\ninteger\r\n"),
+        "{docs:?}"
+    );
+    Ok(())
+}
