@@ -17,6 +17,7 @@
 //! - `compare/workloads.rs`: the `Workload` trait, the plain throughput and memory workloads,
 //!   and the list of all of them; add new ones there (or beside it, by theme).
 //! - `compare/groups.rs`: consumer groups: producers and consumers at once; pending-list cost.
+//! - `compare/keyvalue.rs`: `SET`/`GET` throughput; memory of many small strings and hashes.
 //! - `compare/persistence.rs`: XADD under each fsync policy; restart (log replay, snapshot).
 //! - `compare/routes.rs`: a WebAssembly route's catch-up rate, its cost to XADD, its latency.
 //! - `compare/policies.rs`: a claim policy's evaluation of 100k pending, its cost to other
@@ -27,6 +28,8 @@
 mod driver;
 #[path = "compare/groups.rs"]
 mod groups;
+#[path = "compare/keyvalue.rs"]
+mod keyvalue;
 #[path = "compare/persistence.rs"]
 mod persistence;
 #[path = "compare/policies.rs"]

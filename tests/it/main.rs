@@ -6,6 +6,9 @@
 //! - [`string`]: string commands, their deadlines, restarts.
 //! - [`list`]: list commands, the blocking pops and when they are served, encodings, restarts.
 //! - [`groups`]: consumer groups: reads, blocking, pending lists, errors.
+//! - [`hash`]: the hash commands: replies, errors, encodings, random picks, `HSCAN`, restarts.
+//! - [`set`]: the set commands: replies, errors, encodings, pops, combinations, `SSCAN`,
+//!   restarts.
 //! - [`routes`]: routes end to end: outputs, failures, reloads, restarts, plugin limits.
 //! - [`policies`]: claim policies: decisions, admin commands, failures, restarts.
 //! - [`persistence`]: the log and snapshots across restarts; old data folders.
@@ -14,6 +17,7 @@
 //! - [`replies`]: builders of exact RESP replies, shared by all.
 
 mod groups;
+mod hash;
 mod list;
 mod persistence;
 mod policies;
@@ -21,5 +25,6 @@ mod replies;
 mod routes;
 mod security;
 mod server;
+mod set;
 mod streams;
 mod string;

@@ -1,8 +1,33 @@
-//! What `redis-cli` prints, for tests that check a transcript (the README's quickstart) without
-//! needing `redis-cli` on the machine: its argument splitting and its terminal formatting
-//! of RESP2 replies (`cliFormatReplyTTY`).
+//! `redis-cli`: running the real one (Debian's `redis-tools`, which `.ci/run` installs), and
+//! what it prints, for tests that check a transcript (the README's quickstart) without
+//! needing it on the machine: its argument splitting and its terminal formatting of RESP2
+//! replies (`cliFormatReplyTTY`).
 
-use anyhow::{Result, bail};
+use std::process::{Command, Output};
+
+use anyhow::{Context, Result, bail};
+
+/// Runs the real `redis-cli` with `args`; how it went, whatever its exit status.
+pub fn run(args: &[&str]) -> Result<Output> {
+    Command::new("redis-cli")
+        .args(args)
+        .output()
+        .context("running redis-cli (install it: apt-get install redis-tools)")
+}
+
+/// Runs the real `redis-cli` against `127.0.0.1:port`; its standard output, or an error if it
+/// failed.
+pub fn run_ok(port: u16, args: &[&str]) -> Result<String> {
+    let port = port.to_string();
+    let out = run(&[&["-h", "127.0.0.1", "-p", &port][..], args].concat())?;
+    if !out.status.success() {
+        bail!(
+            "redis-cli {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
 
 /// Splits a shell command line as `sh` would for the plain cases a transcript uses: words
 /// separated by blanks, `'…'` and `"…"` quoting, and a `#` comment after a blank.

@@ -36,6 +36,24 @@ pub mod flags {
     /// Adds data: refused with `OOM` once used memory is past `maxmemory`.
     pub const DENYOOM: u32 = 1 << 12;
 
+    // What `COMMAND INFO` says of a command's keys and output beyond its flags. A write's key
+    // spec is `RW update` and a read's `RO access` unless one of these says otherwise.
+    /// The write only adds to its key (`SADD`): key spec `RW insert`.
+    pub const KEY_INSERT: u32 = 1 << 13;
+    /// The write only removes from its key (`SREM`): key spec `RW delete`.
+    pub const KEY_DELETE: u32 = 1 << 14;
+    /// The write also returns what it read (`HINCRBY`, `SPOP`): key spec `RW access …`.
+    pub const KEY_ACCESS: u32 = 1 << 15;
+    /// The read returns no data of the key, only facts about it (`SCARD`): key spec `RO`.
+    pub const KEY_NO_ACCESS: u32 = 1 << 16;
+    /// Moves data from its first key to its second (`SMOVE`): two key specs, the source's
+    /// `RW access delete` and the destination's `RW insert`.
+    pub const KEY_MOVE: u32 = 1 << 17;
+    /// Replies at random (`SPOP`): tip `nondeterministic_output`.
+    pub const TIP_RANDOM: u32 = 1 << 18;
+    /// Replies in no set order (`SMEMBERS`): tip `nondeterministic_output_order`.
+    pub const TIP_UNORDERED: u32 = 1 << 19;
+
     /// Names of the flags `COMMAND` reports.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),

@@ -220,6 +220,35 @@ pub fn unsupported_option(opt: &[u8]) -> CmdError {
     CmdError::err(format_args!("Unsupported option {opt}"))
 }
 
+// Hashes and sets (HINCRBY…, HRANDFIELD, SRANDMEMBER, SPOP).
+/// `HINCRBY` on a field whose value is not an integer.
+pub const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+/// `HINCRBYFLOAT` on a field whose value is not a number.
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// `INCRBY`/`HINCRBY` past `i64`'s range.
+pub const INCREMENT_OVERFLOW: &str = "ERR increment or decrement would overflow";
+/// `HINCRBYFLOAT`'s increment is not a number.
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+/// `HINCRBYFLOAT`'s increment is infinite.
+pub const INCREMENT_NAN_OR_INFINITY: &str = "ERR value is NaN or Infinity";
+/// An `INCRBYFLOAT`/`HINCRBYFLOAT` sum that is not a finite number.
+pub const FLOAT_RESULT_NAN_OR_INFINITY: &str = "ERR increment would produce NaN or Infinity";
+/// `HRANDFIELD`/`SRANDMEMBER`'s count outside `-LONG_MAX..=LONG_MAX` (`i64::MIN`).
+pub const RANDOM_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// `HRANDFIELD … WITHVALUES` with a count whose pairs would overflow a `long`.
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+/// `SPOP`'s count, negative or not an integer.
+pub const NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
+
+/// A negative `HRANDFIELD`/`SRANDMEMBER` count past what Sluice picks with repetition (Redis
+/// has no limit but its memory: Sluice builds each reply before sending it).
+pub fn too_many_picks(max: u64) -> CmdError {
+    CmdError::err(format_args!(
+        "value is out of range, at most {max} random picks with repetition"
+    ))
+}
+
 // Connection and server commands (HELLO, CLIENT, CONFIG).
 pub const PROTOVER_NOT_INTEGER: &str = "ERR Protocol version is not an integer or out of range";
 pub const CLIENT_NAME_INVALID: &str =

@@ -113,19 +113,33 @@ pub async fn load_stream(
     count: u64,
     fields: impl Fn(u64, &mut redis::Pipeline),
 ) -> Result<()> {
+    load_commands(server, count, |i, pipe| {
+        pipe.cmd("XADD").arg(key).arg("*");
+        fields(i, pipe);
+        pipe.ignore();
+    })
+    .await
+    .with_context(|| format!("loading {key}"))
+}
+
+/// Sends `count` rounds of commands, `write(i, pipe)` appending round `i`'s, `LOAD_CHUNK`
+/// rounds per round trip; fails on the first error reply.
+pub async fn load_commands(
+    server: &RunningServer,
+    count: u64,
+    write: impl Fn(u64, &mut redis::Pipeline),
+) -> Result<()> {
     let mut con = connect(server).await?;
     let mut next = 0;
     while next < count {
         let end = (next + LOAD_CHUNK).min(count);
         let mut pipe = redis::pipe();
         for i in next..end {
-            pipe.cmd("XADD").arg(key).arg("*");
-            fields(i, &mut pipe);
-            pipe.ignore();
+            write(i, &mut pipe);
         }
         pipe.query_async::<()>(&mut con)
             .await
-            .with_context(|| format!("loading {key} on {} (entry {next})", server.kind.label()))?;
+            .with_context(|| format!("loading on {} (round {next})", server.kind.label()))?;
         next = end;
     }
     Ok(())

@@ -12,6 +12,7 @@ use redis::Value;
 
 use crate::driver::{self, BenchmarkRun};
 use crate::groups::{GroupThroughput, PendingCommand, PendingCost};
+use crate::keyvalue;
 use crate::persistence;
 use crate::policies;
 use crate::routes;
@@ -234,6 +235,7 @@ pub fn all() -> Vec<Box<dyn Workload>> {
     ] {
         all.push(Box::new(PendingCost { command }));
     }
+    all.extend(keyvalue::workloads());
     all.extend(persistence::workloads());
     all.extend(routes::workloads());
     all.extend(policies::workloads());
@@ -446,7 +448,7 @@ impl Workload for MemoryPerEntry {
     }
 }
 
-fn mib(bytes: u64) -> String {
+pub fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0))
 }
 

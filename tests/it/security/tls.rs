@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use rustls::AlertDescription;
-use sluice_tests::{Config, RawClient, TestServer, TlsStream, config_pair, tls_fixture};
+use sluice_tests::{Config, RawClient, TestServer, TlsStream, config_pair, redis_cli, tls_fixture};
 
 /// The TLS alert the server sent, found in `err`'s chain.
 fn alert(err: &anyhow::Error) -> Option<AlertDescription> {
@@ -154,14 +154,6 @@ fn garbage_and_silent_clients_do_not_hurt_the_tls_port() -> Result<()> {
     Ok(())
 }
 
-/// Runs `redis-cli` with `args`; its stdout, or its failure.
-fn redis_cli(args: &[&str]) -> Result<std::process::Output> {
-    Command::new("redis-cli")
-        .args(args)
-        .output()
-        .context("running redis-cli (install it: apt-get install redis-tools)")
-}
-
 /// Needs `redis-cli` (Debian's `redis-tools`), which a fresh machine lacks: `.ci/run` installs
 /// it and runs this test; by hand, `cargo test -p sluice-tests --test it -- --ignored tls::redis_cli`.
 #[test]
@@ -174,7 +166,7 @@ fn redis_cli_speaks_tls_to_sluice() -> Result<()> {
     let cli = |command: &[&str]| -> Result<String> {
         let mut args = vec!["--tls", "--cacert", ca, "-h", "127.0.0.1", "-p", &port];
         args.extend_from_slice(command);
-        let out = redis_cli(&args)?;
+        let out = redis_cli::run(&args)?;
         if !out.status.success() {
             bail!("redis-cli failed: {}", String::from_utf8_lossy(&out.stderr));
         }
@@ -197,10 +189,10 @@ fn redis_cli_speaks_tls_to_sluice() -> Result<()> {
     );
     let base = ["--tls", "--cacert", ca, "-h", "127.0.0.1", "-p", &port];
     let with_cert = [&base[..], &["--cert", cert, "--key", key, "PING"]].concat();
-    let out = redis_cli(&with_cert)?;
+    let out = redis_cli::run(&with_cert)?;
     assert_eq!(String::from_utf8(out.stdout)?, "PONG\n");
     let without = [&base[..], &["PING"]].concat();
-    let out = redis_cli(&without)?;
+    let out = redis_cli::run(&without)?;
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8(out.stdout)?, "");
     assert_eq!(

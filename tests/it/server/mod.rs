@@ -11,4 +11,5 @@ mod limits;
 mod maxmemory;
 mod protocol;
 mod readme;
+mod redis_cli_tools;
 mod transactions;

@@ -15,13 +15,17 @@ pub const MAX_PACKED_ENTRIES: usize = 512;
 /// Longest field or value of a packed hash, bytes.
 pub const MAX_PACKED_VALUE: usize = 64;
 
+/// The large form: field → value.
+pub type Table = IndexMap<Box<[u8]>, Box<[u8]>>;
+
 /// A hash value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hash {
     /// Field, value, field, value… in insertion order (`listpack`).
     Packed(Packed),
     /// `hashtable`; in an order that survives removals only approximately, as Redis's.
-    Table(IndexMap<Box<[u8]>, Box<[u8]>>),
+    /// Boxed, so a small value (the common case) does not pay for a table's size.
+    Table(Box<Table>),
 }
 
 impl Default for Hash {
@@ -75,6 +79,18 @@ impl Hash {
         match self {
             Hash::Table(t) => t.insert(field.into(), value.into()).is_none(),
             Hash::Packed(_) => false,
+        }
+    }
+
+    /// Makes room for `pairs` field-value pairs whose longest field or value is `longest`
+    /// bytes, as Redis 7.2 does before `HSET` adds them (`hashTypeTryConversion`): more pairs
+    /// than a listpack holds, or an argument too long for one, makes the hash a table at
+    /// once, even if the pairs turn out to repeat fields.
+    pub fn reserve_for(&mut self, pairs: usize, longest: usize) {
+        if matches!(self, Hash::Packed(_))
+            && (pairs > MAX_PACKED_ENTRIES || longest > MAX_PACKED_VALUE)
+        {
+            self.convert();
         }
     }
 
@@ -138,7 +154,7 @@ impl Hash {
             while let (Some(k), Some(v)) = (items.next(), items.next()) {
                 table.insert(k.into(), v.into());
             }
-            *self = Hash::Table(table);
+            *self = Hash::Table(Box::new(table));
         }
     }
 }
@@ -163,5 +179,19 @@ mod tests {
         assert_eq!((many.len(), many.encoding()), (513, "hashtable"));
         assert!(many.remove(b"3"));
         assert!(!many.remove(b"3"));
+    }
+
+    #[test]
+    fn hset_sizes_the_hash_for_its_arguments() {
+        // As Valkey 8.1 (Redis 7.2) answers OBJECT ENCODING after the same HSETs.
+        let mut h = Hash::default();
+        h.reserve_for(MAX_PACKED_ENTRIES, MAX_PACKED_VALUE);
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"f", b"v");
+        h.reserve_for(MAX_PACKED_ENTRIES + 1, 1);
+        assert_eq!((h.encoding(), h.get(b"f")), ("hashtable", Some(&b"v"[..])));
+        let mut long = Hash::default();
+        long.reserve_for(1, MAX_PACKED_VALUE + 1);
+        assert_eq!(long.encoding(), "hashtable");
     }
 }

@@ -17,28 +17,35 @@
 //! - [`string`], [`hash`], [`list`], [`set`]: the value types besides streams.
 //! - [`list_layout`], [`list_node`]: the listpack or quicklist nodes Redis would keep a list in.
 //! - [`dump`]: a value to and from Redis's `DUMP` payload.
+//! - [`expiry`]: deadlines: setting them (`EXPIRE … NX|XX|GT|LT`) and the active cycle's pass.
 //! - [`packed`]: byte strings in one buffer, the small form of hashes and sets.
+//! - [`scan`]: `SCAN`'s walk, a batch at a time in a fixed order.
 
 pub mod dump;
+mod expiry;
 pub mod hash;
 pub mod key;
 pub mod list;
 mod list_layout;
 mod list_node;
 mod packed;
+mod scan;
 pub mod set;
 pub mod string;
 pub mod value;
 
 use std::num::NonZeroU64;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
 use dashmap::mapref::entry::{Entry, OccupiedEntry};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
+pub use expiry::ExpireCondition;
 pub use key::Key;
+pub use scan::scan_hash;
 pub use value::{Kind, Value, WRONGTYPE, WrongType};
 
 /// A key's value and its expiry deadline.
@@ -92,23 +99,18 @@ impl KeyEntry {
 /// One logical database (`SELECT n`).
 #[derive(Debug, Default)]
 pub struct Db {
-    keys: DashMap<Key, KeyEntry>,
+    /// Each key's entry sits behind its own allocation: the table keeps a slack of empty
+    /// slots (up to half of them just after it grows), and a slot of a name and a pointer
+    /// wastes far less there than one holding the whole entry. 1M small strings take about
+    /// a third less memory so.
+    keys: DashMap<Key, Box<KeyEntry>>,
     /// Keys with an expiry and their deadline: what the active expiry cycle walks.
     expires: DashMap<Key, u64>,
-}
-
-/// How an expiry update went (`EXPIRE … NX|XX|GT|LT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExpireCondition {
-    Always,
-    /// Only if the key has no expiry.
-    Nx,
-    /// Only if the key has an expiry.
-    Xx,
-    /// Only if the new deadline is later (no expiry counts as infinite).
-    Gt,
-    /// Only if the new deadline is earlier.
-    Lt,
+    /// How many keys were ever created here: tells `SCAN` whether its sorted list of names
+    /// may lack one.
+    created: AtomicU64,
+    /// `SCAN`'s sorted list of names, while an iteration may use it.
+    scan_order: Mutex<Option<Arc<scan::ScanOrder>>>,
 }
 
 impl Db {
@@ -169,12 +171,16 @@ impl Db {
             Entry::Occupied(mut occupied) => {
                 let created = occupied.get().expired(now_ms);
                 if created {
-                    *occupied.get_mut() = KeyEntry::new(empty());
+                    **occupied.get_mut() = KeyEntry::new(empty());
                     self.expires.remove(key);
                 }
                 (occupied, created)
             }
-            Entry::Vacant(vacant) => (vacant.insert_entry(KeyEntry::new(empty())), true),
+            Entry::Vacant(vacant) => {
+                let occupied = vacant.insert_entry(Box::new(KeyEntry::new(empty())));
+                self.created.fetch_add(1, Ordering::Release);
+                (occupied, true)
+            }
         };
         let before = occupied.get().expire;
         let result = f(occupied.get_mut(), created);
@@ -186,7 +192,7 @@ impl Db {
     /// deadline goes; a changed deadline is indexed.
     fn settle(
         &self,
-        occupied: OccupiedEntry<'_, Key, KeyEntry>,
+        occupied: OccupiedEntry<'_, Key, Box<KeyEntry>>,
         before: Option<NonZeroU64>,
         now_ms: u64,
     ) {
@@ -280,7 +286,7 @@ impl Db {
                 if entry.expire.is_some() {
                     self.expires.remove(key);
                 }
-                Ok(Some(entry))
+                Ok(Some(*entry))
             }
             None if self.exists(key, now_ms) => Err(WrongType),
             None => Ok(None),
@@ -293,7 +299,7 @@ impl Db {
         if entry.expire.is_some() {
             self.expires.remove(key);
         }
-        (!entry.expired(now_ms)).then_some(entry)
+        (!entry.expired(now_ms)).then_some(*entry)
     }
 
     /// Stores `entry` under `key`, replacing whatever was there.
@@ -306,55 +312,9 @@ impl Db {
                 self.expires.remove(key);
             }
         }
-        self.keys.insert(Key::from(key), entry);
-    }
-
-    /// Sets or clears the key's deadline under `cond`; `Some(true)` if it changed,
-    /// `Some(false)` if `cond` refused, `None` if the key does not exist. A deadline at or
-    /// before `now_ms` removes the key.
-    pub fn set_expire(
-        &self,
-        key: &[u8],
-        at: Option<u64>,
-        cond: ExpireCondition,
-        now_ms: u64,
-    ) -> Option<bool> {
-        self.set_expire_if(key, at, now_ms, |current| match (cond, current, at) {
-            (ExpireCondition::Always, _, _) => true,
-            (ExpireCondition::Nx, current, _) => current.is_none(),
-            (ExpireCondition::Xx, current, _) => current.is_some(),
-            (ExpireCondition::Gt, None, _) => false,
-            (ExpireCondition::Gt, Some(cur), Some(new)) => new > cur,
-            (ExpireCondition::Lt, None, Some(_)) => true,
-            (ExpireCondition::Lt, Some(cur), Some(new)) => new < cur,
-            (_, _, None) => true,
-        })
-    }
-
-    /// Sets or clears the key's deadline if `allow`, shown the current one (`None`: no
-    /// expiry), agrees. A deadline at or before `now_ms` removes the key at once, as `EXPIRE`
-    /// with a past time does. `Some(true)` if it changed, `Some(false)` if `allow` refused,
-    /// `None` if the key does not exist.
-    pub fn set_expire_if(
-        &self,
-        key: &[u8],
-        at: Option<u64>,
-        now_ms: u64,
-        allow: impl FnOnce(Option<u64>) -> bool,
-    ) -> Option<bool> {
-        // `write` indexes the new deadline, and removes the key if it is already past.
-        self.write(key, now_ms, |entry| {
-            let allowed = allow(entry.expire_at());
-            if allowed {
-                entry.set_expire_at(at);
-            }
-            allowed
-        })
-    }
-
-    /// The key's deadline: `None` if the key is missing, `Some(None)` if it never expires.
-    pub fn expire_at(&self, key: &[u8], now_ms: u64) -> Option<Option<u64>> {
-        self.read(key, now_ms, KeyEntry::expire_at)
+        if self.keys.insert(Key::from(key), Box::new(entry)).is_none() {
+            self.created.fetch_add(1, Ordering::Release);
+        }
     }
 
     /// Number of live keys (expired keys not yet removed are counted, as Redis's DBSIZE does).
@@ -413,20 +373,7 @@ impl Db {
         })
     }
 
-    /// Removes keys whose deadline has passed; returns the removed names.
-    pub fn expire_due(&self, now_ms: u64) -> Vec<Bytes> {
-        let due: Vec<Bytes> = self
-            .expires
-            .iter()
-            .filter(|e| *e.value() <= now_ms)
-            .map(|e| Bytes::copy_from_slice(e.key()))
-            .collect();
-        due.into_iter()
-            .filter(|key| self.remove_if_expired(key, now_ms))
-            .collect()
-    }
-
-    fn remove_if_expired(&self, key: &[u8], now_ms: u64) -> bool {
+    pub(super) fn remove_if_expired(&self, key: &[u8], now_ms: u64) -> bool {
         let removed = self.keys.remove_if(key, |_, e| e.expired(now_ms)).is_some();
         if removed {
             self.expires.remove(key);
@@ -438,8 +385,10 @@ impl Db {
 /// A key's slot (with its share of the table's spare room) and what its name and value hold
 /// on the heap.
 fn entry_bytes(key: &Key, entry: &KeyEntry) -> usize {
-    let slot = 2 * (size_of::<Key>() + size_of::<KeyEntry>()) + 2;
-    slot + key.heap_bytes() + entry.value.heap_bytes()
+    // A table slot (name and pointer, about half the slots empty, a control byte each),
+    // then the entry's own allocation.
+    let slot = 2 * (size_of::<Key>() + size_of::<Box<KeyEntry>>() + 1);
+    slot + size_of::<KeyEntry>() + key.heap_bytes() + entry.value.heap_bytes()
 }
 
 /// All databases, plus the gate that lets a command act on several keys atomically.
@@ -514,19 +463,7 @@ impl Keyspace {
 
 #[cfg(test)]
 mod tests {
-    use sluice_streams::Stream;
-
     use super::*;
-
-    trait EmptyValue {
-        fn empty_value() -> Value;
-    }
-
-    impl EmptyValue for Stream {
-        fn empty_value() -> Value {
-            <Stream as Kind>::empty()
-        }
-    }
 
     #[test]
     fn an_emptied_collection_is_removed() {
@@ -547,55 +484,5 @@ mod tests {
         // A write that adds nothing to a new collection leaves no key.
         let _ = db.write_or_create_as::<set::Set, _>(b"s", 0, |_, _| ());
         assert!(!db.exists(b"s", 0));
-    }
-
-    #[test]
-    fn expired_keys_vanish_lazily_and_actively() {
-        let db = Db::default();
-        let key = Bytes::from("k");
-        db.write_or_create(&key, 0, Stream::empty_value, |_, created| assert!(created));
-        assert_eq!(
-            db.set_expire(&key, Some(100), ExpireCondition::Always, 0),
-            Some(true)
-        );
-        assert!(db.exists(b"k", 99));
-        assert!(!db.exists(b"k", 100));
-        assert_eq!(db.len(), 0);
-
-        db.write_or_create(&key, 0, Stream::empty_value, |_, _| ());
-        db.set_expire(&key, Some(50), ExpireCondition::Always, 0);
-        assert_eq!(db.expire_due(60), vec![key.clone()]);
-        assert_eq!(db.expires_len(), 0);
-    }
-
-    #[test]
-    fn expire_conditions() {
-        let db = Db::default();
-        let key = Bytes::from("k");
-        db.write_or_create(&key, 0, Stream::empty_value, |_, _| ());
-        assert_eq!(
-            db.set_expire(&key, Some(10), ExpireCondition::Xx, 0),
-            Some(false)
-        );
-        assert_eq!(
-            db.set_expire(&key, Some(10), ExpireCondition::Gt, 0),
-            Some(false)
-        );
-        assert_eq!(
-            db.set_expire(&key, Some(10), ExpireCondition::Lt, 0),
-            Some(true)
-        );
-        assert_eq!(
-            db.set_expire(&key, Some(20), ExpireCondition::Nx, 0),
-            Some(false)
-        );
-        assert_eq!(
-            db.set_expire(&key, Some(20), ExpireCondition::Gt, 0),
-            Some(true)
-        );
-        assert_eq!(
-            db.set_expire(&Bytes::from("nope"), Some(1), ExpireCondition::Always, 0),
-            None
-        );
     }
 }

@@ -38,8 +38,11 @@ impl Packed {
         }
     }
 
-    /// Appends `item`.
+    /// Appends `item`. The buffer grows to the exact size, as a listpack is reallocated per
+    /// insert: doubling would leave a small hash or set up to half empty, and millions of
+    /// them are what this form is for.
     pub fn push(&mut self, item: &[u8]) {
+        self.buf.reserve_exact(varint_len(item.len()) + item.len());
         varint::put(&mut self.buf, item.len() as u64);
         self.buf.extend_from_slice(item);
         self.len += 1;
@@ -67,6 +70,9 @@ impl Packed {
         };
         self.buf.drain(start..end);
         self.len -= count;
+        if self.buf.capacity() > 2 * self.buf.len() {
+            self.buf.shrink_to_fit();
+        }
     }
 
     /// Replaces the string at `index` with `item`.
@@ -77,6 +83,8 @@ impl Packed {
         let mut with = Vec::with_capacity(item.len() + 5);
         varint::put(&mut with, item.len() as u64);
         with.extend_from_slice(item);
+        self.buf
+            .reserve_exact(with.len().saturating_sub(end - start));
         self.buf.splice(start..end, with);
     }
 
@@ -92,6 +100,11 @@ impl Packed {
         }
         Some((start, iter.pos))
     }
+}
+
+/// Bytes of `n`'s varint.
+fn varint_len(n: usize) -> usize {
+    (usize::BITS - n.leading_zeros()).div_ceil(7).max(1) as usize
 }
 
 /// The strings of a [`Packed`], in order.

@@ -20,6 +20,9 @@
 //! - [`string`] — `GET`, `SET`, `MSET`, counters, `APPEND`, `GETRANGE`…
 //! - [`list`] — `LPUSH`, `RPOP`, `LRANGE`, `LPOS`, `LMOVE`, the blocking `BLPOP`, `BRPOP`,
 //!   `BLMOVE`…
+//! - [`hash`] — `HSET`, `HGET`, `HGETALL`, `HDEL`, `HINCRBY`, `HRANDFIELD`, `HSCAN`…
+//! - [`set`] — `SADD`, `SREM`, `SMEMBERS`, `SPOP`, `SMOVE`, `SINTER`, `SSCAN`…
+//! - [`collection`] — what hashes and sets share: cursor walks and random picks.
 //! - [`group`] — consumer groups: `XGROUP …`, `XREADGROUP`, `XACK`, `XPENDING`, `XCLAIM`,
 //!   `XAUTOCLAIM`.
 //! - [`server`] — `DBSIZE`, `FLUSHDB`, `FLUSHALL`, `SWAPDB`, `SAVE`…`SHUTDOWN`, `INFO`,
@@ -41,14 +44,17 @@ use sluice_broker::persist::Record;
 use sluice_broker::ready::BlockRequest;
 
 pub mod acl;
+pub mod collection;
 pub mod conn;
 pub mod dispatch;
 pub mod group;
+pub mod hash;
 pub mod help;
 pub mod keys;
 pub mod list;
 pub mod meta;
 pub mod server;
+pub mod set;
 pub mod sluice;
 pub mod stream;
 pub mod string;

@@ -3,7 +3,7 @@
 //! the list.
 
 use super::Command;
-use super::{acl, conn, group, keys, list, server, sluice, stream, string};
+use super::{acl, conn, group, hash, keys, list, server, set, sluice, stream, string};
 
 /// Every top-level command; containers carry their subcommands.
 pub static COMMANDS: &[Command] = &[
@@ -92,6 +92,37 @@ pub static COMMANDS: &[Command] = &[
     list::blocking::BLPOP,
     list::blocking::BRPOP,
     list::blocking::BLMOVE,
+    // hashes
+    hash::write::HSET,
+    hash::write::HSETNX,
+    hash::read::HGET,
+    hash::read::HMGET,
+    hash::write::HMSET,
+    hash::read::HGETALL,
+    hash::write::HDEL,
+    hash::read::HEXISTS,
+    hash::counter::HINCRBY,
+    hash::counter::HINCRBYFLOAT,
+    hash::read::HLEN,
+    hash::read::HKEYS,
+    hash::read::HVALS,
+    hash::read::HSTRLEN,
+    hash::random::HRANDFIELD,
+    hash::scan::HSCAN,
+    // sets
+    set::write::SADD,
+    set::write::SREM,
+    set::read::SMEMBERS,
+    set::read::SISMEMBER,
+    set::read::SMISMEMBER,
+    set::read::SCARD,
+    set::random::SPOP,
+    set::random::SRANDMEMBER,
+    set::write::SMOVE,
+    set::algebra::SINTER,
+    set::algebra::SUNION,
+    set::algebra::SDIFF,
+    set::scan::SSCAN,
     // streams
     stream::xadd::XADD,
     stream::xlen::XLEN,

@@ -60,6 +60,10 @@ pub struct ClientState {
     pub session: Session,
     /// Keys the running command (or `EXEC`) made ready, served once it has finished.
     pub ready: ReadyKeys,
+    /// The time the requests being run arrived (Unix ms), read once per batch of pipelined
+    /// requests as Redis reads it once per event-loop turn; `None` reads the clock per
+    /// command.
+    pub batch_now_ms: Option<u64>,
 }
 
 impl ClientState {
@@ -72,6 +76,7 @@ impl ClientState {
             multi: None,
             session: Session::internal(cmd::catalog()),
             ready: ReadyKeys::default(),
+            batch_now_ms: None,
         }
     }
 
@@ -170,6 +175,7 @@ pub async fn serve_stream<S>(
             multi: None,
             session: Session::new(&shared.acl),
             ready: ReadyKeys::default(),
+            batch_now_ms: None,
         },
         parser: RequestParser::new(max_bulk_len(&shared)),
         needs_durable: false,
@@ -217,7 +223,8 @@ impl Connection {
     {
         self.limits = ClientLimits::load(&self.shared.settings);
         loop {
-            // Run every complete request already received.
+            // Run every complete request already received, at the time they arrived.
+            self.state.batch_now_ms = Some(self.shared.now_ms());
             loop {
                 let args = match self.parser.parse(&mut self.input) {
                     Ok(Some(args)) => args,
@@ -235,7 +242,10 @@ impl Connection {
                     Step::Close => return self.flush(socket).await,
                     Step::Block(request, name) => {
                         self.flush(socket).await?;
-                        match self.wait(socket, request).await? {
+                        let waited = self.wait(socket, request).await?;
+                        // Time has passed while blocked: the rest of the batch runs now.
+                        self.state.batch_now_ms = Some(self.shared.now_ms());
+                        match waited {
                             Some(reply) => {
                                 // A writer may have logged what it handed us (group deliveries).
                                 self.needs_durable = true;
@@ -344,8 +354,11 @@ impl Connection {
     fn handle(&mut self, args: Vec<Bytes>) -> Step {
         let args = Args::new(args);
         let info = &self.state.info;
-        info.last_active_ms
-            .store(self.shared.now_ms(), Ordering::Relaxed);
+        let now_ms = self
+            .state
+            .batch_now_ms
+            .unwrap_or_else(|| self.shared.now_ms());
+        info.last_active_ms.store(now_ms, Ordering::Relaxed);
         let resolved = match cmd::resolve(&args) {
             Ok(resolved) => resolved,
             Err(e) => return self.unresolved(&args, e),
@@ -536,7 +549,7 @@ fn execute(
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
     let mut ctx = Ctx {
-        now_ms: shared.now_ms(),
+        now_ms: state.batch_now_ms.unwrap_or_else(|| shared.now_ms()),
         shared,
         client: state,
         in_exec,

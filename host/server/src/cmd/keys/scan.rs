@@ -2,15 +2,8 @@
 //! [COUNT count] [TYPE type]`, iterating a batch at a time without holding anything between
 //! calls.
 //!
-//! `SCAN` visits keys in the order of a fixed 64-bit hash of their name, and the cursor is
-//! the hash to resume from. Each batch holds every live key whose hash lies in `[cursor, next)`,
-//! so a key present for the whole iteration is returned exactly once, however keys come and
-//! go meanwhile (Redis promises "at least once"). Keys with equal hashes always land in the
-//! same batch, so a collision cannot split them across a cursor. Cursor 0 starts an
-//! iteration and ends it; a batch never ends on hash 0, so the reply's cursor is 0 only when
-//! nothing is left.
-
-use std::hash::{DefaultHasher, Hasher};
+//! `SCAN`'s order and cursor are the keyspace's ([`sluice_broker::keyspace::Db::scan`]): a
+//! key present for the whole iteration is returned exactly once.
 
 use bytes::Bytes;
 use sluice_resp::request::parse_i64;
@@ -74,16 +67,7 @@ pub fn scan(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let cursor =
         parse_cursor(&args.bytes()?).ok_or_else(|| CmdError(error::INVALID_CURSOR.to_owned()))?;
     let options = ScanOptions::parse(args)?;
-    // O(n) per call: every key name is listed and hashed to find the batch, where Redis walks
-    // O(COUNT) buckets of its hash table. A hash-ordered index beside the keyspace map would
-    // make this O(COUNT + log n), at a cost on every key creation and deletion.
-    let named: Vec<(u64, Bytes)> = ctx
-        .db()
-        .key_names(ctx.now_ms)
-        .into_iter()
-        .map(|key| (scan_hash(&key), key))
-        .collect();
-    let (next, batch) = scan_step(named, cursor, options.count);
+    let (next, batch) = ctx.db().scan(cursor, options.count, ctx.now_ms);
     let keys = batch
         .into_iter()
         .filter(|key| {
@@ -174,135 +158,9 @@ fn parse_cursor(arg: &[u8]) -> Option<u64> {
     })
 }
 
-/// A key's place in the scan order: a fixed hash of its name (SipHash with zero keys), the
-/// same for the life of the process whatever else the keyspace holds.
-fn scan_hash(key: &[u8]) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    hasher.write(key);
-    hasher.finish()
-}
-
-/// One step of a scan over `named` (`(hash, key)` pairs, in any order): the keys whose hash
-/// is at least `cursor`, lowest hashes first, `count` of them plus any sharing the last one's
-/// hash; and the cursor to resume from, the lowest hash left behind (0 when none is).
-fn scan_step(mut named: Vec<(u64, Bytes)>, cursor: u64, count: usize) -> (u64, Vec<Bytes>) {
-    named.retain(|&(hash, _)| hash >= cursor);
-    let count = count.max(1);
-    let mut next = 0;
-    if named.len() > count {
-        let (_, nth, _) = named.select_nth_unstable_by_key(count - 1, |&(hash, _)| hash);
-        let last = nth.0;
-        let (batch, rest): (Vec<_>, Vec<_>) =
-            named.into_iter().partition(|&(hash, _)| hash <= last);
-        // Every hash in `rest` is above `last`, itself at least `cursor`: never 0.
-        next = rest.iter().map(|&(hash, _)| hash).min().unwrap_or(0);
-        named = batch;
-    }
-    named.sort_unstable_by_key(|&(hash, _)| hash);
-    (next, named.into_iter().map(|(_, key)| key).collect())
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
-
     use super::*;
-
-    fn key(n: u64) -> Bytes {
-        Bytes::from(format!("key:{n}"))
-    }
-
-    /// Runs a whole scan; `between` may change the key set after each step. Returns every key
-    /// returned, with how many times.
-    fn full_scan(
-        keys: &mut BTreeSet<Bytes>,
-        count: usize,
-        hash: impl Fn(&[u8]) -> u64,
-        mut between: impl FnMut(&mut BTreeSet<Bytes>, usize),
-    ) -> BTreeMap<Bytes, usize> {
-        let mut seen = BTreeMap::new();
-        let mut cursor = 0;
-        for step in 0.. {
-            let named = keys.iter().map(|k| (hash(k), k.clone())).collect();
-            let (next, batch) = scan_step(named, cursor, count);
-            for k in batch {
-                *seen.entry(k).or_insert(0) += 1;
-            }
-            if next == 0 {
-                break;
-            }
-            assert!(next > cursor, "the cursor only moves forward");
-            cursor = next;
-            between(keys, step);
-        }
-        seen
-    }
-
-    #[test]
-    fn a_still_keyspace_is_returned_once_whatever_the_count() {
-        for count in [1, 3, 10, 1000] {
-            let mut keys: BTreeSet<Bytes> = (0..200).map(key).collect();
-            let seen = full_scan(&mut keys, count, scan_hash, |_, _| {});
-            assert_eq!(seen.len(), 200);
-            assert!(seen.values().all(|&n| n == 1));
-        }
-        let seen = full_scan(&mut BTreeSet::new(), 10, scan_hash, |_, _| {});
-        assert!(seen.is_empty());
-    }
-
-    #[test]
-    fn keys_present_throughout_are_returned_once_while_others_come_and_go() {
-        let stable: BTreeSet<Bytes> = (0..100).map(key).collect();
-        let mut keys = stable.clone();
-        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
-        let seen = full_scan(&mut keys, 7, scan_hash, |keys, step| {
-            // Add some keys and remove some of the ones added earlier.
-            for _ in 0..5 {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let n = 1000 + rng % 500;
-                if rng.is_multiple_of(3) {
-                    keys.remove(&key(n));
-                } else {
-                    keys.insert(key(n));
-                }
-            }
-            assert!(step < 10_000, "the scan terminates");
-        });
-        for k in &stable {
-            assert_eq!(seen.get(k), Some(&1), "{k:?}");
-        }
-        assert!(seen.values().all(|&n| n == 1));
-    }
-
-    #[test]
-    fn equal_hashes_share_a_batch() {
-        // Ten keys on three hashes: a batch never splits a hash, so COUNT 1 still works.
-        let hash = |k: &[u8]| u64::from(k.last().copied().unwrap_or(0) % 3) + 1;
-        let mut keys: BTreeSet<Bytes> = (0..10).map(key).collect();
-        let mut batches = Vec::new();
-        let mut cursor = 0;
-        loop {
-            let named = keys.iter().map(|k| (hash(k), k.clone())).collect();
-            let (next, batch) = scan_step(named, cursor, 1);
-            batches.push(batch.len());
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
-        assert_eq!(batches, vec![4, 3, 3]);
-        let seen = full_scan(&mut keys, 2, hash, |_, _| {});
-        assert_eq!(seen.len(), 10);
-    }
-
-    #[test]
-    fn a_key_hashing_to_zero_does_not_end_the_scan() {
-        let named = vec![(0, key(0)), (5, key(5))];
-        assert_eq!(scan_step(named.clone(), 0, 1), (5, vec![key(0)]));
-        assert_eq!(scan_step(named, 5, 1), (0, vec![key(5)]));
-    }
 
     #[test]
     fn cursors_parse_like_strtoul() {

@@ -1,161 +1,177 @@
 //! `INCRBYFLOAT`'s and `HINCRBYFLOAT`'s arithmetic and formatting, giving the replies Redis's
 //! `long double` arithmetic gives.
 //!
-//! Redis adds two `long double`s and prints the sum with 17 decimals, trailing zeros
-//! removed. Decimal inputs such as `10.5 + 0.1` come out exactly (`10.6`), which `f64` alone
-//! would not (`0.1 + 0.2` = `0.30000000000000004`). So numbers written with few enough digits
-//! are added exactly, as decimals; anything else in `f64`.
+//! Redis reads both operands with `strtold`, adds them as x87 80-bit `long double`s (64-bit
+//! significand, round to nearest even) and prints the sum with `%.17Lf`, trailing zeros
+//! removed. Sluice does the same arithmetic in software (`rustc_apfloat`'s
+//! `X87DoubleExtended`) and prints the exact decimal value of the sum rounded to 17
+//! decimals, so `10.5 + 0.1` is `10.6`, `9223372036854775807 + 0.1` stays
+//! `9223372036854775807`, and `1.7e308 + 1.7e308` is finite, as in Redis.
 
-/// Significant digits a sum may have for the exact decimal path: well inside the precision
-/// of an x87 `long double` (about 19), so its printed value is the exact one.
-const EXACT_DIGITS: u32 = 18;
+use rustc_apfloat::ieee::X87DoubleExtended as LongDouble;
+use rustc_apfloat::{Float, Round, Status};
+
 /// Decimals Redis prints (`%.17Lf`).
 const DECIMALS: usize = 17;
+/// `10^DECIMALS`.
+const SCALE: u128 = 100_000_000_000_000_000;
+/// Longest text Redis reads as a number, bytes (`MAX_LONG_DOUBLE_CHARS` less its NUL).
+const MAX_LEN: usize = 5 * 1024 - 1;
+/// The x87 exponent bias, and the position of the significand's integer bit.
+const BIAS: i32 = 16383;
+const SIGNIFICAND_BITS: i32 = 63;
 
 /// Why a float operand or result was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FloatError {
     /// Not a number Redis's `strtold` would read.
     NotFloat,
-    /// The result is NaN or infinite.
+    /// The value or the result is NaN or infinite.
     NanOrInfinity,
 }
 
 /// `current + increment`, formatted as Redis formats it; both as the client wrote them.
 pub fn add(current: &[u8], increment: &[u8]) -> Result<Vec<u8>, FloatError> {
     let (a, b) = (parse(current)?, parse(increment)?);
-    if let (Some(x), Some(y)) = (Decimal::parse(current), Decimal::parse(increment))
-        && let Some(sum) = x.add(y)
-        && sum.significant_digits() <= EXACT_DIGITS
-    {
-        return Ok(sum.format().into_bytes());
-    }
-    let sum = a + b;
+    let sum = a.add_r(b, Round::NearestTiesToEven).value;
     if !sum.is_finite() {
         return Err(FloatError::NanOrInfinity);
     }
-    Ok(format_f64(sum).into_bytes())
+    Ok(format(sum).into_bytes())
 }
 
-/// `bytes` as a float, as Redis's `string2ld` reads it: no leading space, no trailing junk,
-/// not NaN.
-pub fn parse(bytes: &[u8]) -> Result<f64, FloatError> {
+/// `bytes` as Redis's `string2ld` reads it: `strtold` on the whole text (no NUL, no leading
+/// space, no trailing junk), not NaN, no overflow or underflow to zero. An infinity is read
+/// (`NanOrInfinity`), for the caller to refuse as Redis does.
+pub fn parse(bytes: &[u8]) -> Result<LongDouble, FloatError> {
+    if bytes.is_empty() || bytes.len() > MAX_LEN {
+        return Err(FloatError::NotFloat);
+    }
     let text = std::str::from_utf8(bytes).map_err(|_| FloatError::NotFloat)?;
-    if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
-        return Err(FloatError::NotFloat);
-    }
-    let value: f64 = text.parse().map_err(|_| FloatError::NotFloat)?;
-    if value.is_nan() {
-        return Err(FloatError::NotFloat);
-    }
-    // `inf` parses but is refused as a result, as Redis refuses it.
-    if value.is_infinite() {
+    let (negative, body) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity") {
         return Err(FloatError::NanOrInfinity);
     }
-    Ok(value)
+    // Digits, a point, an exponent, and the letters of hexadecimal floats, nothing else (no
+    // second sign, no space, no `nan`).
+    let allowed = |c: char| c.is_ascii_hexdigit() || matches!(c, '.' | 'x' | 'X' | 'p' | 'P');
+    let signs_in_exponents_only = body
+        .char_indices()
+        .filter(|&(_, c)| matches!(c, '+' | '-'))
+        .all(|(at, _)| at > 0 && matches!(body.as_bytes()[at - 1], b'e' | b'E' | b'p' | b'P'));
+    if body.is_empty()
+        || !signs_in_exponents_only
+        || !body.chars().all(|c| allowed(c) || matches!(c, '+' | '-'))
+    {
+        return Err(FloatError::NotFloat);
+    }
+    let hex = body.len() > 2 && body[..2].eq_ignore_ascii_case("0x");
+    // An exponent needs digits: strtold stops before a bare `e` (`1e`, `1e+`), which leaves
+    // junk behind.
+    let marker: &[char] = if hex { &['p', 'P'] } else { &['e', 'E'] };
+    if let Some(at) = body.find(marker) {
+        let exponent = &body[at + 1..];
+        let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        if !exponent.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+            return Err(FloatError::NotFloat);
+        }
+    }
+    let parsed = if hex && !body.contains(['p', 'P']) {
+        // strtold reads a hexadecimal float without a binary exponent; the parser wants one.
+        LongDouble::from_str_r(&format!("{body}p0"), Round::NearestTiesToEven)
+    } else if hex || !body.contains(['x', 'X', 'p', 'P']) {
+        LongDouble::from_str_r(body, Round::NearestTiesToEven)
+    } else {
+        return Err(FloatError::NotFloat);
+    };
+    let parsed = parsed.map_err(|_| FloatError::NotFloat)?;
+    let value = parsed.value;
+    // strtold's ERANGE: Redis refuses an overflow and an underflow to zero.
+    if !value.is_finite() || (value.is_zero() && parsed.status.contains(Status::UNDERFLOW)) {
+        return Err(FloatError::NotFloat);
+    }
+    Ok(if negative { -value } else { value })
 }
 
-/// `value` with 17 decimals, trailing zeros (and a trailing point) removed.
-pub fn format_f64(value: f64) -> String {
-    let mut text = format!("{value:.DECIMALS$}");
-    trim_zeros(&mut text);
+/// `value` as `%.17Lf` prints it, trailing zeros (and a trailing point) removed, `-0` as `0`.
+fn format(value: LongDouble) -> String {
+    let bits = value.to_bits();
+    let significand = (bits & u128::from(u64::MAX)) as u64;
+    let exponent_field = ((bits >> 64) & 0x7fff) as i32;
+    let negative = (bits >> 79) & 1 == 1;
+    // The value is `significand × 2^exponent`.
+    let exponent = exponent_field.max(1) - BIAS - SIGNIFICAND_BITS;
+    let mut text = if exponent >= 0 {
+        shifted_decimal(significand, exponent.unsigned_abs())
+    } else {
+        fraction_decimal(significand, exponent.unsigned_abs())
+    };
+    if negative && text != "0" {
+        text.insert(0, '-');
+    }
     text
 }
 
-fn trim_zeros(text: &mut String) {
-    if text.contains('.') {
-        let kept = text.trim_end_matches('0').trim_end_matches('.').len();
-        text.truncate(kept);
+/// `significand × 2^shift` in decimal: an integer, so no point.
+fn shifted_decimal(significand: u64, shift: u32) -> String {
+    // Little-endian 32-bit limbs of the significand shifted left.
+    let words = (shift / 32) as usize;
+    let mut limbs = vec![0u32; words];
+    let wide = u128::from(significand) << (shift % 32);
+    for k in 0..3 {
+        limbs.push((wide >> (32 * k)) as u32);
     }
-    if text == "-0" {
-        *text = "0".into();
+    // Nine digits at a time, least significant group first.
+    let mut groups = Vec::new();
+    while limbs.iter().any(|&l| l != 0) {
+        let mut rest = 0u64;
+        for limb in limbs.iter_mut().rev() {
+            let current = (rest << 32) | u64::from(*limb);
+            *limb = (current / 1_000_000_000) as u32;
+            rest = current % 1_000_000_000;
+        }
+        groups.push(rest as u32);
+        while limbs.last() == Some(&0) {
+            limbs.pop();
+        }
     }
+    let mut text = groups
+        .pop()
+        .map_or_else(|| "0".to_owned(), |g| g.to_string());
+    for group in groups.iter().rev() {
+        text.push_str(&format!("{group:09}"));
+    }
+    text
 }
 
-/// A decimal number `mantissa × 10^-scale`.
-#[derive(Debug, Clone, Copy)]
-struct Decimal {
-    mantissa: i128,
-    scale: u32,
-}
-
-impl Decimal {
-    /// Plain decimal notation with an optional exponent (`1.5`, `-2`, `5.0e3`, `1.5e-5`).
-    fn parse(bytes: &[u8]) -> Option<Decimal> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        let (body, exp) = match text.find(['e', 'E']) {
-            Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
-            None => (text, 0),
-        };
-        let (negative, digits) = match body.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, body.strip_prefix('+').unwrap_or(body)),
-        };
-        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-        if int.is_empty() && frac.is_empty()
-            || !(int.bytes().chain(frac.bytes())).all(|c| c.is_ascii_digit())
-        {
-            return None;
+/// `significand / 2^shift` rounded to 17 decimals, ties to even, trailing zeros removed.
+fn fraction_decimal(significand: u64, shift: u32) -> String {
+    // Below 2^121: it fits, and once `shift` passes 121 the value rounds to 0.
+    let scaled = u128::from(significand) * SCALE;
+    let units = if shift >= 128 {
+        0
+    } else {
+        let quotient = scaled >> shift;
+        let remainder = scaled & ((1u128 << shift) - 1);
+        let half = 1u128 << (shift - 1);
+        if remainder > half || (remainder == half && quotient % 2 == 1) {
+            quotient + 1
+        } else {
+            quotient
         }
-        let all: String = format!("{int}{frac}");
-        let all = all.trim_start_matches('0');
-        if all.len() > 30 {
-            return None;
-        }
-        let mut mantissa: i128 = if all.is_empty() { 0 } else { all.parse().ok()? };
-        let mut scale = i64::try_from(frac.len()).ok()? - i64::from(exp);
-        if scale < 0 {
-            mantissa = mantissa.checked_mul(10i128.checked_pow(u32::try_from(-scale).ok()?)?)?;
-            scale = 0;
-        }
-        let scale = u32::try_from(scale).ok().filter(|s| *s <= 30)?;
-        Some(Decimal {
-            mantissa: if negative { -mantissa } else { mantissa },
-            scale,
-        })
+    };
+    let (int, frac) = (units / SCALE, units % SCALE);
+    let mut text = int.to_string();
+    if frac != 0 {
+        let digits = format!("{frac:0DECIMALS$}");
+        text.push('.');
+        text.push_str(digits.trim_end_matches('0'));
     }
-
-    fn add(self, other: Decimal) -> Option<Decimal> {
-        let scale = self.scale.max(other.scale);
-        let a = self
-            .mantissa
-            .checked_mul(10i128.checked_pow(scale - self.scale)?)?;
-        let b = other
-            .mantissa
-            .checked_mul(10i128.checked_pow(scale - other.scale)?)?;
-        Some(Decimal {
-            mantissa: a.checked_add(b)?,
-            scale,
-        })
-    }
-
-    fn significant_digits(&self) -> u32 {
-        let digits = self
-            .mantissa
-            .unsigned_abs()
-            .checked_ilog10()
-            .map_or(1, |d| d + 1);
-        // Leading zeros after the point count as precision the sum must carry too.
-        digits.max(self.scale)
-    }
-
-    fn format(&self) -> String {
-        let digits = self.mantissa.unsigned_abs().to_string();
-        let scale = self.scale as usize;
-        let padded = format!("{digits:0>width$}", width = scale + 1);
-        let (int, frac) = padded.split_at(padded.len() - scale);
-        let mut text = String::new();
-        if self.mantissa < 0 {
-            text.push('-');
-        }
-        text.push_str(int);
-        if !frac.is_empty() {
-            text.push('.');
-            text.push_str(&frac[..frac.len().min(DECIMALS)]);
-        }
-        trim_zeros(&mut text);
-        text
-    }
+    text
 }
 
 #[cfg(test)]
@@ -168,20 +184,89 @@ mod tests {
 
     #[test]
     fn sums_read_as_redis_prints_them() {
-        // Each checked against Valkey 8.1 (Redis 7.2's INCRBYFLOAT).
-        assert_eq!(sum("10.5", "0.1"), Ok("10.6".into()));
-        assert_eq!(sum("0.1", "0.2"), Ok("0.3".into()));
-        assert_eq!(sum("5.0e3", "2.0e2"), Ok("5200".into()));
-        assert_eq!(sum("1", "1e20"), Ok("100000000000000000000".into()));
-        assert_eq!(sum("3.0", "1.5e-5"), Ok("3.000015".into()));
-        assert_eq!(sum("007", "1"), Ok("8".into()));
-        assert_eq!(sum("1.5", "1"), Ok("2.5".into()));
-        assert_eq!(sum("0", "1.0"), Ok("1".into()));
-        assert_eq!(sum("-1.5", "1.5"), Ok("0".into()));
-        assert_eq!(sum("abc", "1"), Err(FloatError::NotFloat));
-        assert_eq!(sum(" 1", "1"), Err(FloatError::NotFloat));
+        // Each as redis-server 7.0.15's INCRBYFLOAT gives it (Valkey 8.1 agrees).
+        for (a, b, want) in [
+            ("10.5", "0.1", "10.6"),
+            ("0.1", "0.2", "0.3"),
+            ("5.0e3", "2.0e2", "5200"),
+            ("1", "1e20", "100000000000000000000"),
+            ("3.0", "1.5e-5", "3.000015"),
+            ("007", "1", "8"),
+            ("-1.5", "1.5", "0"),
+            ("-0", "-0", "0"),
+            ("0", "-1e-20", "0"),
+            ("0", "0x10", "16"),
+            ("0x1.8p1", "1", "4"),
+            ("0X1P3", "1", "9"),
+            ("0x1.8", "0", "1.5"),
+            ("0x.8p1", "0", "1"),
+            ("9223372036854775807", "0.1", "9223372036854775807"),
+            ("0", "1e-17", "0.00000000000000001"),
+            ("0", "5e-18", "0"),
+            ("0", "1.5e-17", "0.00000000000000002"),
+            ("0", "2.5e-17", "0.00000000000000002"),
+            ("0", "1e-400", "0"),
+            ("1e-4950", "0", "0"),
+            (".5", "1", "1.5"),
+            ("5.", "1", "6"),
+            ("+5", "1", "6"),
+            ("1e+3", "1", "1001"),
+            ("1.0000000000000000001", "0", "1"),
+            (
+                "3.14159265358979323846264338327950288",
+                "0",
+                "3.14159265358979324",
+            ),
+            ("1e19", "0.5", "10000000000000000000"),
+            ("123456789.123456789", "0", "123456789.12345678899873747"),
+            ("-1e-17", "0", "-0.00000000000000001"),
+            ("-0.000000000000000005", "0", "0"),
+            ("0e99999999999999999999999", "1", "1"),
+        ] {
+            assert_eq!(sum(a, b), Ok(want.to_owned()), "{a} + {b}");
+        }
+        let huge = sum("1.7e308", "1.7e308").unwrap_or_default();
+        assert_eq!(huge.len(), 309);
+        assert!(huge.starts_with("3400000000000000000062735560503951935905404277793882674660871"));
+        assert!(huge.ends_with("358619554802565120"));
+    }
+
+    #[test]
+    fn refusals_follow_string2ld() {
+        for bad in [
+            "abc",
+            " 1",
+            "1 ",
+            "",
+            "nan",
+            "-nan",
+            "1e",
+            "0x",
+            ".",
+            "--1",
+            "1e5000",
+            "1e-5000",
+            "infx",
+            "0x1p",
+            "1e+",
+            "0x1p-",
+            "1_000",
+            "1e5x",
+            "\x01",
+            "\0",
+            "1\0",
+            "0x1p-16446",
+            "1e-4951",
+            "1e99999999999999999999999",
+        ] {
+            assert_eq!(sum(bad, "1"), Err(FloatError::NotFloat), "{bad:?}");
+        }
         assert_eq!(sum("1", "inf"), Err(FloatError::NanOrInfinity));
-        assert_eq!(sum("1", "nan"), Err(FloatError::NotFloat));
-        assert_eq!(sum("1e308", "1e308"), Err(FloatError::NanOrInfinity));
+        assert_eq!(sum("-Infinity", "1"), Err(FloatError::NanOrInfinity));
+        assert_eq!(sum("1.1e4932", "1.1e4932"), Err(FloatError::NanOrInfinity));
+        // Redis reads at most 5119 bytes, however small the number.
+        let long = |len: usize| format!("0.{}", "1".repeat(len - 2));
+        assert_eq!(sum(&long(MAX_LEN + 1), "1"), Err(FloatError::NotFloat));
+        assert_eq!(sum(&long(MAX_LEN), "1"), Ok("1.11111111111111111".into()));
     }
 }

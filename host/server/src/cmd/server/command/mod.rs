@@ -267,27 +267,63 @@ pub fn info_reply(named: &Named) -> Reply {
         Reply::Int(last.into()),
         Reply::Int(step.into()),
         Reply::Set(categories(command).into_iter().map(Reply::Simple).collect()),
-        Reply::Set(Vec::new()),
+        Reply::Set(tips(command)),
         Reply::Set(key_specs(command)),
         subcommands,
     ])
 }
 
-/// Redis 7 key specs derived from the legacy `(first, last, step)` triple: one range spec.
+/// The command's tips (`nondeterministic_output`…).
+fn tips(command: &Command) -> Vec<Reply> {
+    [
+        (flags::TIP_RANDOM, "nondeterministic_output"),
+        (flags::TIP_UNORDERED, "nondeterministic_output_order"),
+    ]
+    .into_iter()
+    .filter(|&(bit, _)| command.has(bit))
+    .map(|(_, tip)| Reply::bulk_static(tip))
+    .collect()
+}
+
+/// Redis 7 key specs derived from the legacy `(first, last, step)` triple: one range spec,
+/// or one spec per key for a command that moves data between two keys.
 fn key_specs(command: &Command) -> Vec<Reply> {
     let (first, last, step) = command.keys;
     if first <= 0 {
         return Vec::new();
     }
+    if command.has(flags::KEY_MOVE) {
+        return vec![
+            key_spec(&["RW", "access", "delete"], first, 0, 1),
+            key_spec(&["RW", "insert"], first + 1, 0, 1),
+        ];
+    }
     let access: &[&str] = if command.has(flags::WRITE) {
-        &["RW", "update"]
+        match (
+            command.has(flags::KEY_ACCESS),
+            command.has(flags::KEY_INSERT),
+            command.has(flags::KEY_DELETE),
+        ) {
+            (false, true, _) => &["RW", "insert"],
+            (false, _, true) => &["RW", "delete"],
+            (true, _, true) => &["RW", "access", "delete"],
+            (true, _, _) => &["RW", "access", "update"],
+            (false, false, false) => &["RW", "update"],
+        }
+    } else if command.has(flags::KEY_NO_ACCESS) {
+        &["RO"]
     } else {
         &["RO", "access"]
     };
     // `lastkey` counts from the first key; negative values count from the end as given.
     let lastkey = if last < 0 { last } else { last - first };
+    vec![key_spec(access, first, lastkey, step)]
+}
+
+/// One key spec: keys found by index `first`, then a range of `lastkey` more, `step` apart.
+fn key_spec(access: &[&str], first: i32, lastkey: i32, step: i32) -> Reply {
     let bulk = Reply::bulk_static;
-    vec![Reply::Map(vec![
+    Reply::Map(vec![
         (
             bulk("flags"),
             Reply::Set(access.iter().map(|f| Reply::Simple((*f).into())).collect()),
@@ -316,7 +352,7 @@ fn key_specs(command: &Command) -> Vec<Reply> {
                 ),
             ]),
         ),
-    ])]
+    ])
 }
 
 #[cfg(test)]

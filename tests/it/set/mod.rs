@@ -1,0 +1,18 @@
+//! The set commands end to end: replies and error texts as redis-server 7.0.15 and Valkey 8.1
+//! (Redis 7.2) both give them, encodings (Redis 7.2's, with listpack sets), expiry,
+//! transactions, RESP3, random picks and pops, combinations, `SSCAN`, restarts, and the server
+//! around them ([`features`]: blocked readers, ACL, `DUMP`, `COMMAND INFO`).
+
+mod algebra;
+mod commands;
+mod durability;
+mod features;
+mod random_scan;
+
+/// An error reply.
+fn err(text: &str) -> String {
+    format!("-{text}\r\n")
+}
+
+/// Redis's `WRONGTYPE` reply.
+const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
