@@ -433,6 +433,32 @@ fn command_info_and_docs_describe_list_commands_as_redis_does() -> Result<()> {
         let got = raw.cmd(&["COMMAND", "INFO", name])?;
         assert!(got.starts_with(&want), "{name}: {got:?}");
     }
+    // Key specs: pushes insert, pops access and delete, LMOVE has one spec per key.
+    let spec = |flags: &str| {
+        let words: Vec<&str> = flags.split(' ').collect();
+        let items: String = words.iter().map(|w| format!("+{w}\r\n")).collect();
+        format!("$5\r\nflags\r\n*{}\r\n{items}", words.len())
+    };
+    let specs = |info: String| info.matches("$12\r\nbegin_search\r\n").count();
+    for (name, flags) in [
+        ("rpush", "RW insert"),
+        ("linsert", "RW insert"),
+        ("lpop", "RW access delete"),
+        ("blpop", "RW access delete"),
+        ("lrem", "RW delete"),
+        ("ltrim", "RW delete"),
+        ("lset", "RW update"),
+        ("llen", "RO"),
+        ("lrange", "RO access"),
+        ("lmove", "RW access delete"),
+        ("blmove", "RW insert"),
+    ] {
+        let info = raw.cmd(&["COMMAND", "INFO", name])?;
+        assert!(info.contains(&spec(flags)), "{name}: {info:?}");
+    }
+    for (name, n) in [("lmove", 2), ("blmove", 2), ("blpop", 1)] {
+        assert_eq!(specs(raw.cmd(&["COMMAND", "INFO", name])?), n, "{name}");
+    }
     // The timeout is a double, LRANGE's stop and LPOS's options integers.
     let docs = raw.cmd(&["COMMAND", "DOCS", "blpop"])?;
     assert!(

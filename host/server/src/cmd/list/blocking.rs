@@ -31,7 +31,7 @@ use crate::error::CmdError;
 pub const BLPOP: Command = Command {
     name: "blpop",
     arity: -3,
-    flags: WRITE | BLOCKING,
+    flags: WRITE | BLOCKING | KEY_ACCESS | KEY_DELETE,
     keys: (1, -2, 1),
     categories: &["write", "list", "slow", "blocking"],
     group: "list",
@@ -46,7 +46,7 @@ pub const BLPOP: Command = Command {
 pub const BRPOP: Command = Command {
     name: "brpop",
     arity: -3,
-    flags: WRITE | BLOCKING,
+    flags: WRITE | BLOCKING | KEY_ACCESS | KEY_DELETE,
     keys: (1, -2, 1),
     categories: &["write", "list", "slow", "blocking"],
     group: "list",
@@ -61,7 +61,7 @@ pub const BRPOP: Command = Command {
 pub const BLMOVE: Command = Command {
     name: "blmove",
     arity: 6,
-    flags: WRITE | DENYOOM | BLOCKING | EXCLUSIVE,
+    flags: WRITE | DENYOOM | BLOCKING | EXCLUSIVE | KEY_MOVE,
     keys: (1, 2, 1),
     categories: &["write", "list", "slow", "blocking"],
     group: "list",

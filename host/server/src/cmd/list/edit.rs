@@ -27,7 +27,7 @@ pub const LSET: Command = Command {
 pub const LINSERT: Command = Command {
     name: "linsert",
     arity: 5,
-    flags: WRITE | DENYOOM,
+    flags: WRITE | DENYOOM | KEY_INSERT,
     keys: KEY1,
     categories: &["write", "list", "slow"],
     group: "list",
@@ -42,7 +42,7 @@ pub const LINSERT: Command = Command {
 pub const LREM: Command = Command {
     name: "lrem",
     arity: 4,
-    flags: WRITE,
+    flags: WRITE | KEY_DELETE,
     keys: KEY1,
     categories: &["write", "list", "slow"],
     group: "list",
@@ -57,7 +57,7 @@ pub const LREM: Command = Command {
 pub const LTRIM: Command = Command {
     name: "ltrim",
     arity: 4,
-    flags: WRITE,
+    flags: WRITE | KEY_DELETE,
     keys: KEY1,
     categories: &["write", "list", "slow"],
     group: "list",

@@ -23,7 +23,7 @@ use crate::error::{self, CmdError};
 pub const LMOVE: Command = Command {
     name: "lmove",
     arity: 5,
-    flags: WRITE | DENYOOM | EXCLUSIVE,
+    flags: WRITE | DENYOOM | EXCLUSIVE | KEY_MOVE,
     keys: (1, 2, 1),
     categories: &["write", "list", "slow"],
     group: "list",

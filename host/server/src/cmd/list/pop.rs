@@ -11,7 +11,7 @@ use crate::error::{self, CmdError};
 pub const LPOP: Command = Command {
     name: "lpop",
     arity: -2,
-    flags: WRITE | FAST,
+    flags: WRITE | FAST | KEY_ACCESS | KEY_DELETE,
     keys: KEY1,
     categories: &["write", "list", "fast"],
     group: "list",
@@ -26,7 +26,7 @@ pub const LPOP: Command = Command {
 pub const RPOP: Command = Command {
     name: "rpop",
     arity: -2,
-    flags: WRITE | FAST,
+    flags: WRITE | FAST | KEY_ACCESS | KEY_DELETE,
     keys: KEY1,
     categories: &["write", "list", "fast"],
     group: "list",

@@ -12,7 +12,7 @@ use crate::cmd::{CmdResult, Command, Ctx};
 pub const LPUSH: Command = Command {
     name: "lpush",
     arity: -3,
-    flags: WRITE | DENYOOM | FAST,
+    flags: WRITE | DENYOOM | FAST | KEY_INSERT,
     keys: KEY1,
     categories: &["write", "list", "fast"],
     group: "list",
@@ -27,7 +27,7 @@ pub const LPUSH: Command = Command {
 pub const RPUSH: Command = Command {
     name: "rpush",
     arity: -3,
-    flags: WRITE | DENYOOM | FAST,
+    flags: WRITE | DENYOOM | FAST | KEY_INSERT,
     keys: KEY1,
     categories: &["write", "list", "fast"],
     group: "list",
@@ -42,7 +42,7 @@ pub const RPUSH: Command = Command {
 pub const LPUSHX: Command = Command {
     name: "lpushx",
     arity: -3,
-    flags: WRITE | DENYOOM | FAST,
+    flags: WRITE | DENYOOM | FAST | KEY_INSERT,
     keys: KEY1,
     categories: &["write", "list", "fast"],
     group: "list",
@@ -57,7 +57,7 @@ pub const LPUSHX: Command = Command {
 pub const RPUSHX: Command = Command {
     name: "rpushx",
     arity: -3,
-    flags: WRITE | DENYOOM | FAST,
+    flags: WRITE | DENYOOM | FAST | KEY_INSERT,
     keys: KEY1,
     categories: &["write", "list", "fast"],
     group: "list",

@@ -27,7 +27,7 @@ pub const LRANGE: Command = Command {
 pub const LLEN: Command = Command {
     name: "llen",
     arity: 2,
-    flags: READONLY | FAST,
+    flags: READONLY | FAST | KEY_NO_ACCESS,
     keys: KEY1,
     categories: &["read", "list", "fast"],
     group: "list",
