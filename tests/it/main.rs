@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`streams`]: the stream commands, blocking reads and when blocked readers are served.
 //! - [`string`]: string commands, their deadlines, restarts.
+//! - [`list`]: list commands, the blocking pops and when they are served, encodings, restarts.
 //! - [`groups`]: consumer groups: reads, blocking, pending lists, errors.
 //! - [`hash`]: the hash commands: replies, errors, encodings, random picks, `HSCAN`, restarts.
 //! - [`set`]: the set commands: replies, errors, encodings, pops, combinations, `SSCAN`,
@@ -17,6 +18,7 @@
 
 mod groups;
 mod hash;
+mod list;
 mod persistence;
 mod policies;
 mod replies;

@@ -40,7 +40,7 @@ pub struct Broker {
     pub settings: BrokerSettings,
     /// The databases.
     pub keyspace: Keyspace,
-    /// Clients blocked in `XREAD`/`XREADGROUP … BLOCK`.
+    /// Clients blocked in `XREAD`/`XREADGROUP … BLOCK`, `BLPOP`, `BRPOP`, `BLMOVE`.
     pub blocking: Blocking,
     /// The time source.
     pub clock: Arc<dyn Clock>,
@@ -143,13 +143,15 @@ impl Broker {
     /// are served against the state at this point. Empties `ready`. Call with the keyspace
     /// gate held, so no other command runs in between.
     pub fn serve_ready(&self, ready: &mut ReadyKeys) {
-        if ready.is_empty() {
-            return;
+        // In passes, as Redis does: serving a client can make more keys ready (`BLMOVE`
+        // pushes to its destination), and those are served next, against the state then.
+        while !ready.is_empty() {
+            let batch = std::mem::take(ready);
+            for (db, key) in batch.iter() {
+                self.routes.key_written(db, key);
+            }
+            self.blocking.serve_ready(self, batch, ready);
         }
-        for (db, key) in ready.iter() {
-            self.routes.key_written(db, key);
-        }
-        self.blocking.serve_ready(self, ready);
     }
 
     /// The routes and policies of the config file as it is now (or, without a file, as the

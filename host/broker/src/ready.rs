@@ -1,5 +1,5 @@
-//! Clients blocked in `XREAD`/`XREADGROUP … BLOCK`, the ready-key list, and how writes wake
-//! them.
+//! Clients blocked in `XREAD`/`XREADGROUP … BLOCK`, `BLPOP`, `BRPOP` and `BLMOVE`, the
+//! ready-key list, and how writes wake them.
 //!
 //! A blocked client costs a parked task and an entry here: no CPU while it waits. As in
 //! Redis, a command that changes a key (appends, deletes, renames, flushes) only marks it
@@ -11,6 +11,11 @@
 //! entries cannot miss one added between its read and its registration (registration
 //! re-checks under the same lock writers take). A re-run that answers an error (the group or
 //! the key is gone) unblocks its client with that error, as Redis 7.2's re-run does.
+//!
+//! A re-run may itself write: a served `BLPOP` pops (and logs the pop), a served `BLMOVE`
+//! pushes to its destination, which makes that key ready in turn. Such keys are served in a
+//! further pass once the current one is done, as Redis serves the keys its blocked commands
+//! add; each pass finishes at least one waiter, so the passes end.
 //!
 //! Lock order: keyspace gate → registry → database shard. Ready keys are served with the
 //! gate still held (so nothing else runs between the command and its readers) and no shard
@@ -28,8 +33,22 @@ use crate::Broker;
 
 /// A read that could not be answered yet: what to retry when its keys change.
 pub trait BlockedRead: Send + std::fmt::Debug {
-    /// Tries to answer now; `Some(reply)` unblocks the client with that reply.
-    fn try_serve(&mut self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply>;
+    /// Tries to answer now; `Some(reply)` unblocks the client with that reply. A read that
+    /// writes as it answers (`BLMOVE` pushing to its destination) marks what it changed in
+    /// `ready`, so clients blocked there are served in the same pass.
+    fn try_serve(
+        &mut self,
+        broker: &Broker,
+        db: usize,
+        proto: Protocol,
+        ready: &mut ReadyKeys,
+    ) -> Option<Reply>;
+    /// True if `key` becoming ready should re-run the read. Redis re-runs a blocked list pop
+    /// only when the ready key holds a list: one that became a string or was deleted leaves
+    /// its clients waiting.
+    fn wakes_on(&self, _broker: &Broker, _db: usize, _key: &[u8]) -> bool {
+        true
+    }
     /// The reply when the timeout passes.
     fn timeout_reply(&self) -> Reply {
         Reply::NullArray
@@ -125,15 +144,30 @@ pub struct Blocking {
 }
 
 impl Blocking {
-    /// Blocks a client, unless its read can be answered right away (then `Err(reply)`).
+    /// Blocks a client, unless its read can be answered right away (then `Err(reply)`). Call
+    /// with the keyspace gate held: a read answered here that wrote (`BLMOVE`) serves the
+    /// clients blocked on what it wrote before returning.
     pub fn register(
+        &self,
+        broker: &Broker,
+        request: BlockRequest,
+        proto: Protocol,
+    ) -> Result<Registration, Reply> {
+        let mut ready = ReadyKeys::default();
+        let registered = self.register_or_serve(broker, request, proto, &mut ready);
+        broker.serve_ready(&mut ready);
+        registered
+    }
+
+    fn register_or_serve(
         &self,
         broker: &Broker,
         mut request: BlockRequest,
         proto: Protocol,
+        ready: &mut ReadyKeys,
     ) -> Result<Registration, Reply> {
         let mut registry = self.registry.lock();
-        if let Some(reply) = request.read.try_serve(broker, request.db, proto) {
+        if let Some(reply) = request.read.try_serve(broker, request.db, proto, ready) {
             return Err(reply);
         }
         registry.next_id += 1;
@@ -201,22 +235,28 @@ impl Blocking {
         }
     }
 
-    /// Serves the clients blocked on the keys in `ready`, oldest first on each key, and
-    /// empties it. Call with the keyspace gate held, after the command (or `EXEC`) that made
-    /// the keys ready has finished.
-    pub fn serve_ready(&self, broker: &Broker, ready: &mut ReadyKeys) {
+    /// Serves the clients blocked on the keys of `batch`, key by key, oldest first on each
+    /// key. Keys the served reads write to (`BLMOVE`'s destination) are marked in `ready`,
+    /// for the caller's next pass, as Redis serves the ready keys its blocked commands add.
+    /// Call with the keyspace gate held, after the command (or `EXEC`) that made the keys
+    /// ready has finished.
+    pub fn serve_ready(&self, broker: &Broker, batch: ReadyKeys, ready: &mut ReadyKeys) {
         if self.is_empty() {
-            ready.clear();
             return;
         }
-        ready.index.clear();
         let mut registry = self.registry.lock();
-        for (db, key) in ready.keys.drain(..) {
+        for (db, key) in batch.keys {
             for id in registry.waiting_on(db, &key) {
                 let Some(waiter) = registry.waiters.get_mut(&id) else {
                     continue;
                 };
-                if let Some(reply) = waiter.read.try_serve(broker, waiter.db, waiter.proto) {
+                if !waiter.read.wakes_on(broker, waiter.db, &key) {
+                    continue;
+                }
+                if let Some(reply) = waiter
+                    .read
+                    .try_serve(broker, waiter.db, waiter.proto, ready)
+                {
                     self.finish(&mut registry, id, reply);
                 }
             }

@@ -165,6 +165,22 @@ pub const XREAD_UNBALANCED: &str =
 pub const XREAD_NEW_ID_WITHOUT_GROUP: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 pub const XSETID_ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be positive";
 
+// Lists (LPOP/RPOP's count, LSET, LPOS, the blocking pops' timeout).
+/// `LPOP`/`RPOP` with a count that is negative or not a number.
+pub const COUNT_NOT_POSITIVE: &str = "ERR value is out of range, must be positive";
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub const LPOS_RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+/// `LPOS … RANK` or `LREM`'s count of -9223372036854775808: a number whose opposite does not
+/// exist.
+pub const NOT_NEGATABLE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const LPOS_COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub const LPOS_MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+/// A blocking pop's timeout (seconds) that is not a number.
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+/// A blocking pop's timeout whose deadline would overflow.
+pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
+
 // Consumer groups (XGROUP, XREADGROUP and the PEL commands).
 /// `XREADGROUP` without a balanced `STREAMS key … id …` list.
 pub const XREADGROUP_UNBALANCED: &str = "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.";

@@ -43,12 +43,17 @@ fn bulk(reply: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// `DUMP key` on `raw`.
-fn dump(raw: &mut RawClient, key: &str) -> Result<Vec<u8>> {
+pub(crate) fn dump(raw: &mut RawClient, key: &str) -> Result<Vec<u8>> {
     bulk(&call(raw, &[b"DUMP", key.as_bytes()])?)
 }
 
 /// `RESTORE key 0 payload [options…]` on `raw`; its reply as text.
-fn restore(raw: &mut RawClient, key: &str, payload: &[u8], options: &[&str]) -> Result<String> {
+pub(crate) fn restore(
+    raw: &mut RawClient,
+    key: &str,
+    payload: &[u8],
+    options: &[&str],
+) -> Result<String> {
     let mut args: Vec<&[u8]> = vec![b"RESTORE", key.as_bytes(), b"0", payload];
     args.extend(options.iter().map(|o| o.as_bytes()));
     Ok(String::from_utf8_lossy(&call(raw, &args)?).into_owned())

@@ -3,7 +3,7 @@
 //! quickstart run as written.
 
 pub mod connection;
-mod dump;
+pub mod dump;
 mod info;
 mod io_threads;
 mod keys;

@@ -36,13 +36,7 @@ pub fn restore(payload: &[u8], limits: NodeLimits) -> Result<Value, sluice_rdb::
             }
             Value::Hash(Box::new(hash))
         }
-        RdbValue::List(items) => {
-            let mut list = List::default();
-            for item in &items {
-                list.push(item, false);
-            }
-            Value::List(Box::new(list))
-        }
+        RdbValue::List(items) => Value::List(Box::new(List::from_items(&items))),
         RdbValue::Set(members) => {
             let mut set = members
                 .first()

@@ -15,6 +15,7 @@
 //! - [`key`]: a key's name, inline when short.
 //! - [`value`]: what a key holds, and [`Kind`] for commands that work on one type.
 //! - [`string`], [`hash`], [`list`], [`set`]: the value types besides streams.
+//! - [`list_layout`], [`list_node`]: the listpack or quicklist nodes Redis would keep a list in.
 //! - [`dump`]: a value to and from Redis's `DUMP` payload.
 //! - [`expiry`]: deadlines: setting them (`EXPIRE … NX|XX|GT|LT`) and the active cycle's pass.
 //! - [`packed`]: byte strings in one buffer, the small form of hashes and sets.
@@ -25,6 +26,8 @@ mod expiry;
 pub mod hash;
 pub mod key;
 pub mod list;
+mod list_layout;
+mod list_node;
 mod packed;
 mod scan;
 pub mod set;

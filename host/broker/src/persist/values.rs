@@ -77,13 +77,7 @@ pub fn decode(bytes: &[u8]) -> Result<Value, String> {
             }
             Ok(Value::Hash(Box::new(hash)))
         }
-        TYPE_LIST => {
-            let mut list = List::default();
-            for item in items(body)? {
-                list.push(item, false);
-            }
-            Ok(Value::List(Box::new(list)))
-        }
+        TYPE_LIST => Ok(Value::List(Box::new(List::from_items(items(body)?)))),
         TYPE_SET => {
             let items = items(body)?;
             let mut set = items

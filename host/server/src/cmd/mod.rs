@@ -18,6 +18,8 @@
 //! - [`stream`] — `XADD`, `XLEN`, `XRANGE`, `XREVRANGE`, `XDEL`, `XTRIM`, `XSETID`, `XREAD`,
 //!   `XINFO …`, and the stream argument parsing they share.
 //! - [`string`] — `GET`, `SET`, `MSET`, counters, `APPEND`, `GETRANGE`…
+//! - [`list`] — `LPUSH`, `RPOP`, `LRANGE`, `LPOS`, `LMOVE`, the blocking `BLPOP`, `BRPOP`,
+//!   `BLMOVE`…
 //! - [`hash`] — `HSET`, `HGET`, `HGETALL`, `HDEL`, `HINCRBY`, `HRANDFIELD`, `HSCAN`…
 //! - [`set`] — `SADD`, `SREM`, `SMEMBERS`, `SPOP`, `SMOVE`, `SINTER`, `SSCAN`…
 //! - [`collection`] — what hashes and sets share: cursor walks and random picks.
@@ -49,6 +51,7 @@ pub mod group;
 pub mod hash;
 pub mod help;
 pub mod keys;
+pub mod list;
 pub mod meta;
 pub mod server;
 pub mod set;

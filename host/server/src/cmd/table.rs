@@ -3,7 +3,7 @@
 //! the list.
 
 use super::Command;
-use super::{acl, conn, group, hash, keys, server, set, sluice, stream, string};
+use super::{acl, conn, group, hash, keys, list, server, set, sluice, stream, string};
 
 /// Every top-level command; containers carry their subcommands.
 pub static COMMANDS: &[Command] = &[
@@ -73,6 +73,25 @@ pub static COMMANDS: &[Command] = &[
     string::range::STRLEN,
     string::range::GETRANGE,
     string::range::SETRANGE,
+    // lists
+    list::push::LPUSH,
+    list::push::RPUSH,
+    list::push::LPUSHX,
+    list::push::RPUSHX,
+    list::pop::LPOP,
+    list::pop::RPOP,
+    list::read::LRANGE,
+    list::read::LLEN,
+    list::read::LINDEX,
+    list::edit::LSET,
+    list::edit::LINSERT,
+    list::edit::LREM,
+    list::edit::LTRIM,
+    list::read::LPOS,
+    list::lmove::LMOVE,
+    list::blocking::BLPOP,
+    list::blocking::BRPOP,
+    list::blocking::BLMOVE,
     // hashes
     hash::write::HSET,
     hash::write::HSETNX,

@@ -20,7 +20,7 @@ use crate::cmd::{CmdResult, Command, Ctx};
 use crate::error::{self, CmdError};
 use sluice_broker::Broker;
 use sluice_broker::persist::{self, groups};
-use sluice_broker::ready::BlockedRead;
+use sluice_broker::ready::{BlockedRead, ReadyKeys};
 
 /// The `XREADGROUP` command.
 pub const XREADGROUP: Command = Command {
@@ -199,7 +199,13 @@ impl GroupReadWait {
 }
 
 impl BlockedRead for GroupReadWait {
-    fn try_serve(&mut self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply> {
+    fn try_serve(
+        &mut self,
+        broker: &Broker,
+        db: usize,
+        proto: Protocol,
+        _ready: &mut ReadyKeys,
+    ) -> Option<Reply> {
         match self.read(broker, db, proto, broker.now_ms()) {
             Ok(reply) => reply,
             Err(e) => Some(e.into_reply()),

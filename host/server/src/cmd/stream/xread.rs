@@ -12,7 +12,7 @@ use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, Outcome};
 use crate::error::{self, CmdError};
 use sluice_broker::Broker;
-use sluice_broker::ready::{BlockRequest, BlockedRead};
+use sluice_broker::ready::{BlockRequest, BlockedRead, ReadyKeys};
 
 /// The `XREAD` command.
 pub const XREAD: Command = Command {
@@ -190,7 +190,13 @@ impl XreadWait {
 }
 
 impl BlockedRead for XreadWait {
-    fn try_serve(&mut self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply> {
+    fn try_serve(
+        &mut self,
+        broker: &Broker,
+        db: usize,
+        proto: Protocol,
+        _ready: &mut ReadyKeys,
+    ) -> Option<Reply> {
         self.read(broker, db, proto)
     }
 }

@@ -21,6 +21,8 @@ pub enum ArgKind {
     String,
     /// An integer.
     Integer,
+    /// A floating-point number (the blocking list commands' `timeout`, seconds).
+    Double,
     /// A glob pattern.
     Pattern,
     /// A literal word with no value (`NOMKSTREAM`).
@@ -38,6 +40,7 @@ impl ArgKind {
             ArgKind::Key => "key",
             ArgKind::String => "string",
             ArgKind::Integer => "integer",
+            ArgKind::Double => "double",
             ArgKind::Pattern => "pattern",
             ArgKind::PureToken => "pure-token",
             ArgKind::OneOf(_) => "oneof",
@@ -338,10 +341,14 @@ fn word_doc(word: &str) -> ArgDoc {
         | "min-idle-time"
         | "unix-time-seconds"
         | "unix-time-milliseconds"
-        | "timeout"
         | "numkeys"
         | "retrycount"
+        | "stop"
+        | "rank"
+        | "num-matches"
+        | "len"
         | "ms" => ArgKind::Integer,
+        "timeout" => ArgKind::Double,
         _ => ArgKind::String,
     };
     ArgDoc::new(word, kind, None)
