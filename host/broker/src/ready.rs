@@ -141,6 +141,11 @@ pub struct Blocking {
     registry: Mutex<Registry>,
     /// Number of waiters: lets writers skip the registry when nobody waits.
     waiting: AtomicUsize,
+    /// Clients between their first try and their registration. A writer on another thread
+    /// that appends after the try must not skip the registry because `waiting` is still 0:
+    /// counting the client in before its try closes that window (the writer then waits on
+    /// the registry lock, which the client holds until it is registered).
+    registering: AtomicUsize,
 }
 
 impl Blocking {
@@ -167,7 +172,10 @@ impl Blocking {
         ready: &mut ReadyKeys,
     ) -> Result<Registration, Reply> {
         let mut registry = self.registry.lock();
-        if let Some(reply) = request.read.try_serve(broker, request.db, proto, ready) {
+        self.registering.fetch_add(1, Ordering::SeqCst);
+        let served = request.read.try_serve(broker, request.db, proto, ready);
+        if let Some(reply) = served {
+            self.registering.fetch_sub(1, Ordering::SeqCst);
             return Err(reply);
         }
         registry.next_id += 1;
@@ -191,7 +199,8 @@ impl Blocking {
                 reply: tx,
             },
         );
-        self.waiting.fetch_add(1, Ordering::Relaxed);
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.registering.fetch_sub(1, Ordering::SeqCst);
         Ok(Registration { id, reply: rx })
     }
 
@@ -207,9 +216,9 @@ impl Blocking {
         self.waiting.load(Ordering::Relaxed)
     }
 
-    /// True when nobody waits.
+    /// True when nobody waits, nor is about to.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.registering.load(Ordering::SeqCst) == 0 && self.waiting.load(Ordering::SeqCst) == 0
     }
 
     /// What `INFO clients` reports of the blocked clients.

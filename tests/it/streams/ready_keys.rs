@@ -83,6 +83,38 @@ fn an_exec_that_appends_then_deletes_wakes_nobody() -> Result<()> {
 }
 
 #[test]
+fn a_blocked_xread_whose_key_changes_type_keeps_waiting() -> Result<()> {
+    let server = TestServer::start()?;
+    let mut admin = server.raw()?;
+    admin.cmd(&["XADD", "s", "1-1", "a", "1"])?;
+    admin.cmd(&["XADD", "t", "1-1", "a", "1"])?;
+    let mut reader = server.raw()?;
+    reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"t", b"$", b"$"])?;
+    wait_blocked(&mut admin, 1)?;
+    // As Redis 7.2 (checked on Valkey 8.1): a ready key that no longer holds a stream does
+    // not re-run a plain XREAD, whatever it became.
+    for change in [
+        &["SET", "s", "x"][..],
+        &["HSET", "s", "f", "v"],
+        &["RPUSH", "s", "e"],
+    ] {
+        admin.cmd(&["MULTI"])?;
+        admin.cmd(&["DEL", "s"])?;
+        admin.cmd(change)?;
+        admin.cmd(&["EXEC"])?;
+        std::thread::sleep(SETTLE);
+        assert_eq!(admin.info_field("clients", "blocked_clients")?, "1");
+    }
+    // An entry on its other key re-runs it; the key that is now a list answers WRONGTYPE.
+    admin.cmd(&["XADD", "t", "2-1", "b", "2"])?;
+    assert_eq!(
+        reader.read_reply()?,
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    Ok(())
+}
+
+#[test]
 fn appends_inside_one_exec_are_read_together() -> Result<()> {
     let server = TestServer::start()?;
     let mut reader = server.raw()?;

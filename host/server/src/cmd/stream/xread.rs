@@ -177,7 +177,8 @@ impl XreadWait {
                     &mut ReplySink(&mut entries),
                 )
             });
-            // A key that became another type while the read waited ends it, as in Redis.
+            // Re-run because one of its keys got entries, a read whose other key became
+            // another type ends with Redis's error.
             if let Err(wrong) = read {
                 return Some(CmdError::from(wrong).into_reply());
             }
@@ -198,5 +199,11 @@ impl BlockedRead for XreadWait {
         _ready: &mut ReadyKeys,
     ) -> Option<Reply> {
         self.read(broker, db, proto)
+    }
+
+    /// Redis 7.2 re-runs a blocked `XREAD` only for a ready key that holds a stream: one
+    /// deleted, or turned into a string, hash, list or set, leaves the reader waiting.
+    fn wakes_on(&self, broker: &Broker, db: usize, key: &[u8]) -> bool {
+        broker.keyspace.db(db).type_of(key, broker.now_ms()) == Some("stream")
     }
 }
