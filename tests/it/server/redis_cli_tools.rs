@@ -13,7 +13,7 @@ use sluice_tests::real_server::RealServer;
 use sluice_tests::{RawClient, TestServer, redis_cli};
 
 /// Writes the same keys of every type to a server: many small strings (so `SCAN` takes many
-/// steps), a long string, streams, hashes and sets of different sizes.
+/// steps), a long string, streams, hashes, sets and lists of different sizes.
 fn populate(raw: &mut RawClient) -> Result<()> {
     for n in 0..3000 {
         raw.send_cmd(&[
@@ -35,6 +35,8 @@ fn populate(raw: &mut RawClient) -> Result<()> {
     raw.cmd(&["HSET", "settings", "theme", "dark"])?;
     raw.cmd(&["SADD", "tags", "a", "b", "c", "d"])?;
     raw.cmd(&["SADD", "ids", "1", "2"])?;
+    raw.cmd(&["RPUSH", "queue", "j1", "j2", "j3"])?;
+    raw.cmd(&["RPUSH", "done", "j0"])?;
     Ok(())
 }
 
@@ -81,7 +83,7 @@ fn scan_bigkeys_and_memkeys_run_as_on_redis() -> Result<()> {
         Ok(out.lines().map(str::to_owned).collect())
     };
     let all = keys(ours, &["--scan"])?;
-    assert_eq!(all.len(), 3007);
+    assert_eq!(all.len(), 3009);
     assert_eq!(all, keys(theirs, &["--scan"])?);
     let users = keys(ours, &["--scan", "--pattern", "user:1*"])?;
     assert_eq!(users.len(), 1111);
@@ -93,6 +95,7 @@ fn scan_bigkeys_and_memkeys_run_as_on_redis() -> Result<()> {
     assert!(ours_big.contains("Biggest stream found '\"events\"' has 5 entries"));
     assert!(ours_big.contains("Biggest   hash found '\"profile\"' has 3 fields"));
     assert!(ours_big.contains("Biggest    set found '\"tags\"' has 4 members"));
+    assert!(ours_big.contains("Biggest   list found '\"queue\"' has 3 items"));
     assert_eq!(ours_big, big(theirs)?);
 
     let mem = |port| summary(&redis_cli::run_ok(port, &["--memkeys"])?);
