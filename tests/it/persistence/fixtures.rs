@@ -5,7 +5,8 @@
 //! `tests/fixtures/data-v<N>/` holds a snapshot and a log after it, written by the same commands
 //! for every N. N counts changes to anything on disk: v1 is storage format 1 with log record
 //! layout 1 and stream snapshot encoding 1; v2 has record layout 2 (varint lengths) and stream
-//! encoding 2, in the same storage format. When a layout changes, raise [`CURRENT`] and write
+//! encoding 2, in the same storage format; v3 has snapshot payload 2, which carries every
+//! value type, and the fixture adds a string, a hash, a list and a set. When a layout changes, raise [`CURRENT`] and write
 //! the new folder beside the old ones, never over them:
 //! `cargo test -p sluice-tests --test it write_data_fixture -- --ignored`.
 
@@ -17,7 +18,7 @@ use sluice_tests::{Config, ManualClock, TestServer, tempdir};
 const T0: u64 = 1_700_000_000_000;
 
 /// The data layout version this build writes.
-const CURRENT: u32 = 2;
+const CURRENT: u32 = 3;
 
 fn fixture_dir(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -67,6 +68,12 @@ fn write_data_fixture() -> Result<()> {
         "orders",
         ">",
     ])?;
+    if CURRENT >= 3 {
+        raw.cmd(&["SET", "checkpoint", "41"])?;
+        raw.cmd(&["HSET", "consumer:alice", "last", "2-0", "seen", "2"])?;
+        raw.cmd(&["RPUSH", "jobs", "a", "b"])?;
+        raw.cmd(&["SADD", "regions", "eu", "us"])?;
+    }
     raw.cmd(&["SAVE"])?;
     // After the snapshot: only in the log.
     raw.cmd(&["XADD", "orders", "6-0", "id", "6", "region", "us"])?;
@@ -84,6 +91,13 @@ fn write_data_fixture() -> Result<()> {
         ">",
     ])?;
     raw.cmd(&["PEXPIREAT", "orders", "4102444800000"])?;
+    if CURRENT >= 3 {
+        raw.cmd(&["INCR", "checkpoint"])?;
+        raw.cmd(&["HSET", "consumer:alice", "last", "4-0"])?;
+        raw.cmd(&["LPOP", "jobs"])?;
+        raw.cmd(&["SREM", "regions", "us"])?;
+        raw.cmd(&["PEXPIREAT", "checkpoint", "4102444800000"])?;
+    }
     drop(raw);
     drop(server);
     let _ = std::fs::remove_file(dir.join("LOCK"));
@@ -98,6 +112,11 @@ fn data_folder_v1_still_loads() -> Result<()> {
 #[test]
 fn data_folder_v2_still_loads() -> Result<()> {
     loads(2)
+}
+
+#[test]
+fn data_folder_v3_still_loads() -> Result<()> {
+    loads(3)
 }
 
 /// The state the fixture's commands left, read back from `data-v<version>`.
@@ -121,9 +140,32 @@ fn loads(version: u32) -> Result<()> {
     );
     // PEXPIREAT 4102444800000 (2100-01-01), seen from T0 + 1 s.
     assert_eq!(raw.cmd(&["PTTL", "orders"])?, ":2402444799000\r\n");
+    let (keys, records) = if version >= 3 {
+        // The other types: their snapshot state, then the log's changes on top.
+        assert_eq!(raw.cmd(&["GET", "checkpoint"])?, "$2\r\n42\r\n");
+        assert_eq!(raw.cmd(&["PTTL", "checkpoint"])?, ":2402444799000\r\n");
+        assert_eq!(
+            raw.cmd(&["HGETALL", "consumer:alice"])?,
+            "*4\r\n$4\r\nlast\r\n$3\r\n4-0\r\n$4\r\nseen\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(
+            raw.cmd(&["LRANGE", "jobs", "0", "-1"])?,
+            "*1\r\n$1\r\nb\r\n"
+        );
+        assert_eq!(raw.cmd(&["SMEMBERS", "regions"])?, "*1\r\n$2\r\neu\r\n");
+        (5, 10)
+    } else {
+        (1, 5)
+    };
     let info = raw.cmd(&["INFO", "persistence"])?;
-    assert!(info.contains("recovery_snapshot_keys:1\r\n"), "{info}");
-    assert!(info.contains("recovery_log_records:5\r\n"), "{info}");
+    assert!(
+        info.contains(&format!("recovery_snapshot_keys:{keys}\r\n")),
+        "{info}"
+    );
+    assert!(
+        info.contains(&format!("recovery_log_records:{records}\r\n")),
+        "{info}"
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
