@@ -32,8 +32,9 @@ pub struct ClientInfo {
     pub blocked: AtomicBool,
     /// Commands queued in `MULTI`, or -1 outside one (stored +1 so it fits unsigned).
     pub multi_plus_one: AtomicU64,
-    /// Name of the last command run, lower-case, and its subcommand if any.
-    pub last_cmd: Mutex<(&'static str, Option<&'static str>)>,
+    /// The last command run: its catalog index plus one (0 before any), shown by `CLIENT
+    /// LIST` as `cmd=xadd` or `cmd=client|list`.
+    pub last_cmd: AtomicUsize,
     /// `CLIENT SETNAME`.
     pub name: Mutex<String>,
     /// `CLIENT SETINFO LIB-NAME`.
@@ -68,9 +69,9 @@ impl ClientInfo {
             flags,
             self.db.load(Ordering::Relaxed),
             multi,
-            match *self.last_cmd.lock() {
-                (name, Some(sub)) => format!("{name}|{sub}"),
-                (name, None) => name.to_owned(),
+            match self.last_cmd.load(Ordering::Relaxed) {
+                0 => "NULL".to_owned(),
+                index => crate::cmd::catalog().full_name(index - 1),
             },
             self.user.lock(),
             self.resp.load(Ordering::Relaxed),
@@ -101,7 +102,7 @@ impl Clients {
             resp: AtomicU8::new(2),
             blocked: AtomicBool::new(false),
             multi_plus_one: AtomicU64::new(0),
-            last_cmd: Mutex::new(("NULL", None)),
+            last_cmd: AtomicUsize::new(0),
             name: Mutex::new(String::new()),
             lib_name: Mutex::new(String::new()),
             lib_ver: Mutex::new(String::new()),

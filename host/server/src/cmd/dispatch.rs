@@ -29,21 +29,23 @@ pub fn catalog() -> &'static Catalog {
     &CATALOG
 }
 
-/// Each top-level command by name, resolved without a subcommand.
-static BY_NAME: LazyLock<HashMap<&'static [u8], Resolved>> = LazyLock::new(|| {
-    table::COMMANDS
-        .iter()
-        .zip(catalog().top())
-        .map(|(command, &index)| {
-            let resolved = Resolved {
-                command,
-                sub: None,
-                index,
-            };
-            (command.name.as_bytes(), resolved)
-        })
-        .collect()
-});
+/// Each top-level command by name, resolved without a subcommand. Hashed with foldhash: the
+/// table's keys are fixed, so a client's names can only look up, never crowd a bucket.
+static BY_NAME: LazyLock<HashMap<&'static [u8], Resolved, foldhash::fast::RandomState>> =
+    LazyLock::new(|| {
+        table::COMMANDS
+            .iter()
+            .zip(catalog().top())
+            .map(|(command, &index)| {
+                let resolved = Resolved {
+                    command,
+                    sub: None,
+                    index,
+                };
+                (command.name.as_bytes(), resolved)
+            })
+            .collect()
+    });
 
 /// Finds a top-level command by name, ignoring ASCII case, without allocating for short
 /// names.

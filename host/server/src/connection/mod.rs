@@ -363,7 +363,7 @@ impl Connection {
             Ok(resolved) => resolved,
             Err(e) => return self.unresolved(&args, e),
         };
-        *info.last_cmd.lock() = (resolved.command.name, resolved.sub.map(|s| s.name));
+        info.last_cmd.store(resolved.index + 1, Ordering::Relaxed);
         // Authentication and ACLs, before MULTI queues anything, as in Redis.
         if let Err(refusal) = self
             .state
