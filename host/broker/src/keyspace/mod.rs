@@ -353,6 +353,8 @@ impl Db {
         let n = self.keys.len();
         self.keys.clear();
         self.expires.clear();
+        // Every name it holds is gone: a scan in progress has nothing left to return.
+        *self.scan_order.lock() = None;
         n
     }
 
