@@ -257,6 +257,11 @@ impl Db {
         })
     }
 
+    /// True if the key exists and holds a `T` (what a blocked read of that type wakes on).
+    pub fn holds<T: Kind>(&self, key: &[u8], now_ms: u64) -> bool {
+        self.read(key, now_ms, |entry| T::get(&entry.value).is_some()) == Some(true)
+    }
+
     /// The type of the live key (`TYPE`), if any.
     pub fn type_of(&self, key: &[u8], now_ms: u64) -> Option<&'static str> {
         self.read(key, now_ms, |e| e.value.type_name())

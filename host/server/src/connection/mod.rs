@@ -80,6 +80,11 @@ impl ClientState {
         }
     }
 
+    /// The time the running request arrived: its batch's, else the clock's now.
+    fn now_ms(&self, shared: &Shared) -> u64 {
+        self.batch_now_ms.unwrap_or_else(|| shared.now_ms())
+    }
+
     /// Switches the connection's user (`AUTH`, `HELLO AUTH`, `RESET`).
     pub fn set_session(&mut self, session: Session) {
         *self.info.user.lock() = session.user().display_name();
@@ -354,10 +359,7 @@ impl Connection {
     fn handle(&mut self, args: Vec<Bytes>) -> Step {
         let args = Args::new(args);
         let info = &self.state.info;
-        let now_ms = self
-            .state
-            .batch_now_ms
-            .unwrap_or_else(|| self.shared.now_ms());
+        let now_ms = self.state.now_ms(&self.shared);
         info.last_active_ms.store(now_ms, Ordering::Relaxed);
         let resolved = match cmd::resolve(&args) {
             Ok(resolved) => resolved,
@@ -549,7 +551,7 @@ fn execute(
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
     let mut ctx = Ctx {
-        now_ms: state.batch_now_ms.unwrap_or_else(|| shared.now_ms()),
+        now_ms: state.now_ms(shared),
         shared,
         client: state,
         in_exec,

@@ -135,8 +135,7 @@ pub fn blmove(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 /// True if `key` of database `db` holds a list: what makes Redis re-run a blocked list
 /// command when the key is ready.
 fn holds_list(broker: &Broker, db: usize, key: &[u8]) -> bool {
-    let db = broker.keyspace.db(db);
-    db.read_as(key, broker.now_ms(), |_: &List| ()) == Ok(Some(()))
+    broker.keyspace.db(db).holds::<List>(key, broker.now_ms())
 }
 
 /// What a pop took: the key, and the element.

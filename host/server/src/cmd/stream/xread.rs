@@ -204,6 +204,6 @@ impl BlockedRead for XreadWait {
     /// Redis 7.2 re-runs a blocked `XREAD` only for a ready key that holds a stream: one
     /// deleted, or turned into a string, hash, list or set, leaves the reader waiting.
     fn wakes_on(&self, broker: &Broker, db: usize, key: &[u8]) -> bool {
-        broker.keyspace.db(db).type_of(key, broker.now_ms()) == Some("stream")
+        broker.keyspace.db(db).holds::<Stream>(key, broker.now_ms())
     }
 }
