@@ -9,6 +9,7 @@ use sluice_tests::TestServer;
 
 use super::{WRONGTYPE, err};
 use crate::replies::{a, b, expect, flat, i};
+use crate::streams::ready_keys::block_in_group_on;
 
 #[test]
 fn a_blocked_group_reader_gets_wrongtype_when_its_key_becomes_a_hash() -> Result<()> {
@@ -26,21 +27,8 @@ fn a_blocked_group_reader_gets_wrongtype_when_its_key_becomes_a_hash() -> Result
     {
         admin.cmd(&["DEL", "k"])?;
         admin.cmd(&["XGROUP", "CREATE", "k", "g", "$", "MKSTREAM"])?;
-        let mut reader = server.raw()?;
+        let mut reader = block_in_group_on(&server, "k", &format!("c{n}"))?;
         reader.set_timeout(Duration::from_secs(5))?;
-        let consumer = format!("c{n}");
-        reader.send_cmd(&[
-            b"XREADGROUP",
-            b"GROUP",
-            b"g",
-            consumer.as_bytes(),
-            b"BLOCK",
-            b"0",
-            b"STREAMS",
-            b"k",
-            b">",
-        ])?;
-        std::thread::sleep(Duration::from_millis(100));
         assert_eq!(admin.info_field("clients", "blocked_clients")?, "1");
         // The stream goes and a hash takes its key in one step: the reader is served, and
         // its read, run again, finds a hash (as Redis 7.2 answers).

@@ -10,6 +10,7 @@ use sluice_tests::TestServer;
 
 use super::{WRONGTYPE, err};
 use crate::replies::{a, b, expect, i};
+use crate::streams::ready_keys::block_in_group_on;
 
 #[test]
 fn a_blocked_group_reader_gets_wrongtype_when_its_key_becomes_a_set() -> Result<()> {
@@ -22,21 +23,8 @@ fn a_blocked_group_reader_gets_wrongtype_when_its_key_becomes_a_set() -> Result<
         admin.cmd(&["DEL", "k"])?;
         admin.cmd(&["SADD", "src", "m"])?;
         admin.cmd(&["XGROUP", "CREATE", "k", "g", "$", "MKSTREAM"])?;
-        let mut reader = server.raw()?;
+        let mut reader = block_in_group_on(&server, "k", &format!("c{n}"))?;
         reader.set_timeout(Duration::from_secs(5))?;
-        let consumer = format!("c{n}");
-        reader.send_cmd(&[
-            b"XREADGROUP",
-            b"GROUP",
-            b"g",
-            consumer.as_bytes(),
-            b"BLOCK",
-            b"0",
-            b"STREAMS",
-            b"k",
-            b">",
-        ])?;
-        std::thread::sleep(Duration::from_millis(100));
         assert_eq!(admin.info_field("clients", "blocked_clients")?, "1");
         admin.cmd(&["MULTI"])?;
         admin.cmd(&["DEL", "k"])?;

@@ -2,5 +2,5 @@
 
 mod blocking;
 mod commands;
-mod ready_keys;
+pub(crate) mod ready_keys;
 mod xread_last;

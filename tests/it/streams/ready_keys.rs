@@ -42,16 +42,26 @@ fn wait_blocked(raw: &mut RawClient, n: usize) -> Result<()> {
 
 /// Sends `XREADGROUP GROUP g c BLOCK 0 STREAMS s >` and waits until it blocks.
 fn block_in_group(server: &TestServer) -> Result<RawClient> {
+    block_in_group_on(server, "s", "c")
+}
+
+/// Sends `XREADGROUP GROUP g <consumer> BLOCK 0 STREAMS <key> >` on a new connection and
+/// waits until it blocks.
+pub(crate) fn block_in_group_on(
+    server: &TestServer,
+    key: &str,
+    consumer: &str,
+) -> Result<RawClient> {
     let mut reader = server.raw()?;
     reader.send_cmd(&[
         b"XREADGROUP",
         b"GROUP",
         b"g",
-        b"c",
+        consumer.as_bytes(),
         b"BLOCK",
         b"0",
         b"STREAMS",
-        b"s",
+        key.as_bytes(),
         b">",
     ])?;
     std::thread::sleep(SETTLE);
