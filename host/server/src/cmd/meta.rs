@@ -29,5 +29,41 @@ pub const KEYSPACE_WRITE: &[&str] = &["keyspace", "write", "fast"];
 pub const STREAM_READ: &[&str] = &["read", "stream", "slow"];
 /// Fast stream writes (`XADD`, `XACK`).
 pub const STREAM_WRITE: &[&str] = &["write", "stream", "fast"];
+/// Fast string writes.
+pub const STRING_WRITE: &[&str] = &["write", "string", "fast"];
+/// Slow string writes.
+pub const STRING_WRITE_SLOW: &[&str] = &["write", "string", "slow"];
+/// Fast string reads.
+pub const STRING_READ: &[&str] = &["read", "string", "fast"];
+/// Slow string reads.
+pub const STRING_READ_SLOW: &[&str] = &["read", "string", "slow"];
+/// Fast list writes.
+pub const LIST_WRITE: &[&str] = &["write", "list", "fast"];
+/// Slow list writes.
+pub const LIST_WRITE_SLOW: &[&str] = &["write", "list", "slow"];
+/// Fast list reads.
+pub const LIST_READ: &[&str] = &["read", "list", "fast"];
+/// Slow list reads.
+pub const LIST_READ_SLOW: &[&str] = &["read", "list", "slow"];
+/// Fast hash writes.
+pub const HASH_WRITE: &[&str] = &["write", "hash", "fast"];
+/// Fast hash reads.
+pub const HASH_READ: &[&str] = &["read", "hash", "fast"];
+/// Slow hash reads.
+pub const HASH_READ_SLOW: &[&str] = &["read", "hash", "slow"];
+/// Fast set writes.
+pub const SET_WRITE: &[&str] = &["write", "set", "fast"];
+/// Fast set reads.
+pub const SET_READ: &[&str] = &["read", "set", "fast"];
+/// Slow set reads.
+pub const SET_READ_SLOW: &[&str] = &["read", "set", "slow"];
+/// Blocking list writes (`BLPOP`, `BLMOVE`).
+pub const LIST_BLOCKING: &[&str] = &["write", "list", "slow", "blocking"];
+/// Slow reads of the keyspace (`KEYS`, `SCAN`).
+pub const KEYSPACE_READ_SLOW: &[&str] = &["keyspace", "read", "slow"];
+/// Slow writes to the keyspace (`DEL`, `RENAME`).
+pub const KEYSPACE_WRITE_SLOW: &[&str] = &["keyspace", "write", "slow"];
+/// Fast transaction commands (`MULTI`, `WATCH`).
+pub const TRANSACTION: &[&str] = &["fast", "transaction"];
 /// Administrative commands (`CONFIG SET`, `SAVE`, `ACL SETUSER`).
 pub const ADMIN_CATS: &[&str] = &["admin", "slow", "dangerous"];

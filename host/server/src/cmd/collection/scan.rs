@@ -34,15 +34,27 @@ pub struct ScanOptions {
     pub pattern: Option<Bytes>,
     /// Elements to examine per call.
     pub count: usize,
+    /// `SCAN`'s `TYPE`: the type to keep, as sent (compared ignoring case); `None` keeps all.
+    pub type_name: Option<Bytes>,
 }
 
 impl ScanOptions {
-    /// The options after the cursor. `TYPE` (only `SCAN`'s) and `NOVALUES` (Redis 7.4) are
-    /// syntax errors, as in Redis 7.2.
+    /// The options after the cursor of `HSCAN` and `SSCAN`. `TYPE` (only `SCAN`'s) and
+    /// `NOVALUES` (Redis 7.4) are syntax errors, as in Redis 7.2.
     pub fn parse(args: &mut Args) -> Result<Self, CmdError> {
+        Self::parse_with(args, false)
+    }
+
+    /// The options after `SCAN`'s cursor, `TYPE` included.
+    pub fn parse_keys(args: &mut Args) -> Result<Self, CmdError> {
+        Self::parse_with(args, true)
+    }
+
+    fn parse_with(args: &mut Args, with_type: bool) -> Result<Self, CmdError> {
         let mut options = Self {
             pattern: None,
             count: DEFAULT_COUNT,
+            type_name: None,
         };
         while let Some(option) = args.next_arg() {
             if option.eq_ignore_ascii_case(b"count") {
@@ -55,6 +67,8 @@ impl ScanOptions {
                 let pattern = args.bytes()?;
                 // `*` matches everything: skip the matching.
                 options.pattern = (pattern.as_ref() != b"*").then_some(pattern);
+            } else if with_type && option.eq_ignore_ascii_case(b"type") {
+                options.type_name = Some(args.bytes()?);
             } else {
                 return Err(ArgError::Syntax.into());
             }
@@ -73,7 +87,7 @@ impl ScanOptions {
 /// The cursor argument, as Redis 7.2 reads it with C's `strtoul`: an optional sign (a minus
 /// negates modulo 2^64), decimal digits, nothing after; an empty argument is 0; leading
 /// whitespace and values past `u64::MAX` are `ERR invalid cursor`. C reads the text up to its
-/// first NUL byte. (The same rule as `SCAN`'s.)
+/// first NUL byte. `SCAN`, `HSCAN` and `SSCAN` read it alike.
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
     let invalid = || CmdError(error::INVALID_CURSOR.to_owned());
     let end = arg.iter().position(|&b| b == 0).unwrap_or(arg.len());
@@ -242,14 +256,21 @@ mod tests {
         assert_eq!(parse_cursor(b""), Ok(0));
         assert_eq!(parse_cursor(b"+12"), Ok(12));
         assert_eq!(parse_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(parse_cursor(b"007"), Ok(7));
+        assert_eq!(parse_cursor(b"-0"), Ok(0));
+        assert_eq!(parse_cursor(b"-18446744073709551615"), Ok(1));
         assert_eq!(parse_cursor(b"7\0junk"), Ok(7));
         assert_eq!(parse_cursor(b"18446744073709551615"), Ok(u64::MAX));
         for bad in [
             &b"18446744073709551616"[..],
             b" 1",
+            b"\x0b5",
             b"1 ",
             b"x",
+            b"0x10",
+            b"+",
             b"-",
+            b"--1",
             b"1.5",
         ] {
             assert_eq!(

@@ -16,7 +16,7 @@ pub const HRANDFIELD: Command = Command {
     arity: -2,
     flags: READONLY | TIP_RANDOM,
     keys: KEY1,
-    categories: &["read", "hash", "slow"],
+    categories: HASH_READ_SLOW,
     group: "hash",
     since: "6.2.0",
     summary: "Returns one or more random fields from a hash.",

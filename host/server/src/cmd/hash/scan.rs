@@ -15,7 +15,7 @@ pub const HSCAN: Command = Command {
     arity: -3,
     flags: READONLY | TIP_RANDOM,
     keys: KEY1,
-    categories: &["read", "hash", "slow"],
+    categories: HASH_READ_SLOW,
     group: "hash",
     since: "2.8.0",
     summary: "Iterates over fields and values of a hash.",

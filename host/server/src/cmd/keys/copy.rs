@@ -14,7 +14,7 @@ pub const COPY: Command = Command {
     arity: -3,
     flags: WRITE | DENYOOM | EXCLUSIVE,
     keys: (1, 2, 1),
-    categories: &["keyspace", "write", "slow"],
+    categories: KEYSPACE_WRITE_SLOW,
     group: "generic",
     since: "6.2.0",
     summary: "Copies the value of a key to a new key.",

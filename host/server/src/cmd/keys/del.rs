@@ -11,7 +11,7 @@ pub const DEL: Command = Command {
     arity: -2,
     flags: WRITE | EXCLUSIVE,
     keys: ALLKEYS,
-    categories: &["keyspace", "write", "slow"],
+    categories: KEYSPACE_WRITE_SLOW,
     group: "generic",
     since: "1.0.0",
     summary: "Deletes one or more keys.",

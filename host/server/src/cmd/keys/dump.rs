@@ -19,7 +19,7 @@ pub const DUMP: Command = Command {
     arity: 2,
     flags: READONLY,
     keys: KEY1,
-    categories: &["keyspace", "read", "slow"],
+    categories: KEYSPACE_READ_SLOW,
     group: "generic",
     since: "2.6.0",
     summary: "Returns a serialized representation of the value stored at a key.",

@@ -13,7 +13,7 @@ pub const RENAME: Command = Command {
     arity: 3,
     flags: WRITE | EXCLUSIVE,
     keys: (1, 2, 1),
-    categories: &["keyspace", "write", "slow"],
+    categories: KEYSPACE_WRITE_SLOW,
     group: "generic",
     since: "1.0.0",
     summary: "Renames a key and overwrites the destination.",

@@ -25,7 +25,7 @@ pub const LMOVE: Command = Command {
     arity: 5,
     flags: WRITE | DENYOOM | EXCLUSIVE | KEY_MOVE,
     keys: (1, 2, 1),
-    categories: &["write", "list", "slow"],
+    categories: LIST_WRITE_SLOW,
     group: "list",
     since: "6.2.0",
     summary: "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",

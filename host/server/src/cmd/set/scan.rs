@@ -17,7 +17,7 @@ pub const SSCAN: Command = Command {
     arity: -3,
     flags: READONLY | TIP_RANDOM,
     keys: KEY1,
-    categories: &["read", "set", "slow"],
+    categories: SET_READ_SLOW,
     group: "set",
     since: "2.8.0",
     summary: "Iterates over members of a set.",
