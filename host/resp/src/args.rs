@@ -65,13 +65,18 @@ impl Args {
         self.args.get(self.pos)
     }
 
-    /// Takes the next argument, if any.
+    /// Takes the next argument, if any. It is moved out, not copied (no reference count to
+    /// bump and drop again): afterwards [`Args::all`] shows it empty. A handler that needs
+    /// the whole request reads `all()` before taking.
     pub fn next_arg(&mut self) -> Option<Bytes> {
-        let arg = self.args.get(self.pos).cloned();
-        if arg.is_some() {
-            self.pos += 1;
-        }
-        arg
+        let arg = std::mem::take(self.args.get_mut(self.pos)?);
+        self.pos += 1;
+        Some(arg)
+    }
+
+    /// Passes over the next argument, leaving it in [`Args::all`] (a subcommand's name).
+    pub fn skip(&mut self) {
+        self.pos = (self.pos + 1).min(self.args.len());
     }
 
     /// Takes the next argument; a syntax error when there is none.

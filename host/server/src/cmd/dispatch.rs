@@ -139,7 +139,7 @@ pub fn resolve(args: &Args) -> Result<Resolved, CmdError> {
 pub fn execute(ctx: &mut Ctx<'_>, resolved: Resolved, mut args: Args) -> CmdResult {
     if resolved.sub.is_some() {
         // Skip the subcommand name: the cursor starts after the command name.
-        let _ = args.next_arg();
+        args.skip();
     }
     (resolved.target().handler)(ctx, &mut args)
 }

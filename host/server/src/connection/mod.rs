@@ -29,7 +29,6 @@ use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
 use crate::error::{self, CmdError};
 use crate::limits::{self, ClientLimits, LimitReached};
 use crate::shared::Shared;
-use crate::stats::CommandName;
 use sluice_broker::ready::{BlockRequest, ReadyKeys};
 
 mod durable;
@@ -134,8 +133,8 @@ impl ClientState {
 /// What the connection does after a request.
 enum Step {
     Continue,
-    /// Wait, in the command named.
-    Block(BlockRequest, CommandName),
+    /// Wait, in the command at this catalog index.
+    Block(BlockRequest, usize),
     Close,
 }
 
@@ -245,7 +244,7 @@ impl Connection {
                 match self.handle(args) {
                     Step::Continue => {}
                     Step::Close => return self.flush(socket).await,
-                    Step::Block(request, name) => {
+                    Step::Block(request, index) => {
                         self.flush(socket).await?;
                         let waited = self.wait(socket, request).await?;
                         // Time has passed while blocked: the rest of the batch runs now.
@@ -255,7 +254,7 @@ impl Connection {
                                 // A writer may have logged what it handed us (group deliveries).
                                 self.needs_durable = true;
                                 if reply.is_error() {
-                                    self.shared.command_stats.failed(name);
+                                    self.shared.command_stats.failed(index);
                                 }
                                 self.reply(&reply);
                             }
@@ -375,17 +374,15 @@ impl Connection {
             return self.refuse(resolved, refusal);
         }
         if matches!(resolved.command.name, "multi" | "exec" | "discard") {
-            let started = std::time::Instant::now();
+            let started = quanta::Instant::now();
             let reply = match resolved.command.name {
                 "multi" => self.multi(),
                 "exec" => self.exec(),
                 _ => self.discard(),
             };
-            self.shared.command_stats.ran(
-                (resolved.command.name, None),
-                elapsed_nanos(started),
-                reply.is_error(),
-            );
+            self.shared
+                .command_stats
+                .ran(resolved.index, elapsed_nanos(started), reply.is_error());
             self.reply(&reply);
             return Step::Continue;
         }
@@ -407,10 +404,7 @@ impl Connection {
                 self.reply(&reply);
                 Step::Continue
             }
-            Outcome::Block(request) => Step::Block(
-                request,
-                (resolved.command.name, resolved.sub.map(|s| s.name)),
-            ),
+            Outcome::Block(request) => Step::Block(request, resolved.index),
             Outcome::Close(reply) => {
                 self.reply(&reply);
                 Step::Close
@@ -423,16 +417,11 @@ impl Connection {
     /// arguments. Inside `MULTI` the transaction is marked to abort.
     fn unresolved(&mut self, args: &Args, e: CmdError) -> Step {
         // A known command refused for its arity counts as rejected, as in Redis.
-        if let Some(command) = cmd::lookup(args.name()) {
-            let sub = args.all().get(1).and_then(|s| {
-                command
-                    .subcommands
-                    .iter()
-                    .find(|c| c.name.as_bytes().eq_ignore_ascii_case(s))
-            });
+        if let Some(top) = Resolved::top(args.name()) {
+            let target = args.all().get(1).and_then(|sub| top.subcommand(sub));
             self.shared
                 .command_stats
-                .rejected((command.name, sub.map(|s| s.name)));
+                .rejected(target.unwrap_or(top).index);
         }
         if let Some(multi) = self.state.multi.as_mut() {
             multi.dirty = true;
@@ -460,9 +449,7 @@ impl Connection {
                 reply
             }
         };
-        self.shared
-            .command_stats
-            .rejected((resolved.command.name, resolved.sub.map(|s| s.name)));
+        self.shared.command_stats.rejected(resolved.index);
         if resolved.command.name == "exec" {
             self.state.set_multi(None);
             self.reply(&Reply::error(format!(
@@ -556,15 +543,13 @@ fn execute(
         client: state,
         in_exec,
     };
-    let started = std::time::Instant::now();
+    let started = quanta::Instant::now();
     let outcome = cmd::execute(&mut ctx, resolved, args)
         .unwrap_or_else(|e: CmdError| Outcome::Reply(e.into_reply()));
     let failed = matches!(&outcome, Outcome::Reply(r) | Outcome::Close(r) if r.is_error());
-    shared.command_stats.ran(
-        (resolved.command.name, resolved.sub.map(|s| s.name)),
-        elapsed_nanos(started),
-        failed,
-    );
+    shared
+        .command_stats
+        .ran(resolved.index, elapsed_nanos(started), failed);
     outcome
 }
 
@@ -581,6 +566,6 @@ fn count_error(shared: &Shared, reply: &Reply) {
     }
 }
 
-fn elapsed_nanos(started: std::time::Instant) -> u64 {
+fn elapsed_nanos(started: quanta::Instant) -> u64 {
     u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }

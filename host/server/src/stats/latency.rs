@@ -38,22 +38,44 @@ impl LatencyHistogram {
         self.buckets[bucket_of(nanos)].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Adds this histogram's counts, bucket by bucket, to `into` (one histogram of several
+    /// threads' shards).
+    pub fn add_to(&self, into: &mut Counts) {
+        for (sum, bucket) in into.0.iter_mut().zip(self.buckets.iter()) {
+            *sum += bucket.load(Ordering::Relaxed);
+        }
+    }
+
+    /// Forgets every call (`CONFIG RESETSTAT`).
+    pub fn clear(&self) {
+        for bucket in self.buckets.iter() {
+            bucket.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A histogram's bucket counts read at one time, summed over shards.
+#[derive(Debug, Clone)]
+pub struct Counts(Vec<u64>);
+
+impl Default for Counts {
+    fn default() -> Self {
+        Self(vec![0; BUCKETS])
+    }
+}
+
+impl Counts {
     /// The duration, ns, that `percentile` (0–100) of the calls took at most: the upper
     /// bound of the bucket it falls in. `None` with no calls.
     pub fn percentile(&self, percentile: f64) -> Option<u64> {
-        let counts: Vec<u64> = self
-            .buckets
-            .iter()
-            .map(|b| b.load(Ordering::Relaxed))
-            .collect();
-        let total: u64 = counts.iter().sum();
+        let total: u64 = self.0.iter().sum();
         if total == 0 {
             return None;
         }
         // The rank of the call at `percentile`, at least the first.
         let rank = ((percentile / 100.0) * total as f64).ceil().max(1.0) as u64;
         let mut seen = 0;
-        for (index, count) in counts.iter().enumerate() {
+        for (index, count) in self.0.iter().enumerate() {
             seen += count;
             if seen >= rank {
                 return Some(upper_bound(index));
@@ -125,12 +147,18 @@ mod tests {
     #[test]
     fn percentiles_pick_the_rank() {
         let h = LatencyHistogram::default();
-        assert_eq!(h.info_value(), None);
+        let counts = |h: &LatencyHistogram| {
+            let mut counts = Counts::default();
+            h.add_to(&mut counts);
+            counts
+        };
+        assert_eq!(counts(&h).info_value(), None);
         for _ in 0..98 {
             h.record(1_000);
         }
         h.record(50_000);
         h.record(2_000_000);
+        let h = counts(&h);
         // 1000 ns is in [960, 1023]; 2 ms in [1966080, 2097151].
         assert_eq!(h.percentile(50.0), Some(1023));
         assert_eq!(h.percentile(99.0), Some(53247));

@@ -6,18 +6,29 @@
 //! answered an error; every error reply counts once under its code (`ERR`, `WRONGTYPE`, …);
 //! each call's duration in the command's [`LatencyHistogram`].
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use dashmap::DashMap;
 
 mod latency;
 
-pub use latency::LatencyHistogram;
+pub use latency::{Counts, LatencyHistogram};
 
-/// A command's name as Redis reports it: the command and its subcommand, if any.
-pub type CommandName = (&'static str, Option<&'static str>);
+use crate::cmd::catalog;
 
-/// Counters of one command.
+/// Counter shards: each thread counts in one of these, picked once per thread, so two
+/// connections' threads running the same command do not write the same cache lines.
+const SHARDS: usize = 8;
+
+/// The next shard a thread takes.
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
+}
+
+/// Counters of one command, on one shard.
 #[derive(Debug, Default)]
 pub struct CommandCounters {
     /// Times it ran.
@@ -32,27 +43,62 @@ pub struct CommandCounters {
     pub failed: AtomicU64,
 }
 
-/// Counters of every command and error code seen since start or `CONFIG RESETSTAT`.
+impl CommandCounters {
+    fn clear(&self) {
+        for counter in [&self.calls, &self.nanos, &self.rejected, &self.failed] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        self.latency.clear();
+    }
+}
+
+/// A command's counters summed over the shards.
 #[derive(Debug, Default)]
+struct Totals {
+    calls: u64,
+    nanos: u64,
+    rejected: u64,
+    failed: u64,
+    latency: Counts,
+}
+
+/// Counters of every command and error code seen since start or `CONFIG RESETSTAT`. A
+/// command is named by its index in the command [`catalog`] (a subcommand's, if any).
+#[derive(Debug)]
 pub struct CommandStats {
-    /// Keyed by names from the command table, never by client bytes: a fast hasher is safe.
-    commands: DashMap<CommandName, CommandCounters, foldhash::fast::RandomState>,
+    /// Per shard, per catalog index; a command's counters are made on its first use there.
+    shards: Box<[Box<[OnceLock<CommandCounters>]>]>,
     errors: DashMap<String, AtomicU64>,
 }
 
-impl CommandStats {
-    /// Runs `f` on the counters of `name`, creating them on first use.
-    fn with(&self, name: CommandName, f: impl FnOnce(&CommandCounters)) {
-        if let Some(counters) = self.commands.get(&name) {
-            f(&counters);
-            return;
+impl Default for CommandStats {
+    fn default() -> Self {
+        let commands = catalog().len();
+        Self {
+            shards: (0..SHARDS)
+                .map(|_| (0..commands).map(|_| OnceLock::new()).collect())
+                .collect(),
+            errors: DashMap::new(),
         }
-        f(&self.commands.entry(name).or_default());
+    }
+}
+
+impl CommandStats {
+    /// Runs `f` on this thread's counters of the command at catalog `index`.
+    fn with(&self, index: usize, f: impl FnOnce(&CommandCounters)) {
+        let shard = SHARD.with(|shard| *shard);
+        let counters = self
+            .shards
+            .get(shard)
+            .and_then(|commands| commands.get(index));
+        if let Some(counters) = counters {
+            f(counters.get_or_init(CommandCounters::default));
+        }
     }
 
-    /// A command ran for `nanos` ns; `failed` if it replied an error.
-    pub fn ran(&self, name: CommandName, nanos: u64, failed: bool) {
-        self.with(name, |c| {
+    /// The command at catalog `index` ran for `nanos` ns; `failed` if it replied an error.
+    pub fn ran(&self, index: usize, nanos: u64, failed: bool) {
+        self.with(index, |c| {
             c.calls.fetch_add(1, Ordering::Relaxed);
             c.nanos.fetch_add(nanos, Ordering::Relaxed);
             c.latency.record(nanos);
@@ -64,17 +110,43 @@ impl CommandStats {
 
     /// A command that had blocked (counted as a call then) was ended by an error: a failed
     /// call, as Redis counts a blocked call that its re-run fails.
-    pub fn failed(&self, name: CommandName) {
-        self.with(name, |c| {
+    pub fn failed(&self, index: usize) {
+        self.with(index, |c| {
             c.failed.fetch_add(1, Ordering::Relaxed);
         });
     }
 
     /// A known command was refused before running.
-    pub fn rejected(&self, name: CommandName) {
-        self.with(name, |c| {
+    pub fn rejected(&self, index: usize) {
+        self.with(index, |c| {
             c.rejected.fetch_add(1, Ordering::Relaxed);
         });
+    }
+
+    /// Each command counted since start or reset, by its Redis name, with its counters
+    /// summed over the shards; sorted by name.
+    fn totals(&self) -> Vec<(String, Totals)> {
+        let mut totals: Vec<(String, Totals)> = (0..catalog().len())
+            .filter_map(|index| {
+                let mut sum = Totals::default();
+                let mut seen = false;
+                for shard in self.shards.iter() {
+                    let Some(c) = shard.get(index).and_then(OnceLock::get) else {
+                        continue;
+                    };
+                    seen = true;
+                    sum.calls += c.calls.load(Ordering::Relaxed);
+                    sum.nanos += c.nanos.load(Ordering::Relaxed);
+                    sum.rejected += c.rejected.load(Ordering::Relaxed);
+                    sum.failed += c.failed.load(Ordering::Relaxed);
+                    c.latency.add_to(&mut sum.latency);
+                }
+                let counted = sum.calls + sum.rejected + sum.failed > 0;
+                (seen && counted).then(|| (catalog().full_name(index), sum))
+            })
+            .collect();
+        totals.sort_by(|a, b| a.0.cmp(&b.0));
+        totals
     }
 
     /// An error reply was sent; counted under its code, the text's first word.
@@ -93,52 +165,36 @@ impl CommandStats {
     /// `cmdstat_<name>:calls=…,usec=…,usec_per_call=…,rejected_calls=…,failed_calls=…`
     /// lines' name and value, sorted by name.
     pub fn command_lines(&self) -> Vec<(String, String)> {
-        let mut lines: Vec<(String, String)> = self
-            .commands
-            .iter()
-            .map(|entry| {
-                let name = match entry.key() {
-                    (name, Some(sub)) => format!("cmdstat_{name}|{sub}"),
-                    (name, None) => format!("cmdstat_{name}"),
-                };
-                let c = entry.value();
-                let calls = c.calls.load(Ordering::Relaxed);
-                let nanos = c.nanos.load(Ordering::Relaxed);
-                let usec = nanos / 1000;
-                let per_call = if calls == 0 {
+        self.totals()
+            .into_iter()
+            .map(|(name, c)| {
+                let per_call = if c.calls == 0 {
                     0.0
                 } else {
-                    nanos as f64 / 1000.0 / calls as f64
+                    c.nanos as f64 / 1000.0 / c.calls as f64
                 };
                 let value = format!(
-                    "calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
-                    c.rejected.load(Ordering::Relaxed),
-                    c.failed.load(Ordering::Relaxed)
+                    "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                    c.calls,
+                    c.nanos / 1000,
+                    c.rejected,
+                    c.failed
                 );
-                (name, value)
+                (format!("cmdstat_{name}"), value)
             })
-            .collect();
-        lines.sort();
-        lines
+            .collect()
     }
 
     /// `latency_percentiles_usec_<name>:p50=…,p99=…,p99.9=…` lines' name and value for the
     /// commands that ran, sorted by name.
     pub fn latency_lines(&self) -> Vec<(String, String)> {
-        let mut lines: Vec<(String, String)> = self
-            .commands
-            .iter()
-            .filter_map(|entry| {
-                let value = entry.value().latency.info_value()?;
-                let name = match entry.key() {
-                    (name, Some(sub)) => format!("latency_percentiles_usec_{name}|{sub}"),
-                    (name, None) => format!("latency_percentiles_usec_{name}"),
-                };
-                Some((name, value))
+        self.totals()
+            .into_iter()
+            .filter_map(|(name, c)| {
+                let value = c.latency.info_value()?;
+                Some((format!("latency_percentiles_usec_{name}"), value))
             })
-            .collect();
-        lines.sort();
-        lines
+            .collect()
     }
 
     /// `errorstat_<code>:count=…` lines' name and value, sorted by code.
@@ -159,7 +215,11 @@ impl CommandStats {
 
     /// Forgets everything (`CONFIG RESETSTAT`).
     pub fn reset(&self) {
-        self.commands.clear();
+        for counters in self.shards.iter().flat_map(|shard| shard.iter()) {
+            if let Some(counters) = counters.get() {
+                counters.clear();
+            }
+        }
         self.errors.clear();
     }
 }
@@ -171,9 +231,13 @@ mod tests {
     #[test]
     fn counts_like_redis() {
         let stats = CommandStats::default();
-        stats.ran(("xadd", None), 10_000, false);
-        stats.ran(("xadd", None), 20_000, true);
-        stats.rejected(("client", Some("setname")));
+        let index = |name: &str| catalog().find(name.as_bytes()).expect("in the catalog");
+        stats.ran(index("xadd"), 10_000, false);
+        // Counted on another thread's shard: the lines show the sums.
+        std::thread::scope(|s| {
+            s.spawn(|| stats.ran(index("xadd"), 20_000, true));
+        });
+        stats.rejected(index("client|setname"));
         stats.error("ERR syntax error");
         stats.error("WRONGTYPE Operation against a key holding the wrong kind of value");
         stats.error("ERR x");
