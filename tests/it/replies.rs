@@ -53,6 +53,9 @@ pub(crate) fn streams(per_key: &[(&str, &[String])]) -> String {
 }
 /// The null bulk string (RESP2).
 pub(crate) const NIL: &str = "$-1\r\n";
+/// Redis's reply to a command on a key of another type.
+pub(crate) const WRONGTYPE: &str =
+    "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 /// The null array (RESP2).
 pub(crate) const NIL_ARRAY: &str = "*-1\r\n";
 

@@ -1,46 +1,12 @@
-//! Hashes and the rest of the server: a blocked group reader whose key becomes a hash, ACL
-//! categories, `DUMP`/`RESTORE`, `COMMAND INFO`, and an `HSCAN` walk across a conversion.
+//! Hashes and the rest of the server: ACL categories, `DUMP`/`RESTORE`, `COMMAND INFO`, and an `HSCAN` walk across a conversion.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::Result;
 use sluice_tests::TestServer;
 
-use super::{WRONGTYPE, err};
+use super::err;
 use crate::replies::{a, b, expect, flat, i};
-use crate::streams::ready_keys::block_in_group_on;
-
-#[test]
-fn a_blocked_group_reader_gets_wrongtype_when_its_key_becomes_a_hash() -> Result<()> {
-    let server = TestServer::start()?;
-    let mut admin = server.raw()?;
-    for (n, write) in [
-        &["HSET", "k", "f", "v"][..],
-        &["HSETNX", "k", "f", "v"],
-        &["HINCRBY", "k", "f", "1"],
-        &["HINCRBYFLOAT", "k", "f", "1.5"],
-        &["HMSET", "k", "f", "v"],
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        admin.cmd(&["DEL", "k"])?;
-        admin.cmd(&["XGROUP", "CREATE", "k", "g", "$", "MKSTREAM"])?;
-        let mut reader = block_in_group_on(&server, "k", &format!("c{n}"))?;
-        reader.set_timeout(Duration::from_secs(5))?;
-        assert_eq!(admin.info_field("clients", "blocked_clients")?, "1");
-        // The stream goes and a hash takes its key in one step: the reader is served, and
-        // its read, run again, finds a hash (as Redis 7.2 answers).
-        admin.cmd(&["MULTI"])?;
-        admin.cmd(&["DEL", "k"])?;
-        admin.cmd(write)?;
-        let exec = admin.cmd(&["EXEC"])?;
-        assert!(exec.starts_with("*2\r\n:1\r\n"), "{write:?}: {exec}");
-        assert_eq!(reader.read_reply()?, WRONGTYPE, "{write:?}");
-    }
-    Ok(())
-}
 
 #[test]
 fn acl_categories_govern_the_hash_commands() -> Result<()> {

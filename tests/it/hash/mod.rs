@@ -1,7 +1,9 @@
 //! The hash commands end to end: replies and error texts as redis-server 7.0.15 and Valkey 8.1
 //! (Redis 7.2) both give them, encodings, expiry, transactions, RESP3, random picks, `HSCAN`,
-//! restarts, and the server around them ([`features`]: blocked readers, ACL, `DUMP`,
+//! restarts, and the server around them ([`features`]: ACL, `DUMP`,
 //! `COMMAND INFO`).
+
+pub(crate) use crate::replies::WRONGTYPE;
 
 mod commands;
 mod counters;
@@ -13,6 +15,3 @@ mod random_scan;
 fn err(text: &str) -> String {
     format!("-{text}\r\n")
 }
-
-/// Redis's `WRONGTYPE` reply.
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";

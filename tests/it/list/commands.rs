@@ -3,9 +3,7 @@
 use anyhow::Result;
 use sluice_tests::TestServer;
 
-use crate::replies::{NIL, NIL_ARRAY, a, b, expect, i};
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+use crate::replies::{NIL, NIL_ARRAY, WRONGTYPE, a, b, expect, i};
 
 fn arity(command: &str) -> String {
     format!("-ERR wrong number of arguments for '{command}' command\r\n")

@@ -4,9 +4,8 @@
 use anyhow::Result;
 use sluice_tests::TestServer;
 
-use crate::replies::{NIL, a, b, expect, i};
+use crate::replies::{NIL, WRONGTYPE, a, b, expect, i};
 
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 
 fn bulks(items: &[&str]) -> String {

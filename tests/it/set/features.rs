@@ -1,39 +1,13 @@
-//! Sets and the rest of the server: a blocked group reader whose key becomes a set, ACL
-//! categories and key permissions, `DUMP`/`RESTORE`, `COMMAND INFO`, and an `SSCAN` walk
+//! Sets and the rest of the server: ACL categories and key permissions, `DUMP`/`RESTORE`, `COMMAND INFO`, and an `SSCAN` walk
 //! across a conversion.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use anyhow::Result;
 use sluice_tests::TestServer;
 
-use super::{WRONGTYPE, err};
+use super::err;
 use crate::replies::{a, b, expect, i};
-use crate::streams::ready_keys::block_in_group_on;
-
-#[test]
-fn a_blocked_group_reader_gets_wrongtype_when_its_key_becomes_a_set() -> Result<()> {
-    let server = TestServer::start()?;
-    let mut admin = server.raw()?;
-    for (n, write) in [&["SADD", "k", "m"][..], &["SMOVE", "src", "k", "m"]]
-        .into_iter()
-        .enumerate()
-    {
-        admin.cmd(&["DEL", "k"])?;
-        admin.cmd(&["SADD", "src", "m"])?;
-        admin.cmd(&["XGROUP", "CREATE", "k", "g", "$", "MKSTREAM"])?;
-        let mut reader = block_in_group_on(&server, "k", &format!("c{n}"))?;
-        reader.set_timeout(Duration::from_secs(5))?;
-        assert_eq!(admin.info_field("clients", "blocked_clients")?, "1");
-        admin.cmd(&["MULTI"])?;
-        admin.cmd(&["DEL", "k"])?;
-        admin.cmd(write)?;
-        assert_eq!(admin.cmd(&["EXEC"])?, a(&[i(1), i(1)]), "{write:?}");
-        assert_eq!(reader.read_reply()?, WRONGTYPE, "{write:?}");
-    }
-    Ok(())
-}
 
 #[test]
 fn acl_categories_and_key_patterns_govern_the_set_commands() -> Result<()> {

@@ -3,6 +3,8 @@
 //! transactions, RESP3, random picks and pops, combinations, `SSCAN`, restarts, and the server
 //! around them ([`features`]: blocked readers, ACL, `DUMP`, `COMMAND INFO`).
 
+pub(crate) use crate::replies::WRONGTYPE;
+
 mod algebra;
 mod commands;
 mod durability;
@@ -13,6 +15,3 @@ mod random_scan;
 fn err(text: &str) -> String {
     format!("-{text}\r\n")
 }
-
-/// Redis's `WRONGTYPE` reply.
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";

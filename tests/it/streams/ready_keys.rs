@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Result, ensure};
 use sluice_tests::{RawClient, TestServer};
 
-use crate::replies::{NIL_ARRAY, a, e, streams};
+use crate::replies::{NIL_ARRAY, WRONGTYPE, a, e, streams};
 use crate::server::connection::{bulk_text, info_fields};
 
 /// Long enough for a request sent on one connection to be registered before another
@@ -182,6 +182,47 @@ fn a_blocked_group_read_ended_by_an_error_is_a_failed_call() -> Result<()> {
             "# Errorstats\r\nerrorstat_NOGROUP:count=1\r\n",
             "after {wipe:?}"
         );
+    }
+    Ok(())
+}
+
+/// A group reader blocked on a stream whose key, in one transaction, is deleted and written
+/// as another type is served: its read, run again, finds the new type and answers
+/// `WRONGTYPE`, as Redis 7.2 does (7.0 answers "-UNBLOCKED the stream key no longer exists").
+#[test]
+fn a_blocked_group_read_whose_key_becomes_another_type_gets_wrongtype() -> Result<()> {
+    let server = TestServer::start()?;
+    let mut admin = server.raw()?;
+    for (n, write) in [
+        &["SET", "k", "v"][..],
+        &["INCR", "k"],
+        &["APPEND", "k", "v"],
+        &["MSET", "k", "v"],
+        &["HSET", "k", "f", "v"],
+        &["HSETNX", "k", "f", "v"],
+        &["HINCRBY", "k", "f", "1"],
+        &["HINCRBYFLOAT", "k", "f", "1.5"],
+        &["HMSET", "k", "f", "v"],
+        &["SADD", "k", "m"],
+        &["SMOVE", "src", "k", "m"],
+        &["RPUSH", "k", "1"],
+        &["LPUSH", "k", "1"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        admin.cmd(&["FLUSHALL"])?;
+        admin.cmd(&["SADD", "src", "m"])?;
+        admin.cmd(&["XGROUP", "CREATE", "k", "g", "$", "MKSTREAM"])?;
+        let mut reader = block_in_group_on(&server, "k", &format!("c{n}"))?;
+        reader.set_timeout(Duration::from_secs(5))?;
+        assert_eq!(admin.info_field("clients", "blocked_clients")?, "1");
+        admin.cmd(&["MULTI"])?;
+        admin.cmd(&["DEL", "k"])?;
+        admin.cmd(write)?;
+        let exec = admin.cmd(&["EXEC"])?;
+        assert!(exec.starts_with("*2\r\n:1\r\n"), "{write:?}: {exec}");
+        assert_eq!(reader.read_reply()?, WRONGTYPE, "{write:?}");
     }
     Ok(())
 }
