@@ -23,7 +23,8 @@ pub mod spec;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use parking_lot::{Condvar, Mutex, RwLock};
+use arc_swap::ArcSwap;
+use parking_lot::{Condvar, Mutex};
 
 use crate::Broker;
 use crate::plugins::deploy::{Deployable, Threads};
@@ -238,8 +239,8 @@ impl Route {
 /// The broker's routes: the current set, what a write's ready keys consult.
 #[derive(Debug, Default)]
 pub struct Routes {
-    /// The current routes. Read after every write (when any route exists).
-    table: RwLock<Vec<Arc<Route>>>,
+    /// The current routes. Read after every write (when any route exists); replaced whole.
+    table: ArcSwap<Vec<Arc<Route>>>,
     /// Whether `table` is non-empty: lets a write skip the lock entirely without routes.
     any: AtomicBool,
 }
@@ -250,7 +251,7 @@ impl Routes {
         if db != 0 || !self.any.load(Ordering::Relaxed) {
             return;
         }
-        for route in self.table.read().iter() {
+        for route in self.table.load().iter() {
             if route.reads(key) {
                 route.key_written(key);
             }
@@ -259,21 +260,20 @@ impl Routes {
 
     /// Makes every route look at all its sources again (`SWAPDB` replaced database 0).
     pub fn rescan_all(&self) {
-        for route in self.table.read().iter() {
+        for route in self.table.load().iter() {
             route.rescan();
         }
     }
 
     /// The current routes, in config order.
     pub fn list(&self) -> Vec<Arc<Route>> {
-        self.table.read().clone()
+        self.table.load().to_vec()
     }
 
     /// Replaces the route set.
     pub(crate) fn set(&self, routes: Vec<Arc<Route>>) {
-        let mut table = self.table.write();
         self.any.store(!routes.is_empty(), Ordering::Relaxed);
-        *table = routes;
+        self.table.store(Arc::new(routes));
     }
 }
 
