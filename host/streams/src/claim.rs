@@ -168,11 +168,7 @@ impl Stream {
                     out.deleted.push(id);
                     continue;
                 }
-                group.transfer(id, owner);
-                take_over(group, id, now_ms, None, opts.just_id, now_ms, owner);
-                if !opts.just_id {
-                    stream.get(id, sink);
-                }
+                auto_take(stream, group, id, owner, opts.just_id, now_ms, sink);
                 out.claimed.push(id);
             }
             // Where the next PEL lookup starts; `None` once the maximum ID was examined.
@@ -196,11 +192,7 @@ impl Stream {
                 {
                     continue;
                 }
-                group.transfer(id, owner);
-                take_over(group, id, now_ms, None, opts.just_id, now_ms, owner);
-                if !opts.just_id {
-                    stream.get(id, sink);
-                }
+                auto_take(stream, group, id, owner, opts.just_id, now_ms, sink);
                 out.claimed.push(id);
                 remaining -= 1;
             }
@@ -209,6 +201,24 @@ impl Stream {
                 .unwrap_or(StreamId::MIN);
             out
         })
+    }
+}
+
+/// XAUTOCLAIM's claim of live pending entry `id` for consumer slot `owner`: delivered now,
+/// count + 1 unless JUSTID, its entry sent to `sink` unless JUSTID.
+fn auto_take(
+    stream: &Stream,
+    group: &mut ConsumerGroup,
+    id: StreamId,
+    owner: u32,
+    just_id: bool,
+    now_ms: u64,
+    sink: &mut dyn EntrySink,
+) {
+    group.transfer(id, owner);
+    take_over(group, id, now_ms, None, just_id, now_ms, owner);
+    if !just_id {
+        stream.get(id, sink);
     }
 }
 
