@@ -12,6 +12,9 @@ use crate::ready::ReadyKeys;
 
 /// How often keys nobody touches are checked for expiry (Redis's `hz 10`).
 const EXPIRE_CYCLE: Duration = Duration::from_millis(100);
+/// How often blocked `XREADGROUP … CLAIM` readers are re-run for entries that became idle
+/// enough (no write marks their keys ready then).
+const CLAIM_WAKE_CYCLE: Duration = Duration::from_millis(10);
 /// How often the log size is compared with the auto-snapshot thresholds.
 const SNAPSHOT_CHECK: Duration = Duration::from_secs(1);
 
@@ -33,6 +36,7 @@ impl Background {
         };
         background.spawn("sluice-expiry", broker, EXPIRE_CYCLE, expire_cycle);
         background.spawn("sluice-snapshots", broker, SNAPSHOT_CHECK, auto_snapshot);
+        background.spawn("sluice-claim-wake", broker, CLAIM_WAKE_CYCLE, claim_wake);
         background
     }
 
@@ -79,6 +83,23 @@ fn expire_cycle(broker: &Broker) {
     drop(gate);
     let spent = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     broker.expire_cycle_us.fetch_add(spent, Ordering::Relaxed);
+}
+
+/// Re-runs the blocked reads that wake with time (`XREADGROUP … CLAIM`), as if their keys
+/// were written; routes are not told, since nothing was.
+fn claim_wake(broker: &Broker) {
+    if broker.blocking.is_empty() {
+        return;
+    }
+    let gate = broker.keyspace.gate.read();
+    let mut batch = ReadyKeys::default();
+    broker.blocking.mark_time_driven(&mut batch);
+    if !batch.is_empty() {
+        let mut ready = ReadyKeys::default();
+        broker.blocking.serve_ready(broker, batch, &mut ready);
+        broker.serve_ready(&mut ready);
+    }
+    drop(gate);
 }
 
 /// True when a log of `log_bytes` since the last snapshot of `snapshot_bytes` calls for a new

@@ -58,6 +58,12 @@ pub trait BlockedRead: Send + std::fmt::Debug {
     fn ends_on_missing_key(&self) -> bool {
         false
     }
+    /// True if the read can become answerable with no write, as time passes
+    /// (`XREADGROUP … CLAIM` waits for entries to become idle enough): the broker re-runs it
+    /// on its clock ([`Blocking::mark_time_driven`]).
+    fn wakes_with_time(&self) -> bool {
+        false
+    }
 }
 
 /// What a command returns when it has to wait.
@@ -288,6 +294,26 @@ impl Blocking {
         slots.sort_by_key(|slot| registry.by_key[*slot].front().copied());
         for (d, key) in slots {
             ready.push(*d, key);
+        }
+    }
+
+    /// Marks ready the keys of the clients whose reads wake with time
+    /// ([`BlockedRead::wakes_with_time`]), oldest waiter first.
+    pub fn mark_time_driven(&self, ready: &mut ReadyKeys) {
+        if self.is_empty() {
+            return;
+        }
+        let registry = self.registry.lock();
+        let mut waiters: Vec<(&u64, &Waiter)> = registry
+            .waiters
+            .iter()
+            .filter(|(_, w)| w.read.wakes_with_time())
+            .collect();
+        waiters.sort_by_key(|(id, _)| **id);
+        for (_, w) in waiters {
+            for key in &w.keys {
+                ready.push(w.db, key);
+            }
         }
     }
 

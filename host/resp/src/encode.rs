@@ -78,8 +78,13 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
 fn encode_entries(entries: &StreamEntries, proto: Protocol, out: &mut BytesMut) {
     header(out, b'*', entries.entries.len());
     let mut field = 0;
-    for slot in &entries.entries {
-        out.put_slice(b"*2\r\n");
+    let mut meta = entries.meta.iter().peekable();
+    for (index, slot) in entries.entries.iter().enumerate() {
+        out.put_slice(if entries.with_meta {
+            b"*4\r\n"
+        } else {
+            b"*2\r\n"
+        });
         let mut ms = itoa::Buffer::new();
         let mut seq = itoa::Buffer::new();
         let (ms, seq) = (ms.format(slot.ms), seq.format(slot.seq));
@@ -97,6 +102,15 @@ fn encode_entries(entries: &StreamEntries, proto: Protocol, out: &mut BytesMut) 
                 field = end;
             }
             None => encode(&Reply::NullArray, proto, out),
+        }
+        if entries.with_meta {
+            let (idle, count) = match meta.next_if(|m| m.0 == index) {
+                Some(&(_, idle, count)) => (idle, count),
+                None => (0, 0),
+            };
+            // Counts never exceed i64::MAX (XNACK FATAL's value); clamp anyway.
+            int_line(out, b':', i64::try_from(idle).unwrap_or(i64::MAX));
+            int_line(out, b':', i64::try_from(count).unwrap_or(i64::MAX));
         }
     }
 }

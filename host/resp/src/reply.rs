@@ -83,6 +83,11 @@ pub struct StreamEntries {
     /// End offset in `data` of every field, in order.
     ends: Vec<usize>,
     pub(crate) entries: Vec<EntrySlot>,
+    /// Four-element entries (`XREADGROUP … CLAIM`): each entry also carries two integers.
+    pub(crate) with_meta: bool,
+    /// `(entry index, ms since last delivery, previous delivery count)` for the entries that
+    /// have them, ascending by index; the others send `0 0`.
+    pub(crate) meta: Vec<(usize, u64, u64)>,
 }
 
 impl StreamEntries {
@@ -98,6 +103,27 @@ impl StreamEntries {
             seq,
             fields_end: Some(self.ends.len()),
         });
+    }
+
+    /// Makes every entry a four-element array `[id, fields, idle-ms, delivery-count]`, as
+    /// `XREADGROUP … CLAIM` replies (Redis 8.4); entries given no [`StreamEntries::set_meta`]
+    /// send `0 0`.
+    pub fn enable_meta(&mut self) {
+        self.with_meta = true;
+    }
+
+    /// The delivery data of the entry begun last (only sent after
+    /// [`StreamEntries::enable_meta`]): ms since its previous delivery and its delivery count
+    /// before this one.
+    pub fn set_meta(&mut self, idle_ms: u64, previous_count: u64) {
+        if let Some(index) = self.entries.len().checked_sub(1) {
+            self.meta.push((index, idle_ms, previous_count));
+        }
+    }
+
+    /// Total bytes of the field names and values held so far (what `MAXSIZE` counts).
+    pub fn field_bytes(&self) -> usize {
+        self.data.len()
     }
 
     /// Adds a field name or value to the entry begun last.

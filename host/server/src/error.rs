@@ -164,6 +164,18 @@ pub const XREAD_UNBALANCED: &str =
 /// `XREAD … >`: `>` means "never delivered to the group", so it needs `XREADGROUP`.
 pub const XREAD_NEW_ID_WITHOUT_GROUP: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 pub const XSETID_ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be positive";
+/// `XREAD … CLAIM`: claiming needs a group (Redis 8.4 words it as for GROUP and NOACK).
+pub const XREAD_CLAIM_OPTION: &str =
+    "ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead.";
+/// `XREADGROUP … CLAIM <min-idle-time>` with a negative time.
+pub const CLAIM_MIN_IDLE_NEGATIVE: &str = "ERR min-idle-time must be a positive integer";
+/// `XNACK … IDS <numids>` with `numids` not a positive integer.
+pub const XNACK_NUMIDS_NOT_POSITIVE: &str = "ERR Number of IDs must be a positive integer";
+/// `XNACK … IDS <numids> id…` with another number of IDs.
+pub const XNACK_NUMIDS_MISMATCH: &str =
+    "ERR The `numids` parameter must match the number of arguments";
+/// `XNACK … RETRYCOUNT <count>` with a negative count.
+pub const XNACK_RETRYCOUNT_NEGATIVE: &str = "ERR Invalid RETRYCOUNT value";
 
 // Lists (LPOP/RPOP's count, LSET, LPOS, the blocking pops' timeout).
 /// `LPOP`/`RPOP` with a count that is negative or not a number.

@@ -48,6 +48,7 @@ pub use sluice_broker::{Broker, Clock, SystemClock};
 
 /// The version reported by `--version`, `HELLO` and `INFO`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The Redis version whose stream semantics Sluice follows, reported where clients look for
-/// `redis_version`.
-pub const REDIS_COMPAT_VERSION: &str = "7.2.0";
+/// The Redis version whose stream command set Sluice matches (8.10: `XREAD`'s `MAXCOUNT` and
+/// `MAXSIZE`, after 8.8's `XNACK` and 8.4's `XREADGROUP … CLAIM`), reported where clients
+/// look for `redis_version` to enable those features.
+pub const REDIS_COMPAT_VERSION: &str = "8.10.0";

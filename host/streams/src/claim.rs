@@ -1,6 +1,7 @@
 //! Taking pending entries over: XCLAIM (given IDs) and XAUTOCLAIM (a scan from a cursor).
 //!
-//! Both follow Redis 7.2: an ID whose entry was deleted is dropped from the PEL instead of
+//! A NACKed entry (`nack.rs`) is claimed whatever min-idle-time says, and XAUTOCLAIM takes
+//! NACKed entries first, before scanning from its cursor. Otherwise both follow Redis 7.2: an ID whose entry was deleted is dropped from the PEL instead of
 //! claimed (XAUTOCLAIM reports those IDs); an entry is claimed when idle at least
 //! `min-idle-time` ms (0 = always); the claimer is created if missing, marked seen, and
 //! active once it claims something. Each ID costs O(log n); XAUTOCLAIM examines at most
@@ -110,7 +111,13 @@ impl Stream {
                     continue;
                 }
                 match group.pel.get(&id) {
-                    Some(p) if min_idle > 0 && !idle_at_least(p, now_ms, min_idle) => continue,
+                    Some(p)
+                        if min_idle > 0
+                            && !group.nacked.contains(&id)
+                            && !idle_at_least(p, now_ms, min_idle) =>
+                    {
+                        continue;
+                    }
                     Some(_) => group.transfer(id, owner),
                     None if opts.force => group.assign(id, owner, now_ms),
                     None => continue,
@@ -152,6 +159,18 @@ impl Stream {
             };
             let mut attempts = opts.count.saturating_mul(ATTEMPTS_FACTOR);
             let mut remaining = opts.count;
+            // NACKed entries first, whatever the cursor and their idle time (`nack.rs`).
+            let nacked: Vec<StreamId> = group.nacked.iter().copied().take(remaining).collect();
+            for id in nacked {
+                remaining -= 1;
+                if !stream.contains(id) {
+                    group.remove_pending(id);
+                    out.deleted.push(id);
+                    continue;
+                }
+                auto_take(stream, group, id, owner, opts.just_id, now_ms, sink);
+                out.claimed.push(id);
+            }
             // Where the next PEL lookup starts; `None` once the maximum ID was examined.
             let mut cursor = Some(opts.start);
             while attempts > 0 && remaining > 0 {
@@ -168,14 +187,12 @@ impl Stream {
                     remaining -= 1;
                     continue;
                 }
-                if min_idle > 0 && !idle_at_least(&p, now_ms, min_idle) {
+                if (min_idle > 0 && !idle_at_least(&p, now_ms, min_idle))
+                    || out.claimed.contains(&id)
+                {
                     continue;
                 }
-                group.transfer(id, owner);
-                take_over(group, id, now_ms, None, opts.just_id, now_ms, owner);
-                if !opts.just_id {
-                    stream.get(id, sink);
-                }
+                auto_take(stream, group, id, owner, opts.just_id, now_ms, sink);
                 out.claimed.push(id);
                 remaining -= 1;
             }
@@ -184,6 +201,24 @@ impl Stream {
                 .unwrap_or(StreamId::MIN);
             out
         })
+    }
+}
+
+/// XAUTOCLAIM's claim of live pending entry `id` for consumer slot `owner`: delivered now,
+/// count + 1 unless JUSTID, its entry sent to `sink` unless JUSTID.
+fn auto_take(
+    stream: &Stream,
+    group: &mut ConsumerGroup,
+    id: StreamId,
+    owner: u32,
+    just_id: bool,
+    now_ms: u64,
+    sink: &mut dyn EntrySink,
+) {
+    group.transfer(id, owner);
+    take_over(group, id, now_ms, None, just_id, now_ms, owner);
+    if !just_id {
+        stream.get(id, sink);
     }
 }
 

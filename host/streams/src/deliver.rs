@@ -7,6 +7,7 @@
 //! consumer's own pending IDs and fetch each entry; an entry deleted since delivery is
 //! reported through [`EntrySink::deleted_entry`] and stays pending, as in Redis.
 
+use crate::claim_idle::claim_idle;
 use crate::group::ConsumerGroup;
 use crate::lag::LagSnapshot;
 use crate::redeliver::send_marked;
@@ -50,6 +51,12 @@ pub struct GroupReadOutcome {
     /// `>` only: entries that were marked for redelivery but whose data was deleted: their
     /// mark is cleared, they were not sent and stay pending as they were.
     pub skipped_deleted: Vec<StreamId>,
+    /// `>` with CLAIM only: pending entries claimed (after the redelivered ones, before the
+    /// new ones), now owned by the reader with delivery count + 1 and time now.
+    pub claimed: Vec<StreamId>,
+    /// `>` with CLAIM only: pending entries found deleted by the claim phase, dropped from
+    /// the PEL.
+    pub claim_dropped: Vec<StreamId>,
 }
 
 impl Stream {
@@ -87,6 +94,21 @@ impl Stream {
         now_ms: u64,
         sink: &mut dyn EntrySink,
     ) -> Result<GroupReadOutcome, StreamError> {
+        self.read_group_claiming(group, consumer, read, None, now_ms, sink)
+    }
+
+    /// [`Stream::read_group`] with `XREADGROUP`'s `CLAIM <min-idle-time>` (Redis 8.4): a `>`
+    /// read claims waiting pending entries between the redelivered and the new ones
+    /// (`claim_idle.rs`), sharing COUNT. `claim_min_idle_ms` is ignored by history reads.
+    pub fn read_group_claiming(
+        &mut self,
+        group: &[u8],
+        consumer: &[u8],
+        read: GroupRead,
+        claim_min_idle_ms: Option<u64>,
+        now_ms: u64,
+        sink: &mut dyn EntrySink,
+    ) -> Result<GroupReadOutcome, StreamError> {
         let snap = self.lag_snapshot();
         self.with_group(group, |stream, group| {
             let (owner, consumer_created) = group.touch_consumer(consumer, now_ms);
@@ -98,7 +120,22 @@ impl Stream {
                 GroupReadStart::New => {
                     let limit = read.count.unwrap_or(usize::MAX);
                     let marked = send_marked(stream, group, owner, limit, now_ms, sink);
-                    let left = limit - marked.sent.len();
+                    let mut left = limit - marked.sent.len();
+                    if let Some(min_idle) = claim_min_idle_ms {
+                        let claimed = claim_idle(
+                            stream,
+                            group,
+                            owner,
+                            min_idle,
+                            left,
+                            &marked.sent,
+                            now_ms,
+                            sink,
+                        );
+                        left -= claimed.sent.len();
+                        outcome.claimed = claimed.sent;
+                        outcome.claim_dropped = claimed.dropped;
+                    }
                     let mut deliver = Deliver {
                         out: sink,
                         group,
@@ -110,12 +147,13 @@ impl Stream {
                     let n = start.map_or(0, |start| {
                         stream.range(start, StreamId::MAX, Some(left), false, &mut deliver)
                     });
-                    if (!marked.sent.is_empty() || (n > 0 && !read.noack))
+                    let again = marked.sent.len() + outcome.claimed.len();
+                    if (again > 0 || (n > 0 && !read.noack))
                         && let Some(c) = group.slot_mut(owner)
                     {
                         c.active_time_ms = Some(now_ms);
                     }
-                    outcome.entries = marked.sent.len() + n;
+                    outcome.entries = again + n;
                     outcome.redelivered = marked.sent;
                     outcome.skipped_deleted = marked.skipped_deleted;
                 }
@@ -148,6 +186,9 @@ fn history(
     let mut sent = 0;
     // The consumer's sets and the group PEL are separate fields: walk one, update the others.
     for &id in consumer.pending.range(start..).take(limit) {
+        if sink.full() {
+            break;
+        }
         if stream.get(id, sink) {
             if let Some(p) = group.pel.get_mut(&id) {
                 p.delivery_time_ms = now_ms;
@@ -187,5 +228,9 @@ impl EntrySink for Deliver<'_> {
 
     fn deleted_entry(&mut self, id: StreamId) {
         self.out.deleted_entry(id);
+    }
+
+    fn full(&self) -> bool {
+        self.out.full()
     }
 }

@@ -61,7 +61,13 @@ pub struct ConsumerGroup {
     pub(crate) free_slots: Vec<u32>,
     /// Consumer name → slot, in byte order (the order XINFO CONSUMERS lists them).
     pub(crate) by_name: BTreeMap<Box<[u8]>, u32>,
+    /// PEL entries released by XNACK (`nack.rs`): owned by no consumer ([`UNOWNED`]) and
+    /// claimable at once. Always a subset of the PEL; every PEL change below keeps it so.
+    pub(crate) nacked: BTreeSet<StreamId>,
 }
+
+/// The owner slot of a NACKed pending entry: no consumer (XPENDING shows `""`).
+pub(crate) const UNOWNED: u32 = u32::MAX;
 
 impl ConsumerGroup {
     /// A group positioned at `last_id` with read counter `entries_read`, no consumers.
@@ -129,14 +135,18 @@ impl ConsumerGroup {
     /// Gives entry `id` to consumer `owner` as a fresh delivery (count 1, time `now_ms`),
     /// taking it from its previous owner if it was pending already — what XREADGROUP does
     /// when it delivers an ID the PEL holds (possible after XGROUP SETID moved back). A
-    /// redelivery mark on it is dropped: this is its delivery.
+    /// redelivery mark or NACK on it is dropped: this is its delivery.
     pub(crate) fn assign(&mut self, id: StreamId, owner: u32, now_ms: u64) {
         let fresh = Pending {
             owner,
             delivery_time_ms: now_ms,
             delivery_count: 1,
         };
-        if let Some(old) = self.pel.insert(id, fresh)
+        let old = self.pel.insert(id, fresh);
+        if old.is_some() {
+            self.nacked.remove(&id);
+        }
+        if let Some(old) = old
             && let Some(prev) = self.slot_mut(old.owner)
         {
             prev.redeliver.remove(&id);
@@ -157,6 +167,7 @@ impl ConsumerGroup {
             return;
         };
         let old = std::mem::replace(&mut p.owner, owner);
+        self.nacked.remove(&id);
         if let Some(prev) = self.slot_mut(old) {
             prev.redeliver.remove(&id);
             if old == owner {
@@ -172,6 +183,7 @@ impl ConsumerGroup {
     /// Removes `id` from the PEL and from its owner's sets. O(log n).
     pub(crate) fn remove_pending(&mut self, id: StreamId) -> Option<Pending> {
         let p = self.pel.remove(&id)?;
+        self.nacked.remove(&id);
         if let Some(owner) = self.slot_mut(p.owner) {
             owner.pending.remove(&id);
             owner.redeliver.remove(&id);
@@ -182,7 +194,8 @@ impl ConsumerGroup {
     /// Approximate heap bytes: PEL and consumer sets, redelivery marks included (B-tree
     /// slots counted about twice, as for the stream's nodes), plus names.
     pub(crate) fn memory_usage(&self) -> usize {
-        let pel = 2 * self.pel.len() * (size_of::<StreamId>() + size_of::<Pending>());
+        let pel = 2 * self.pel.len() * (size_of::<StreamId>() + size_of::<Pending>())
+            + 2 * self.nacked.len() * size_of::<StreamId>();
         let consumers: usize = self
             .consumers()
             .map(|c| {

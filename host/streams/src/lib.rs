@@ -59,6 +59,8 @@
 //!   pending entries that a consumer's next `>` read sends before new ones.
 //! - `pending.rs`: XPENDING ([`PendingSummary`], [`PendingQuery`]) and XACK.
 //! - `claim.rs`: XCLAIM ([`ClaimOptions`]) and XAUTOCLAIM ([`AutoClaimOptions`]).
+//! - `claim_idle.rs`: the claim phase of `XREADGROUP … CLAIM` (Redis 8.4).
+//! - `nack.rs`: XNACK (Redis 8.8, [`NackMode`]): pending entries handed back to the group.
 //! - `lag.rs`: group read counters and lag (`entries-read`, `lag`), Redis's estimates.
 //! - `info.rs`: XINFO GROUPS / CONSUMERS / STREAM FULL views ([`GroupInfo`]).
 //! - `state.rs`: a stream's whole state as plain values, both ways ([`Stream::export`],
@@ -68,6 +70,7 @@
 
 mod bounds;
 mod claim;
+mod claim_idle;
 mod consumer;
 mod deliver;
 mod error;
@@ -75,6 +78,7 @@ mod group;
 mod id;
 mod info;
 mod lag;
+mod nack;
 mod node;
 mod pending;
 mod persist;
@@ -97,6 +101,7 @@ pub use error::{NoGroupWording, StreamError, no_group_text};
 pub use group::{ConsumerGroup, PendingEntry};
 pub use id::StreamId;
 pub use info::GroupInfo;
+pub use nack::{FATAL_DELIVERY_COUNT, NackMode, NackOptions};
 pub use pending::{PendingQuery, PendingSummary};
 pub use persist::DecodeError;
 pub use sink::{CollectSink, CountSink, EntrySink};

@@ -58,6 +58,9 @@ impl Stream {
                 if entry.id < start || entry.is_deleted() {
                     continue;
                 }
+                if sink.full() {
+                    return emitted;
+                }
                 node.emit(&entry, sink);
                 emitted += 1;
                 if emitted == limit {
@@ -86,6 +89,9 @@ impl Stream {
                         .filter(|e| e.id >= start && !e.is_deleted()),
                 );
                 for entry in positions.iter().rev() {
+                    if sink.full() {
+                        return emitted;
+                    }
                     node.emit(entry, sink);
                     emitted += 1;
                     if emitted == limit {

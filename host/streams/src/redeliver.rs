@@ -105,7 +105,7 @@ pub(crate) fn send_marked(
     sink: &mut dyn EntrySink,
 ) -> Redelivered {
     let mut out = Redelivered::default();
-    while out.sent.len() < limit {
+    while out.sent.len() < limit && !sink.full() {
         let Some(id) = group.slot_mut(owner).and_then(|c| c.redeliver.pop_first()) else {
             break;
         };
@@ -114,6 +114,7 @@ pub(crate) fn send_marked(
             continue;
         }
         if let Some(p) = group.pel.get_mut(&id) {
+            sink.delivery_meta(now_ms.saturating_sub(p.delivery_time_ms), p.delivery_count);
             p.delivery_time_ms = now_ms;
             p.delivery_count = p.delivery_count.saturating_add(1);
         }

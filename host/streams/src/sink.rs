@@ -20,6 +20,17 @@ pub trait EntrySink {
     fn deleted_entry(&mut self, id: StreamId) {
         self.begin_entry(id, 0);
     }
+
+    /// Delivery data of the entry just sent, for `XREADGROUP … CLAIM`'s four-element entries:
+    /// ms since its previous delivery and its delivery count before this one. Sent after the
+    /// entry's fields, only for pending entries a `>` read delivers again. Ignored by default.
+    fn delivery_meta(&mut self, _idle_ms: u64, _previous_count: u64) {}
+
+    /// True once the sink takes no more entries (`MAXCOUNT`/`MAXSIZE` reached): reads check it
+    /// before each entry and stop. Never by default.
+    fn full(&self) -> bool {
+        false
+    }
 }
 
 /// A sink that only counts entries (useful for existence checks and tests).

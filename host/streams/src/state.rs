@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use crate::group::{ConsumerGroup, Pending};
+// `UNOWNED`: a pending entry no consumer has claimed yet while building a group, and a
+// NACKed entry once built.
+use crate::group::{ConsumerGroup, Pending, UNOWNED};
 use crate::sink::EntrySink;
 use crate::{AddId, NodeLimits, Stream, StreamError, StreamId};
 
@@ -58,8 +60,10 @@ pub struct GroupState {
     /// The group's pending entries list, IDs distinct ([`Stream::export`]: ascending).
     pub pending: Vec<PendingState>,
     /// Consumers, names distinct ([`Stream::export`]: name byte order). Every pending entry
-    /// is owned by exactly one of them.
+    /// is owned by exactly one of them, unless NACKed.
     pub consumers: Vec<ConsumerState>,
+    /// Pending entries released by XNACK (`nack.rs`), owned by no consumer; ascending.
+    pub nacked: Vec<StreamId>,
 }
 
 /// One entry of a group's pending entries list.
@@ -131,9 +135,6 @@ pub enum StateError {
     #[error("redelivery mark {0} is not one of its consumer's pending entries")]
     BadRedeliveryMark(StreamId),
 }
-
-/// Owner slot of a pending entry no consumer has claimed yet while building a group.
-const UNOWNED: u32 = u32::MAX;
 
 impl Stream {
     /// The stream's complete state: live entries, counters, groups with their pending
@@ -222,6 +223,7 @@ fn export_group(name: &[u8], group: &ConsumerGroup) -> GroupState {
                 redeliver: c.redeliver_ids().collect(),
             })
             .collect(),
+        nacked: group.nacked_ids().collect(),
     }
 }
 
@@ -263,7 +265,19 @@ fn build_group(state: GroupState) -> Result<ConsumerGroup, StateError> {
             consumer.redeliver.insert(id);
         }
     }
-    if let Some((&id, _)) = pel.iter().find(|(_, p)| p.owner == UNOWNED) {
+    for &id in &state.nacked {
+        match pel.get(&id) {
+            Some(p) if p.owner == UNOWNED => {
+                group.nacked.insert(id);
+            }
+            Some(_) => return Err(StateError::SharedPending(id)),
+            None => return Err(StateError::UnknownPending(id)),
+        }
+    }
+    if let Some((&id, _)) = pel
+        .iter()
+        .find(|(id, p)| p.owner == UNOWNED && !group.nacked.contains(id))
+    {
         return Err(StateError::OrphanPending(id));
     }
     group.pel = pel;

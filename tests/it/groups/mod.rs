@@ -2,6 +2,8 @@
 //! commands, and their error replies.
 
 mod block;
+mod claim_option;
 mod errors;
 mod pel;
 mod reads;
+mod xnack;

@@ -273,6 +273,7 @@ fn xinfo_groups_consumers_and_stream_full() -> Result<()> {
         ("entries-read", i(2)),
         ("lag", i(0)),
         ("pel-count", i(2)),
+        ("nacked-count", i(0)),
         (
             "pending",
             a(&[a(&[b("1-0"), b("alice"), t0.clone(), i(1)])]),
@@ -285,6 +286,7 @@ fn xinfo_groups_consumers_and_stream_full() -> Result<()> {
         ("entries-read", "$-1\r\n".into()),
         ("lag", i(0)),
         ("pel-count", i(0)),
+        ("nacked-count", i(0)),
         ("pending", a(&[])),
         ("consumers", a(&[])),
     ]);

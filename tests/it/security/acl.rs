@@ -157,7 +157,7 @@ fn hello_authenticates_and_switches_protocol_at_once() -> Result<()> {
     assert_eq!(
         hello,
         format!(
-            "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.2.0\r\n$5\r\nproto\r\n:3\r\n\
+            "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n8.10.0\r\n$5\r\nproto\r\n:3\r\n\
              $2\r\nid\r\n:{client_id}\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n\
              $7\r\nmodules\r\n*0\r\n"
         )

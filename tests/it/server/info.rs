@@ -162,7 +162,7 @@ fn info_values_are_in_redis_formats() -> Result<()> {
     let all = raw.cmd(&["INFO", "everything"])?;
     let fields = info_fields(bulk_text(&all)?);
     // The Redis version whose semantics Sluice implements: no more.
-    assert_eq!(fields["redis_version"], "7.2.0");
+    assert_eq!(fields["redis_version"], "8.10.0");
     assert_eq!(fields["redis_mode"], "standalone");
     let run_id = &fields["run_id"];
     ensure!(

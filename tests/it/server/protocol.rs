@@ -363,7 +363,7 @@ fn hello_switches_between_resp2_and_resp3() -> Result<()> {
     // Sluice reports itself as Redis 7.2, the version whose semantics it follows.
     let fields = |proto: u8| {
         format!(
-            "$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$5\r\n7.2.0\r\n$5\r\nproto\r\n:{proto}\r\n$2\r\nid\r\n:{id}\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
+            "$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n8.10.0\r\n$5\r\nproto\r\n:{proto}\r\n$2\r\nid\r\n:{id}\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
         )
     };
     assert_eq!(raw.cmd(&["HELLO"])?, format!("*14\r\n{}", fields(2)));

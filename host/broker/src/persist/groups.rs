@@ -3,7 +3,10 @@
 //! Deliveries and claims change delivery times and counts decided at run time, so like
 //! Redis's AOF they are logged as `XCLAIM … TIME <ms> RETRYCOUNT <n> FORCE JUSTID` (which sets
 //! a pending entry exactly), `XACK` for entries no longer pending, `XGROUP SETID … ENTRIESREAD`
-//! for the group's cursor and `XGROUP CREATECONSUMER` for consumers made on first use.
+//! for the group's cursor and `XGROUP CREATECONSUMER` for consumers made on first use. A
+//! NACKed entry (no owner) is logged as `XACK` then `XNACK … FAIL IDS 1 <id> RETRYCOUNT <n>
+//! FORCE`, which recreates it unowned with its count (its delivery time becomes the replay's
+//! clock: NACKed entries are claimable whatever their idle time).
 
 use sluice_streams::{Stream, StreamId};
 
@@ -22,6 +25,20 @@ pub fn pel_state(
     let mut acked = Vec::new();
     for id in ids {
         match g.pending_entry(id) {
+            Some(p) if stream.contains(id) && g.is_nacked(id) => {
+                rec.begin(4).arg(b"XACK").arg(key).arg(group).id(id);
+                rec.begin(10)
+                    .arg(b"XNACK")
+                    .arg(key)
+                    .arg(group)
+                    .arg(b"FAIL")
+                    .arg(b"IDS")
+                    .arg(b"1")
+                    .id(id)
+                    .arg(b"RETRYCOUNT")
+                    .int(p.delivery_count)
+                    .arg(b"FORCE");
+            }
             Some(p) if stream.contains(id) => {
                 rec.begin(12)
                     .arg(b"XCLAIM")

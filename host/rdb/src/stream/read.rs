@@ -150,6 +150,7 @@ fn read_group(r: &mut Reader<'_>, v2: bool, v3: bool) -> Result<GroupState, RdbE
         entries_read,
         pending,
         consumers,
+        nacked: Vec::new(),
     })
 }
 

@@ -200,6 +200,7 @@ fn stream_types_differ_as_redis_7_2_loads_them() {
                     redeliver: vec![],
                 },
             ],
+            nacked: Vec::new(),
         }
     );
 

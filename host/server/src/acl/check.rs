@@ -191,10 +191,10 @@ pub fn key_access(entry: &Entry) -> Option<u8> {
         ) => READ | WRITE,
         (
             "del" | "unlink" | "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" | "xadd"
-            | "xdel" | "xtrim" | "xsetid" | "xack" | "xclaim" | "xautoclaim" | "setnx" | "setex"
-            | "psetex" | "mset" | "msetnx" | "append" | "setrange" | "restore" | "hset" | "hsetnx"
-            | "hmset" | "hdel" | "lpush" | "rpush" | "lpushx" | "rpushx" | "lset" | "linsert"
-            | "lrem" | "ltrim" | "sadd" | "srem",
+            | "xdel" | "xtrim" | "xsetid" | "xack" | "xnack" | "xclaim" | "xautoclaim" | "setnx"
+            | "setex" | "psetex" | "mset" | "msetnx" | "append" | "setrange" | "restore" | "hset"
+            | "hsetnx" | "hmset" | "hdel" | "lpush" | "rpush" | "lpushx" | "rpushx" | "lset"
+            | "linsert" | "lrem" | "ltrim" | "sadd" | "srem",
             None,
         ) => WRITE,
         ("xgroup", Some("create" | "setid" | "destroy" | "createconsumer" | "delconsumer")) => {

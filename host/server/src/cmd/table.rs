@@ -135,6 +135,7 @@ pub static COMMANDS: &[Command] = &[
     // consumer groups
     group::xreadgroup::XREADGROUP,
     group::xack::XACK,
+    group::xnack::XNACK,
     group::xpending::XPENDING,
     group::xclaim::XCLAIM,
     group::xclaim::XAUTOCLAIM,

@@ -18,7 +18,7 @@ use super::DecodeError;
 use super::check_node::{StoredNode, check_node};
 use super::reader::{Reader, unzigzag};
 use crate::consumer::Consumer;
-use crate::group::{ConsumerGroup, Pending};
+use crate::group::{ConsumerGroup, Pending, UNOWNED};
 use crate::{Stream, StreamId};
 
 /// Least encoded size of one node header plus data, group, consumer and pending entry, used
@@ -37,7 +37,7 @@ const PREALLOC_MAX: usize = 1 << 16;
 pub(super) fn decode(bytes: &[u8]) -> Result<Stream, DecodeError> {
     let mut r = Reader::new(bytes);
     let stream = match r.varint("bad format version")? {
-        version @ (1 | 2) => decode_stream(&mut r, version)?,
+        version @ (1..=3) => decode_stream(&mut r, version)?,
         found => {
             return Err(DecodeError::UnsupportedVersion {
                 found,
@@ -132,11 +132,16 @@ fn decode_group(r: &mut Reader<'_>, version: u64) -> Result<ConsumerGroup, Decod
     let last_delivered_id = r.id("bad group last-delivered-id")?;
     let entries_read = r.opt("bad group entries-read")?;
     let consumers = decode_consumers(r)?;
-    let (pel, owned) = decode_pel(r, consumers.len())?;
+    let (mut pel, owned) = decode_pel(r, consumers.len(), version >= 3)?;
     let mut marked: PerConsumer = vec![Vec::new(); consumers.len()];
     if version >= 2 {
         decode_marks(r, &pel, &mut marked)?;
     }
+    let nacked = if version >= 3 {
+        decode_nacked(r, &mut pel)?
+    } else {
+        BTreeSet::new()
+    };
     // Slots are renumbered densely in name order (the encoder wrote owners that way).
     let mut by_name = BTreeMap::new();
     let mut slots = Vec::with_capacity(consumers.len());
@@ -155,7 +160,46 @@ fn decode_group(r: &mut Reader<'_>, version: u64) -> Result<ConsumerGroup, Decod
         slots,
         free_slots: Vec::new(),
         by_name,
+        nacked,
     })
+}
+
+/// Reads a group's NACKed IDs (version 3): strictly increasing, each a PEL entry decoded as
+/// unowned, and every unowned entry among them; their owner becomes [`UNOWNED`].
+fn decode_nacked(
+    r: &mut Reader<'_>,
+    pel: &mut [(StreamId, Pending)],
+) -> Result<BTreeSet<StreamId>, DecodeError> {
+    let count_at = r.pos();
+    let count = r.count(MIN_MARK_BYTES, "bad NACKed count")?;
+    let mut nacked = BTreeSet::new();
+    let mut prev = StreamId::MIN;
+    let mut next_pending = pel.iter_mut();
+    for i in 0..count {
+        let at = r.pos();
+        let id = r.id_from(prev, "bad NACKed ID")?;
+        if i > 0 && id == prev {
+            return Err(Reader::corrupt_at(at, "NACKed IDs out of order"));
+        }
+        match next_pending.find(|(pending, _)| *pending >= id) {
+            Some((pending, p)) if *pending == id && p.owner == UNOWNED => {}
+            _ => {
+                return Err(Reader::corrupt_at(
+                    at,
+                    "NACKed ID is not an unowned pending entry",
+                ));
+            }
+        }
+        nacked.insert(id);
+        prev = id;
+    }
+    if pel.iter().filter(|(_, p)| p.owner == UNOWNED).count() != nacked.len() {
+        return Err(Reader::corrupt_at(
+            count_at,
+            "unowned pending entry not NACKed",
+        ));
+    }
+    Ok(nacked)
 }
 
 /// A group's consumers, names strictly increasing, each without its pending entries yet.
@@ -195,6 +239,7 @@ type PerConsumer = Vec<Vec<StreamId>>;
 fn decode_pel(
     r: &mut Reader<'_>,
     consumer_count: usize,
+    unowned_allowed: bool,
 ) -> Result<(PelEntries, PerConsumer), DecodeError> {
     let pel_count = r.count(MIN_PENDING_BYTES, "bad pending count")?;
     let mut pel = Vec::with_capacity(pel_count.min(PREALLOC_MAX));
@@ -208,14 +253,18 @@ fn decode_pel(
             return Err(Reader::corrupt_at(at, "pending IDs out of order"));
         }
         let owner_at = r.pos();
-        let owner = r.u32("bad pending owner")?;
-        let Some(ids) = owned.get_mut(owner as usize) else {
-            return Err(Reader::corrupt_at(
-                owner_at,
-                "pending entry owned by no consumer",
-            ));
-        };
-        ids.push(id);
+        let mut owner = r.u32("bad pending owner")?;
+        match owned.get_mut(owner as usize) {
+            Some(ids) => ids.push(id),
+            // Version 3: one past the last consumer is "no owner" (a NACKed entry).
+            None if unowned_allowed && owner as usize == consumer_count => owner = UNOWNED,
+            None => {
+                return Err(Reader::corrupt_at(
+                    owner_at,
+                    "pending entry owned by no consumer",
+                ));
+            }
+        }
         let delivery_time_ms = prev_time.wrapping_add(unzigzag(r.varint("bad delivery time")?));
         let delivery_count = r.varint("bad delivery count")?;
         pel.push((

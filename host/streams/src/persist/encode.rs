@@ -5,7 +5,7 @@
 //! entry takes a handful of bytes thanks to the ID and time deltas. The output is reserved
 //! up front so the buffer grows once.
 
-use crate::group::{ConsumerGroup, Pending};
+use crate::group::{ConsumerGroup, Pending, UNOWNED};
 use crate::varint::{put, put_bytes};
 use crate::{Stream, StreamId};
 
@@ -65,7 +65,14 @@ fn encode_group(group: &ConsumerGroup, out: &mut Vec<u8>) {
 
     // `group.rs` keeps every PEL owner a live consumer; an entry breaking that could not be
     // shown or claimed correctly anyway, and writing it would make the snapshot unloadable.
-    let owner = |p: &Pending| index.get(p.owner as usize).copied().flatten();
+    // A NACKed entry has no owner: it is written as owner `consumers.len()` (version 3).
+    let unowned = consumers.len() as u64;
+    let owner = |p: &Pending| {
+        if p.owner == UNOWNED {
+            return Some(unowned);
+        }
+        index.get(p.owner as usize).copied().flatten()
+    };
     let kept = group.pel.values().filter(|p| owner(p).is_some()).count();
     debug_assert_eq!(kept, group.pel.len(), "PEL entry without a consumer");
     put(out, kept as u64);
@@ -96,6 +103,14 @@ fn encode_group(group: &ConsumerGroup, out: &mut Vec<u8>) {
     put(out, marks.len() as u64);
     let mut prev = StreamId::MIN;
     for id in marks {
+        put_delta(out, prev, id);
+        prev = id;
+    }
+
+    // NACKed entries (version 3): exactly the PEL entries written as unowned.
+    put(out, group.nacked.len() as u64);
+    let mut prev = StreamId::MIN;
+    for &id in &group.nacked {
         put_delta(out, prev, id);
         prev = id;
     }

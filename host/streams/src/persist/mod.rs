@@ -8,7 +8,7 @@
 //! pending IDs) are checked, so a decoded stream can never panic on a later read. A decode
 //! failure is a [`DecodeError`].
 //!
-//! # Format, version 2 (written) and version 1 (read)
+//! # Format, version 3 (written), versions 2 and 1 (read)
 //!
 //! All integers are LEB128 varints (`varint.rs`); `bytes` is a varint length then the bytes;
 //! `opt` is `0` (none) or `1` and a varint; an `id` is `ms seq`; a `Δid` from `prev` is
@@ -22,6 +22,7 @@
 //!             data:bytes                            the packed node, copied whole (node.rs)
 //! group    := name:bytes  last_delivered:id  entries_read:opt
 //!             consumer_count consumer*  pel_count pending*  mark_count mark*
+//!             nacked_count nacked*                  (version 3)
 //! consumer := name:bytes  seen_ms  active_ms:opt        in name byte order
 //! pending  := id:Δid(previous pending id, 0-0 first)  owner  time  delivery_count
 //!             owner = index of the consumer in the list above;
@@ -35,6 +36,11 @@
 //! exactly the invariant `group.rs` keeps; likewise its redelivery marks are the marks whose
 //! PEL entry it owns, and a mark on an ID the PEL does not hold is refused. Consumer slots are
 //! renumbered densely in name order on decode (slot numbers are internal and never visible).
+//!
+//! Version 3 (written) adds NACKed entries (`nack.rs`): a pending entry's `owner` may be the
+//! consumer count, meaning no consumer, and each group ends with `nacked_count nacked*`, the
+//! IDs of exactly those unowned entries (`Δid` from the previous one, 0-0 first). Version 2 is
+//! version 3 without them (nothing is NACKed).
 //!
 //! Version 1 is the same without `mark_count mark*` (nothing is marked): it predates
 //! redelivery marks. It is read, never written.
@@ -92,7 +98,7 @@ pub enum DecodeError {
 
 impl Stream {
     /// The payload format version [`Stream::encode`] writes (the leading varint).
-    pub const SNAPSHOT_VERSION: u64 = 2;
+    pub const SNAPSHOT_VERSION: u64 = 3;
 
     /// Appends this stream's complete state (entries, counters, groups, consumers, PELs,
     /// redelivery marks) to `out` in the current snapshot format (see the module docs). Node

@@ -60,7 +60,11 @@ pub(crate) fn check_invariants(g: &ConsumerGroup) {
             assert!(g.is_marked_for_redelivery(id));
         }
     }
-    assert_eq!(owned, g.pending_count());
+    // NACKed entries are the ones no consumer owns.
+    for id in g.nacked_ids() {
+        assert_eq!(g.pending_entry(id).map(|e| e.consumer), Some(&b""[..]));
+    }
+    assert_eq!(owned + g.nacked_count(), g.pending_count());
     let marked = g
         .pending_entries()
         .filter(|e| g.is_marked_for_redelivery(e.id))

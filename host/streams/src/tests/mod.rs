@@ -4,6 +4,7 @@ mod add;
 mod groups;
 mod groups_claim;
 mod groups_lag;
+mod groups_nack;
 mod groups_pending;
 mod groups_redeliver;
 mod groups_scale;

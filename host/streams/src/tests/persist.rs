@@ -19,7 +19,7 @@ pub(crate) fn encode(s: &Stream) -> Vec<u8> {
 }
 
 /// Encodes, decodes, checks every observable and the re-encoding; returns the decoded copy.
-fn round_trip(s: &Stream) -> Stream {
+pub(crate) fn round_trip(s: &Stream) -> Stream {
     let bytes = encode(s);
     let back = Stream::decode(&bytes).expect("decodes");
     assert_same(s, &back);
@@ -83,6 +83,11 @@ pub(crate) fn assert_group_same(name: &[u8], a: &crate::ConsumerGroup, b: &crate
         "{ctx}"
     );
     assert_eq!(a.consumer_count(), b.consumer_count(), "{ctx}");
+    assert_eq!(
+        a.nacked_ids().collect::<Vec<_>>(),
+        b.nacked_ids().collect::<Vec<_>>(),
+        "{ctx}"
+    );
     for (ca, cb) in a.consumers().zip(b.consumers()) {
         assert_eq!(ca.name(), cb.name());
         assert_eq!(ca.seen_time_ms(), cb.seen_time_ms());

@@ -158,13 +158,14 @@ fn v1_fixture_loads_exactly() {
 /// that loads back to the same stream. (The byte-for-byte guard of the current encoder is
 /// `encoder_still_writes_v2_fixture`.)
 #[test]
-fn v1_fixture_upgrades_to_v2_without_marks() {
+fn v1_fixture_upgrades_to_v3_without_marks_or_nacks() {
     let v1 = fixture_bytes(FIXTURE);
     let s = Stream::decode(&v1).expect("v1 fixture decodes");
-    let mut expected = vec![2];
+    let mut expected = vec![3];
     expected.extend_from_slice(&v1[1..]);
-    expected.push(0);
-    let v2 = encode(&s);
-    assert_eq!(v2, expected);
-    super::persist::assert_same(&s, &Stream::decode(&v2).expect("v2 decodes"));
+    // Its one group gains an empty mark list (v2) and an empty NACK list (v3).
+    expected.extend_from_slice(&[0, 0]);
+    let v3 = encode(&s);
+    assert_eq!(v3, expected);
+    super::persist::assert_same(&s, &Stream::decode(&v3).expect("v3 decodes"));
 }

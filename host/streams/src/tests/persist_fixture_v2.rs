@@ -119,9 +119,13 @@ fn v2_fixture_marks_redeliver() {
 /// behave, since the state comes from the file). After a bump, this test moves to the new
 /// fixture and [`v2_fixture_loads_exactly`] keeps guarding this one.
 #[test]
-fn encoder_still_writes_v2_fixture() {
-    assert_eq!(Stream::SNAPSHOT_VERSION, 2);
+fn v2_fixture_upgrades_to_v3_without_nacks() {
+    assert_eq!(Stream::SNAPSHOT_VERSION, 3);
     let bytes = fixture_bytes(FIXTURE);
     let s = Stream::decode(&bytes).expect("v2 fixture decodes");
-    assert_eq!(encode(&s), bytes);
+    let v3 = encode(&s);
+    assert_eq!(v3[0], 3);
+    let back = Stream::decode(&v3).expect("v3 decodes");
+    super::persist::assert_same(&s, &back);
+    assert!(back.groups().all(|(_, g)| g.nacked_count() == 0));
 }

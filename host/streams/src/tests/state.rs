@@ -127,6 +127,7 @@ fn valid() -> StreamState {
                 pending: vec![id(1, 0)],
                 redeliver: vec![id(1, 0)],
             }],
+            nacked: Vec::new(),
         }],
     }
 }

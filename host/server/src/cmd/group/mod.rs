@@ -5,11 +5,13 @@
 //! - [`xgroup`] — `XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER|HELP`.
 //! - [`xreadgroup`] — `XREADGROUP`, blocking or not.
 //! - [`xack`] — `XACK`.
+//! - [`xnack`] — `XNACK` (Redis 8.8).
 //! - [`xpending`] — `XPENDING`.
 //! - [`xclaim`] — `XCLAIM`, `XAUTOCLAIM`.
 
 pub mod xack;
 pub mod xclaim;
 pub mod xgroup;
+pub mod xnack;
 pub mod xpending;
 pub mod xreadgroup;

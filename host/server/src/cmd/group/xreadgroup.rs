@@ -14,7 +14,7 @@ use sluice_resp::{Args, Protocol, Reply, StreamEntries};
 use sluice_streams::{GroupRead, GroupReadStart, NoGroupWording, Stream, StreamError, StreamId};
 
 use crate::cmd::meta::*;
-use crate::cmd::stream::args::ReplySink;
+use crate::cmd::stream::args::{CappedSink, ReadCaps};
 use crate::cmd::stream::xread::{parse_timeout, streams_reply, wait_or_nil};
 use crate::cmd::{CmdResult, Command, Ctx};
 use crate::error::{self, CmdError};
@@ -32,17 +32,19 @@ pub const XREADGROUP: Command = Command {
     group: "stream",
     since: "5.0.0",
     summary: "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.",
-    syntax: "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]",
+    syntax: "GROUP group consumer [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds] [CLAIM min-idle-time] [NOACK] STREAMS key [key ...] id [id ...]",
     handler: run,
     subcommands: &[],
 };
 
-/// `XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK]
-/// STREAMS key [key …] id [id …]`
+/// `XREADGROUP GROUP group consumer [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize]
+/// [BLOCK milliseconds] [CLAIM min-idle-time] [NOACK] STREAMS key [key …] id [id …]`
 pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let mut count = None;
     let mut block = None;
     let mut noack = false;
+    let mut claim = None;
+    let mut caps = ReadCaps::default();
     let mut names: Option<(Bytes, Bytes)> = None;
     // Redis's option loop: each keyword needs its values to follow, else it is a syntax error.
     loop {
@@ -54,6 +56,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         } else if more > 0 && args.eat("COUNT") {
             // Negative and zero both mean "no limit".
             count = usize::try_from(args.i64()?).ok().filter(|&n| n > 0);
+        } else if more > 0 && args.eat("CLAIM") {
+            let ms = u64::try_from(args.i64()?)
+                .map_err(|_| CmdError(error::CLAIM_MIN_IDLE_NEGATIVE.into()))?;
+            claim = Some(ms);
+        } else if more > 0 && args.eat("MAXCOUNT") {
+            caps.max_count = Some(ReadCaps::parse_cap(args)?);
+        } else if more > 0 && args.eat("MAXSIZE") {
+            caps.max_size = Some(ReadCaps::parse_cap(args)?);
         } else if more > 0 && args.eat("STREAMS") {
             break;
         } else if more >= 2 && args.eat("GROUP") {
@@ -95,12 +105,14 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         };
         streams.push((key.clone(), start));
     }
-    let read = GroupReadWait {
+    let mut read = GroupReadWait {
         group,
         consumer,
         streams,
         count,
         noack,
+        claim,
+        caps,
     };
     if let Some(reply) = read.read(&ctx.shared.broker, ctx.client.db, ctx.proto(), ctx.now_ms)? {
         return Ok(reply.into());
@@ -117,6 +129,10 @@ struct GroupReadWait {
     streams: Vec<(Bytes, GroupReadStart)>,
     count: Option<usize>,
     noack: bool,
+    /// `CLAIM <min-idle-time>` in ms.
+    claim: Option<u64>,
+    /// `MAXCOUNT`/`MAXSIZE` across the streams.
+    caps: ReadCaps,
 }
 
 impl GroupReadWait {
@@ -124,7 +140,7 @@ impl GroupReadWait {
     /// and none had anything to deliver (then the caller replies nil or waits). A missing key
     /// or group is Redis's NOGROUP error.
     fn read(
-        &self,
+        &mut self,
         broker: &Broker,
         db: usize,
         proto: Protocol,
@@ -133,29 +149,40 @@ impl GroupReadWait {
         let db_index = db;
         let db = broker.keyspace.db(db);
         let mut found = Vec::new();
+        self.caps.reset();
         for (key, start) in &self.streams {
+            if self.caps.reached() {
+                break;
+            }
             let mut entries = StreamEntries::new();
             let read = GroupRead {
                 start: *start,
                 count: self.count,
                 noack: self.noack,
             };
+            // CLAIM applies to `>` reads only.
+            let claim = self.claim.filter(|_| *start == GroupReadStart::New);
+            if claim.is_some() {
+                entries.enable_meta();
+            }
+            let caps = &mut self.caps;
+            let (group, consumer, noack) = (&self.group, &self.consumer, self.noack);
             let outcome = db
                 .write_as(key, now_ms, |stream: &mut Stream| {
-                    let outcome = stream.read_group(
-                        &self.group,
-                        &self.consumer,
-                        read,
-                        now_ms,
-                        &mut ReplySink(&mut entries),
-                    )?;
+                    let mut sink = CappedSink {
+                        entries: &mut entries,
+                        caps,
+                    };
+                    let outcome = stream
+                        .read_group_claiming(group, consumer, read, claim, now_ms, &mut sink)?;
                     persist::log(broker, db_index, |rec| {
-                        self.log_read(rec, key, stream, *start, &outcome, &entries);
+                        let names = (&group[..], &consumer[..]);
+                        log_read(rec, key, names, noack, stream, *start, &outcome, &entries);
                     });
                     Ok(outcome)
                 })?
                 .unwrap_or(Err(StreamError::NoGroup))
-                .map_err(|_| error::no_group(NoGroupWording::ReadGroup, key, &self.group))?;
+                .map_err(|_| error::no_group(NoGroupWording::ReadGroup, key, group))?;
             // A history read always answers, even with no entries; `>` only with some.
             if outcome.entries > 0 || matches!(start, GroupReadStart::After(_)) {
                 found.push((Reply::Bulk(key.clone()), Reply::Entries(entries)));
@@ -165,36 +192,59 @@ impl GroupReadWait {
     }
 }
 
-impl GroupReadWait {
-    /// Logs what a read changed: the consumer if new, the delivered entries' pending state,
-    /// and for `>` the group's cursor.
-    fn log_read(
-        &self,
-        rec: &mut persist::Record,
-        key: &[u8],
-        stream: &sluice_streams::Stream,
-        start: GroupReadStart,
-        outcome: &sluice_streams::GroupReadOutcome,
-        entries: &StreamEntries,
-    ) {
-        if outcome.consumer_created {
-            groups::consumer_created(rec, key, &self.group, &self.consumer);
-        }
+/// Logs what a read changed: the consumer if new, the delivered and claimed entries' pending
+/// state (claimed and redelivered ones even with NOACK: they were pending already), claimed
+/// entries found deleted as acknowledged, and for `>` the group's cursor.
+#[allow(clippy::too_many_arguments)]
+fn log_read(
+    rec: &mut persist::Record,
+    key: &[u8],
+    (group, consumer): (&[u8], &[u8]),
+    noack: bool,
+    stream: &Stream,
+    start: GroupReadStart,
+    outcome: &sluice_streams::GroupReadOutcome,
+    entries: &StreamEntries,
+) {
+    if outcome.consumer_created {
+        groups::consumer_created(rec, key, group, consumer);
+    }
+    let dropped = outcome.claim_dropped.iter().copied();
+    if !noack {
         let delivered = entries
             .ids()
             .filter(|&(_, _, gone)| !gone)
             .map(|(ms, seq, _)| StreamId::new(ms, seq));
-        if !self.noack {
-            groups::pel_state(rec, key, &self.group, stream, delivered);
-        } else if !outcome.redelivered.is_empty() {
-            // Entries redelivered after a reassignment were pending already: NOACK or not,
-            // their delivery count and time changed.
-            let again = outcome.redelivered.iter().copied();
-            groups::pel_state(rec, key, &self.group, stream, again);
-        }
-        if matches!(start, GroupReadStart::New) && !entries.is_empty() {
-            groups::cursor(rec, key, &self.group, stream);
-        }
+        groups::pel_state(rec, key, group, stream, delivered.chain(dropped));
+    } else {
+        let again = outcome.redelivered.iter().chain(&outcome.claimed).copied();
+        groups::pel_state(rec, key, group, stream, again.chain(dropped));
+    }
+    if matches!(start, GroupReadStart::New) && !entries.is_empty() {
+        groups::cursor(rec, key, group, stream);
+    }
+}
+
+impl GroupReadWait {
+    /// Whether a re-run could answer: some stream has something for this consumer (new,
+    /// redelivered or, with CLAIM, claimable entries), or lacks its group (NOGROUP). Lets the
+    /// clock-driven re-runs of a blocked CLAIM reader pass without touching the consumer.
+    fn may_answer(&self, broker: &Broker, db: usize, now_ms: u64) -> bool {
+        let db = broker.keyspace.db(db);
+        self.streams.iter().any(|(key, _)| {
+            db.read_as(key, now_ms, |stream: &Stream| {
+                match stream.group(&self.group) {
+                    None => true,
+                    Some(g) => {
+                        stream.has_undelivered_for(g, &self.consumer)
+                            || self
+                                .claim
+                                .is_some_and(|min_idle| stream.has_claimable(g, min_idle, now_ms))
+                    }
+                }
+            })
+            .map_or(true, |found| found.unwrap_or(true))
+        })
     }
 }
 
@@ -206,7 +256,11 @@ impl BlockedRead for GroupReadWait {
         proto: Protocol,
         _ready: &mut ReadyKeys,
     ) -> Option<Reply> {
-        match self.read(broker, db, proto, broker.now_ms()) {
+        let now_ms = broker.now_ms();
+        if !self.may_answer(broker, db, now_ms) {
+            return None;
+        }
+        match self.read(broker, db, proto, now_ms) {
             Ok(reply) => reply,
             Err(e) => Some(e.into_reply()),
         }
@@ -214,5 +268,9 @@ impl BlockedRead for GroupReadWait {
 
     fn ends_on_missing_key(&self) -> bool {
         true
+    }
+
+    fn wakes_with_time(&self) -> bool {
+        self.claim.is_some()
     }
 }

@@ -25,6 +25,78 @@ impl EntrySink for ReplySink<'_> {
     }
 }
 
+/// `XREAD`/`XREADGROUP`'s `MAXCOUNT` and `MAXSIZE` (Redis 8.10): caps on the entries and
+/// bytes of one call's reply, across all its streams. Bytes are the field names and values
+/// of the entries (not IDs or framing); a call stops before the next entry once either cap is
+/// reached, so its first entry is always sent, however large.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadCaps {
+    /// `MAXCOUNT`: most entries in the reply.
+    pub max_count: Option<usize>,
+    /// `MAXSIZE`: bytes after which no further entry is added.
+    pub max_size: Option<usize>,
+    entries: usize,
+    bytes: usize,
+}
+
+impl ReadCaps {
+    /// Parses the value of `MAXCOUNT` or `MAXSIZE`: an integer of at least 1.
+    pub fn parse_cap(args: &mut Args) -> Result<usize, CmdError> {
+        let n = args.i64()?;
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| CmdError(error::NOT_POSITIVE.into()))
+    }
+
+    /// True once no further entry may be added.
+    pub fn reached(&self) -> bool {
+        self.max_count.is_some_and(|max| self.entries >= max)
+            || self.max_size.is_some_and(|max| self.bytes >= max)
+    }
+
+    /// Back to an empty reply (a blocked call's retry starts over).
+    pub fn reset(&mut self) {
+        self.entries = 0;
+        self.bytes = 0;
+    }
+}
+
+/// [`ReplySink`] that also counts against a call's [`ReadCaps`] and keeps the delivery data
+/// `XREADGROUP … CLAIM` sends per entry.
+#[derive(Debug)]
+pub struct CappedSink<'a> {
+    /// Where entries go.
+    pub entries: &'a mut StreamEntries,
+    /// The call's caps and what it sent so far.
+    pub caps: &'a mut ReadCaps,
+}
+
+impl EntrySink for CappedSink<'_> {
+    fn begin_entry(&mut self, id: StreamId, _field_count: usize) {
+        self.caps.entries += 1;
+        self.entries.begin_entry(id.ms, id.seq);
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        self.caps.bytes += bytes.len();
+        self.entries.push_field(bytes);
+    }
+
+    fn deleted_entry(&mut self, id: StreamId) {
+        self.caps.entries += 1;
+        self.entries.push_deleted(id.ms, id.seq);
+    }
+
+    fn delivery_meta(&mut self, idle_ms: u64, previous_count: u64) {
+        self.entries.set_meta(idle_ms, previous_count);
+    }
+
+    fn full(&self) -> bool {
+        self.caps.reached()
+    }
+}
+
 /// An ID as a bulk string, `"<ms>-<seq>"`.
 pub fn id_reply(id: StreamId) -> Reply {
     let mut text = Vec::with_capacity(24);

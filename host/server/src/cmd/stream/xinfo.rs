@@ -208,6 +208,11 @@ fn full_group(info: &GroupInfo<'_>, group: &ConsumerGroup, limit: Option<usize>)
             info.lag.map_or(Reply::Null, Reply::Int),
         ),
         (Reply::bulk_static("pel-count"), Reply::count(info.pending)),
+        // Redis 8.8: pending entries released by XNACK and not claimed since.
+        (
+            Reply::bulk_static("nacked-count"),
+            Reply::count(group.nacked_count()),
+        ),
         (Reply::bulk_static("pending"), Reply::Array(pending)),
         (Reply::bulk_static("consumers"), Reply::Array(consumers)),
     ])

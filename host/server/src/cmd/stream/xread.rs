@@ -7,7 +7,7 @@ use bytes::Bytes;
 use sluice_resp::{Args, Protocol, Reply, StreamEntries};
 use sluice_streams::{Stream, StreamId};
 
-use super::args::ReplySink;
+use super::args::{CappedSink, ReadCaps};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, Outcome};
 use crate::error::{self, CmdError};
@@ -24,16 +24,18 @@ pub const XREAD: Command = Command {
     group: "stream",
     since: "5.0.0",
     summary: "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.",
-    syntax: "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
+    syntax: "[COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]",
     handler: run,
     subcommands: &[],
 };
 
-/// `XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key …] id [id …]`; an ID is `$`
-/// (after the current last entry), `+` (the last entry itself) or an ID.
+/// `XREAD [COUNT count] [MAXCOUNT maxcount] [MAXSIZE maxsize] [BLOCK milliseconds] STREAMS
+/// key [key …] id [id …]`; an ID is `$` (after the current last entry), `+` (the last entry
+/// itself) or an ID.
 pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let mut count = None;
     let mut block = None;
+    let mut caps = ReadCaps::default();
     loop {
         let more = args.remaining().saturating_sub(1);
         if args.is_empty() {
@@ -43,6 +45,12 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             count = usize::try_from(args.i64()?).ok().filter(|&n| n > 0);
         } else if more > 0 && args.eat("BLOCK") {
             block = Some(parse_timeout(&args.bytes()?)?);
+        } else if more > 0 && args.eat("MAXCOUNT") {
+            caps.max_count = Some(ReadCaps::parse_cap(args)?);
+        } else if more > 0 && args.eat("MAXSIZE") {
+            caps.max_size = Some(ReadCaps::parse_cap(args)?);
+        } else if more > 0 && args.eat("CLAIM") {
+            return Err(CmdError(error::XREAD_CLAIM_OPTION.into()));
         } else if args.eat("STREAMS") {
             break;
         } else if more >= 2 && args.eat("GROUP") {
@@ -81,7 +89,11 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         };
         streams.push((key.clone(), from));
     }
-    let read = XreadWait { streams, count };
+    let mut read = XreadWait {
+        streams,
+        count,
+        caps,
+    };
     if let Some(reply) = read.read(&ctx.shared.broker, ctx.client.db, ctx.proto()) {
         return Ok(reply.into());
     }
@@ -151,15 +163,21 @@ enum ReadFrom {
 struct XreadWait {
     streams: Vec<(Bytes, ReadFrom)>,
     count: Option<usize>,
+    /// `MAXCOUNT`/`MAXSIZE` across the streams.
+    caps: ReadCaps,
 }
 
 impl XreadWait {
     /// The reply if any stream has entries after its ID.
-    fn read(&self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply> {
+    fn read(&mut self, broker: &Broker, db: usize, proto: Protocol) -> Option<Reply> {
         let db = broker.keyspace.db(db);
         let now = broker.now_ms();
         let mut found = Vec::new();
+        self.caps.reset();
         for (key, from) in &self.streams {
+            if self.caps.reached() {
+                break;
+            }
             let (start, count, rev) = match from {
                 ReadFrom::After(after) => match after.incr() {
                     Some(start) => (start, self.count, false),
@@ -174,7 +192,10 @@ impl XreadWait {
                     StreamId::MAX,
                     count,
                     rev,
-                    &mut ReplySink(&mut entries),
+                    &mut CappedSink {
+                        entries: &mut entries,
+                        caps: &mut self.caps,
+                    },
                 )
             });
             // Re-run because one of its keys got entries, a read whose other key became

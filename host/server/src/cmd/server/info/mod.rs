@@ -255,7 +255,7 @@ mod tests {
                 Bytes::from_static(b"keyspace"),
             ]),
         );
-        assert!(text.contains("redis_version:7.2.0\r\n"));
+        assert!(text.contains("redis_version:8.10.0\r\n"));
         assert!(text.contains("tcp_port:6399\r\n"));
         assert!(text.ends_with("\r\n\r\n# Keyspace\r\n"));
         assert!(!text.contains("\n\n"));
