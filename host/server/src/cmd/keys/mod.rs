@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - [`del`] — `DEL`, `UNLINK`.
-//! - [`exists`] — `EXISTS`.
+//! - [`exists`] — `EXISTS`, `TOUCH`.
 //! - [`key_type`] — `TYPE`.
 //! - [`scan`] — `KEYS`, `SCAN`.
 //! - [`rename`] — `RENAME`.
