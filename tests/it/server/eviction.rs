@@ -466,3 +466,48 @@ fn an_evicted_key_stays_gone_after_a_sigkill() -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+#[test]
+#[ignore = "needs Debian's redis-server (.ci/run installs it)"]
+fn object_and_config_replies_match_redis() -> Result<()> {
+    let redis = sluice_tests::real_server::RealServer::redis()?;
+    let server = TestServer::start()?;
+    let script: &[&[&str]] = &[
+        &["SET", "k", "value"],
+        &["OBJECT", "IDLETIME", "k"],
+        &["OBJECT", "FREQ", "k"],
+        &["OBJECT", "IDLETIME", "missing"],
+        &["OBJECT", "FREQ", "missing"],
+        &["OBJECT", "HELP"],
+        &["TOUCH", "k", "missing"],
+        &["CONFIG", "SET", "maxmemory-policy", "lru"],
+        &["CONFIG", "SET", "lfu-log-factor", "-1"],
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+        &["OBJECT", "IDLETIME", "k"],
+        &["SET", "n", "value"],
+        &["OBJECT", "FREQ", "n"],
+        &["GET", "n"],
+        &["OBJECT", "FREQ", "n"],
+        &["CONFIG", "GET", "lfu-*"],
+        &["RESTORE", "x", "0", "payload", "IDLETIME", "-1"],
+        &["RESTORE", "x", "0", "payload", "FREQ", "256"],
+        &["RESTORE", "x", "0", "payload", "IDLETIME", "1", "FREQ", "1"],
+    ];
+    let (mut there, mut here) = (redis.raw()?, server.raw()?);
+    for args in script {
+        let mut a = there.cmd(args)?;
+        let mut b = here.cmd(args)?;
+        if args[0] == "CONFIG" && args[1] == "GET" {
+            // Redis lists parameters in its own hash order.
+            let sort = |s: &str| {
+                let mut l: Vec<String> = s.lines().skip(1).map(str::to_owned).collect();
+                l.sort();
+                l
+            };
+            assert_eq!(sort(&b), sort(&a), "{args:?}");
+            (a, b) = (String::new(), String::new());
+        }
+        assert_eq!(b, a, "{args:?}");
+    }
+    Ok(())
+}
