@@ -20,6 +20,7 @@ use crate::background::Background;
 use crate::clock::Clock;
 use crate::config::{BrokerConfig, BrokerSettings, ConfigReader, PluginsConfig};
 use crate::error::BrokerError;
+use crate::evict::Evictor;
 use crate::keyspace::Keyspace;
 use crate::memory::Memory;
 use crate::persist::Journal;
@@ -60,6 +61,8 @@ pub struct Broker {
     pub plugins: Plugins,
     /// The used-memory estimate (`maxmemory`).
     pub memory: Memory,
+    /// Eviction's candidates between rounds (`maxmemory-policy`).
+    pub evictor: Evictor,
     /// Time the active expiry cycle ran, µs (`INFO`'s `expire_cycle_cpu_milliseconds`).
     pub expire_cycle_us: AtomicU64,
     /// Reads the config file's routes and policies again on a reload.
@@ -106,6 +109,7 @@ impl Broker {
             policies: Policies::default(),
             plugins: Plugins::default(),
             memory: Memory::default(),
+            evictor: Evictor::default(),
             expire_cycle_us: AtomicU64::new(0),
             reader,
             background: Mutex::new(None),
@@ -113,6 +117,15 @@ impl Broker {
             config,
         });
         let _ = broker.this.set(Arc::downgrade(&broker));
+        let eviction = &broker.keyspace.eviction;
+        eviction.set_policy(broker.config.maxmemory_policy);
+        for (slot, value) in [
+            (&eviction.samples, broker.config.maxmemory_samples),
+            (&eviction.lfu_log_factor, broker.config.lfu_log_factor),
+            (&eviction.lfu_decay_time, broker.config.lfu_decay_time),
+        ] {
+            slot.store(value, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(broker)
     }
 

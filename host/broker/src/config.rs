@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sluice_storage::FsyncPolicy;
 
+use crate::keyspace::Policy;
 use crate::policies::spec::PolicySpec;
 use crate::routes::spec::RouteSpec;
 
@@ -31,6 +32,14 @@ pub struct BrokerConfig {
     pub stream_node_max_bytes: u64,
     /// Memory limit, bytes (0: none).
     pub maxmemory: u64,
+    /// What happens past `maxmemory`.
+    pub maxmemory_policy: Policy,
+    /// Keys sampled per eviction.
+    pub maxmemory_samples: u64,
+    /// How slowly the LFU counter grows.
+    pub lfu_log_factor: u64,
+    /// Minutes without access per point the LFU counter loses (0: never).
+    pub lfu_decay_time: u64,
     /// Routes, claim policies and their plugins.
     pub plugins: PluginsConfig,
     /// The file the config was read from: watched, and read again on reload.
@@ -49,6 +58,10 @@ impl Default for BrokerConfig {
             stream_node_max_entries: 100,
             stream_node_max_bytes: 4096,
             maxmemory: 0,
+            maxmemory_policy: Policy::NoEviction,
+            maxmemory_samples: 5,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             plugins: PluginsConfig::default(),
             config_file: None,
         }

@@ -15,6 +15,7 @@
 //! - [`policies`]: claim policies: a plugin deciding on a group's pending entries.
 //! - [`store`]: the seam between the runtimes and the data; the embedded store.
 //! - [`memory`]: the used-memory estimate behind `maxmemory`.
+//! - [`evict`]: removing keys under `maxmemory-policy` when memory is over the limit.
 //! - [`config`]: what the broker is opened with; the data settings `CONFIG SET` changes.
 //! - [`background`]: active expiry and automatic snapshots.
 //! - [`clock`]: the injected time source.
@@ -26,6 +27,7 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod evict;
 pub mod glob;
 pub mod keyspace;
 pub mod memory;

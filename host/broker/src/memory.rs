@@ -29,16 +29,31 @@ const RESYNC: Duration = Duration::from_secs(1);
 const PER_ARG_BYTES: u64 = 8;
 
 /// The running estimate of used memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Memory {
     /// `used_memory` at the last measurement.
     measured: AtomicU64,
     /// Bytes written since (request sizes: an upper bound of the growth).
     since: AtomicU64,
+    /// Bytes evicted since.
+    freed: AtomicU64,
     /// When the last measurement was taken, µs since the server started.
     measured_at_us: AtomicU64,
     /// A measurement is running: others use the figure they have.
     measuring: AtomicBool,
+}
+
+impl Default for Memory {
+    /// Before the first measurement: an empty server's figure.
+    fn default() -> Self {
+        Memory {
+            measured: AtomicU64::new(STARTUP_BYTES),
+            since: AtomicU64::new(0),
+            freed: AtomicU64::new(0),
+            measured_at_us: AtomicU64::new(0),
+            measuring: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Memory {
@@ -54,15 +69,23 @@ impl Memory {
         let used = STARTUP_BYTES + clients as u64 * PER_CLIENT_BYTES + dataset;
         self.measured.store(used, Ordering::Relaxed);
         self.since.store(0, Ordering::Relaxed);
+        self.freed.store(0, Ordering::Relaxed);
         self.measured_at_us.store(now, Ordering::Relaxed);
         used
     }
 
-    /// The current estimate: the last measurement plus what was written since.
+    /// The current estimate: the last measurement plus what was written since, less what
+    /// was evicted since.
     pub fn used(&self) -> u64 {
         self.measured
             .load(Ordering::Relaxed)
             .saturating_add(self.since.load(Ordering::Relaxed))
+            .saturating_sub(self.freed.load(Ordering::Relaxed))
+    }
+
+    /// Counts the bytes an evicted key took.
+    pub fn note_freed(&self, bytes: u64) {
+        self.freed.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Counts what a write command's arguments may add (only while a `maxmemory` limit is
@@ -72,8 +95,8 @@ impl Memory {
         self.since.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    /// True if `maxmemory` is set and used memory is over it: commands that add data are then
-    /// refused (`noeviction`). A refusal on a stale figure measures again first, with
+    /// True if `maxmemory` is set and used memory is over it: keys are then evicted, or
+    /// commands that add data refused (`noeviction`). A refusal on a stale figure measures again first, with
     /// `clients()` connections (asked only then: counting them walks the client table).
     pub fn over_limit(&self, broker: &Broker, clients: impl FnOnce() -> usize) -> bool {
         let max = broker.settings.maxmemory.load(Ordering::Relaxed);

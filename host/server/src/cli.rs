@@ -78,9 +78,20 @@ struct Cli {
     /// no limit].
     #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
     maxmemory: Option<u64>,
-    /// What happens at maxmemory: only noeviction (events are never dropped).
+    /// What happens at maxmemory: noeviction (writes get OOM), allkeys-lru, volatile-lru,
+    /// allkeys-lfu, volatile-lfu, allkeys-random, volatile-random or volatile-ttl. Streams are
+    /// never evicted [default: noeviction].
     #[arg(long, value_name = "POLICY")]
     maxmemory_policy: Option<String>,
+    /// Keys sampled per eviction, 1 to 64 [default: 5].
+    #[arg(long, value_name = "N")]
+    maxmemory_samples: Option<u64>,
+    /// How slowly the LFU access counter grows [default: 10].
+    #[arg(long, value_name = "N")]
+    lfu_log_factor: Option<u64>,
+    /// Minutes without access per point the LFU counter loses; 0: never [default: 1].
+    #[arg(long, value_name = "MINUTES")]
+    lfu_decay_time: Option<u64>,
     /// Refuse clients not on the loopback interface while the default user has no password:
     /// yes or no [default: yes].
     #[arg(long, value_parser = parse_yes_no)]
@@ -168,6 +179,9 @@ impl Cli {
             max_plugins,
             maxmemory,
             maxmemory_policy,
+            maxmemory_samples,
+            lfu_log_factor,
+            lfu_decay_time,
             protected_mode
         );
         apply!(

@@ -10,6 +10,8 @@ use std::sync::atomic::AtomicU64;
 
 use serde::Deserialize;
 
+use sluice_broker::evict::MAX_SAMPLES;
+use sluice_broker::keyspace::Policy;
 use sluice_broker::policies::spec::PolicySpec;
 use sluice_broker::routes::spec::RouteSpec;
 use sluice_broker::{BrokerConfig, PluginsConfig};
@@ -74,9 +76,17 @@ pub struct Config {
     /// Memory limit, bytes (0 = none, the default): past it, commands that add data are
     /// refused with Redis's `OOM` error while reads, acks and deletes go on.
     pub maxmemory: u64,
-    /// What happens at `maxmemory`: only `noeviction` (a broker does not drop events it
-    /// acknowledged).
+    /// What happens at `maxmemory`: `noeviction` (the default: writes get `OOM`), or one of
+    /// Redis's eviction policies (`allkeys-lru`, `volatile-lru`, `allkeys-lfu`,
+    /// `volatile-lfu`, `allkeys-random`, `volatile-random`, `volatile-ttl`). Streams are never
+    /// evicted, whatever the policy: a broker does not drop events it acknowledged.
     pub maxmemory_policy: String,
+    /// Keys sampled per eviction, 1 to 64 (default 5).
+    pub maxmemory_samples: u64,
+    /// How slowly the LFU counter grows with accesses (default 10).
+    pub lfu_log_factor: u64,
+    /// Minutes without access per point the LFU counter loses (default 1; 0: never).
+    pub lfu_decay_time: u64,
     /// The file this config was read from, watched for route changes (not a key of the file).
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
@@ -163,6 +173,9 @@ impl Default for Config {
             claim_policies: plugins.claim_policies,
             maxmemory: broker.maxmemory,
             maxmemory_policy: "noeviction".into(),
+            maxmemory_samples: broker.maxmemory_samples,
+            lfu_log_factor: broker.lfu_log_factor,
+            lfu_decay_time: broker.lfu_decay_time,
             config_file: broker.config_file,
             protected_mode: true,
             requirepass: None,
@@ -216,12 +229,28 @@ impl Config {
                 self.appendfsync
             )));
         }
-        if self.maxmemory_policy != "noeviction" {
+        if Policy::parse(&self.maxmemory_policy).is_none() {
             return Err(ServerError::Invalid(format!(
-                "maxmemory-policy must be noeviction (got {:?}): Sluice never evicts events it \
-                 acknowledged",
+                "maxmemory-policy must be one of {} (got {:?})",
+                Policy::names(),
                 self.maxmemory_policy
             )));
+        }
+        if !(1..=MAX_SAMPLES).contains(&self.maxmemory_samples) {
+            return Err(ServerError::Invalid(format!(
+                "maxmemory-samples must be between 1 and {MAX_SAMPLES}"
+            )));
+        }
+        for (name, value) in [
+            ("lfu-log-factor", self.lfu_log_factor),
+            ("lfu-decay-time", self.lfu_decay_time),
+        ] {
+            if value > i32::MAX as u64 {
+                return Err(ServerError::Invalid(format!(
+                    "{name} must be between 0 and {}",
+                    i32::MAX
+                )));
+            }
         }
         if self.proto_max_bulk_len < 1024 * 1024 {
             return Err(ServerError::Invalid(
@@ -303,6 +332,10 @@ impl Config {
             stream_node_max_entries: self.stream_node_max_entries,
             stream_node_max_bytes: self.stream_node_max_bytes,
             maxmemory: self.maxmemory,
+            maxmemory_policy: Policy::parse(&self.maxmemory_policy).unwrap_or_default(),
+            maxmemory_samples: self.maxmemory_samples,
+            lfu_log_factor: self.lfu_log_factor,
+            lfu_decay_time: self.lfu_decay_time,
             plugins: self.plugins_config(),
             config_file: self.config_file.clone(),
         }

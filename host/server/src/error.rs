@@ -111,6 +111,14 @@ pub const NO_SUCH_KEY: &str = "ERR no such key";
 pub use sluice_broker::keyspace::WRONGTYPE;
 pub const DB_INDEX_OUT_OF_RANGE: &str = "ERR DB index is out of range";
 pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+/// `OBJECT FREQ` when no LFU policy is set.
+pub const OBJECT_NO_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency \
+not tracked. Please note that when switching between policies at runtime LRU and LFU data will \
+take some time to adjust.";
+/// `OBJECT IDLETIME` under an LFU policy.
+pub const OBJECT_LFU_NO_IDLETIME: &str = "ERR An LFU maxmemory policy is selected, idle time not \
+tracked. Please note that when switching between policies at runtime LRU and LFU data will take \
+some time to adjust.";
 pub const RESTORE_BAD_TTL: &str = "ERR Invalid TTL value, must be >= 0";
 pub const RESTORE_BAD_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
 pub const RESTORE_BAD_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
@@ -350,6 +358,11 @@ pub fn config_set_failed(name: &str, reason: &str) -> CmdError {
     CmdError::err(format_args!(
         "CONFIG SET failed (possibly related to argument '{name}') - {reason}"
     ))
+}
+
+/// The `CONFIG SET` reason for a value outside a setting's list (`names`: comma-separated).
+pub fn config_not_one_of(names: &str) -> String {
+    format!("argument(s) must be one of the following: {names}")
 }
 
 /// The `CONFIG SET` reason for a number outside a setting's range.

@@ -105,11 +105,16 @@ impl Shared {
     }
 
     /// True if `maxmemory` is set and used memory (the data, and each client's buffers) is
-    /// over it: commands that add data are then refused.
+    /// over it even after evicting what `maxmemory-policy` allows: commands that add data
+    /// are then refused. Called before such a command (or an `EXEC` holding one), without
+    /// the keyspace gate, as Redis evicts before running it.
     pub fn over_memory_limit(&self) -> bool {
-        self.broker
-            .memory
-            .over_limit(&self.broker, || self.clients.len())
+        let over = || {
+            self.broker
+                .memory
+                .over_limit(&self.broker, || self.clients.len())
+        };
+        over() && self.broker.evict_while(over)
     }
 
     /// The current time, Unix ms.

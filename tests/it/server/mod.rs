@@ -1,9 +1,10 @@
 //! The server as clients meet it: connecting and connection commands, the protocol, `INFO`,
-//! transactions, key commands, limits and memory, connection threads, and the README's
+//! transactions, key commands, limits, memory and eviction, connection threads, and the README's
 //! quickstart run as written.
 
 pub mod connection;
 pub mod dump;
+mod eviction;
 mod info;
 mod io_threads;
 mod keys;

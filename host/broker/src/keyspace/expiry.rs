@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 
-use super::{Db, KeyEntry};
+use super::Db;
 
 /// How an expiry update went (`EXPIRE … NX|XX|GT|LT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,7 @@ impl Db {
 
     /// The key's deadline: `None` if the key is missing, `Some(None)` if it never expires.
     pub fn expire_at(&self, key: &[u8], now_ms: u64) -> Option<Option<u64>> {
-        self.read(key, now_ms, KeyEntry::expire_at)
+        self.peek(key, now_ms, |_, at| at)
     }
 
     /// Removes keys whose deadline has passed; returns the removed names.

@@ -1,18 +1,24 @@
 //! The keyspace: numbered databases of keys, each holding a value (a string, a stream, a
-//! hash, a list or a set), with optional expiry.
+//! hash, a list or a set), with optional expiry and an access clock.
 //!
 //! Concurrency: each database is a sharded map (`DashMap`), so commands on different streams
 //! lock different shards and run in parallel. A command holds one shard lock for the time it
 //! works on one key, and never two at once. Commands that must see or change several keys as
 //! one step (`EXEC`, `RENAME`, `FLUSHALL`, `SWAPDB`) take the keyspace's gate exclusively;
 //! every other command takes it shared (the command's flags say which). Lock order: gate →
-//! shard; the blocking registry is never taken with a shard held.
+//! key shard → expiry-index shard; the blocking registry is never taken with a shard held.
 //!
 //! Expiry is lazy (a key past its deadline is removed when touched) and active (a ticker
 //! removes expired keys nobody touches), as in Redis.
+//!
+//! Every read and write of a key records the access in its clock ([`access`]), as Redis's
+//! `lookupKey` does; [`Db::peek`] and its users (`TYPE`, `EXISTS`, `TTL`, `OBJECT`) do not.
 
 //! # Layout
 //! - [`key`]: a key's name, inline when short.
+//! - [`entry`]: a key's entry as commands see it, and as the table stores it.
+//! - [`access`]: the access clock (LRU time or LFU counter) and the eviction settings.
+//! - [`evict`]: drawing eviction candidates and scoring them.
 //! - [`value`]: what a key holds, and [`Kind`] for commands that work on one type.
 //! - [`string`], [`hash`], [`list`], [`set`]: the value types besides streams.
 //! - [`list_layout`], [`list_node`]: the listpack or quicklist nodes Redis would keep a list in.
@@ -21,7 +27,10 @@
 //! - [`packed`]: byte strings in one buffer, the small form of hashes and sets.
 //! - [`scan`]: `SCAN`'s walk, a batch at a time in a fixed order.
 
+pub mod access;
 pub mod dump;
+mod entry;
+pub mod evict;
 mod expiry;
 pub mod hash;
 pub mod key;
@@ -43,58 +52,13 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::{Entry, OccupiedEntry};
 use parking_lot::{Mutex, RwLock};
 
+pub use access::{EvictionSettings, Policy};
+pub use entry::KeyEntry;
+use entry::{Slot, past};
 pub use expiry::ExpireCondition;
 pub use key::Key;
 pub use scan::scan_hash;
 pub use value::{Kind, Value, WRONGTYPE, WrongType};
-
-/// A key's value and its expiry deadline.
-#[derive(Debug, Clone)]
-pub struct KeyEntry {
-    /// What the key holds.
-    pub value: Value,
-    /// Unix ms after which the key is gone (a deadline is never 0: `EXPIREAT k 0` removes).
-    expire: Option<NonZeroU64>,
-}
-
-impl KeyEntry {
-    /// `value` with no expiry.
-    pub fn new(value: Value) -> Self {
-        KeyEntry {
-            value,
-            expire: None,
-        }
-    }
-
-    /// `value` expiring at `at` (Unix ms), if given.
-    pub fn with_expiry(value: Value, at: Option<u64>) -> Self {
-        KeyEntry {
-            value,
-            expire: at.and_then(NonZeroU64::new),
-        }
-    }
-
-    /// The deadline, Unix ms, if any.
-    pub fn expire_at(&self) -> Option<u64> {
-        self.expire.map(NonZeroU64::get)
-    }
-
-    /// Sets or clears the deadline. Inside [`Db::write`] and its kin the expiry index
-    /// follows; a deadline already past removes the key when the write ends.
-    pub fn set_expire_at(&mut self, at: Option<u64>) {
-        self.expire = at.and_then(NonZeroU64::new);
-    }
-
-    /// Marks the key for removal when the write it is in ends (a key a command created and
-    /// then found it must not keep: `SET … XX` on a missing key).
-    pub fn discard(&mut self) {
-        self.expire = NonZeroU64::new(1);
-    }
-
-    fn expired(&self, now_ms: u64) -> bool {
-        self.expire.is_some_and(|at| at.get() <= now_ms)
-    }
-}
 
 /// One logical database (`SELECT n`).
 #[derive(Debug, Default)]
@@ -103,27 +67,97 @@ pub struct Db {
     /// slots (up to half of them just after it grows), and a slot of a name and a pointer
     /// wastes far less there than one holding the whole entry. 1M small strings take about
     /// a third less memory so.
-    keys: DashMap<Key, Box<KeyEntry>>,
-    /// Keys with an expiry and their deadline: what the active expiry cycle walks.
+    keys: DashMap<Key, Box<Slot>>,
+    /// Keys with an expiry and their deadline: the one place a deadline is kept (a slot only
+    /// says it has one), and what the active expiry cycle walks.
     expires: DashMap<Key, u64>,
     /// How many keys were ever created here: tells `SCAN` whether its sorted list of names
     /// may lack one.
     created: AtomicU64,
     /// `SCAN`'s sorted list of names, while an iteration may use it.
     scan_order: Mutex<Option<Arc<scan::ScanOrder>>>,
+    /// How accesses are recorded (shared by every database of a keyspace).
+    eviction: Arc<EvictionSettings>,
 }
 
 impl Db {
-    /// Runs `f` on the live key, if any.
-    pub fn read<R>(&self, key: &[u8], now_ms: u64, f: impl FnOnce(&KeyEntry) -> R) -> Option<R> {
+    fn with_settings(eviction: Arc<EvictionSettings>) -> Db {
+        Db {
+            eviction,
+            ..Db::default()
+        }
+    }
+
+    /// The deadline of the key in `slot`; call holding its shard.
+    fn deadline_of(&self, key: &[u8], slot: &Slot) -> Option<NonZeroU64> {
+        if !slot.has_deadline() {
+            return None;
+        }
+        self.expires.get(key).and_then(|at| NonZeroU64::new(*at))
+    }
+
+    /// Runs `f` on the live key's value and deadline, if any, recording the access if
+    /// `touch`.
+    fn lookup<R>(
+        &self,
+        key: &[u8],
+        now_ms: u64,
+        touch: bool,
+        f: impl FnOnce(&Value, Option<u64>) -> R,
+    ) -> Option<R> {
         {
-            let entry = self.keys.get(key)?;
-            if !entry.expired(now_ms) {
-                return Some(f(&entry));
+            let slot = self.keys.get(key)?;
+            let deadline = self.deadline_of(key, &slot);
+            if !past(deadline, now_ms) {
+                if touch {
+                    slot.set_clock(self.eviction.touched(slot.clock(), now_ms));
+                }
+                return Some(f(&slot.value, deadline.map(NonZeroU64::get)));
             }
         }
         self.remove_if_expired(key, now_ms);
         None
+    }
+
+    /// Runs `f` on the live key's value, if any, recording the access.
+    pub fn read<R>(&self, key: &[u8], now_ms: u64, f: impl FnOnce(&Value) -> R) -> Option<R> {
+        self.lookup(key, now_ms, true, |value, _| f(value))
+    }
+
+    /// Runs `f` on the live key's value and deadline (Unix ms), if any, without recording an
+    /// access (`TYPE`, `TTL`, `OBJECT` do not count as one in Redis).
+    pub fn peek<R>(
+        &self,
+        key: &[u8],
+        now_ms: u64,
+        f: impl FnOnce(&Value, Option<u64>) -> R,
+    ) -> Option<R> {
+        self.lookup(key, now_ms, false, f)
+    }
+
+    /// A copy of the live key's entry (`COPY`), recording the access; the copy gets a new
+    /// key's clock.
+    pub fn copy_entry(&self, key: &[u8], now_ms: u64) -> Option<KeyEntry> {
+        self.lookup(key, now_ms, true, |value, at| {
+            KeyEntry::with_expiry(value.clone(), at)
+        })
+    }
+
+    /// The live key's access clock, untouched (`OBJECT IDLETIME|FREQ`).
+    pub fn clock(&self, key: &[u8], now_ms: u64) -> Option<u32> {
+        {
+            let slot = self.keys.get(key)?;
+            if !past(self.deadline_of(key, &slot), now_ms) {
+                return Some(slot.clock());
+            }
+        }
+        self.remove_if_expired(key, now_ms);
+        None
+    }
+
+    /// Records an access to the key (`TOUCH`); true if it exists.
+    pub fn touch(&self, key: &[u8], now_ms: u64) -> bool {
+        self.read(key, now_ms, |_| ()).is_some()
     }
 
     /// Runs `f` on the live key for writing, if any. A hash, list or set that `f` leaves
@@ -138,13 +172,15 @@ impl Db {
         let mut expired = false;
         let result = match self.keys.entry(Key::from(key)) {
             Entry::Occupied(mut occupied) => {
-                if occupied.get().expired(now_ms) {
+                let before = self.deadline_of(key, occupied.get());
+                if past(before, now_ms) {
                     expired = true;
                     None
                 } else {
-                    let before = occupied.get().expire;
-                    let result = f(occupied.get_mut());
-                    self.settle(occupied, before, now_ms);
+                    let clock = self.eviction.touched(occupied.get().clock(), now_ms);
+                    let mut entry = occupied.get_mut().take_entry(before, clock);
+                    let result = f(&mut entry);
+                    self.settle(occupied, entry, before, now_ms);
                     Some(result)
                 }
             }
@@ -167,46 +203,54 @@ impl Db {
         empty: impl FnOnce() -> Value,
         f: impl FnOnce(&mut KeyEntry, bool) -> R,
     ) -> R {
-        let (mut occupied, created) = match self.keys.entry(Key::from(key)) {
+        let (mut occupied, created, before) = match self.keys.entry(Key::from(key)) {
             Entry::Occupied(mut occupied) => {
-                let created = occupied.get().expired(now_ms);
-                if created {
-                    **occupied.get_mut() = KeyEntry::new(empty());
+                let before = self.deadline_of(key, occupied.get());
+                if past(before, now_ms) {
+                    let fresh = self.eviction.fresh(now_ms);
+                    **occupied.get_mut() = Slot::new(empty(), fresh, false);
                     self.expires.remove(key);
+                    (occupied, true, None)
+                } else {
+                    let slot = occupied.get();
+                    slot.set_clock(self.eviction.touched(slot.clock(), now_ms));
+                    (occupied, false, before)
                 }
-                (occupied, created)
             }
             Entry::Vacant(vacant) => {
-                let occupied = vacant.insert_entry(Box::new(KeyEntry::new(empty())));
+                let fresh = self.eviction.fresh(now_ms);
+                let occupied = vacant.insert_entry(Box::new(Slot::new(empty(), fresh, false)));
                 self.created.fetch_add(1, Ordering::Release);
-                (occupied, true)
+                (occupied, true, None)
             }
         };
-        let before = occupied.get().expire;
-        let result = f(occupied.get_mut(), created);
-        self.settle(occupied, before, now_ms);
+        let clock = occupied.get().clock();
+        let mut entry = occupied.get_mut().take_entry(before, clock);
+        let result = f(&mut entry, created);
+        self.settle(occupied, entry, before, now_ms);
         result
     }
 
-    /// After a write, under the key's lock: an emptied collection or a key past its new
-    /// deadline goes; a changed deadline is indexed.
+    /// After a write, under the key's lock: the entry goes back in its slot; an emptied
+    /// collection or a key past its new deadline goes; a changed deadline is indexed.
     fn settle(
         &self,
-        occupied: OccupiedEntry<'_, Key, Box<KeyEntry>>,
+        mut occupied: OccupiedEntry<'_, Key, Box<Slot>>,
+        entry: KeyEntry,
         before: Option<NonZeroU64>,
         now_ms: u64,
     ) {
-        let entry = occupied.get();
+        let after = entry.expire;
         if entry.value.is_empty_collection() || entry.expired(now_ms) {
-            let had_expiry = before.is_some() || entry.expire.is_some();
             let (key, _) = occupied.remove_entry();
-            if had_expiry {
+            if before.is_some() || after.is_some() {
                 self.expires.remove(&*key);
             }
             return;
         }
-        if entry.expire != before {
-            match entry.expire {
+        occupied.get_mut().restore(entry);
+        if after != before {
+            match after {
                 Some(at) => {
                     self.expires.insert(occupied.key().clone(), at.get());
                 }
@@ -225,7 +269,7 @@ impl Db {
         now_ms: u64,
         f: impl FnOnce(&T) -> R,
     ) -> Result<Option<R>, WrongType> {
-        self.read(key, now_ms, |e| T::get(&e.value).map(f).ok_or(WrongType))
+        self.read(key, now_ms, |v| T::get(v).map(f).ok_or(WrongType))
             .transpose()
     }
 
@@ -259,66 +303,101 @@ impl Db {
 
     /// True if the key exists and holds a `T` (what a blocked read of that type wakes on).
     pub fn holds<T: Kind>(&self, key: &[u8], now_ms: u64) -> bool {
-        self.read(key, now_ms, |entry| T::get(&entry.value).is_some()) == Some(true)
+        self.peek(key, now_ms, |value, _| T::get(value).is_some()) == Some(true)
     }
 
     /// The type of the live key (`TYPE`), if any.
     pub fn type_of(&self, key: &[u8], now_ms: u64) -> Option<&'static str> {
-        self.read(key, now_ms, |e| e.value.type_name())
+        self.peek(key, now_ms, |v, _| v.type_name())
     }
 
     /// True if the key exists and has not expired.
     pub fn exists(&self, key: &[u8], now_ms: u64) -> bool {
-        self.read(key, now_ms, |_| ()).is_some()
+        self.peek(key, now_ms, |_, _| ()).is_some()
     }
 
     /// Removes the key; true if it existed (and had not expired).
     pub fn remove(&self, key: &[u8], now_ms: u64) -> bool {
-        let removed = self.keys.remove(key);
-        if removed.as_ref().is_some_and(|(_, e)| e.expire.is_some()) {
+        self.remove_with(key, now_ms, |_| ()).is_some()
+    }
+
+    /// Removes the live key, running `f` on its value while still holding its lock (where a
+    /// removal is logged); `None` if it did not exist (an expired key is removed silently).
+    pub fn remove_with<R>(
+        &self,
+        key: &[u8],
+        now_ms: u64,
+        f: impl FnOnce(&Value) -> R,
+    ) -> Option<R> {
+        let Entry::Occupied(occupied) = self.keys.entry(Key::from(key)) else {
+            return None;
+        };
+        let deadline = self.deadline_of(key, occupied.get());
+        if deadline.is_some() {
             self.expires.remove(key);
         }
-        removed.is_some_and(|(_, e)| !e.expired(now_ms))
+        let live = !past(deadline, now_ms);
+        let result = live.then(|| f(&occupied.get().value));
+        occupied.remove();
+        result
     }
 
     /// Takes the key out if it holds a `T` (`GETDEL`); `WrongType` if it holds another type.
     pub fn take_as<T: Kind>(&self, key: &[u8], now_ms: u64) -> Result<Option<KeyEntry>, WrongType> {
-        let taken = self
-            .keys
-            .remove_if(key, |_, e| !e.expired(now_ms) && T::get(&e.value).is_some());
-        match taken {
-            Some((_, entry)) => {
-                if entry.expire.is_some() {
-                    self.expires.remove(key);
-                }
-                Ok(Some(*entry))
-            }
-            None if self.exists(key, now_ms) => Err(WrongType),
-            None => Ok(None),
+        if let Some(false) = self.peek(key, now_ms, |v, _| T::get(v).is_some()) {
+            return Err(WrongType);
         }
+        Ok(self.take(key, now_ms))
     }
 
-    /// Takes the key out whole (for `RENAME`).
+    /// Takes the key out whole, its deadline and (touched) clock with it (`RENAME`).
     pub fn take(&self, key: &[u8], now_ms: u64) -> Option<KeyEntry> {
-        let (_, entry) = self.keys.remove(key)?;
-        if entry.expire.is_some() {
+        let Entry::Occupied(occupied) = self.keys.entry(Key::from(key)) else {
+            return None;
+        };
+        let deadline = self.deadline_of(key, occupied.get());
+        if deadline.is_some() {
             self.expires.remove(key);
         }
-        (!entry.expired(now_ms)).then_some(*entry)
+        let (_, slot) = occupied.remove_entry();
+        if past(deadline, now_ms) {
+            return None;
+        }
+        let clock = self.eviction.touched(slot.clock(), now_ms);
+        Some(
+            KeyEntry::with_expiry(slot.value, deadline.map(NonZeroU64::get))
+                .with_access(Some(clock)),
+        )
     }
 
-    /// Stores `entry` under `key`, replacing whatever was there.
-    pub fn put(&self, key: &[u8], entry: KeyEntry) {
-        match entry.expire_at() {
-            Some(at) => {
-                self.expires.insert(Key::from(key), at);
+    /// Stores `entry` under `key`, replacing whatever was there; an entry without a clock
+    /// gets a new key's, as of `now_ms`.
+    pub fn put(&self, key: &[u8], entry: KeyEntry, now_ms: u64) {
+        let clock = entry.access.unwrap_or_else(|| self.eviction.fresh(now_ms));
+        let slot = Box::new(Slot::new(entry.value, clock, entry.expire.is_some()));
+        let name = Key::from(key);
+        // The index changes under the key's lock, so a reader never sees a slot whose
+        // deadline bit disagrees with it.
+        match self.keys.entry(name.clone()) {
+            Entry::Occupied(mut occupied) => {
+                match entry.expire {
+                    Some(at) => {
+                        self.expires.insert(name, at.get());
+                    }
+                    None if occupied.get().has_deadline() => {
+                        self.expires.remove(key);
+                    }
+                    None => {}
+                }
+                *occupied.get_mut() = slot;
             }
-            None => {
-                self.expires.remove(key);
+            Entry::Vacant(vacant) => {
+                if let Some(at) = entry.expire {
+                    self.expires.insert(name, at.get());
+                }
+                vacant.insert(slot);
+                self.created.fetch_add(1, Ordering::Release);
             }
-        }
-        if self.keys.insert(Key::from(key), Box::new(entry)).is_none() {
-            self.created.fetch_add(1, Ordering::Release);
         }
     }
 
@@ -340,15 +419,21 @@ impl Db {
     /// Every live key name (a snapshot: keys added meanwhile may or may not appear).
     pub fn key_names(&self, now_ms: u64) -> Vec<Bytes> {
         let mut names = Vec::with_capacity(self.keys.len());
-        self.for_each(now_ms, |key, _| names.push(Bytes::copy_from_slice(key)));
+        self.for_each(now_ms, |key, _, _| names.push(Bytes::copy_from_slice(key)));
         names
     }
 
-    /// Visits every live key (a snapshot's capture: the caller holds the gate exclusively).
-    pub fn for_each(&self, now_ms: u64, mut f: impl FnMut(&[u8], &KeyEntry)) {
+    /// Visits every live key with its value and deadline (Unix ms), untouched (a
+    /// snapshot's capture: the caller holds the gate exclusively).
+    pub fn for_each(&self, now_ms: u64, mut f: impl FnMut(&[u8], &Value, Option<u64>)) {
         for entry in self.keys.iter() {
-            if !entry.value().expired(now_ms) {
-                f(entry.key(), entry.value());
+            let deadline = self.deadline_of(entry.key(), entry.value());
+            if !past(deadline, now_ms) {
+                f(
+                    entry.key(),
+                    &entry.value().value,
+                    deadline.map(NonZeroU64::get),
+                );
             }
         }
     }
@@ -367,35 +452,42 @@ impl Db {
     pub fn memory_usage(&self) -> usize {
         self.keys
             .iter()
-            .map(|e| entry_bytes(e.key(), e.value()))
+            .map(|e| entry_bytes(e.key(), &e.value().value))
             .sum::<usize>()
-            + self.expires.len() * 2 * (size_of::<Key>() + 8)
+            + self.expires.len() * DEADLINE_BYTES
     }
 
     /// Approximate bytes one live key and its value take (`MEMORY USAGE`).
     pub fn memory_of(&self, key: &[u8], now_ms: u64) -> Option<usize> {
-        let deadline = 2 * (size_of::<Key>() + 8);
-        self.read(key, now_ms, |e| {
-            entry_bytes(&Key::from(key), e) + if e.expire.is_some() { deadline } else { 0 }
+        self.peek(key, now_ms, |value, at| {
+            entry_bytes(&Key::from(key), value) + if at.is_some() { DEADLINE_BYTES } else { 0 }
         })
     }
 
     pub(super) fn remove_if_expired(&self, key: &[u8], now_ms: u64) -> bool {
-        let removed = self.keys.remove_if(key, |_, e| e.expired(now_ms)).is_some();
-        if removed {
-            self.expires.remove(key);
+        let Entry::Occupied(occupied) = self.keys.entry(Key::from(key)) else {
+            return false;
+        };
+        let deadline = self.deadline_of(key, occupied.get());
+        if !past(deadline, now_ms) {
+            return false;
         }
-        removed
+        self.expires.remove(key);
+        occupied.remove();
+        true
     }
 }
 
+/// A deadline's share of the expiry index: its slot of name and time, half the slots empty.
+const DEADLINE_BYTES: usize = 2 * (size_of::<Key>() + 8);
+
 /// A key's slot (with its share of the table's spare room) and what its name and value hold
 /// on the heap.
-fn entry_bytes(key: &Key, entry: &KeyEntry) -> usize {
+fn entry_bytes(key: &Key, value: &Value) -> usize {
     // A table slot (name and pointer, about half the slots empty, a control byte each),
     // then the entry's own allocation.
-    let slot = 2 * (size_of::<Key>() + size_of::<Box<KeyEntry>>() + 1);
-    slot + size_of::<KeyEntry>() + key.heap_bytes() + entry.value.heap_bytes()
+    let slot = 2 * (size_of::<Key>() + size_of::<Box<Slot>>() + 1);
+    slot + size_of::<Slot>() + key.heap_bytes() + value.heap_bytes()
 }
 
 /// All databases, plus the gate that lets a command act on several keys atomically.
@@ -409,16 +501,25 @@ pub struct Keyspace {
     pub gate: RwLock<()>,
     /// Keys removed because they expired (INFO `expired_keys`).
     pub expired_keys: AtomicU64,
+    /// Keys removed to free memory (INFO `evicted_keys`).
+    pub evicted_keys: AtomicU64,
+    /// `maxmemory-policy` and its knobs: how every database records accesses.
+    pub eviction: Arc<EvictionSettings>,
 }
 
 impl Keyspace {
     /// `n` empty databases.
     pub fn new(n: usize) -> Self {
+        let eviction = Arc::new(EvictionSettings::default());
         Self {
-            dbs: (0..n).map(|_| Db::default()).collect(),
+            dbs: (0..n)
+                .map(|_| Db::with_settings(eviction.clone()))
+                .collect(),
             slots: (0..n).map(AtomicUsize::new).collect(),
             gate: RwLock::new(()),
             expired_keys: AtomicU64::new(0),
+            evicted_keys: AtomicU64::new(0),
+            eviction,
         }
     }
 

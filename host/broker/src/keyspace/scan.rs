@@ -228,11 +228,11 @@ mod tests {
     fn the_list_is_retaken_only_when_an_iteration_starts_after_a_creation() {
         let db = Db::default();
         for n in 0..30 {
-            db.put(&key(n), KeyEntry::new(Value::Str(Str::new(b"v"))));
+            db.put(&key(n), KeyEntry::new(Value::Str(Str::new(b"v"))), 0);
         }
         let (mut cursor, mut got) = db.scan(0, 10, 0);
         // A key created mid-iteration: this iteration may miss it, the next one must not.
-        db.put(b"late", KeyEntry::new(Value::Str(Str::new(b"v"))));
+        db.put(b"late", KeyEntry::new(Value::Str(Str::new(b"v"))), 0);
         while cursor != 0 {
             let (next, batch) = db.scan(cursor, 10, 0);
             got.extend(batch);

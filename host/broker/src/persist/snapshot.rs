@@ -97,11 +97,11 @@ fn capture(broker: &Broker, mut out: Vec<u8>) -> Option<(Lsn, Vec<u8>, u64)> {
     out.extend_from_slice(&0u64.to_le_bytes());
     let mut keys = 0u64;
     for (db_index, db) in broker.keyspace.dbs().enumerate() {
-        db.for_each(now, |key, entry| {
+        db.for_each(now, |key, value, expire_at| {
             keys += 1;
             out.extend_from_slice(&u32::try_from(db_index).unwrap_or(u32::MAX).to_le_bytes());
             put_bytes(&mut out, key);
-            match entry.expire_at() {
+            match expire_at {
                 Some(at) => {
                     out.push(1);
                     out.extend_from_slice(&at.to_le_bytes());
@@ -111,7 +111,7 @@ fn capture(broker: &Broker, mut out: Vec<u8>) -> Option<(Lsn, Vec<u8>, u64)> {
             // Length-prefixed in place: a placeholder, the encoding, then the real length.
             let at = out.len();
             out.extend_from_slice(&0u32.to_le_bytes());
-            super::values::encode(&entry.value, &mut out);
+            super::values::encode(value, &mut out);
             let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
             out[at..at + 4].copy_from_slice(&len.to_le_bytes());
         });
@@ -134,6 +134,7 @@ pub fn load(broker: &Broker, payload: &[u8]) -> Result<usize, SnapshotError> {
     }
     pos += 1;
     let count = u64::from_le_bytes(take::<8>(payload, &mut pos)?);
+    let now = broker.now_ms();
     for _ in 0..count {
         let db = u32::from_le_bytes(take::<4>(payload, &mut pos)?) as usize;
         if db >= broker.keyspace.len() {
@@ -158,7 +159,7 @@ pub fn load(broker: &Broker, payload: &[u8]) -> Result<usize, SnapshotError> {
         broker
             .keyspace
             .db(db)
-            .put(key, KeyEntry::with_expiry(value, expire_at));
+            .put(key, KeyEntry::with_expiry(value, expire_at), now);
     }
     Ok(count as usize)
 }

@@ -171,11 +171,12 @@ fn stream_keys(args: &[Bytes], start_from: usize, visit: &mut impl FnMut(usize, 
 pub fn key_access(entry: &Entry) -> Option<u8> {
     Some(match names(entry) {
         (
-            "exists" | "type" | "xlen" | "strlen" | "hexists" | "hlen" | "hstrlen" | "llen"
-            | "sismember" | "scard",
+            "exists" | "touch" | "type" | "xlen" | "strlen" | "hexists" | "hlen" | "hstrlen"
+            | "llen" | "sismember" | "scard",
             None,
         ) => 0,
-        ("object", Some("encoding" | "freq" | "refcount")) | ("memory", Some("usage")) => 0,
+        ("object", Some("encoding" | "freq" | "idletime" | "refcount"))
+        | ("memory", Some("usage")) => 0,
         (
             "ttl" | "pttl" | "xrange" | "xrevrange" | "xpending" | "xread" | "xreadgroup" | "get"
             | "mget" | "getrange" | "dump" | "hget" | "hmget" | "hgetall" | "hkeys" | "hvals"

@@ -37,6 +37,7 @@ pub static COMMANDS: &[Command] = &[
     keys::del::DEL,
     keys::del::UNLINK,
     keys::exists::EXISTS,
+    keys::exists::TOUCH,
     keys::key_type::TYPE,
     keys::scan::KEYS,
     keys::scan::SCAN,

@@ -225,8 +225,8 @@ pub(super) fn create_positions(broker: &Broker, spec: &RouteSpec) {
     let db = broker.keyspace.db(0);
     let now = broker.now_ms();
     let mut missing = Vec::new();
-    db.for_each(now, |key, entry| {
-        let stream = <Stream as Kind>::get(&entry.value);
+    db.for_each(now, |key, value, _| {
+        let stream = <Stream as Kind>::get(value);
         if spec.is_source(key) && stream.is_some_and(|s| s.group(&group).is_none()) {
             missing.push(key.to_vec());
         }

@@ -45,7 +45,7 @@ impl Store for EmbeddedStore {
         self.broker
             .keyspace
             .db(0)
-            .for_each(self.broker.now_ms(), |key, _| {
+            .for_each(self.broker.now_ms(), |key, _, _| {
                 if spec.is_source(key) {
                     keys.push(Bytes::copy_from_slice(key));
                 }

@@ -47,14 +47,14 @@ pub fn copy(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         return Err(CmdError(error::COPY_SAME_OBJECT.into()));
     }
     let now = ctx.now_ms;
-    let Some(entry) = ctx.db().read(&source, now, Clone::clone) else {
+    let Some(entry) = ctx.db().copy_entry(&source, now) else {
         return Ok(Reply::Int(0).into());
     };
     let target = ctx.shared.broker.keyspace.db(target_db);
     if !replace && target.exists(&destination, now) {
         return Ok(Reply::Int(0).into());
     }
-    target.put(&destination, entry);
+    target.put(&destination, entry, now);
     ctx.journal(|rec| {
         rec.begin(6)
             .arg(b"COPY")

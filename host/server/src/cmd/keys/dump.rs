@@ -46,33 +46,34 @@ pub const RESTORE: Command = Command {
 /// `DUMP key`: the payload, or nil for a missing key.
 pub fn dump(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
-    let payload = ctx.db().read(&key, ctx.now_ms, |e| dump::dump(&e.value));
+    let payload = ctx.db().read(&key, ctx.now_ms, dump::dump);
     ctx.count_lookup(payload.is_some());
     Ok(payload.map_or(Reply::Null, Reply::bulk).into())
 }
 
-/// `RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]`. `IDLETIME` and `FREQ`
-/// are checked as Redis checks them and otherwise ignored: Sluice keeps no access clock.
+/// `RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]`. `IDLETIME` sets the
+/// key's access clock under an LRU policy (or none), `FREQ` its counter under an LFU policy;
+/// either is ignored under the other, as in Redis. The clock is not logged (Redis's AOF does
+/// not keep it either): after a restart the key reads as new.
 pub fn restore(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     let ttl = args.i64()?;
     let payload: Bytes = args.bytes()?;
-    let (mut replace, mut absolute, mut idle, mut freq) = (false, false, false, false);
+    let (mut replace, mut absolute) = (false, false);
+    let (mut idle, mut freq): (Option<u64>, Option<u8>) = (None, None);
     while let Some(option) = args.next_arg() {
         if option.eq_ignore_ascii_case(b"REPLACE") {
             replace = true;
         } else if option.eq_ignore_ascii_case(b"ABSTTL") {
             absolute = true;
-        } else if option.eq_ignore_ascii_case(b"IDLETIME") && !freq {
-            if args.i64()? < 0 {
-                return Err(CmdError(error::RESTORE_BAD_IDLETIME.into()));
-            }
-            idle = true;
-        } else if option.eq_ignore_ascii_case(b"FREQ") && !idle {
-            if !(0..=255).contains(&args.i64()?) {
-                return Err(CmdError(error::RESTORE_BAD_FREQ.into()));
-            }
-            freq = true;
+        } else if option.eq_ignore_ascii_case(b"IDLETIME") && freq.is_none() {
+            let seconds = u64::try_from(args.i64()?)
+                .map_err(|_| CmdError(error::RESTORE_BAD_IDLETIME.into()))?;
+            idle = Some(seconds);
+        } else if option.eq_ignore_ascii_case(b"FREQ") && idle.is_none() {
+            let count =
+                u8::try_from(args.i64()?).map_err(|_| CmdError(error::RESTORE_BAD_FREQ.into()))?;
+            freq = Some(count);
         } else {
             return Err(CmdError(error::SYNTAX.into()));
         }
@@ -102,7 +103,17 @@ pub fn restore(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         }
         return Ok(Reply::Ok.into());
     }
-    db.put(&key, KeyEntry::with_expiry(value, deadline));
+    let clock = ctx
+        .shared
+        .broker
+        .keyspace
+        .eviction
+        .restored(ctx.now_ms, idle, freq);
+    db.put(
+        &key,
+        KeyEntry::with_expiry(value, deadline).with_access(clock),
+        ctx.now_ms,
+    );
     ctx.journal(|rec| {
         rec.begin(6)
             .arg(b"RESTORE")

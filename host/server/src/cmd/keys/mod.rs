@@ -1,12 +1,12 @@
 //! Generic key commands, applied to keys of every type.
 //!
 //! Replies and error texts are Redis 7.2's. Keyspace hits and misses (`INFO stats`) are
-//! counted where Redis counts them: the read lookups of `EXISTS`, `TYPE`, `TTL`/`PTTL` and
-//! `SCAN … TYPE`; never by writes, `KEYS` or a plain `SCAN`.
+//! counted where Redis counts them: the read lookups of `EXISTS`, `TOUCH`, `TYPE`,
+//! `TTL`/`PTTL` and `SCAN … TYPE`; never by writes, `KEYS` or a plain `SCAN`.
 //!
 //! # Layout
 //! - [`del`] — `DEL`, `UNLINK`.
-//! - [`exists`] — `EXISTS`.
+//! - [`exists`] — `EXISTS`, `TOUCH`.
 //! - [`key_type`] — `TYPE`.
 //! - [`scan`] — `KEYS`, `SCAN`.
 //! - [`rename`] — `RENAME`.

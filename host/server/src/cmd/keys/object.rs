@@ -1,15 +1,19 @@
-//! `OBJECT ENCODING | FREQ | REFCOUNT | HELP`: how a key's value is represented.
+//! `OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP`: how a key's value is represented,
+//! and its access clock.
 //!
 //! `ENCODING` names the representation as Redis 7.2 would hold the same value (`int`,
-//! `embstr`, `raw`, `listpack`, `quicklist`, `intset`, `hashtable`, `stream`). Sluice keeps no
-//! access-frequency counters (its only eviction policy is `noeviction`), so `FREQ` answers as
-//! Redis does under that policy; values are never shared, so `REFCOUNT` is 1.
+//! `embstr`, `raw`, `listpack`, `quicklist`, `intset`, `hashtable`, `stream`). `IDLETIME`
+//! (seconds since the last access) answers under every policy but the LFU ones, `FREQ` (the
+//! logarithmic access counter) only under those, as in Redis; neither counts as an access.
+//! Values are never shared, so `REFCOUNT` is 1.
 
 use sluice_resp::{Args, Reply};
 
 use crate::cmd::meta::*;
+use sluice_broker::keyspace::access;
+
 use crate::cmd::{CmdResult, Command, Ctx, container};
-use crate::error::CmdError;
+use crate::error::{self, CmdError};
 
 /// The `OBJECT` container.
 pub const OBJECT: Command = Command {
@@ -23,7 +27,7 @@ pub const OBJECT: Command = Command {
     summary: "A container for object introspection commands.",
     syntax: "",
     handler: container,
-    subcommands: &[ENCODING, FREQ, REFCOUNT, HELP],
+    subcommands: &[ENCODING, FREQ, IDLETIME, REFCOUNT, HELP],
 };
 
 const ENCODING: Command = Command {
@@ -54,6 +58,20 @@ const FREQ: Command = Command {
     subcommands: &[],
 };
 
+const IDLETIME: Command = Command {
+    name: "idletime",
+    arity: 3,
+    flags: READONLY,
+    keys: SUB_KEY,
+    categories: &["keyspace", "read", "slow"],
+    group: "generic",
+    since: "2.2.3",
+    summary: "Returns the time since the last access to a Redis object.",
+    syntax: "key",
+    handler: idletime,
+    subcommands: &[],
+};
+
 const REFCOUNT: Command = Command {
     name: "refcount",
     arity: 3,
@@ -71,25 +89,39 @@ const REFCOUNT: Command = Command {
 const HELP: Command =
     crate::cmd::help::help_command(&["keyspace", "slow"], "generic", "6.2.0", help);
 
-/// Redis's reply to `OBJECT FREQ` when no LFU policy is set.
-const NO_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
-Please note that when switching between policies at runtime LRU and LFU data will take some \
-time to adjust.";
-
 /// `OBJECT ENCODING key`: nil for a missing key.
 pub fn encoding(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
-    let name = ctx.db().read(&key, ctx.now_ms, |e| e.value.encoding());
+    let name = ctx.db().peek(&key, ctx.now_ms, |value, _| value.encoding());
     Ok(name.map_or(Reply::Null, Reply::bulk_static).into())
 }
 
-/// `OBJECT FREQ key`: nil for a missing key, else Redis's refusal under `noeviction`.
+/// `OBJECT FREQ key`: the key's LFU counter, decayed to now; nil for a missing key; an
+/// error unless an LFU policy is set.
 pub fn freq(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
-    if !ctx.db().exists(&key, ctx.now_ms) {
+    let Some(clock) = ctx.db().clock(&key, ctx.now_ms) else {
         return Ok(Reply::Null.into());
+    };
+    let settings = &ctx.shared.broker.keyspace.eviction;
+    if !settings.policy().is_lfu() {
+        return Err(CmdError(error::OBJECT_NO_LFU.into()));
     }
-    Err(CmdError(NO_LFU.into()))
+    Ok(Reply::Int(settings.lfu_count(clock, ctx.now_ms).into()).into())
+}
+
+/// `OBJECT IDLETIME key`: seconds since the last access; nil for a missing key; an error
+/// under an LFU policy.
+pub fn idletime(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let key = args.bytes()?;
+    let Some(clock) = ctx.db().clock(&key, ctx.now_ms) else {
+        return Ok(Reply::Null.into());
+    };
+    if ctx.shared.broker.keyspace.eviction.policy().is_lfu() {
+        return Err(CmdError(error::OBJECT_LFU_NO_IDLETIME.into()));
+    }
+    let seconds = access::idle_ms(clock, ctx.now_ms) / 1000;
+    Ok(Reply::Int(i64::try_from(seconds).unwrap_or(i64::MAX)).into())
 }
 
 /// `OBJECT REFCOUNT key`: 1, or nil for a missing key.
@@ -110,6 +142,9 @@ pub fn help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
             "FREQ <key>",
             "    Return the access frequency index of the <key>. The returned integer is",
             "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
             "REFCOUNT <key>",
             "    Return the number of references of the value associated with the specified",
             "    <key>.",

@@ -37,7 +37,7 @@ pub fn rename(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         };
     }
     let entry = db.take(&key, ctx.now_ms).ok_or_else(no_such_key)?;
-    db.put(&newkey, entry);
+    db.put(&newkey, entry, ctx.now_ms);
     ctx.journal(|rec| {
         rec.command(&[b"RENAME", &key, &newkey]);
     });

@@ -62,8 +62,8 @@ fn lag(shared: &Shared, route: &Route) -> Option<u64> {
         .broker
         .keyspace
         .db(0)
-        .for_each(shared.now_ms(), |key, entry| {
-            let stream = match &entry.value {
+        .for_each(shared.now_ms(), |key, value, _| {
+            let stream = match value {
                 Value::Stream(stream) if route.deployed.spec.is_source(key) => stream,
                 _ => return,
             };

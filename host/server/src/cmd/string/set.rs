@@ -351,7 +351,7 @@ fn pairs(args: &mut Args) -> Result<Vec<(Bytes, Bytes)>, CmdError> {
 fn put_all(ctx: &mut Ctx<'_>, pairs: &[(Bytes, Bytes)]) {
     let db = ctx.db();
     for (key, value) in pairs {
-        db.put(key, KeyEntry::new(Value::Str(Str::new(value))));
+        db.put(key, KeyEntry::new(Value::Str(Str::new(value))), ctx.now_ms);
     }
     ctx.journal(|rec| {
         rec.begin(1 + 2 * pairs.len()).arg(b"MSET");

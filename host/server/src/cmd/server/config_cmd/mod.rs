@@ -18,6 +18,7 @@ use crate::error::{self, CmdError};
 use crate::limits::{self, ClientClass, OutputLimit};
 use crate::shared::Shared;
 use sluice_broker::glob;
+use sluice_broker::keyspace::Policy;
 
 mod params;
 
@@ -45,6 +46,7 @@ const SUBCOMMANDS: &[Command] = &[GET, SET, RESETSTAT, HELP];
 enum Update<'a> {
     Atomic(&'a AtomicU64, u64),
     Fsync(sluice_storage::FsyncPolicy),
+    Eviction(sluice_broker::keyspace::Policy),
     OutputLimits(Vec<(ClientClass, OutputLimit)>),
 }
 
@@ -139,6 +141,13 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                     .map_err(|_| fail(error::CONFIG_NOT_FSYNC_POLICY))?;
                 updates.push(Update::Fsync(policy));
             }
+            Setter::EvictionPolicy => {
+                let policy = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(Policy::parse)
+                    .ok_or_else(|| fail(&error::config_not_one_of(&Policy::names())))?;
+                updates.push(Update::Eviction(policy));
+            }
             Setter::YesNo { slot } => {
                 let on = if value.eq_ignore_ascii_case(b"yes") {
                     1
@@ -164,6 +173,7 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                     wal.set_policy(policy);
                 }
             }
+            Update::Eviction(policy) => ctx.shared.broker.keyspace.eviction.set_policy(policy),
             Update::OutputLimits(parsed) => {
                 ctx.shared
                     .settings
@@ -250,6 +260,7 @@ pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
         &s.writes_processed,
         &s.error_replies,
         &ctx.shared.broker.keyspace.expired_keys,
+        &ctx.shared.broker.keyspace.evicted_keys,
         &s.query_buffer_limit_disconnections,
         &s.output_buffer_limit_disconnections,
     ] {

@@ -28,6 +28,8 @@ pub(super) enum Setter {
     Fsync,
     /// `client-output-buffer-limit`: `<class> <hard> <soft> <seconds>`, repeated.
     OutputBufferLimit,
+    /// `maxmemory-policy`: one of the eviction policies.
+    EvictionPolicy,
     /// `yes` or `no`, kept as 1 or 0 (`protected-mode`).
     YesNo { slot: fn(&Shared) -> &AtomicU64 },
 }
@@ -147,8 +149,35 @@ pub(super) static PARAMS: &[Param] = &[
     },
     Param {
         name: "maxmemory-policy",
-        get: |s| s.config.maxmemory_policy.clone(),
-        set: Setter::Fixed,
+        get: |s| s.broker.keyspace.eviction.policy().name().to_owned(),
+        set: Setter::EvictionPolicy,
+    },
+    Param {
+        name: "maxmemory-samples",
+        get: |s| load(&s.broker.keyspace.eviction.samples),
+        set: Setter::Integer {
+            slot: |s| &s.broker.keyspace.eviction.samples,
+            min: 1,
+            max: sluice_broker::evict::MAX_SAMPLES,
+        },
+    },
+    Param {
+        name: "lfu-log-factor",
+        get: |s| load(&s.broker.keyspace.eviction.lfu_log_factor),
+        set: Setter::Integer {
+            slot: |s| &s.broker.keyspace.eviction.lfu_log_factor,
+            min: 0,
+            max: i32::MAX as u64,
+        },
+    },
+    Param {
+        name: "lfu-decay-time",
+        get: |s| load(&s.broker.keyspace.eviction.lfu_decay_time),
+        set: Setter::Integer {
+            slot: |s| &s.broker.keyspace.eviction.lfu_decay_time,
+            min: 0,
+            max: i32::MAX as u64,
+        },
     },
     Param {
         name: "timeout",

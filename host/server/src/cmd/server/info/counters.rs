@@ -53,7 +53,7 @@ fn keyspace(shared: &Shared, f: &mut Fields<'_>) {
         "expire_cycle_cpu_milliseconds",
         get(&shared.broker.expire_cycle_us) / 1000,
     );
-    f.field("evicted_keys", 0);
+    f.field("evicted_keys", get(&shared.broker.keyspace.evicted_keys));
     f.field("evicted_clients", 0);
     f.field("total_eviction_exceeded_time", 0);
     f.field("current_eviction_exceeded_time", 0);

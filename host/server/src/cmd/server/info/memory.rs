@@ -61,7 +61,8 @@ pub(super) fn memory(shared: &Shared, f: &mut Fields<'_>) {
     let max = shared.broker.settings.maxmemory.load(Ordering::Relaxed);
     f.field("maxmemory", max);
     f.field("maxmemory_human", human_bytes(max));
-    f.field("maxmemory_policy", "noeviction");
+    let policy = shared.broker.keyspace.eviction.policy();
+    f.field("maxmemory_policy", policy.name());
     f.field(
         "mem_fragmentation_ratio",
         format_args!("{:.2}", rss as f64 / used.max(1) as f64),
