@@ -164,6 +164,19 @@ pub const XREAD_UNBALANCED: &str =
 /// `XREAD … >`: `>` means "never delivered to the group", so it needs `XREADGROUP`.
 pub const XREAD_NEW_ID_WITHOUT_GROUP: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 pub const XSETID_ENTRIES_ADDED_NEGATIVE: &str = "ERR entries_added must be positive";
+// XADD's idempotency options and XCFGSET (Redis 8.6).
+pub const IDMP_TWICE: &str = "ERR IDMP/IDMPAUTO specified multiple times";
+pub const IDMP_EXPLICIT_ID: &str = "ERR IDMP/IDMPAUTO can be used only with auto-generated IDs";
+pub const IDMP_EMPTY_PID: &str = "ERR IDMP requires a non-empty producer ID";
+pub const IDMP_EMPTY_IID: &str = "ERR IDMP requires a non-empty idempotent ID";
+pub const IDMPAUTO_EMPTY_PID: &str = "ERR IDMPAUTO requires a non-empty producer ID";
+/// `XCFGSET key` without a parameter.
+pub const XCFGSET_NO_PARAMETER: &str =
+    "ERR At least one parameter must be specified: IDMP-DURATION or IDMP-MAXSIZE";
+/// `XDELEX`/`XACKDEL … IDS n`: `n` is not a positive integer.
+pub const NUMIDS_NOT_POSITIVE: &str = "ERR Number of IDs must be a positive integer";
+/// `XDELEX`/`XACKDEL … IDS n`: fewer than `n` IDs follow.
+pub const NUMIDS_MISMATCH: &str = "ERR The `numids` parameter must match the number of arguments";
 
 // Lists (LPOP/RPOP's count, LSET, LPOS, the blocking pops' timeout).
 /// `LPOP`/`RPOP` with a count that is negative or not a number.

@@ -37,7 +37,7 @@ const PREALLOC_MAX: usize = 1 << 16;
 pub(super) fn decode(bytes: &[u8]) -> Result<Stream, DecodeError> {
     let mut r = Reader::new(bytes);
     let stream = match r.varint("bad format version")? {
-        version @ (1 | 2) => decode_stream(&mut r, version)?,
+        version @ (1..=3) => decode_stream(&mut r, version)?,
         found => {
             return Err(DecodeError::UnsupportedVersion {
                 found,
@@ -116,7 +116,12 @@ fn decode_stream(r: &mut Reader<'_>, version: u64) -> Result<Stream, DecodeError
         groups.push((Box::from(name), decode_group(r, version)?));
     }
 
-    Ok(Stream {
+    let idmp = if version >= 3 {
+        Some(super::idmp::decode(r)?)
+    } else {
+        None
+    };
+    let mut stream = Stream {
         // Both lists are strictly increasing, so collecting builds the maps in one pass.
         nodes: nodes.into_iter().collect(),
         len,
@@ -124,7 +129,12 @@ fn decode_stream(r: &mut Reader<'_>, version: u64) -> Result<Stream, DecodeError
         entries_added,
         max_deleted,
         groups: groups.into_iter().collect(),
-    })
+        idmp: None,
+    };
+    if let Some(state) = idmp {
+        stream.set_idmp_state(state);
+    }
+    Ok(stream)
 }
 
 /// One group after its name: position, consumers, PEL and (version 2) redelivery marks.

@@ -8,7 +8,7 @@
 //! pending IDs) are checked, so a decoded stream can never panic on a later read. A decode
 //! failure is a [`DecodeError`].
 //!
-//! # Format, version 2 (written) and version 1 (read)
+//! # Format, version 3 (written), versions 2 and 1 (read)
 //!
 //! All integers are LEB128 varints (`varint.rs`); `bytes` is a varint length then the bytes;
 //! `opt` is `0` (none) or `1` and a varint; an `id` is `ms seq`; a `Δid` from `prev` is
@@ -16,8 +16,12 @@
 //! the same delta scheme the nodes use.
 //!
 //! ```text
-//! stream   := version=2  last_id:id  entries_added  max_deleted:id  len
-//!             node_count node*  group_count group*
+//! stream   := version=3  last_id:id  entries_added  max_deleted:id  len
+//!             node_count node*  group_count group*  idmp
+//! idmp     := (0 | 1 duration_s maxsize)  iids_added  iids_duplicates
+//!             producer_count producer*           the idempotency state (idmp.rs)
+//! producer := pid:bytes  record_count record*     in pid byte order
+//! record   := iid:bytes  id  added_ms             oldest first
 //! node     := key:Δid(previous node key, 0-0 first)  last:Δid(key)  live  deleted
 //!             data:bytes                            the packed node, copied whole (node.rs)
 //! group    := name:bytes  last_delivered:id  entries_read:opt
@@ -36,7 +40,8 @@
 //! PEL entry it owns, and a mark on an ID the PEL does not hold is refused. Consumer slots are
 //! renumbered densely in name order on decode (slot numbers are internal and never visible).
 //!
-//! Version 1 is the same without `mark_count mark*` (nothing is marked): it predates
+//! Version 2 is version 3 without `idmp` (no idempotency state). Version 1 is version 2
+//! without `mark_count mark*` (nothing is marked): it predates
 //! redelivery marks. It is read, never written.
 //!
 //! # Compatibility
@@ -49,13 +54,15 @@
 //! # Layout
 //! - `mod.rs`: the API, [`DecodeError`], this format description.
 //! - `encode.rs`: the writer.
-//! - `decode.rs`: the reader for versions 1 and 2 and the stream-level checks.
+//! - `idmp.rs`: the idempotency section of version 3.
+//! - `decode.rs`: the reader for versions 1 to 3 and the stream-level checks.
 //! - `reader.rs`: a bounds-checked cursor over untrusted bytes.
 //! - `check_node.rs`: the one-pass validation of a node's packed bytes.
 
 mod check_node;
 mod decode;
 mod encode;
+mod idmp;
 mod reader;
 
 use thiserror::Error;
@@ -92,7 +99,7 @@ pub enum DecodeError {
 
 impl Stream {
     /// The payload format version [`Stream::encode`] writes (the leading varint).
-    pub const SNAPSHOT_VERSION: u64 = 2;
+    pub const SNAPSHOT_VERSION: u64 = 3;
 
     /// Appends this stream's complete state (entries, counters, groups, consumers, PELs,
     /// redelivery marks) to `out` in the current snapshot format (see the module docs). Node

@@ -143,8 +143,8 @@ fn byte_flips_never_panic() {
 #[test]
 fn unknown_versions_are_refused() {
     let mut bytes = encode(&rich_stream());
-    assert_eq!(bytes[0], 2);
-    for found in [0u64, 3, 300] {
+    assert_eq!(bytes[0], 3);
+    for found in [0u64, 4, 300] {
         let mut damaged = Vec::new();
         crate::varint::put(&mut damaged, found);
         damaged.extend_from_slice(&bytes[1..]);
@@ -153,7 +153,7 @@ fn unknown_versions_are_refused() {
             err,
             DecodeError::UnsupportedVersion {
                 found,
-                supported: 2
+                supported: 3
             }
         );
         assert!(

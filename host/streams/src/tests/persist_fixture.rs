@@ -161,9 +161,11 @@ fn v1_fixture_loads_exactly() {
 fn v1_fixture_upgrades_to_v2_without_marks() {
     let v1 = fixture_bytes(FIXTURE);
     let s = Stream::decode(&v1).expect("v1 fixture decodes");
-    let mut expected = vec![2];
+    let mut expected = vec![3];
     expected.extend_from_slice(&v1[1..]);
     expected.push(0);
+    // Version 3 ends with an empty idempotency section.
+    expected.extend_from_slice(&[0, 0, 0, 0]);
     let v2 = encode(&s);
     assert_eq!(v2, expected);
     super::persist::assert_same(&s, &Stream::decode(&v2).expect("v2 decodes"));

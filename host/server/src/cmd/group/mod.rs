@@ -5,10 +5,12 @@
 //! - [`xgroup`] — `XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER|HELP`.
 //! - [`xreadgroup`] — `XREADGROUP`, blocking or not.
 //! - [`xack`] — `XACK`.
+//! - [`xackdel`] — `XACKDEL` (Redis 8.2: acknowledge and delete).
 //! - [`xpending`] — `XPENDING`.
 //! - [`xclaim`] — `XCLAIM`, `XAUTOCLAIM`.
 
 pub mod xack;
+pub mod xackdel;
 pub mod xclaim;
 pub mod xgroup;
 pub mod xpending;
