@@ -3,3 +3,4 @@
 
 mod fixtures;
 mod log;
+mod redis8;
