@@ -17,6 +17,7 @@
 //! - `compare/workloads.rs`: the `Workload` trait, the plain throughput and memory workloads,
 //!   and the list of all of them; add new ones there (or beside it, by theme).
 //! - `compare/groups.rs`: consumer groups: producers and consumers at once; pending-list cost.
+//! - `compare/redis8.rs`: Redis 8 additions: `XACKDEL` vs `XACK`+`XDEL`, `XADD IDMPAUTO` cost.
 //! - `compare/keyvalue.rs`: `SET`/`GET` throughput; memory of many small strings and hashes.
 //! - `compare/persistence.rs`: XADD under each fsync policy; restart (log replay, snapshot).
 //! - `compare/routes.rs`: a WebAssembly route's catch-up rate, its cost to XADD, its latency.
@@ -34,6 +35,8 @@ mod keyvalue;
 mod persistence;
 #[path = "compare/policies.rs"]
 mod policies;
+#[path = "compare/redis8.rs"]
+mod redis8;
 #[path = "compare/report.rs"]
 mod report;
 #[path = "compare/resp.rs"]

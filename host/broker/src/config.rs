@@ -30,6 +30,10 @@ pub struct BrokerConfig {
     pub stream_node_max_entries: u64,
     /// Bytes per stream node.
     pub stream_node_max_bytes: u64,
+    /// Default idempotency window of a stream, s (`stream-idmp-duration`, 1–86400).
+    pub stream_idmp_duration: u64,
+    /// Default iids kept per producer (`stream-idmp-maxsize`, 1–10000).
+    pub stream_idmp_maxsize: u64,
     /// Memory limit, bytes (0: none).
     pub maxmemory: u64,
     /// What happens past `maxmemory`.
@@ -57,6 +61,8 @@ impl Default for BrokerConfig {
             auto_snapshot_percentage: 100,
             stream_node_max_entries: 100,
             stream_node_max_bytes: 4096,
+            stream_idmp_duration: sluice_streams::IDMP_DURATION_DEFAULT,
+            stream_idmp_maxsize: sluice_streams::IDMP_MAXSIZE_DEFAULT,
             maxmemory: 0,
             maxmemory_policy: Policy::NoEviction,
             maxmemory_samples: 5,
@@ -149,6 +155,10 @@ pub struct BrokerSettings {
     pub stream_node_max_entries: AtomicU64,
     /// See [`BrokerConfig::stream_node_max_bytes`].
     pub stream_node_max_bytes: AtomicU64,
+    /// See [`BrokerConfig::stream_idmp_duration`].
+    pub stream_idmp_duration: AtomicU64,
+    /// See [`BrokerConfig::stream_idmp_maxsize`].
+    pub stream_idmp_maxsize: AtomicU64,
     /// See [`BrokerConfig::maxmemory`].
     pub maxmemory: AtomicU64,
     /// See [`BrokerConfig::auto_snapshot_percentage`].
@@ -161,6 +171,8 @@ impl BrokerSettings {
         Self {
             stream_node_max_entries: AtomicU64::new(config.stream_node_max_entries),
             stream_node_max_bytes: AtomicU64::new(config.stream_node_max_bytes),
+            stream_idmp_duration: AtomicU64::new(config.stream_idmp_duration),
+            stream_idmp_maxsize: AtomicU64::new(config.stream_idmp_maxsize),
             maxmemory: AtomicU64::new(config.maxmemory),
             auto_snapshot_percentage: AtomicU64::new(config.auto_snapshot_percentage),
         }
@@ -171,6 +183,16 @@ impl BrokerSettings {
         sluice_streams::NodeLimits {
             max_entries: to_usize(self.stream_node_max_entries.load(Ordering::Relaxed)),
             max_bytes: to_usize(self.stream_node_max_bytes.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+impl BrokerSettings {
+    /// The idempotency window of streams that have none of their own (`XCFGSET`).
+    pub fn idmp_defaults(&self) -> sluice_streams::IdmpConfig {
+        sluice_streams::IdmpConfig {
+            duration_s: self.stream_idmp_duration.load(Ordering::Relaxed),
+            maxsize: self.stream_idmp_maxsize.load(Ordering::Relaxed),
         }
     }
 }

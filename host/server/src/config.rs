@@ -38,6 +38,10 @@ pub struct Config {
     pub stream_node_max_entries: u64,
     /// Most bytes in one stream node (0 = no limit), default 4096.
     pub stream_node_max_bytes: u64,
+    /// Default idempotency window of a stream, s (1–86400, default 100).
+    pub stream_idmp_duration: u64,
+    /// Default iids kept per producer of a stream (1–10000, default 100).
+    pub stream_idmp_maxsize: u64,
     /// Keep a write-ahead log in `dir` (`yes`, the default) or keep data in memory only (`no`).
     pub appendonly: bool,
     /// When the log is fsynced: `always`, `everysec` (default) or `no`, as in Redis.
@@ -160,6 +164,8 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             stream_node_max_entries: broker.stream_node_max_entries,
             stream_node_max_bytes: broker.stream_node_max_bytes,
+            stream_idmp_duration: broker.stream_idmp_duration,
+            stream_idmp_maxsize: broker.stream_idmp_maxsize,
             appendonly: broker.appendonly,
             appendfsync: broker.appendfsync.as_str().into(),
             auto_snapshot_min_size: broker.auto_snapshot_min_size,
@@ -286,6 +292,17 @@ impl Config {
                 "io-threads must be between 1 and {MAX_IO_THREADS}"
             )));
         }
+        use sluice_streams::{IDMP_DURATION_MAX, IDMP_MAXSIZE_MAX};
+        if !(1..=IDMP_DURATION_MAX).contains(&self.stream_idmp_duration) {
+            return Err(ServerError::Invalid(format!(
+                "stream-idmp-duration must be between 1 and {IDMP_DURATION_MAX}"
+            )));
+        }
+        if !(1..=IDMP_MAXSIZE_MAX).contains(&self.stream_idmp_maxsize) {
+            return Err(ServerError::Invalid(format!(
+                "stream-idmp-maxsize must be between 1 and {IDMP_MAXSIZE_MAX}"
+            )));
+        }
         if !(1..=limits::MAX_MAXCLIENTS).contains(&self.maxclients) {
             return Err(ServerError::Invalid(format!(
                 "maxclients must be between 1 and {}",
@@ -331,6 +348,8 @@ impl Config {
             auto_snapshot_percentage: self.auto_snapshot_percentage,
             stream_node_max_entries: self.stream_node_max_entries,
             stream_node_max_bytes: self.stream_node_max_bytes,
+            stream_idmp_duration: self.stream_idmp_duration,
+            stream_idmp_maxsize: self.stream_idmp_maxsize,
             maxmemory: self.maxmemory,
             maxmemory_policy: Policy::parse(&self.maxmemory_policy).unwrap_or_default(),
             maxmemory_samples: self.maxmemory_samples,

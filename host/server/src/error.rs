@@ -177,13 +177,21 @@ pub const XREAD_CLAIM_OPTION: &str =
     "ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead.";
 /// `XREADGROUP … CLAIM <min-idle-time>` with a negative time.
 pub const CLAIM_MIN_IDLE_NEGATIVE: &str = "ERR min-idle-time must be a positive integer";
-/// `XNACK … IDS <numids>` with `numids` not a positive integer.
-pub const XNACK_NUMIDS_NOT_POSITIVE: &str = "ERR Number of IDs must be a positive integer";
-/// `XNACK … IDS <numids> id…` with another number of IDs.
-pub const XNACK_NUMIDS_MISMATCH: &str =
-    "ERR The `numids` parameter must match the number of arguments";
 /// `XNACK … RETRYCOUNT <count>` with a negative count.
 pub const XNACK_RETRYCOUNT_NEGATIVE: &str = "ERR Invalid RETRYCOUNT value";
+// XADD's idempotency options and XCFGSET (Redis 8.6).
+pub const IDMP_TWICE: &str = "ERR IDMP/IDMPAUTO specified multiple times";
+pub const IDMP_EXPLICIT_ID: &str = "ERR IDMP/IDMPAUTO can be used only with auto-generated IDs";
+pub const IDMP_EMPTY_PID: &str = "ERR IDMP requires a non-empty producer ID";
+pub const IDMP_EMPTY_IID: &str = "ERR IDMP requires a non-empty idempotent ID";
+pub const IDMPAUTO_EMPTY_PID: &str = "ERR IDMPAUTO requires a non-empty producer ID";
+/// `XCFGSET key` without a parameter.
+pub const XCFGSET_NO_PARAMETER: &str =
+    "ERR At least one parameter must be specified: IDMP-DURATION or IDMP-MAXSIZE";
+/// `XDELEX`/`XACKDEL`/`XNACK … IDS n`: `n` is not a positive integer.
+pub const NUMIDS_NOT_POSITIVE: &str = "ERR Number of IDs must be a positive integer";
+/// `XDELEX`/`XACKDEL`/`XNACK … IDS n`: another number than `n` IDs follow.
+pub const NUMIDS_MISMATCH: &str = "ERR The `numids` parameter must match the number of arguments";
 
 // Lists (LPOP/RPOP's count, LSET, LPOS, the blocking pops' timeout).
 /// `LPOP`/`RPOP` with a count that is negative or not a number.

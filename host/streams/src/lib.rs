@@ -44,6 +44,8 @@
 //! # Layout
 //! - `error.rs`: [`StreamError`], Redis's exact error texts; [`no_group_text`] for NOGROUP.
 //! - `id.rs`: [`StreamId`] (`"<ms>-<seq>"`): ordering, stepping, Redis-exact parsing, formatting.
+//! - `idmp.rs`: idempotent production (XADD IDMP / IDMPAUTO, XCFGSET; [`IdmpConfig`],
+//!   [`IdmpInfo`], [`IdmpState`]).
 //! - `bounds.rs`: range bounds (`-`, `+`, `(` exclusive) and the XADD ID argument [`AddId`].
 //! - `varint.rs`: LEB128 integers and length-prefixed bytes, the node encoding's primitives.
 //! - `node.rs`: one packed node: layout, append, decoding cursor, deletion flag.
@@ -51,6 +53,8 @@
 //! - `stream.rs`: [`Stream`]: the node tree, counters, ID generation, XADD, XSETID, memory.
 //! - `read.rs`: XRANGE / XREVRANGE, single-entry lookup, first and last entry.
 //! - `trim.rs`: XDEL and XTRIM ([`TrimSpec`], [`TrimStrategy`]).
+//! - `refs.rs`: Redis 8.2's reference modes ([`RefMode`]): XDELEX, XACKDEL, trimming with
+//!   KEEPREF / DELREF / ACKED ([`DeleteResult`]).
 //! - `group.rs`: [`ConsumerGroup`] and its PEL ([`PendingEntry`]); XGROUP CREATE / SETID /
 //!   DESTROY.
 //! - `consumer.rs`: [`Consumer`]; XGROUP CREATECONSUMER / DELCONSUMER.
@@ -76,6 +80,7 @@ mod deliver;
 mod error;
 mod group;
 mod id;
+mod idmp;
 mod info;
 mod lag;
 mod nack;
@@ -84,6 +89,7 @@ mod pending;
 mod persist;
 mod read;
 mod redeliver;
+mod refs;
 mod sink;
 mod state;
 mod stream;
@@ -100,10 +106,15 @@ pub use deliver::{GroupRead, GroupReadOutcome, GroupReadStart};
 pub use error::{NoGroupWording, StreamError, no_group_text};
 pub use group::{ConsumerGroup, PendingEntry};
 pub use id::StreamId;
+pub use idmp::{
+    IDMP_DURATION_DEFAULT, IDMP_DURATION_MAX, IDMP_DURATION_MIN, IDMP_MAXSIZE_DEFAULT,
+    IDMP_MAXSIZE_MAX, IDMP_MAXSIZE_MIN, IdmpConfig, IdmpInfo, IdmpRecord, IdmpState,
+};
 pub use info::GroupInfo;
 pub use nack::{FATAL_DELIVERY_COUNT, NackMode, NackOptions};
 pub use pending::{PendingQuery, PendingSummary};
 pub use persist::DecodeError;
+pub use refs::{DeleteResult, RefMode};
 pub use sink::{CollectSink, CountSink, EntrySink};
 pub use state::{ConsumerState, GroupState, PendingState, StateError, StreamEntry, StreamState};
 pub use stream::{NodeLimits, Stream};

@@ -54,6 +54,8 @@ pub struct Stream {
     pub(crate) max_deleted: StreamId,
     /// Consumer groups by name, in byte order (the order XINFO GROUPS lists them).
     pub(crate) groups: BTreeMap<Box<[u8]>, ConsumerGroup>,
+    /// Idempotent-production state (`idmp.rs`); `None` until XADD IDMP or XCFGSET.
+    pub(crate) idmp: Option<Box<crate::idmp::Idmp>>,
 }
 
 impl Stream {
@@ -231,6 +233,6 @@ impl Stream {
             .iter()
             .map(|(name, group)| name.len() + group.memory_usage())
             .sum();
-        size_of::<Stream>() + self.nodes.len() * per_node + buffers + groups
+        size_of::<Stream>() + self.nodes.len() * per_node + buffers + groups + self.idmp_memory()
     }
 }

@@ -73,6 +73,17 @@ impl Stream {
     /// XTRIM, or the trimming half of XADD: removes old entries per `spec` and returns how
     /// many it removed. `limits` supplies the default LIMIT for `~`.
     pub fn trim(&mut self, spec: TrimSpec, limits: NodeLimits) -> u64 {
+        self.trim_collect(spec, limits, None)
+    }
+
+    /// [`Stream::trim`], pushing the IDs of the live entries it removes to `removed` when
+    /// given (DELREF needs them to clean the PELs).
+    pub(crate) fn trim_collect(
+        &mut self,
+        spec: TrimSpec,
+        limits: NodeLimits,
+        mut removed_ids: Option<&mut Vec<StreamId>>,
+    ) -> u64 {
         let limit = spec.effective_limit(limits);
         let mut removed = 0u64;
         while let Some(mut head) = self.nodes.first_entry() {
@@ -92,6 +103,15 @@ impl Stream {
                 TrimStrategy::MinId(min) => node.last < min,
             };
             if whole_node {
+                if let Some(out) = removed_ids.as_deref_mut() {
+                    let mut pos = node.entries_start();
+                    let mut prev = key;
+                    while let Some(entry) = node.next_entry(&mut pos, &mut prev) {
+                        if !entry.is_deleted() {
+                            out.push(entry.id);
+                        }
+                    }
+                }
                 head.remove();
                 self.len -= live;
                 removed += live;
@@ -116,6 +136,9 @@ impl Stream {
                     node.mark_deleted(&entry);
                     self.len -= 1;
                     removed += 1;
+                    if let Some(out) = removed_ids.as_deref_mut() {
+                        out.push(entry.id);
+                    }
                 }
             }
             // Redis would keep a node whose live entries are all gone when its last (deleted)

@@ -235,6 +235,7 @@ pub fn all() -> Vec<Box<dyn Workload>> {
     ] {
         all.push(Box::new(PendingCost { command }));
     }
+    all.extend(crate::redis8::workloads());
     all.extend(keyvalue::workloads());
     all.extend(persistence::workloads());
     all.extend(routes::workloads());

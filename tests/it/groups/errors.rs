@@ -105,7 +105,8 @@ fn xgroup_subcommands_options_and_errors() -> Result<()> {
                         ("consumers", i(0)),
                         ("pending", i(0)),
                         ("last-delivered-id", b("7-1")),
-                        ("entries-read", i(2)),
+                        // ENTRIESREAD 2 on a stream that never had an entry: capped to 0 (Redis 8.2.2).
+                        ("entries-read", i(0)),
                         // Nothing was ever added: the lag is 0 whatever the counter says.
                         ("lag", i(0)),
                     ]),

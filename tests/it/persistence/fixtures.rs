@@ -6,7 +6,10 @@
 //! for every N. N counts changes to anything on disk: v1 is storage format 1 with log record
 //! layout 1 and stream snapshot encoding 1; v2 has record layout 2 (varint lengths) and stream
 //! encoding 2, in the same storage format; v3 has snapshot payload 2, which carries every
-//! value type, and the fixture adds a string, a hash, a list and a set. When a layout changes, raise [`CURRENT`] and write
+//! value type, and the fixture adds a string, a hash, a list and a set; v4 has stream encoding
+//! 3 (idempotency state, NACKed entries), and the fixture adds `XCFGSET`, `XADD … IDMP` and
+//! an `XNACK` before the snapshot.
+//! When a layout changes, raise [`CURRENT`] and write
 //! the new folder beside the old ones, never over them:
 //! `cargo test -p sluice-tests --test it write_data_fixture -- --ignored`.
 
@@ -18,7 +21,7 @@ use sluice_tests::{Config, ManualClock, TestServer, tempdir};
 const T0: u64 = 1_700_000_000_000;
 
 /// The data layout version this build writes.
-const CURRENT: u32 = 3;
+const CURRENT: u32 = 4;
 
 fn fixture_dir(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -74,6 +77,21 @@ fn write_data_fixture() -> Result<()> {
         raw.cmd(&["RPUSH", "jobs", "a", "b"])?;
         raw.cmd(&["SADD", "regions", "eu", "us"])?;
     }
+    if CURRENT >= 4 {
+        raw.cmd(&["XADD", "idem", "IDMP", "p", "i1", "*", "f", "v"])?;
+        raw.cmd(&[
+            "XCFGSET",
+            "idem",
+            "IDMP-DURATION",
+            "600",
+            "IDMP-MAXSIZE",
+            "5",
+        ])?;
+        raw.cmd(&["XADD", "idem", "IDMP", "p", "i2", "*", "f", "v"])?;
+        raw.cmd(&["XGROUP", "CREATE", "idem", "g", "0"])?;
+        raw.cmd(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "idem", ">"])?;
+        raw.cmd(&["XNACK", "idem", "g", "FATAL", "IDS", "1", "1700000000000-0"])?;
+    }
     raw.cmd(&["SAVE"])?;
     // After the snapshot: only in the log.
     raw.cmd(&["XADD", "orders", "6-0", "id", "6", "region", "us"])?;
@@ -119,6 +137,11 @@ fn data_folder_v3_still_loads() -> Result<()> {
     loads(3)
 }
 
+#[test]
+fn data_folder_v4_still_loads() -> Result<()> {
+    loads(4)
+}
+
 /// The state the fixture's commands left, read back from `data-v<version>`.
 fn loads(version: u32) -> Result<()> {
     let dir = copy_fixture(version)?;
@@ -153,7 +176,25 @@ fn loads(version: u32) -> Result<()> {
             "*1\r\n$1\r\nb\r\n"
         );
         assert_eq!(raw.cmd(&["SMEMBERS", "regions"])?, "*1\r\n$2\r\neu\r\n");
-        (5, 10)
+        if version >= 4 {
+            // The idempotency window came back from the snapshot (T0 + 1 s is inside it).
+            let id = "$15\r\n1700000000000-1\r\n";
+            assert_eq!(
+                raw.cmd(&["XADD", "idem", "IDMP", "p", "i2", "*", "f", "w"])?,
+                id
+            );
+            // 0 was NACKed FATAL (no owner, count i64::MAX); c still owns 1.
+            assert_eq!(
+                raw.cmd(&["XPENDING", "idem", "g", "-", "+", "10"])?,
+                "*2\r\n*4\r\n$15\r\n1700000000000-0\r\n$0\r\n\r\n:1000\r\n:9223372036854775807\r\n\
+*4\r\n$15\r\n1700000000000-1\r\n$1\r\nc\r\n:1000\r\n:1\r\n"
+            );
+            let info = raw.cmd(&["XINFO", "STREAM", "idem"])?;
+            assert!(info.contains("idmp-duration\r\n:600\r\n$12\r\nidmp-maxsize\r\n:5\r\n$12\r\npids-tracked\r\n:1\r\n$12\r\niids-tracked\r\n:1\r\n$10\r\niids-added\r\n:2\r\n"), "{info}");
+            (6, 10)
+        } else {
+            (5, 10)
+        }
     } else {
         (1, 5)
     };

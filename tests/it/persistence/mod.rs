@@ -4,3 +4,4 @@
 mod fixtures;
 mod log;
 mod nack;
+mod redis8;

@@ -234,9 +234,12 @@ fn xinfo_stream_reports_redis_fields() -> Result<()> {
     raw.cmd(&["XADD", "s", "1-1", "a", "1"])?;
     raw.cmd(&["XADD", "s", "2-1", "b", "2"])?;
     let info = raw.cmd(&["XINFO", "STREAM", "s"])?;
-    let want = "*20\r\n$6\r\nlength\r\n:2\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:1\r\n\
+    let want = "*32\r\n$6\r\nlength\r\n:2\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:1\r\n\
 $17\r\nlast-generated-id\r\n$3\r\n2-1\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n0-0\r\n$13\r\nentries-added\r\n:2\r\n\
-$23\r\nrecorded-first-entry-id\r\n$3\r\n1-1\r\n$6\r\ngroups\r\n:0\r\n\
+$23\r\nrecorded-first-entry-id\r\n$3\r\n1-1\r\n\
+$13\r\nidmp-duration\r\n:100\r\n$12\r\nidmp-maxsize\r\n:100\r\n$12\r\npids-tracked\r\n:0\r\n\
+$12\r\niids-tracked\r\n:0\r\n$10\r\niids-added\r\n:0\r\n$15\r\niids-duplicates\r\n:0\r\n\
+$6\r\ngroups\r\n:0\r\n\
 $11\r\nfirst-entry\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n\
 $10\r\nlast-entry\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n";
     assert_eq!(info, want);

@@ -2,5 +2,7 @@
 
 mod blocking;
 mod commands;
+mod delex;
+mod idmp;
 pub(crate) mod ready_keys;
 mod xread_last;

@@ -12,6 +12,9 @@ const NODE_MAX_BYTES: usize = 4096;
 
 pub(crate) fn write(stream: &Stream, out: &mut Vec<u8>) {
     let state = stream.export();
+    // STREAM_LISTPACKS_3 is the newest stream type Redis 7.2 reads, so a DUMP from Sluice
+    // RESTOREs there. It has no room for Redis 8.6's idempotency state (XCFGSET window,
+    // producers' iids): DUMP leaves it out, and a RESTOREd stream starts with an empty window.
     out.push(rdb_type::STREAM_LISTPACKS_3);
 
     let nodes = pack(&state.entries);

@@ -192,17 +192,17 @@ pub fn key_access(entry: &Entry) -> Option<u8> {
         ) => READ | WRITE,
         (
             "del" | "unlink" | "expire" | "pexpire" | "expireat" | "pexpireat" | "persist" | "xadd"
-            | "xdel" | "xtrim" | "xsetid" | "xack" | "xnack" | "xclaim" | "xautoclaim" | "setnx"
-            | "setex" | "psetex" | "mset" | "msetnx" | "append" | "setrange" | "restore" | "hset"
-            | "hsetnx" | "hmset" | "hdel" | "lpush" | "rpush" | "lpushx" | "rpushx" | "lset"
-            | "linsert" | "lrem" | "ltrim" | "sadd" | "srem",
+            | "xdel" | "xdelex" | "xackdel" | "xcfgset" | "xtrim" | "xsetid" | "xack" | "xnack"
+            | "xclaim" | "xautoclaim" | "setnx" | "setex" | "psetex" | "mset" | "msetnx" | "append"
+            | "setrange" | "restore" | "hset" | "hsetnx" | "hmset" | "hdel" | "lpush" | "rpush"
+            | "lpushx" | "rpushx" | "lset" | "linsert" | "lrem" | "ltrim" | "sadd" | "srem",
             None,
         ) => WRITE,
         ("xgroup", Some("create" | "setid" | "destroy" | "createconsumer" | "delconsumer")) => {
             WRITE
         }
         // Sluice's own: they change consumer-group state, as XCLAIM does.
-        ("sluice", Some("reassign" | "redeliver")) => WRITE,
+        ("sluice", Some("reassign" | "redeliver" | "idmprecord")) => WRITE,
         // Their keys differ: see `for_each_key` (the source's access here).
         ("rename" | "lmove" | "blmove" | "smove", None) => READ | WRITE,
         ("set", None) | ("copy", None) => READ,

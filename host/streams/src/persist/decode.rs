@@ -116,7 +116,12 @@ fn decode_stream(r: &mut Reader<'_>, version: u64) -> Result<Stream, DecodeError
         groups.push((Box::from(name), decode_group(r, version)?));
     }
 
-    Ok(Stream {
+    let idmp = if version >= 3 {
+        Some(super::idmp::decode(r)?)
+    } else {
+        None
+    };
+    let mut stream = Stream {
         // Both lists are strictly increasing, so collecting builds the maps in one pass.
         nodes: nodes.into_iter().collect(),
         len,
@@ -124,7 +129,12 @@ fn decode_stream(r: &mut Reader<'_>, version: u64) -> Result<Stream, DecodeError
         entries_added,
         max_deleted,
         groups: groups.into_iter().collect(),
-    })
+        idmp: None,
+    };
+    if let Some(state) = idmp {
+        stream.set_idmp_state(state);
+    }
+    Ok(stream)
 }
 
 /// One group after its name: position, consumers, PEL and (version 2) redelivery marks.

@@ -42,6 +42,7 @@ pub(super) fn encode(stream: &Stream, out: &mut Vec<u8>) {
         put_bytes(out, name);
         encode_group(group, out);
     }
+    super::idmp::encode(stream, out);
 }
 
 fn encode_group(group: &ConsumerGroup, out: &mut Vec<u8>) {

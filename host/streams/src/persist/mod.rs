@@ -16,8 +16,12 @@
 //! the same delta scheme the nodes use.
 //!
 //! ```text
-//! stream   := version=2  last_id:id  entries_added  max_deleted:id  len
-//!             node_count node*  group_count group*
+//! stream   := version=3  last_id:id  entries_added  max_deleted:id  len
+//!             node_count node*  group_count group*  idmp
+//! idmp     := (0 | 1 duration_s maxsize)  iids_added  iids_duplicates
+//!             producer_count producer*           the idempotency state (idmp.rs)
+//! producer := pid:bytes  record_count record*     in pid byte order
+//! record   := iid:bytes  id  added_ms             oldest first
 //! node     := key:Δid(previous node key, 0-0 first)  last:Δid(key)  live  deleted
 //!             data:bytes                            the packed node, copied whole (node.rs)
 //! group    := name:bytes  last_delivered:id  entries_read:opt
@@ -37,12 +41,13 @@
 //! PEL entry it owns, and a mark on an ID the PEL does not hold is refused. Consumer slots are
 //! renumbered densely in name order on decode (slot numbers are internal and never visible).
 //!
-//! Version 3 (written) adds NACKed entries (`nack.rs`): a pending entry's `owner` may be the
-//! consumer count, meaning no consumer, and each group ends with `nacked_count nacked*`, the
-//! IDs of exactly those unowned entries (`Δid` from the previous one, 0-0 first). Version 2 is
-//! version 3 without them (nothing is NACKed).
+//! Version 3 (written) adds NACKed entries (`nack.rs`) and the idempotency state: a pending
+//! entry's `owner` may be the consumer count, meaning no consumer, each group ends with
+//! `nacked_count nacked*`, the IDs of exactly those unowned entries (`Δid` from the previous
+//! one, 0-0 first), and the stream ends with `idmp`. Version 2 is version 3 without them
+//! (nothing is NACKed, no idempotency state).
 //!
-//! Version 1 is the same without `mark_count mark*` (nothing is marked): it predates
+//! Version 1 is version 2 without `mark_count mark*` (nothing is marked): it predates
 //! redelivery marks. It is read, never written.
 //!
 //! # Compatibility
@@ -55,13 +60,15 @@
 //! # Layout
 //! - `mod.rs`: the API, [`DecodeError`], this format description.
 //! - `encode.rs`: the writer.
-//! - `decode.rs`: the reader for versions 1 and 2 and the stream-level checks.
+//! - `idmp.rs`: the idempotency section of version 3.
+//! - `decode.rs`: the reader for versions 1 to 3 and the stream-level checks.
 //! - `reader.rs`: a bounds-checked cursor over untrusted bytes.
 //! - `check_node.rs`: the one-pass validation of a node's packed bytes.
 
 mod check_node;
 mod decode;
 mod encode;
+mod idmp;
 mod reader;
 
 use thiserror::Error;

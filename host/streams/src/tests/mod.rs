@@ -13,7 +13,9 @@ mod persist;
 mod persist_corrupt;
 mod persist_fixture;
 mod persist_fixture_v2;
+mod persist_fixture_v3;
 mod range;
+mod refs;
 mod remove;
 mod state;
 

@@ -163,8 +163,10 @@ fn v1_fixture_upgrades_to_v3_without_marks_or_nacks() {
     let s = Stream::decode(&v1).expect("v1 fixture decodes");
     let mut expected = vec![3];
     expected.extend_from_slice(&v1[1..]);
-    // Its one group gains an empty mark list (v2) and an empty NACK list (v3).
+    // Its one group gains an empty mark list (v2) and an empty NACK list (v3); the stream
+    // ends with an empty idempotency section (v3).
     expected.extend_from_slice(&[0, 0]);
+    expected.extend_from_slice(&[0, 0, 0, 0]);
     let v3 = encode(&s);
     assert_eq!(v3, expected);
     super::persist::assert_same(&s, &Stream::decode(&v3).expect("v3 decodes"));

@@ -6,10 +6,12 @@
 //! - [`xreadgroup`] — `XREADGROUP`, blocking or not.
 //! - [`xack`] — `XACK`.
 //! - [`xnack`] — `XNACK` (Redis 8.8).
+//! - [`xackdel`] — `XACKDEL` (Redis 8.2: acknowledge and delete).
 //! - [`xpending`] — `XPENDING`.
 //! - [`xclaim`] — `XCLAIM`, `XAUTOCLAIM`.
 
 pub mod xack;
+pub mod xackdel;
 pub mod xclaim;
 pub mod xgroup;
 pub mod xnack;

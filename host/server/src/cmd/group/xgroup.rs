@@ -135,6 +135,8 @@ pub fn create(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let group = t.group;
     let make = |stream: &mut Stream| {
         let last = id.unwrap_or_else(|| stream.last_id());
+        // Redis 8.2.2: a counter above entries-added is capped to it.
+        let entries_read = entries_read.map(|n| n.min(stream.entries_added()));
         stream.create_group(group, last, entries_read)?;
         ctx.journal(|rec| {
             rec.begin(6 + 2 * usize::from(entries_read.is_some()))
@@ -185,6 +187,8 @@ pub fn setid(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             return Err(syntax(t.all));
         }
         let id = parse_group_id(t.arg(4)?, false)?.unwrap_or_else(|| stream.last_id());
+        // Redis 8.2.2: a counter above entries-added is capped to it.
+        let entries_read = entries_read.map(|n| n.min(stream.entries_added()));
         if let Some(g) = stream.group_mut(group) {
             g.set_id(id, entries_read);
         }

@@ -5,9 +5,10 @@
 //! which writes NACKed entries as `XNACK … RETRYCOUNT … FORCE`), so replay rebuilds it.
 
 use sluice_resp::{Args, Reply};
-use sluice_streams::{NackMode, NackOptions, NoGroupWording, Stream, StreamError, StreamId};
+use sluice_streams::{NackMode, NackOptions, NoGroupWording, Stream, StreamError};
 
 use crate::cmd::meta::*;
+use crate::cmd::stream::args::parse_id_list;
 use crate::cmd::{CmdResult, Command, Ctx};
 use crate::error::{self, CmdError};
 use sluice_broker::persist::groups;
@@ -44,17 +45,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     if !args.eat("IDS") {
         return Err(CmdError(error::SYNTAX.into()));
     }
-    let numids = usize::try_from(args.i64()?)
-        .ok()
-        .filter(|&n| n > 0)
-        .ok_or_else(|| CmdError(error::XNACK_NUMIDS_NOT_POSITIVE.into()))?;
-    if args.remaining() < numids {
-        return Err(CmdError(error::XNACK_NUMIDS_MISMATCH.into()));
-    }
-    let mut ids = Vec::with_capacity(numids);
-    for _ in 0..numids {
-        ids.push(StreamId::parse(&args.bytes()?, 0)?);
-    }
+    let ids = parse_id_list(args)?;
     let mut opts = NackOptions::default();
     while !args.is_empty() {
         if args.remaining() > 1 && args.eat("RETRYCOUNT") {

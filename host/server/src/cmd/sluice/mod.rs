@@ -1,4 +1,4 @@
-//! `SLUICE ROUTES|PLUGINS|POLICIES|REASSIGN|REDELIVER|RELOAD|HELP`: Sluice's own commands,
+//! `SLUICE ROUTES|PLUGINS|POLICIES|REASSIGN|REDELIVER|IDMPRECORD|RELOAD|HELP`: Sluice's own commands,
 //! over RESP: what the routes and claim policies are doing, and changing them.
 //!
 //! Replies are maps (flat arrays in RESP2), one per route, plugin or policy, in the style of
@@ -10,6 +10,7 @@
 //! - [`policies`] — `POLICIES`.
 //! - [`reassign`] — `REASSIGN`, `REDELIVER`.
 //! - [`reload`] — `RELOAD`.
+//! - [`idmp`] — `IDMPRECORD`, how XADD's idempotency records are logged.
 
 use sluice_resp::{Args, Reply};
 
@@ -17,6 +18,7 @@ use crate::cmd::help::{help_command, help_reply};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, Handler, container};
 
+pub mod idmp;
 pub mod plugins;
 pub mod policies;
 pub mod reassign;
@@ -49,6 +51,7 @@ const SUBCOMMANDS: &[Command] = &[
     policies::POLICIES,
     reassign::REASSIGN,
     reassign::REDELIVER,
+    idmp::IDMPRECORD,
     reload::RELOAD,
     HELP,
 ];
@@ -102,6 +105,8 @@ pub fn help(_ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             "    Move pending entries to a consumer, delivered on its next XREADGROUP >.",
             "REDELIVER <key> <group> <id> [<id> ...]",
             "    Deliver pending entries again to their owner on its next XREADGROUP >.",
+            "IDMPRECORD <key> <pid> <iid> <id> <time-ms>",
+            "    Remember that a producer's idempotent ID added an entry (log replay).",
             "RELOAD",
             "    Re-read the config file's routes and policies and the plugin files.",
         ],

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use sluice_resp::{Args, Reply, StreamEntries};
-use sluice_streams::{AddId, EntrySink, StreamId, TrimSpec, TrimStrategy};
+use sluice_streams::{AddId, EntrySink, RefMode, StreamId, TrimSpec, TrimStrategy};
 
 use crate::error::{self, CmdError};
 
@@ -114,6 +114,28 @@ pub struct AddOrTrimArgs {
     pub no_mkstream: bool,
     /// The entry ID (XADD only).
     pub id: Option<AddId>,
+    /// `KEEPREF|DELREF|ACKED`: what trimming does to group references (last one wins).
+    pub mode: RefMode,
+    /// `IDMP pid iid` / `IDMPAUTO pid` (XADD only).
+    pub idmp: Option<IdmpArg>,
+}
+
+/// XADD's idempotency option (Redis 8.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdmpArg {
+    /// `IDMP pid iid`: the producer names the message.
+    Explicit { pid: Bytes, iid: Bytes },
+    /// `IDMPAUTO pid`: the message is named by a hash of its field-value pairs.
+    Auto { pid: Bytes },
+}
+
+impl IdmpArg {
+    /// The producer ID.
+    pub fn pid(&self) -> &Bytes {
+        match self {
+            IdmpArg::Explicit { pid, .. } | IdmpArg::Auto { pid } => pid,
+        }
+    }
 }
 
 /// Parses the options after the key. For XADD, stops after the ID, leaving the fields.
@@ -159,6 +181,14 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
             limit = Some(n);
         } else if xadd && opt.eq_ignore_ascii_case(b"NOMKSTREAM") {
             out.no_mkstream = true;
+        } else if let Some(mode) = RefMode::parse(&opt) {
+            out.mode = mode;
+        } else if xadd && opt.eq_ignore_ascii_case(b"IDMP") && more >= 2 {
+            let (pid, iid) = (args.bytes()?, args.bytes()?);
+            set_idmp(&mut out.idmp, IdmpArg::Explicit { pid, iid })?;
+        } else if xadd && opt.eq_ignore_ascii_case(b"IDMPAUTO") && more >= 1 {
+            let pid = args.bytes()?;
+            set_idmp(&mut out.idmp, IdmpArg::Auto { pid })?;
         } else if xadd {
             out.id = Some(AddId::parse(&opt)?);
             break;
@@ -175,10 +205,88 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
     if limit.is_some() && !approx {
         return Err(CmdError(error::LIMIT_WITHOUT_APPROX.into()));
     }
+    if let Some(idmp) = &out.idmp {
+        check_idmp(idmp, out.id)?;
+    }
     out.trim = strategy.map(|strategy| TrimSpec {
         strategy,
         approx,
         limit: limit.map(|n| n.unsigned_abs()),
     });
     Ok(out)
+}
+
+fn set_idmp(slot: &mut Option<IdmpArg>, arg: IdmpArg) -> Result<(), CmdError> {
+    if slot.replace(arg).is_some() {
+        return Err(CmdError(error::IDMP_TWICE.into()));
+    }
+    Ok(())
+}
+
+/// Redis's checks once the ID is known: auto-generated IDs only, non-empty names.
+fn check_idmp(idmp: &IdmpArg, id: Option<AddId>) -> Result<(), CmdError> {
+    if id.is_some_and(|id| id != AddId::Auto) {
+        return Err(CmdError(error::IDMP_EXPLICIT_ID.into()));
+    }
+    let text = match idmp {
+        IdmpArg::Explicit { pid, .. } if pid.is_empty() => error::IDMP_EMPTY_PID,
+        IdmpArg::Explicit { iid, .. } if iid.is_empty() => error::IDMP_EMPTY_IID,
+        IdmpArg::Auto { pid } if pid.is_empty() => error::IDMPAUTO_EMPTY_PID,
+        _ => return Ok(()),
+    };
+    Err(CmdError(text.into()))
+}
+
+/// The options `XDELEX` and `XACKDEL` share: `[KEEPREF|DELREF|ACKED] IDS numids id …`, the
+/// mode and the block in either order, each once. Every ID is parsed before anything is
+/// touched, so a bad one changes nothing.
+pub fn parse_ids_block(args: &mut Args) -> Result<(RefMode, Vec<StreamId>), CmdError> {
+    let mut mode = None;
+    let mut ids = None;
+    while let Some(opt) = args.next_arg() {
+        if let Some(m) = RefMode::parse(&opt) {
+            if mode.replace(m).is_some() {
+                return Err(CmdError(error::SYNTAX.into()));
+            }
+        } else if opt.eq_ignore_ascii_case(b"IDS") && ids.is_none() && args.remaining() > 0 {
+            ids = Some(parse_id_list(args)?);
+        } else {
+            return Err(CmdError(error::SYNTAX.into()));
+        }
+    }
+    let ids = ids.ok_or_else(|| CmdError(error::SYNTAX.into()))?;
+    Ok((mode.unwrap_or_default(), ids))
+}
+
+/// `numids id …`, what follows `IDS` in `XDELEX`, `XACKDEL` and `XNACK`: every ID parsed
+/// before anything is touched.
+pub fn parse_id_list(args: &mut Args) -> Result<Vec<StreamId>, CmdError> {
+    let n = args
+        .i64()
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n > 0)
+        .ok_or_else(|| CmdError(error::NUMIDS_NOT_POSITIVE.into()))?;
+    if n > args.remaining() {
+        return Err(CmdError(error::NUMIDS_MISMATCH.into()));
+    }
+    let mut parsed = Vec::with_capacity(n);
+    for _ in 0..n {
+        parsed.push(StreamId::parse(&args.bytes()?, 0)?);
+    }
+    Ok(parsed)
+}
+
+/// One integer per ID: `XDELEX` and `XACKDEL`'s reply.
+pub fn codes_reply(codes: impl Iterator<Item = i64>) -> Reply {
+    Reply::Array(codes.map(Reply::Int).collect())
+}
+
+/// Logs `XDELEX`/`XACKDEL` as given: both are deterministic on the state they find, so the
+/// replay decides exactly as the command did.
+pub fn log_verbatim(rec: &mut sluice_broker::persist::Record, all: &[Bytes]) {
+    rec.begin(all.len());
+    for arg in all {
+        rec.arg(arg);
+    }
 }

@@ -2,7 +2,7 @@
 //! their consumers, laid out as Redis 7.2 lays them out (maps in RESP3, flat arrays in RESP2).
 
 use sluice_resp::{Args, Reply, StreamEntries};
-use sluice_streams::{ConsumerGroup, GroupInfo, NoGroupWording, Stream, StreamId};
+use sluice_streams::{ConsumerGroup, GroupInfo, IdmpConfig, NoGroupWording, Stream, StreamId};
 
 use super::args::{ReplySink, id_reply};
 use crate::cmd::help::{help_command, help_reply};
@@ -47,11 +47,13 @@ const STREAM: Command = Command {
 pub fn stream(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     let full = full_option(args);
+    let idmp = ctx.shared.broker.settings.idmp_defaults();
+    let now = ctx.now_ms;
     let reply = ctx
         .db()
         .read_as(&key, ctx.now_ms, |stream: &Stream| match &full {
-            Ok(Some(count)) => Ok(full_info(stream, *count)),
-            Ok(None) => Ok(summary(stream)),
+            Ok(Some(count)) => Ok(full_info(stream, *count, common(stream, now, idmp))),
+            Ok(None) => Ok(summary(stream, common(stream, now, idmp))),
             Err(e) => Err(e.clone()),
         })?;
     match reply {
@@ -80,10 +82,11 @@ fn full_option(args: &mut Args) -> Result<Option<usize>, CmdError> {
     }
 }
 
-/// The fields every form starts with.
-fn common(stream: &Stream) -> Vec<(Reply, Reply)> {
+/// The fields every form starts with, the idempotency ones (Redis 8.6) last.
+fn common(stream: &Stream, now_ms: u64, defaults: IdmpConfig) -> Vec<(Reply, Reply)> {
     // Sluice keeps a B-tree of packed nodes, not a radix tree: both figures report nodes.
     let nodes = Reply::count(stream.node_count());
+    let idmp = stream.idmp_info(now_ms, defaults);
     vec![
         (Reply::bulk_static("length"), Reply::count(stream.len())),
         (Reply::bulk_static("radix-tree-keys"), nodes.clone()),
@@ -104,11 +107,34 @@ fn common(stream: &Stream) -> Vec<(Reply, Reply)> {
             Reply::bulk_static("recorded-first-entry-id"),
             id_reply(stream.first_id().unwrap_or(StreamId::MIN)),
         ),
+        (
+            Reply::bulk_static("idmp-duration"),
+            Reply::count(idmp.duration_s),
+        ),
+        (
+            Reply::bulk_static("idmp-maxsize"),
+            Reply::count(idmp.maxsize),
+        ),
+        (
+            Reply::bulk_static("pids-tracked"),
+            Reply::count(idmp.pids_tracked),
+        ),
+        (
+            Reply::bulk_static("iids-tracked"),
+            Reply::count(idmp.iids_tracked),
+        ),
+        (
+            Reply::bulk_static("iids-added"),
+            Reply::count(idmp.iids_added),
+        ),
+        (
+            Reply::bulk_static("iids-duplicates"),
+            Reply::count(idmp.iids_duplicates),
+        ),
     ]
 }
 
-fn summary(stream: &Stream) -> Reply {
-    let mut fields = common(stream);
+fn summary(stream: &Stream, mut fields: Vec<(Reply, Reply)>) -> Reply {
     fields.push((
         Reply::bulk_static("groups"),
         Reply::count(stream.group_count()),
@@ -124,8 +150,7 @@ fn summary(stream: &Stream) -> Reply {
     Reply::Map(fields)
 }
 
-fn full_info(stream: &Stream, count: usize) -> Reply {
-    let mut fields = common(stream);
+fn full_info(stream: &Stream, count: usize, mut fields: Vec<(Reply, Reply)>) -> Reply {
     let mut entries = StreamEntries::new();
     let limit = (count > 0).then_some(count);
     stream.range(

@@ -18,12 +18,13 @@ pub const XTRIM: Command = Command {
     group: "stream",
     since: "5.0.0",
     summary: "Deletes messages from the beginning of a stream.",
-    syntax: "key MAXLEN|MINID [=|~] threshold [LIMIT count]",
+    syntax: "key MAXLEN|MINID [=|~] threshold [LIMIT count] [KEEPREF|DELREF|ACKED]",
     handler: run,
     subcommands: &[],
 };
 
-/// `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]`: the number of entries removed.
+/// `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count] [KEEPREF|DELREF|ACKED]`: the number
+/// of entries removed.
 pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let key = args.bytes()?;
     let opts = parse_add_or_trim(args, false)?;
@@ -34,9 +35,11 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let removed = ctx
         .db()
         .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
-            let removed = stream.trim(trim, limits);
+            let removed = stream.trim_with(trim, limits, opts.mode);
             if removed > 0 {
-                ctx.journal(|rec| super::xadd::log_trim(rec, &key, stream.len()));
+                ctx.journal(|rec| {
+                    super::xadd::log_trim(rec, &key, stream, trim, opts.mode, limits);
+                });
             }
             removed
         })?

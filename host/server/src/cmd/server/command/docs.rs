@@ -112,7 +112,8 @@ mod tests {
     fn docs_carry_arguments_and_subcommands() {
         let xadd = docs_reply(&lookup_full(b"xadd").expect("xadd"));
         assert_eq!(get(&xadd, "group"), Some(&Reply::bulk("stream")));
-        assert!(matches!(get(&xadd, "arguments"), Some(Reply::Array(a)) if a.len() == 5));
+        // key, NOMKSTREAM, KEEPREF|DELREF|ACKED, IDMPAUTO|IDMP, trimming, id, fields.
+        assert!(matches!(get(&xadd, "arguments"), Some(Reply::Array(a)) if a.len() == 7));
 
         let client = docs_reply(&lookup_full(b"client").expect("client"));
         let subs = get(&client, "subcommands").expect("subcommands");

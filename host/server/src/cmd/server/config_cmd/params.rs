@@ -101,6 +101,24 @@ pub(super) static PARAMS: &[Param] = &[
         },
     },
     Param {
+        name: "stream-idmp-duration",
+        get: |s| load(&s.broker.settings.stream_idmp_duration),
+        set: Setter::Integer {
+            slot: |s| &s.broker.settings.stream_idmp_duration,
+            min: sluice_streams::IDMP_DURATION_MIN,
+            max: sluice_streams::IDMP_DURATION_MAX,
+        },
+    },
+    Param {
+        name: "stream-idmp-maxsize",
+        get: |s| load(&s.broker.settings.stream_idmp_maxsize),
+        set: Setter::Integer {
+            slot: |s| &s.broker.settings.stream_idmp_maxsize,
+            min: sluice_streams::IDMP_MAXSIZE_MIN,
+            max: sluice_streams::IDMP_MAXSIZE_MAX,
+        },
+    },
+    Param {
         name: "save",
         get: |_| String::new(),
         set: Setter::Fixed,
