@@ -324,6 +324,29 @@ impl<S: Read + Write> RawClient<S> {
         self.read_reply()
     }
 
+    /// `XREADGROUP GROUP <group> <consumer> COUNT <count> STREAMS <key> >`: up to `count` new
+    /// entries of `key` delivered to `consumer`; the reply's bytes.
+    pub fn read_new(
+        &mut self,
+        key: &str,
+        group: &str,
+        consumer: &str,
+        count: u64,
+    ) -> Result<String> {
+        let count = count.to_string();
+        self.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            group,
+            consumer,
+            "COUNT",
+            &count,
+            "STREAMS",
+            key,
+            ">",
+        ])
+    }
+
     /// The value of `field` in `INFO <section>`.
     pub fn info_field(&mut self, section: &str, field: &str) -> Result<String> {
         let reply = self.cmd(&["INFO", section])?;

@@ -29,29 +29,9 @@ fn idle_entries_come_first_longest_idle_first_then_new_ones() -> Result<()> {
     let (server, clock) = clocked()?;
     let mut raw = server.raw()?;
     setup(&mut raw, 4)?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "alice",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "alice", 1)?;
     clock.advance(300);
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "alice",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "alice", 1)?;
     clock.advance(1_000);
     let read = [
         "XREADGROUP",
@@ -250,17 +230,7 @@ fn the_redis_crate_reads_claim_replies() -> Result<()> {
     let (server, clock) = clocked()?;
     let mut raw = server.raw()?;
     setup(&mut raw, 2)?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "alice",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "alice", 1)?;
     clock.advance(2_000);
     let mut con = server.client()?;
     let opts = StreamReadOptions::default()

@@ -14,17 +14,7 @@ fn xpending_summary_and_extended_forms() -> Result<()> {
         raw.cmd(&["XADD", "s", &format!("{n}-0"), "f", "v"])?;
     }
     raw.cmd(&["XGROUP", "CREATE", "s", "g", "0"])?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "alice",
-        "COUNT",
-        "2",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "alice", 2)?;
     clock.advance(1_000);
     raw.cmd(&["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"])?;
     clock.advance(500);
@@ -184,17 +174,7 @@ fn xinfo_groups_consumers_and_stream_full() -> Result<()> {
     raw.cmd(&["XGROUP", "CREATE", "s", "g", "0"])?;
     raw.cmd(&["XGROUP", "CREATE", "s", "h", "$"])?;
     raw.cmd(&["XGROUP", "CREATECONSUMER", "s", "g", "idler"])?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "alice",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "alice", 1)?;
     clock.advance(2_000);
     let t0 = i(T0 as i64);
     let consumer = |name: &str, pending: i64, inactive: i64| {

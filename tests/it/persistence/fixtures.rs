@@ -60,17 +60,7 @@ fn write_data_fixture() -> Result<()> {
         ])?;
     }
     raw.cmd(&["XGROUP", "CREATE", "orders", "billing", "0"])?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "billing",
-        "alice",
-        "COUNT",
-        "2",
-        "STREAMS",
-        "orders",
-        ">",
-    ])?;
+    raw.read_new("orders", "billing", "alice", 2)?;
     if CURRENT >= 3 {
         raw.cmd(&["SET", "checkpoint", "41"])?;
         raw.cmd(&["HSET", "consumer:alice", "last", "2-0", "seen", "2"])?;
@@ -97,17 +87,7 @@ fn write_data_fixture() -> Result<()> {
     raw.cmd(&["XADD", "orders", "6-0", "id", "6", "region", "us"])?;
     raw.cmd(&["XDEL", "orders", "3-0"])?;
     raw.cmd(&["XACK", "orders", "billing", "1-0"])?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "billing",
-        "bob",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "orders",
-        ">",
-    ])?;
+    raw.read_new("orders", "billing", "bob", 1)?;
     raw.cmd(&["PEXPIREAT", "orders", "4102444800000"])?;
     if CURRENT >= 3 {
         raw.cmd(&["INCR", "checkpoint"])?;

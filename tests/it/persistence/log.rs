@@ -85,29 +85,9 @@ fn populate(server: &TestServer, clock: &ManualClock) -> Result<()> {
     raw.cmd(&["XSETID", "t", "900-0", "ENTRIESADDED", "99"])?;
     raw.cmd(&["XGROUP", "CREATE", "s", "g", "0"])?;
     raw.cmd(&["XGROUP", "CREATE", "s", "g2", "$", "ENTRIESREAD", "21"])?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "alice",
-        "COUNT",
-        "5",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "alice", 5)?;
     clock.advance(100);
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "bob",
-        "COUNT",
-        "3",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "bob", 3)?;
     clock.advance(100);
     raw.cmd(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"])?; // history: counts +1
     raw.cmd(&["XACK", "s", "g", &format!("{}-0", T0 + 3)])?;

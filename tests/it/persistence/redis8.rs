@@ -14,28 +14,8 @@ fn write(raw: &mut RawClient) -> Result<()> {
     }
     raw.cmd(&["XGROUP", "CREATE", "s", "g", "0"])?;
     raw.cmd(&["XGROUP", "CREATE", "s", "h", "0"])?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "c",
-        "COUNT",
-        "4",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "h",
-        "c",
-        "COUNT",
-        "2",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "c", 4)?;
+    raw.read_new("s", "h", "c", 2)?;
     assert_eq!(
         raw.cmd(&["XACKDEL", "s", "g", "ACKED", "IDS", "1", "1-0"])?,
         "*1\r\n:2\r\n"

@@ -353,17 +353,7 @@ fn sluice_reassign_moves_entries_and_the_new_owner_reads_them_first() -> Result<
         "$3\r\n2-0\r\n"
     );
     assert_eq!(raw.cmd(&["XGROUP", "CREATE", "jobs", "g", "0"])?, "+OK\r\n");
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "A",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "jobs",
-        ">",
-    ])?;
+    raw.read_new("jobs", "g", "A", 1)?;
     let five_s_ago = (T0 - 5000).to_string();
     assert_eq!(
         raw.cmd(&[
@@ -384,17 +374,7 @@ fn sluice_reassign_moves_entries_and_the_new_owner_reads_them_first() -> Result<
         "*1\r\n*4\r\n$3\r\n1-0\r\n$1\r\nB\r\n:5000\r\n:1\r\n"
     );
     assert_eq!(
-        raw.cmd(&[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "B",
-            "COUNT",
-            "2",
-            "STREAMS",
-            "jobs",
-            ">"
-        ])?,
+        raw.read_new("jobs", "g", "B", 2)?,
         "*1\r\n*2\r\n$4\r\njobs\r\n*2\r\n\
          *2\r\n$3\r\n1-0\r\n*2\r\n$3\r\njob\r\n$1\r\na\r\n\
          *2\r\n$3\r\n2-0\r\n*2\r\n$3\r\njob\r\n$1\r\nb\r\n"

@@ -58,17 +58,7 @@ fn writes_past_maxmemory_get_oom_and_reads_acks_and_deletes_go_on() -> Result<()
     assert_eq!(raw.cmd(&["XLEN", "s"])?, format!(":{added}\r\n"));
     let first = raw.cmd(&["XRANGE", "s", "-", "+", "COUNT", "1"])?;
     assert!(first.starts_with("*1\r\n*2\r\n"), "{first}");
-    let read = raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "c",
-        "COUNT",
-        "2",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    let read = raw.read_new("s", "g", "c", 2)?;
     assert!(read.starts_with("*1\r\n*2\r\n$1\r\ns\r\n*2\r\n"), "{read}");
 
     // Every command that adds data is refused; the others are not.

@@ -129,17 +129,7 @@ fn xadd_and_xtrim_reference_modes() -> Result<()> {
     setup(&mut raw, 5)?;
     raw.cmd(&["XADD", "s", "MAXLEN", "=", "1", "ACKED", "6-0", "f", "v"])?;
     assert_eq!(raw.cmd(&["XLEN", "s"])?, ":6\r\n");
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "c",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "c", 1)?;
     raw.cmd(&["XACK", "s", "g", "1-0"])?;
     raw.cmd(&["XADD", "s", "MAXLEN", "=", "1", "ACKED", "7-0", "f", "v"])?;
     assert_eq!(raw.cmd(&["XLEN", "s"])?, ":6\r\n");
@@ -153,17 +143,7 @@ fn xadd_and_xtrim_reference_modes() -> Result<()> {
     // Redis: "XADD with MAXLEN option and DELREF option".
     raw.cmd(&["DEL", "s"])?;
     setup(&mut raw, 5)?;
-    raw.cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "c",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "s",
-        ">",
-    ])?;
+    raw.read_new("s", "g", "c", 1)?;
     raw.cmd(&["XADD", "s", "MAXLEN", "=", "1", "DELREF", "*", "f", "v"])?;
     assert_eq!(raw.cmd(&["XLEN", "s"])?, ":1\r\n");
     assert_eq!(
