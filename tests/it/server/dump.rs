@@ -235,10 +235,10 @@ fn build_stream(raw: &mut RawClient) -> Result<()> {
     Ok(())
 }
 
-/// What must read the same on both servers, but for two figures Redis 7.0 reports otherwise:
+/// What must read the same on both servers, but for figures Redis 7.0 reports otherwise:
 /// `radix-tree-nodes` counts a Redis rax's inner nodes, which Sluice (a B-tree of packed
-/// nodes) has no equivalent of; and each consumer's `active-time`, which Redis 7.2 added (and
-/// Sluice, answering as 7.2, reports).
+/// nodes) has no equivalent of; each consumer's `active-time`, which Redis 7.2 added; and the
+/// fields of Redis 8 (idempotency state, `nacked-count`), which Sluice reports as 8 does.
 fn observe(raw: &mut RawClient) -> Result<Vec<String>> {
     let mut full = raw.cmd(&["XINFO", "STREAM", "s", "FULL"])?;
     full = full.replacen(
@@ -252,6 +252,30 @@ fn observe(raw: &mut RawClient) -> Result<Vec<String>> {
         full.replace_range(at..end, "");
     }
     full = full.replace("*10\r\n$4\r\nname\r\n", "*8\r\n$4\r\nname\r\n");
+    // Redis 8's fields, which Sluice reports and 7.x does not: the idempotency state (8.6)
+    // and each group's `nacked-count` (8.8).
+    let idmp = [
+        "idmp-duration",
+        "idmp-maxsize",
+        "pids-tracked",
+        "iids-tracked",
+        "iids-added",
+        "iids-duplicates",
+    ];
+    let dropped = idmp
+        .iter()
+        .filter(|name| drop_int_field(&mut full, name))
+        .count();
+    let top_len = full
+        .strip_prefix('*')
+        .and_then(|rest| rest.split("\r\n").next())
+        .and_then(|n| n.parse::<usize>().ok());
+    if let Some(len) = top_len.filter(|_| dropped > 0) {
+        let shorter = format!("*{}\r\n", len - 2 * dropped);
+        full = full.replacen(&format!("*{len}\r\n"), &shorter, 1);
+    }
+    while drop_int_field(&mut full, "nacked-count") {}
+    full = full.replace("*16\r\n$4\r\nname\r\n", "*14\r\n$4\r\nname\r\n");
     Ok(vec![
         full,
         raw.cmd(&["XPENDING", "s", "g1", "-", "+", "10"])?,
@@ -259,6 +283,18 @@ fn observe(raw: &mut RawClient) -> Result<Vec<String>> {
         raw.cmd(&["XRANGE", "s", "-", "+"])?,
         raw.cmd(&["XINFO", "GROUPS", "s"])?,
     ])
+}
+
+/// Removes the first `name` and its integer value from a RESP map; true if it was there.
+fn drop_int_field(reply: &mut String, name: &str) -> bool {
+    let key = format!("${}\r\n{name}\r\n:", name.len());
+    let Some(at) = reply.find(&key) else {
+        return false;
+    };
+    let value = at + key.len();
+    let end = value + reply[value..].find("\r\n").unwrap_or(0) + 2;
+    reply.replace_range(at..end, "");
+    true
 }
 
 #[test]
