@@ -34,7 +34,8 @@
 //!
 //! Input, one evaluation round per JSON object (see `policy`): `{"key": "orders", "group": "g",
 //! "pending": [{"id": "1-0", "owner": "a", "idle_ms": 5000, "deliveries": 1}], "consumers":
-//! [{"name": "a", "seen_idle_ms": 5000, "active_idle_ms": 5000, "pending": 1}]}`.
+//! [{"name": "a", "seen_idle_ms": 5000, "active_idle_ms": 5000, "pending": 1}]}`. An entry
+//! handed back with `XNACK` adds `"nack": "retry"` or `"nack": "fatal"` (and has owner `""`).
 //!
 //! Output, one JSON line per decision: `{"entry":"1-0","key":"orders","group":"g",
 //! "action":"reassign","consumer":"b"}` (or `"action":"dead-letter","dead_letter":...,

@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sluice_plugin_host::{
-    ConsumerInfo, PendingInfo, PluginError, PolicyAction, PolicyDecision, PolicyInstance,
+    ConsumerInfo, Nack, PendingInfo, PluginError, PolicyAction, PolicyDecision, PolicyInstance,
 };
 
 use crate::parse_id;
@@ -41,6 +41,16 @@ struct InputEntry {
     idle_ms: u64,
     #[serde(default = "one")]
     deliveries: u64,
+    /// `"retry"` or `"fatal"` for an entry handed back with `XNACK`; absent otherwise.
+    #[serde(default)]
+    nack: Option<InputNack>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum InputNack {
+    Retry,
+    Fatal,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +109,10 @@ fn round_info(round: &Round) -> Result<(Vec<PendingInfo>, Vec<ConsumerInfo>)> {
                 owner: e.owner.clone(),
                 idle_ms: e.idle_ms,
                 deliveries: e.deliveries,
+                nack: e.nack.map(|n| match n {
+                    InputNack::Retry => Nack::Retry,
+                    InputNack::Fatal => Nack::Fatal,
+                }),
             })
         })
         .collect::<Result<Vec<_>>>()?;

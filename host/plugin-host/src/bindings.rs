@@ -12,8 +12,8 @@ wasmtime::component::bindgen!({
     world: "router",
 });
 
-/// The `claim-policy` world. Its imports (`types`, `log`) are the ones generated above, so one
-/// `log` implementation serves both worlds; only its exports are its own.
+/// The `claim-policy` world. Its `types` and `log` imports are the ones generated above, so one
+/// `log` implementation serves both worlds; its own are `pending-state` and its exports.
 mod policy {
     wasmtime::component::bindgen!({
         path: "../../wit",
@@ -36,6 +36,9 @@ pub(crate) use policy::exports::sluice::plugin::claiming::DeadLetter as RawDeadL
 pub(crate) use policy::exports::sluice::plugin::claiming::{
     Action as RawAction, Consumer as RawConsumer, Decision as RawDecision, Guest as Claiming,
     GuestIndices as ClaimingIndices, PendingEntry as RawPendingEntry,
+};
+pub(crate) use policy::sluice::plugin::pending_state::{
+    Host as PendingStateHost, Nack as RawNack, add_to_linker as add_pending_state_to_linker,
 };
 pub(crate) use sluice::plugin::log::Level;
 pub(crate) use sluice::plugin::types::EntryId as RawEntryId;

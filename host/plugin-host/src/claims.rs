@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use crate::EntryId;
-use crate::bindings::{RawAction, RawConsumer, RawDecision, RawEntryId, RawPendingEntry};
+use crate::bindings::{RawAction, RawConsumer, RawDecision, RawEntryId, RawNack, RawPendingEntry};
 
 /// One pending entry of the group, as shown to the policy (`XPENDING key group - + count`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,18 @@ pub struct PendingInfo {
     pub idle_ms: u64,
     /// How many times it was delivered.
     pub deliveries: u64,
+    /// Whether it was handed back with `XNACK` (and not claimed since), and how.
+    pub nack: Option<Nack>,
+}
+
+/// How a pending entry was handed back to its group with `XNACK` (the WIT's
+/// `pending-state.nack`). A NACKed entry has no owner (`""`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nack {
+    /// `XNACK ... SILENT` or `FAIL`: to be delivered again.
+    Retry,
+    /// `XNACK ... FATAL`: never processable (its delivery count is pinned to `i64::MAX`).
+    Fatal,
 }
 
 /// One consumer of the group, as shown to the policy (`XINFO CONSUMERS key group`).
@@ -75,6 +87,15 @@ impl PendingInfo {
             owner: self.owner.clone(),
             idle_ms: self.idle_ms,
             deliveries: self.deliveries,
+        }
+    }
+}
+
+impl Nack {
+    pub(crate) fn to_raw(self) -> RawNack {
+        match self {
+            Nack::Retry => RawNack::Retry,
+            Nack::Fatal => RawNack::Fatal,
         }
     }
 }
@@ -169,6 +190,7 @@ mod tests {
                 owner: "a".into(),
                 idle_ms: 1000,
                 deliveries: 1,
+                nack: None,
             })
             .collect()
     }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, OptLevel};
 
-use crate::bindings::Router;
+use crate::bindings::{Router, add_pending_state_to_linker};
 use crate::sandbox::StoreState;
 use crate::supervised::Supervised;
 use crate::version::{WIT_VERSION, compatible, host_version, version_of_item};
@@ -58,6 +58,9 @@ impl PluginHost {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link)?;
         // The `router` world's imports; the `claim-policy` world imports the same `log`.
         Router::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |s| s)
+            .map_err(link)?;
+        // The `claim-policy` world's own import (0.1.1); policies built for 0.1.0 do not use it.
+        add_pending_state_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |s| s)
             .map_err(link)?;
 
         let ticker = Ticker::start(engine.clone(), limits.epoch_tick)?;

@@ -57,7 +57,7 @@ mod supervised;
 mod version;
 
 pub use batch::{Batch, EntryId, EventRef};
-pub use claims::{ConsumerInfo, PendingInfo, PolicyAction, PolicyDecision};
+pub use claims::{ConsumerInfo, Nack, PendingInfo, PolicyAction, PolicyDecision};
 pub use error::PluginError;
 pub use host::{CompiledPlugin, PluginHost};
 pub use limits::Limits;

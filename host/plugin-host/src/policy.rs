@@ -3,7 +3,7 @@
 
 use crate::PluginError;
 use crate::bindings::Claiming;
-use crate::claims::{self, ConsumerInfo, PendingInfo, PolicyDecision};
+use crate::claims::{self, ConsumerInfo, Nack, PendingInfo, PolicyDecision};
 use crate::supervised::{Supervised, supervised_accessors};
 
 /// A claim policy plugin instance, initialised and ready to evaluate a consumer group. `Send`:
@@ -22,6 +22,7 @@ use crate::supervised::{Supervised, supervised_accessors};
 ///     owner: "a".into(),
 ///     idle_ms: 45_000,
 ///     deliveries: 1,
+///     nack: None,
 /// }];
 /// let consumers = [ConsumerInfo {
 ///     name: "b".into(),
@@ -78,8 +79,15 @@ impl PolicyInstance {
         }
         let raw_pending: Vec<_> = pending.iter().map(PendingInfo::to_raw).collect();
         let raw_consumers: Vec<_> = consumers.iter().map(ConsumerInfo::to_raw).collect();
+        let nacks: Vec<_> = pending.iter().map(|p| p.nack.map(Nack::to_raw)).collect();
         let raw = self.plugin.call(|claiming, store| {
-            claiming.call_evaluate(store, key, group, &raw_pending, &raw_consumers)
+            // What the `pending-state` import answers during this call (plugins built for WIT
+            // 0.1.0 never ask).
+            store.data_mut().nacks = nacks;
+            let answer =
+                claiming.call_evaluate(&mut *store, key, group, &raw_pending, &raw_consumers);
+            store.data_mut().nacks = Vec::new();
+            answer
         })?;
         claims::check(raw, key, pending, consumers).map_err(|reason| self.plugin.contract(reason))
     }

@@ -1,6 +1,7 @@
 //! What a plugin's store holds, and the little it is allowed to reach: an empty WASI context
 //! (no preopened directories, no environment, no arguments, no network, stdin closed, stdout
-//! discarded, clocks frozen at the Unix epoch), the `log` import, and the memory limiter.
+//! discarded, clocks frozen at the Unix epoch), the `log` and `pending-state` imports, and the
+//! memory limiter.
 //!
 //! The WASI interfaces are linked at all only because a Rust `wasm32-wasip2` component imports
 //! them through its standard library; every call into them finds nothing to act on. Clocks are
@@ -13,7 +14,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{self, Level};
+use crate::bindings::{self, Level, PendingStateHost, RawNack};
 use crate::limits::MemoryLimiter;
 
 /// Longest log line kept, in bytes; the rest is cut (a plugin must not flood the broker's log).
@@ -32,6 +33,9 @@ pub(crate) struct StoreState {
     /// Where the plugin's stderr goes: kept only to quote a panic message in a trap report.
     stderr: MemoryOutputPipe,
     pub(crate) limiter: MemoryLimiter,
+    /// What the `pending-state` import answers: set by a policy's `evaluate` for the length
+    /// of the call, empty otherwise.
+    pub(crate) nacks: Vec<Option<RawNack>>,
 }
 
 impl StoreState {
@@ -51,6 +55,7 @@ impl StoreState {
             table: ResourceTable::new(),
             stderr,
             limiter: MemoryLimiter::new(memory_bytes),
+            nacks: Vec::new(),
         }
     }
 
@@ -90,6 +95,12 @@ impl WasiView for StoreState {
 }
 
 impl bindings::sluice::plugin::types::Host for StoreState {}
+
+impl PendingStateHost for StoreState {
+    fn nacks(&mut self) -> Vec<Option<RawNack>> {
+        self.nacks.clone()
+    }
+}
 
 impl bindings::sluice::plugin::log::Host for StoreState {
     fn log(&mut self, level: Level, mut message: String) {

@@ -6,7 +6,7 @@
 use semver::Version;
 
 /// The `sluice:plugin` package version this host implements (`wit/sluice.wit`).
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.1.1";
 
 /// The package name every plugin interface lives in.
 pub(crate) const WIT_PACKAGE: &str = "sluice:plugin";
@@ -59,6 +59,8 @@ mod tests {
     fn zero_major_needs_same_minor() {
         assert!(compatible(&v("0.1.0"), &v("0.1.0")));
         assert!(compatible(&v("0.1.3"), &v("0.1.0")));
+        // Plugins built before the `pending-state` import (0.1.1) load on this host.
+        assert!(compatible(&v("0.1.0"), &v(WIT_VERSION)));
         assert!(!compatible(&v("0.2.0"), &v("0.1.0")));
         assert!(!compatible(&v("1.0.0"), &v("0.1.0")));
     }

@@ -2,6 +2,10 @@
 //! many times and still not acknowledged — to a dead-letter stream, so that one poison entry
 //! does not circulate forever.
 //!
+//! An entry a consumer gave back with `XNACK ... FATAL` (it says it can never be processed) is
+//! dead-lettered at the next round whatever `max_deliveries` and `idle_ms` say, with the reason
+//! `NACKed FATAL`. Entries NACKed `SILENT` or `FAIL` are retried like any other.
+//!
 //! Config:
 //! - `max_deliveries` (required, at least 1): entries delivered this many times or more are
 //!   dead-lettered.
@@ -11,7 +15,9 @@
 //!
 //! The reason stored with the dead-lettered entry is `delivered <n> times`.
 
-use sluice_plugin_sdk::{ClaimPolicy, Config, Decisions, Evaluation, export_claim_policy, log};
+use sluice_plugin_sdk::{
+    ClaimPolicy, Config, Decisions, Evaluation, Nack, export_claim_policy, log,
+};
 
 /// The configured policy.
 #[derive(Debug)]
@@ -55,7 +61,10 @@ impl DeadLetterAfter {
             None => format!("{}.dlq", eval.key()),
         };
         for entry in eval.pending() {
-            if entry.deliveries() >= self.max_deliveries && entry.idle_ms() >= self.idle_ms {
+            if entry.nack() == Some(Nack::Fatal) {
+                out.dead_letter(entry, &dead_letter, "NACKed FATAL");
+            } else if entry.deliveries() >= self.max_deliveries && entry.idle_ms() >= self.idle_ms
+            {
                 let reason = format!("delivered {} times", entry.deliveries());
                 out.dead_letter(entry, &dead_letter, reason);
             }
@@ -102,6 +111,8 @@ mod tests {
             .with_pending(id(1), "a", 100, 4)
             .with_pending(id(2), "a", 100, 5)
             .with_pending(id(3), "b", 9000, 6)
+            .with_nacked(id(4), 0, i64::MAX as u64, Nack::Fatal)
+            .with_nacked(id(5), 9000, 9, Nack::Retry)
             .with_consumer("a", 0, Some(0), 2)
             .with_consumer("b", 0, Some(0), 1)
     }
@@ -120,12 +131,24 @@ mod tests {
         }
     }
 
+    fn fatal(key: &str) -> Action {
+        Action::DeadLetter {
+            key: key.into(),
+            reason: "NACKed FATAL".into(),
+        }
+    }
+
     #[test]
     fn dead_letters_entries_delivered_too_often() {
         let p = policy(&[("max_deliveries", "5")]).expect("config");
         assert_eq!(
             decided(&p),
-            vec![(1, dlq("orders.dlq", 5)), (2, dlq("orders.dlq", 6))]
+            vec![
+                (1, dlq("orders.dlq", 5)),
+                (2, dlq("orders.dlq", 6)),
+                (3, fatal("orders.dlq")),
+                (4, dlq("orders.dlq", 9)),
+            ]
         );
     }
 
@@ -137,7 +160,17 @@ mod tests {
             ("idle_ms", "1000"),
         ])
         .expect("config");
-        assert_eq!(decided(&p), vec![(2, dlq("poison", 6))]);
+        // A FATAL NACK does not wait for `idle_ms`.
+        assert_eq!(
+            decided(&p),
+            vec![(2, dlq("poison", 6)), (3, fatal("poison")), (4, dlq("poison", 9))]
+        );
+    }
+
+    #[test]
+    fn fatal_nacks_go_whatever_the_delivery_count() {
+        let p = policy(&[("max_deliveries", "1000")]).expect("config");
+        assert_eq!(decided(&p), vec![(3, fatal("orders.dlq"))]);
     }
 
     #[test]

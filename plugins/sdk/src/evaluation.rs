@@ -1,6 +1,6 @@
 //! [`Evaluation`]: what a claim policy is shown on each round — the stream, the group, its
-//! pending entries ([`PendingEntry`]) and its consumers ([`Consumer`]) — with friendly
-//! accessors.
+//! pending entries ([`PendingEntry`], NACKed or not: [`Nack`]) and its consumers
+//! ([`Consumer`]) — with friendly accessors.
 
 use crate::EntryId;
 
@@ -21,6 +21,18 @@ pub struct PendingEntry {
     owner: String,
     idle_ms: u64,
     deliveries: u64,
+    nack: Option<Nack>,
+}
+
+/// How a pending entry was handed back to its group with `XNACK` (and not claimed since). A
+/// NACKed entry belongs to no consumer (its owner is `""`); any consumer's claim takes it at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nack {
+    /// `XNACK ... SILENT` or `FAIL`: the consumer could not process it now; retry it.
+    Retry,
+    /// `XNACK ... FATAL`: the consumer says it can never be processed (its delivery count is
+    /// pinned to `i64::MAX`): a dead-letter candidate.
+    Fatal,
 }
 
 /// One consumer of the group.
@@ -52,7 +64,13 @@ impl Evaluation {
         idle_ms: u64,
         deliveries: u64,
     ) -> Self {
-        self.push_pending(id, owner.into(), idle_ms, deliveries);
+        self.push_pending(id, owner.into(), idle_ms, deliveries, None);
+        self
+    }
+
+    /// Adds a pending entry NACKed with `nack` (owned by no consumer: owner `""`).
+    pub fn with_nacked(mut self, id: EntryId, idle_ms: u64, deliveries: u64, nack: Nack) -> Self {
+        self.push_pending(id, String::new(), idle_ms, deliveries, Some(nack));
         self
     }
 
@@ -79,6 +97,7 @@ impl Evaluation {
         owner: String,
         idle_ms: u64,
         deliveries: u64,
+        nack: Option<Nack>,
     ) {
         // The host passes a bounded list, far below u32::MAX entries.
         let index = u32::try_from(self.pending.len()).unwrap_or(u32::MAX);
@@ -88,6 +107,7 @@ impl Evaluation {
             owner,
             idle_ms,
             deliveries,
+            nack,
         });
     }
 
@@ -134,7 +154,7 @@ impl PendingEntry {
         self.id
     }
 
-    /// The consumer that owns it (it was last delivered to).
+    /// The consumer that owns it (it was last delivered to); `""` when it is NACKed.
     pub fn owner(&self) -> &str {
         &self.owner
     }
@@ -147,6 +167,12 @@ impl PendingEntry {
     /// How many times it was delivered (1 after the first read).
     pub fn deliveries(&self) -> u64 {
         self.deliveries
+    }
+
+    /// Whether, and how, a consumer handed it back with `XNACK` (`None` on a broker older than
+    /// WIT 0.1.1, which cannot tell).
+    pub fn nack(&self) -> Option<Nack> {
+        self.nack
     }
 }
 

@@ -89,7 +89,7 @@ mod policy;
 pub use balance::Balancer;
 pub use config::Config;
 pub use decisions::{Action, Decisions, EntryRef};
-pub use evaluation::{Consumer, Evaluation, PendingEntry};
+pub use evaluation::{Consumer, Evaluation, Nack, PendingEntry};
 pub use event::{EntryId, Event, Fields, FieldsIter, Value};
 pub use export::Router;
 pub use outputs::{NewFields, Outputs, pack_fields};

@@ -8,10 +8,11 @@ use sluice_plugin_sdk_policy_bindings as raw;
 
 use raw::exports::sluice::plugin::claiming::{self, Action as RawAction, DeadLetter};
 use raw::exports::sluice::plugin::lifecycle;
+use raw::sluice::plugin::pending_state;
 use raw::sluice::plugin::types::PluginInfo;
 
 use crate::export::{Describe, lifecycle_guest, with_plugin};
-use crate::{Action, Config, Decisions, EntryId, Evaluation};
+use crate::{Action, Config, Decisions, EntryId, Evaluation, Nack};
 
 /// A claim policy: decides, on an interval, what becomes of a consumer group's pending entries.
 /// Implement it, then call [`crate::export_claim_policy!`] once with the type.
@@ -46,7 +47,8 @@ where
         consumers: Vec<claiming::Consumer>,
     ) -> Result<Vec<claiming::Decision>, String> {
         with_plugin("evaluate", |plugin: &mut D::Plugin| {
-            let eval = evaluation(key, group, pending, consumers);
+            let nacks = pending_state::nacks();
+            let eval = evaluation(key, group, pending, &nacks, consumers);
             let mut out = Decisions::new(&eval);
             plugin.evaluate(&eval, &mut out)?;
             decisions(out)
@@ -59,15 +61,21 @@ fn evaluation(
     key: String,
     group: String,
     pending: Vec<claiming::PendingEntry>,
+    nacks: &[Option<pending_state::Nack>],
     consumers: Vec<claiming::Consumer>,
 ) -> Evaluation {
     let mut eval = Evaluation::new(key, group);
-    for p in pending {
+    for (i, p) in pending.into_iter().enumerate() {
         let id = EntryId {
             ms: p.id.ms,
             seq: p.id.seq,
         };
-        eval.push_pending(id, p.owner, p.idle_ms, p.deliveries);
+        // The host answers one NACK state per entry; a shorter list means "not NACKed".
+        let nack = nacks.get(i).copied().flatten().map(|n| match n {
+            pending_state::Nack::Retry => Nack::Retry,
+            pending_state::Nack::Fatal => Nack::Fatal,
+        });
+        eval.push_pending(id, p.owner, p.idle_ms, p.deliveries, nack);
     }
     for c in consumers {
         eval = eval.with_consumer(c.name, c.seen_idle_ms, c.active_idle_ms, c.pending);
@@ -160,12 +168,21 @@ mod tests {
         let eval = evaluation(
             "orders".into(),
             "g".into(),
-            vec![claiming::PendingEntry {
-                id: RawId { ms: 5, seq: 2 },
-                owner: "a".into(),
-                idle_ms: 700,
-                deliveries: 3,
-            }],
+            vec![
+                claiming::PendingEntry {
+                    id: RawId { ms: 5, seq: 2 },
+                    owner: "a".into(),
+                    idle_ms: 700,
+                    deliveries: 3,
+                },
+                claiming::PendingEntry {
+                    id: RawId { ms: 6, seq: 0 },
+                    owner: String::new(),
+                    idle_ms: 10,
+                    deliveries: i64::MAX as u64,
+                },
+            ],
+            &[None, Some(pending_state::Nack::Fatal)],
             vec![claiming::Consumer {
                 name: "a".into(),
                 seen_idle_ms: 10,
@@ -185,6 +202,9 @@ mod tests {
             ),
             (0, "5-2".to_owned(), "a", 700, 3)
         );
+        assert_eq!(e.nack(), None);
+        let nacked = eval.entry(1).expect("NACKed entry");
+        assert_eq!((nacked.owner(), nacked.nack()), ("", Some(Nack::Fatal)));
         let c = eval.consumer("a").expect("consumer");
         assert_eq!(
             (c.name(), c.seen_idle_ms(), c.active_idle_ms(), c.pending()),

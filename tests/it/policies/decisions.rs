@@ -9,17 +9,16 @@
 //! change. The admin commands are in `admin.rs`, misbehaving plugins and hot reload in
 //! `faults.rs`, restarts in `restart.rs`; helpers in `support.rs`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use sluice_tests::{ManualClock, TestServer};
+use sluice_tests::ManualClock;
 
 use crate::policies::support::{
-    BACKOFF, DEAD_LETTER_AFTER, REASSIGN_IDLE, cmd, counted, create_workers, idle_policy, policy,
-    policy_toml, read_jobs, settled, xpending,
+    BACKOFF, DEAD_LETTER_AFTER, REASSIGN_IDLE, cmd, counted, entry, idle_policy, jobs, pel, policy,
+    policy_toml, read, read_jobs, settled, start_with_workers, xpending,
 };
-use crate::routes::support::{T0, id, start, wait_until, xadd};
+use crate::routes::support::{T0, id, wait_until, xadd};
 
 /// Policy `backoff`: `backoff` on `jobs`/`workers` with base 1 s, dead-lettering at
 /// `max_deliveries`.
@@ -32,23 +31,6 @@ fn backoff_policy(max_deliveries: u32) -> String {
         &format!("{{ base_ms = 1000, max_deliveries = {max_deliveries} }}"),
         20,
     )
-}
-
-/// [`start`]s a server with the plugins `files` and `policies`, and creates group `workers`
-/// of `jobs`. Returns the server, its clock and a client.
-fn start_with_workers(
-    files: &[(&str, &str)],
-    policies: &str,
-) -> Result<(TestServer, Arc<ManualClock>, redis::Connection)> {
-    let (server, clock, _dir) = start(files, policies)?;
-    let mut con = server.client()?;
-    create_workers(&mut con)?;
-    Ok((server, clock, con))
-}
-
-/// `XREADGROUP GROUP workers <consumer> COUNT <count> STREAMS jobs >`, rendered.
-fn read(con: &mut redis::Connection, consumer: &str, count: u32) -> Result<String> {
-    read_jobs(con, consumer, Some(count), ">")
 }
 
 /// How every threshold is tested: moves the clock to 1 ms short of `wait_ms` from now, lets
@@ -71,25 +53,6 @@ fn nothing_moves_before(
     );
     clock.advance(1);
     Ok(())
-}
-
-/// A `jobs` reply of `XREADGROUP` holding `entries` (each [`entry`]).
-fn jobs(entries: &[String]) -> String {
-    format!("[[jobs, [{}]]]", entries.join(", "))
-}
-
-/// One entry as rendered: `[<id>, [<fields>]]`, its ID `id(n)`.
-fn entry(n: u64, fields: &str) -> String {
-    format!("[{}, [{fields}]]", id(n))
-}
-
-/// An `XPENDING … - + n` reply: `(n, owner, idle ms, deliveries)` for entry `id(n)`.
-fn pel(rows: &[(u64, &str, u64, u64)]) -> String {
-    let rows: Vec<String> = rows
-        .iter()
-        .map(|(n, owner, idle, count)| format!("[{}, {owner}, {idle}, {count}]", id(*n)))
-        .collect();
-    format!("[{}]", rows.join(", "))
 }
 
 /// In group `workers`, A reads `n 1`, `n 2`; B joins with a read that finds nothing; then

@@ -10,10 +10,13 @@
 //! ([`policy_until`], [`settled`]) and then assert exact replies; none asserts how long
 //! anything took.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, ensure};
 use redis::Value;
+use sluice_tests::{ManualClock, TestServer};
 
-use crate::routes::support::{Fields, fields_until, find, maps, render};
+use crate::routes::support::{Fields, fields_until, find, id, maps, render, start};
 
 /// The example policies and the test policy, as (crate, file name) for
 /// [`start`](crate::routes::support::start) and [`sluice_tests::plugins::folder`].
@@ -156,4 +159,40 @@ pub fn settled(con: &mut redis::Connection, name: &str) -> Result<Fields> {
 pub fn info_policies(con: &mut redis::Connection) -> Result<Vec<String>> {
     let info: String = redis::cmd("INFO").arg("policies").query(con)?;
     Ok(info.lines().map(str::to_owned).collect())
+}
+
+/// [`start`]s a server with the plugins `files` and `policies`, and creates group `workers`
+/// of `jobs`. Returns the server, its clock and a client.
+pub fn start_with_workers(
+    files: &[(&str, &str)],
+    policies: &str,
+) -> Result<(TestServer, Arc<ManualClock>, redis::Connection)> {
+    let (server, clock, _dir) = start(files, policies)?;
+    let mut con = server.client()?;
+    create_workers(&mut con)?;
+    Ok((server, clock, con))
+}
+
+/// `XREADGROUP GROUP workers <consumer> COUNT <count> STREAMS jobs >`, rendered.
+pub fn read(con: &mut redis::Connection, consumer: &str, count: u32) -> Result<String> {
+    read_jobs(con, consumer, Some(count), ">")
+}
+
+/// A `jobs` reply of `XREADGROUP` holding `entries` (each [`entry`]).
+pub fn jobs(entries: &[String]) -> String {
+    format!("[[jobs, [{}]]]", entries.join(", "))
+}
+
+/// One entry as rendered: `[<id>, [<fields>]]`, its ID `id(n)`.
+pub fn entry(n: u64, fields: &str) -> String {
+    format!("[{}, [{fields}]]", id(n))
+}
+
+/// An `XPENDING … - + n` reply: `(n, owner, idle ms, deliveries)` for entry `id(n)`.
+pub fn pel(rows: &[(u64, &str, u64, u64)]) -> String {
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|(n, owner, idle, count)| format!("[{}, {owner}, {idle}, {count}]", id(*n)))
+        .collect();
+    format!("[{}]", rows.join(", "))
 }

@@ -5,8 +5,10 @@
 //! - `faults`: the misbehaving fixtures: trap, endless loop, memory hog, incompatible WIT
 //!   version, sandbox probe.
 //! - `policies`: the example claim policies, and the `policy-misbehave` fixture contained.
+//! - `compat`: components built for WIT 0.1.0 (committed fixtures) on this host.
 
 mod common;
+mod compat;
 mod faults;
 mod policies;
 mod routes;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use sluice_plugin_host::{
-    ConsumerInfo, EntryId, Limits, PendingInfo, PluginError, PluginHost, PolicyAction,
+    ConsumerInfo, EntryId, Limits, Nack, PendingInfo, PluginError, PluginHost, PolicyAction,
     PolicyDecision, WIT_VERSION,
 };
 
@@ -17,6 +17,7 @@ fn entry(ms: u64, owner: &str, idle_ms: u64, deliveries: u64) -> PendingInfo {
         owner: owner.into(),
         idle_ms,
         deliveries,
+        nack: None,
     }
 }
 
@@ -86,6 +87,39 @@ fn dead_letter_after_moves_entries_delivered_too_often() {
                 reason: "delivered 5 times".into()
             }
         )]
+    );
+}
+
+#[test]
+fn dead_letter_after_moves_fatal_nacks_at_once() {
+    let host = host();
+    let mut p = policy(
+        &host,
+        "dead-letter-after",
+        &[("max_deliveries", "1000"), ("idle_ms", "60000")],
+    );
+    let nacked = |ms, deliveries, nack| PendingInfo {
+        owner: String::new(),
+        nack: Some(nack),
+        ..entry(ms, "", 0, deliveries)
+    };
+    let pending = [
+        entry(1, "a", 10, 4),
+        nacked(2, i64::MAX as u64, Nack::Fatal),
+        nacked(3, 2000, Nack::Retry),
+        // The policy goes by the flag, not the count.
+        nacked(4, 3, Nack::Fatal),
+    ];
+    let decisions = p
+        .evaluate("orders", "workers", &pending, &[consumer("a", 0, 1)])
+        .expect("evaluate");
+    let fatal = PolicyAction::DeadLetter {
+        key: "orders.dlq".into(),
+        reason: "NACKed FATAL".into(),
+    };
+    assert_eq!(
+        decisions,
+        vec![decision(1, fatal.clone()), decision(3, fatal)]
     );
 }
 

@@ -4,8 +4,8 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use bytes::Bytes;
-use sluice_plugin_host::{ConsumerInfo, EntryId, PendingInfo, PolicyAction};
-use sluice_streams::{CollectSink, Stream, StreamId};
+use sluice_plugin_host::{ConsumerInfo, EntryId, Nack, PendingInfo, PolicyAction};
+use sluice_streams::{CollectSink, ConsumerGroup, FATAL_DELIVERY_COUNT, Stream, StreamId};
 
 use super::append_logged;
 use crate::Broker;
@@ -42,6 +42,7 @@ pub(super) fn view(broker: &Broker, stream: &[u8], group: &[u8]) -> Option<Group
                     owner: std::str::from_utf8(p.consumer).ok()?.to_owned(),
                     idle_ms: p.idle_ms(now),
                     deliveries: p.delivery_count,
+                    nack: nack_of(group, p.id, p.delivery_count),
                 })
             })
             .collect();
@@ -50,6 +51,18 @@ pub(super) fn view(broker: &Broker, stream: &[u8], group: &[u8]) -> Option<Group
     .ok()
     .flatten()
     .flatten()
+}
+
+/// How pending entry `id` (delivered `count` times) was NACKed: `FATAL` pins the count to
+/// [`FATAL_DELIVERY_COUNT`], the only trace the group keeps of the mode.
+fn nack_of(group: &ConsumerGroup, id: StreamId, count: u64) -> Option<Nack> {
+    group
+        .is_nacked(id)
+        .then_some(if count == FATAL_DELIVERY_COUNT {
+            Nack::Fatal
+        } else {
+            Nack::Retry
+        })
 }
 
 /// See [`crate::store::Store::apply_decisions`].
@@ -133,13 +146,15 @@ fn decide(
             continue;
         };
         let id = StreamId::new(info.id.ms, info.id.seq);
-        // Only an entry exactly as the plugin saw it: same owner, same deliveries.
-        let unchanged = stream
-            .group(group)
-            .and_then(|g| g.pending_entry(id))
-            .is_some_and(|p| {
-                p.consumer == info.owner.as_bytes() && p.delivery_count == info.deliveries
-            });
+        // Only an entry exactly as the plugin saw it: same owner, same deliveries, NACKed or
+        // not as it was (an entry NACKed, or claimed, since is the clients' again).
+        let unchanged = stream.group(group).is_some_and(|g| {
+            g.pending_entry(id).is_some_and(|p| {
+                p.consumer == info.owner.as_bytes()
+                    && p.delivery_count == info.deliveries
+                    && nack_of(g, id, p.delivery_count) == info.nack
+            })
+        });
         if !unchanged {
             counts.stale += 1;
             continue;
