@@ -8,6 +8,7 @@
 //! `count * 10` PEL entries per call, so its cost is bounded whatever the PEL size.
 
 use crate::group::{ConsumerGroup, Pending};
+use crate::nack::one_more_delivery;
 use crate::sink::EntrySink;
 use crate::{Stream, StreamError, StreamId};
 
@@ -113,7 +114,7 @@ impl Stream {
                 match group.pel.get(&id) {
                     Some(p)
                         if min_idle > 0
-                            && !group.nacked.contains(&id)
+                            && !group.nacked.contains(id)
                             && !idle_at_least(p, now_ms, min_idle) =>
                     {
                         continue;
@@ -160,7 +161,7 @@ impl Stream {
             let mut attempts = opts.count.saturating_mul(ATTEMPTS_FACTOR);
             let mut remaining = opts.count;
             // NACKed entries first, whatever the cursor and their idle time (`nack.rs`).
-            let nacked: Vec<StreamId> = group.nacked.iter().copied().take(remaining).collect();
+            let nacked: Vec<StreamId> = group.nacked.iter().take(remaining).collect();
             for id in nacked {
                 remaining -= 1;
                 if !stream.contains(id) {
@@ -253,7 +254,7 @@ fn take_over(
         p.delivery_time_ms = delivery_time_ms;
         match retry_count {
             Some(n) => p.delivery_count = n,
-            None if !just_id => p.delivery_count = p.delivery_count.saturating_add(1),
+            None if !just_id => p.delivery_count = one_more_delivery(p.delivery_count),
             None => {}
         }
     }

@@ -10,6 +10,7 @@
 use crate::claim_idle::claim_idle;
 use crate::group::ConsumerGroup;
 use crate::lag::LagSnapshot;
+use crate::nack::one_more_delivery;
 use crate::redeliver::send_marked;
 use crate::sink::EntrySink;
 use crate::{Stream, StreamError, StreamId};
@@ -192,7 +193,7 @@ fn history(
         if stream.get(id, sink) {
             if let Some(p) = group.pel.get_mut(&id) {
                 p.delivery_time_ms = now_ms;
-                p.delivery_count = p.delivery_count.saturating_add(1);
+                p.delivery_count = one_more_delivery(p.delivery_count);
             }
             consumer.redeliver.remove(&id);
         } else {

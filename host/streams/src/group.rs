@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::mem::size_of;
 
 use crate::consumer::Consumer;
+use crate::nack::NackQueue;
 use crate::{Stream, StreamError, StreamId};
 
 /// One pending (delivered, not yet acknowledged) entry as stored in the group PEL.
@@ -62,8 +63,9 @@ pub struct ConsumerGroup {
     /// Consumer name → slot, in byte order (the order XINFO CONSUMERS lists them).
     pub(crate) by_name: BTreeMap<Box<[u8]>, u32>,
     /// PEL entries released by XNACK (`nack.rs`): owned by no consumer ([`UNOWNED`]) and
-    /// claimable at once. Always a subset of the PEL; every PEL change below keeps it so.
-    pub(crate) nacked: BTreeSet<StreamId>,
+    /// claimable at once, in NACK order. Always a subset of the PEL; every PEL change below
+    /// keeps it so.
+    pub(crate) nacked: NackQueue,
 }
 
 /// The owner slot of a NACKed pending entry: no consumer (XPENDING shows `""`).
@@ -144,7 +146,7 @@ impl ConsumerGroup {
         };
         let old = self.pel.insert(id, fresh);
         if old.is_some() {
-            self.nacked.remove(&id);
+            self.nacked.remove(id);
         }
         if let Some(old) = old
             && let Some(prev) = self.slot_mut(old.owner)
@@ -167,7 +169,7 @@ impl ConsumerGroup {
             return;
         };
         let old = std::mem::replace(&mut p.owner, owner);
-        self.nacked.remove(&id);
+        self.nacked.remove(id);
         if let Some(prev) = self.slot_mut(old) {
             prev.redeliver.remove(&id);
             if old == owner {
@@ -183,7 +185,7 @@ impl ConsumerGroup {
     /// Removes `id` from the PEL and from its owner's sets. O(log n).
     pub(crate) fn remove_pending(&mut self, id: StreamId) -> Option<Pending> {
         let p = self.pel.remove(&id)?;
-        self.nacked.remove(&id);
+        self.nacked.remove(id);
         if let Some(owner) = self.slot_mut(p.owner) {
             owner.pending.remove(&id);
             owner.redeliver.remove(&id);
@@ -195,7 +197,7 @@ impl ConsumerGroup {
     /// slots counted about twice, as for the stream's nodes), plus names.
     pub(crate) fn memory_usage(&self) -> usize {
         let pel = 2 * self.pel.len() * (size_of::<StreamId>() + size_of::<Pending>())
-            + 2 * self.nacked.len() * size_of::<StreamId>();
+            + 4 * self.nacked.len() * (size_of::<StreamId>() + size_of::<u64>());
         let consumers: usize = self
             .consumers()
             .map(|c| {

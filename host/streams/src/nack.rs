@@ -10,14 +10,31 @@
 //! entry for an ID that exists in the stream but is not pending (what Redis's AOF rewrite
 //! and Sluice's log replay rely on).
 //!
+//! NACKed entries are claimed in the order they were NACKed (a FIFO, [`NackQueue`]), as
+//! Redis 8.8 does; NACKing a NACKed entry again moves it to the back. Snapshots keep the set,
+//! not the order: after a restart from a snapshot they are claimed in ID order (a restart
+//! replaying the log keeps the order, the XNACKs being replayed in turn).
+//!
 //! Costs: O(log n) per ID. Any claim of the entry (`transfer`, `assign`) or its removal
 //! clears the NACK (`group.rs`).
+
+use std::collections::BTreeMap;
 
 use crate::group::{ConsumerGroup, Pending, UNOWNED};
 use crate::{Stream, StreamError, StreamId};
 
 /// The delivery count a `FATAL` NACK sets (Redis's `LLONG_MAX`).
 pub const FATAL_DELIVERY_COUNT: u64 = i64::MAX as u64;
+
+/// `count` after one more delivery: a `FATAL` count stays pinned, whoever delivers the entry
+/// again (XCLAIM, XAUTOCLAIM, `XREADGROUP … CLAIM`, a redelivery), as in Redis 8.8.
+pub(crate) fn one_more_delivery(count: u64) -> u64 {
+    if count >= FATAL_DELIVERY_COUNT {
+        FATAL_DELIVERY_COUNT
+    } else {
+        count + 1
+    }
+}
 
 /// How XNACK adjusts the delivery count of each entry it releases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +96,7 @@ impl ConsumerGroup {
             if let Some(p) = self.pel.get_mut(&id) {
                 p.delivery_count = count;
             }
-            self.nacked.insert(id);
+            self.nacked.push(id);
             released += 1;
         }
         released
@@ -105,12 +122,62 @@ impl ConsumerGroup {
 
     /// Whether pending entry `id` is NACKed. O(log n).
     pub fn is_nacked(&self, id: StreamId) -> bool {
-        self.nacked.contains(&id)
+        self.nacked.contains(id)
     }
 
-    /// The NACKed IDs, ascending (the order claims take them in).
+    /// The NACKed IDs, in the order they were NACKed (the order claims take them in).
     pub fn nacked_ids(&self) -> impl Iterator<Item = StreamId> + '_ {
-        self.nacked.iter().copied()
+        self.nacked.iter()
+    }
+}
+
+/// A group's NACKed IDs in NACK order: a FIFO with O(log n) removal from anywhere (a claim
+/// or an ack takes an entry out of the middle).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NackQueue {
+    /// Turn → ID, oldest NACK first.
+    by_turn: BTreeMap<u64, StreamId>,
+    /// ID → its turn.
+    turn_of: BTreeMap<StreamId, u64>,
+    next_turn: u64,
+}
+
+impl NackQueue {
+    /// Puts `id` at the back (moving it there if it was queued already).
+    pub(crate) fn push(&mut self, id: StreamId) {
+        self.remove(id);
+        self.by_turn.insert(self.next_turn, id);
+        self.turn_of.insert(id, self.next_turn);
+        self.next_turn += 1;
+    }
+
+    /// Takes `id` out; whether it was there.
+    pub(crate) fn remove(&mut self, id: StreamId) -> bool {
+        match self.turn_of.remove(&id) {
+            Some(turn) => {
+                self.by_turn.remove(&turn);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn contains(&self, id: StreamId) -> bool {
+        self.turn_of.contains_key(&id)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.turn_of.len()
+    }
+
+    /// Oldest NACK first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = StreamId> + '_ {
+        self.by_turn.values().copied()
+    }
+
+    /// Ascending IDs (what snapshots write).
+    pub(crate) fn ids_ascending(&self) -> impl Iterator<Item = StreamId> + '_ {
+        self.turn_of.keys().copied()
     }
 }
 

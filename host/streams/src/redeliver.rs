@@ -14,6 +14,7 @@
 //! entry it sends or drops, and nothing when the consumer has no marks.
 
 use crate::group::ConsumerGroup;
+use crate::nack::one_more_delivery;
 use crate::sink::EntrySink;
 use crate::{Stream, StreamError, StreamId};
 
@@ -116,7 +117,7 @@ pub(crate) fn send_marked(
         if let Some(p) = group.pel.get_mut(&id) {
             sink.delivery_meta(now_ms.saturating_sub(p.delivery_time_ms), p.delivery_count);
             p.delivery_time_ms = now_ms;
-            p.delivery_count = p.delivery_count.saturating_add(1);
+            p.delivery_count = one_more_delivery(p.delivery_count);
         }
         out.sent.push(id);
     }

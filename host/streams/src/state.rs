@@ -62,7 +62,8 @@ pub struct GroupState {
     /// Consumers, names distinct ([`Stream::export`]: name byte order). Every pending entry
     /// is owned by exactly one of them, unless NACKed.
     pub consumers: Vec<ConsumerState>,
-    /// Pending entries released by XNACK (`nack.rs`), owned by no consumer; ascending.
+    /// Pending entries released by XNACK (`nack.rs`), owned by no consumer; in NACK order
+    /// ([`Stream::export`]), the order claims take them in.
     pub nacked: Vec<StreamId>,
 }
 
@@ -268,7 +269,7 @@ fn build_group(state: GroupState) -> Result<ConsumerGroup, StateError> {
     for &id in &state.nacked {
         match pel.get(&id) {
             Some(p) if p.owner == UNOWNED => {
-                group.nacked.insert(id);
+                group.nacked.push(id);
             }
             Some(_) => return Err(StateError::SharedPending(id)),
             None => return Err(StateError::UnknownPending(id)),
@@ -276,7 +277,7 @@ fn build_group(state: GroupState) -> Result<ConsumerGroup, StateError> {
     }
     if let Some((&id, _)) = pel
         .iter()
-        .find(|(id, p)| p.owner == UNOWNED && !group.nacked.contains(id))
+        .find(|(id, p)| p.owner == UNOWNED && !group.nacked.contains(**id))
     {
         return Err(StateError::OrphanPending(id));
     }

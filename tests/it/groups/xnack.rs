@@ -5,7 +5,9 @@
 
 use anyhow::Result;
 use redis::Commands;
-use redis::streams::{StreamNackMode, StreamNackOptions};
+use redis::streams::{
+    StreamNackMode, StreamNackOptions, StreamPendingCountReply, StreamReadOptions, StreamReadReply,
+};
 
 use crate::replies::{a, b, clocked, expect, i, streams};
 
@@ -189,5 +191,70 @@ fn the_redis_crate_sends_xnack() -> Result<()> {
     let opts = StreamNackOptions::new(StreamNackMode::Fatal);
     let n: usize = con.xnack("s", "g", &["1-0", "2-0", "7-0"], &opts)?;
     assert_eq!(n, 2);
+    Ok(())
+}
+
+/// The order of Redis 8.8 (the redis crate's `xnack` tests run against it): NACKed entries in
+/// NACK order — NACKing one again moves it back, and still counts —, then idle pending
+/// entries, then new ones with count 0; a FATAL entry's count stays pinned when it is
+/// claimed again.
+#[test]
+fn claims_take_nacked_entries_in_nack_order_then_idle_then_new() -> Result<()> {
+    let (server, clock) = clocked()?;
+    let mut raw = server.raw()?;
+    for k in 1..=4 {
+        raw.cmd(&["XADD", "s", &format!("{k}-0"), "f", "v"])?;
+    }
+    raw.cmd(&["XGROUP", "CREATE", "s", "g", "0"])?;
+    raw.read_new("s", "g", "alice", 4)?;
+    raw.cmd(&["XADD", "s", "5-0", "f", "v"])?;
+    let mut con = server.client()?;
+    let nack = |con: &mut redis::Connection, mode, id: &str| -> Result<usize> {
+        Ok(con.xnack("s", "g", &[id], &StreamNackOptions::new(mode))?)
+    };
+    assert_eq!(nack(&mut con, StreamNackMode::Fail, "3-0")?, 1);
+    assert_eq!(nack(&mut con, StreamNackMode::Fatal, "1-0")?, 1);
+    assert_eq!(nack(&mut con, StreamNackMode::Fail, "3-0")?, 1);
+    clock.advance(10);
+    let opts = StreamReadOptions::default().group("g", "bob").claim(5);
+    let reply: Option<StreamReadReply> = con.xread_options(&["s"], &[">"], &opts)?;
+    let got: Vec<_> = reply.expect("entries").keys[0]
+        .ids
+        .iter()
+        .map(|e| (e.id.clone(), e.delivered_count))
+        .collect();
+    let fatal = i64::MAX as usize;
+    let want = [
+        ("1-0", fatal),
+        ("3-0", 1),
+        ("2-0", 1),
+        ("4-0", 1),
+        ("5-0", 0),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(id, n)| (id.to_string(), Some(*n)))
+        .collect();
+    assert_eq!(got, want);
+    let pel: StreamPendingCountReply = con.xpending_count("s", "g", "1-0", "1-0", 1)?;
+    assert_eq!(
+        (pel.ids[0].consumer.as_str(), pel.ids[0].times_delivered),
+        ("bob", fatal)
+    );
+    // A missing key is a NOGROUP error, as a missing group is.
+    let missing: redis::RedisResult<usize> = con.xnack(
+        "nope",
+        "g",
+        &["1-0"],
+        &StreamNackOptions::new(StreamNackMode::Fail),
+    );
+    let err = missing.expect_err("a missing key");
+    assert_eq!(
+        (err.code(), err.detail()),
+        (
+            Some("NOGROUP"),
+            Some("No such key 'nope' or consumer group 'g'")
+        )
+    );
     Ok(())
 }

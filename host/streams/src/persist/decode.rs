@@ -19,6 +19,7 @@ use super::check_node::{StoredNode, check_node};
 use super::reader::{Reader, unzigzag};
 use crate::consumer::Consumer;
 use crate::group::{ConsumerGroup, Pending, UNOWNED};
+use crate::nack::NackQueue;
 use crate::{Stream, StreamId};
 
 /// Least encoded size of one node header plus data, group, consumer and pending entry, used
@@ -150,7 +151,7 @@ fn decode_group(r: &mut Reader<'_>, version: u64) -> Result<ConsumerGroup, Decod
     let nacked = if version >= 3 {
         decode_nacked(r, &mut pel)?
     } else {
-        BTreeSet::new()
+        NackQueue::default()
     };
     // Slots are renumbered densely in name order (the encoder wrote owners that way).
     let mut by_name = BTreeMap::new();
@@ -179,10 +180,10 @@ fn decode_group(r: &mut Reader<'_>, version: u64) -> Result<ConsumerGroup, Decod
 fn decode_nacked(
     r: &mut Reader<'_>,
     pel: &mut [(StreamId, Pending)],
-) -> Result<BTreeSet<StreamId>, DecodeError> {
+) -> Result<NackQueue, DecodeError> {
     let count_at = r.pos();
     let count = r.count(MIN_MARK_BYTES, "bad NACKed count")?;
-    let mut nacked = BTreeSet::new();
+    let mut nacked = NackQueue::default();
     let mut prev = StreamId::MIN;
     let mut next_pending = pel.iter_mut();
     for i in 0..count {
@@ -200,7 +201,7 @@ fn decode_nacked(
                 ));
             }
         }
-        nacked.insert(id);
+        nacked.push(id);
         prev = id;
     }
     if pel.iter().filter(|(_, p)| p.owner == UNOWNED).count() != nacked.len() {

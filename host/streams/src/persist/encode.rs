@@ -111,7 +111,7 @@ fn encode_group(group: &ConsumerGroup, out: &mut Vec<u8>) {
     // NACKed entries (version 3): exactly the PEL entries written as unowned.
     put(out, group.nacked.len() as u64);
     let mut prev = StreamId::MIN;
-    for &id in &group.nacked {
+    for id in group.nacked.ids_ascending() {
         put_delta(out, prev, id);
         prev = id;
     }

@@ -307,3 +307,44 @@ fn snapshots_keep_nacked_entries() {
         [id(2, 0), id(4, 0)]
     );
 }
+
+/// As Redis 8.8: NACKed entries are claimed in NACK order (a NACK again moves one to the
+/// back), then idle ones, then new ones; a FATAL count stays pinned when the entry is
+/// delivered again, by a CLAIM read or by XCLAIM.
+#[test]
+fn nacked_entries_go_in_nack_order_and_fatal_counts_stay_pinned() {
+    let mut s = with_group(6);
+    read_new(&mut s, b"a", Some(4), 0);
+    let none = NackOptions::default();
+    for ids in [[id(3, 0)], [id(1, 0)], [id(4, 0)], [id(3, 0)]] {
+        nack(&mut s, &ids, NackMode::Fail, none, 10);
+    }
+    nack(&mut s, &[id(2, 0)], NackMode::Fatal, none, 10);
+    let g = s.group(G).expect("group");
+    assert_eq!(
+        g.nacked_ids().collect::<Vec<_>>(),
+        [id(1, 0), id(4, 0), id(3, 0), id(2, 0)]
+    );
+    let got = read_claim(&mut s, b"b", Some(5), false, 60_000, 20);
+    assert_eq!(got.ids, [id(1, 0), id(4, 0), id(3, 0), id(2, 0), id(5, 0)]);
+    assert_eq!(got.meta[3], (id(2, 0), 20, FATAL_DELIVERY_COUNT));
+    assert_eq!(pel(&s, id(2, 0)).map(|p| p.2), Some(FATAL_DELIVERY_COUNT));
+    let opts = ClaimOptions::default();
+    let mut sink = CollectSink::default();
+    s.claim(G, b"c", &[id(2, 0)], &opts, 30, &mut sink)
+        .expect("group");
+    assert_eq!(
+        pel(&s, id(2, 0)),
+        Some((b"c".to_vec(), 30, FATAL_DELIVERY_COUNT))
+    );
+    // A snapshot keeps which entries are NACKed, in ID order.
+    nack(&mut s, &[id(4, 0), id(1, 0)], NackMode::Fail, none, 40);
+    let back = round_trip(&s);
+    assert_eq!(
+        back.group(G)
+            .expect("group")
+            .nacked_ids()
+            .collect::<Vec<_>>(),
+        [id(1, 0), id(4, 0)]
+    );
+}
