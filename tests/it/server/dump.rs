@@ -235,6 +235,77 @@ fn build_stream(raw: &mut RawClient) -> Result<()> {
     Ok(())
 }
 
+/// `n`: entries `1-0 … 3-0` read by alice in group `g`, then `2-0` NACKed `FATAL` and `1-0`
+/// NACKed `FAIL` (owned by nobody, claimable by anyone).
+fn build_nacked_stream(raw: &mut RawClient) -> Result<()> {
+    for k in 1..=3 {
+        raw.cmd(&["XADD", "n", &format!("{k}-0"), "f", "v"])?;
+    }
+    raw.cmd(&["XGROUP", "CREATE", "n", "g", "0"])?;
+    raw.read_new("n", "g", "alice", 10)?;
+    for (mode, id) in [("FATAL", "2-0"), ("FAIL", "1-0")] {
+        let reply = raw.cmd(&["XNACK", "n", "g", mode, "IDS", "1", id])?;
+        if reply != i(1) {
+            bail!("XNACK {mode} {id}: {reply}");
+        }
+    }
+    Ok(())
+}
+
+/// The `XPENDING n g - + 10` reply of [`build_nacked_stream`]'s stream: the NACKed entries
+/// owned by `""`, the FATAL one's count pinned.
+fn nacked_pel(idle: &str) -> String {
+    format!(
+        "*3\r\n*4\r\n$3\r\n1-0\r\n$0\r\n\r\n:{idle}\r\n:1\r\n\
+         *4\r\n$3\r\n2-0\r\n$0\r\n\r\n:{idle}\r\n:9223372036854775807\r\n\
+         *4\r\n$3\r\n3-0\r\n$5\r\nalice\r\n:{idle}\r\n:1\r\n"
+    )
+}
+
+/// NACKed entries, which Redis 7's encodings cannot mark, travel as owned by a consumer named
+/// `""` and come back NACKed: same PEL, same `nacked-count`, no consumer `""`, and any
+/// consumer's `XREADGROUP … CLAIM` takes them at once (in ID order: the NACK order is not
+/// kept).
+#[test]
+fn nacked_entries_come_back_nacked() -> Result<()> {
+    let (server, clock) = crate::replies::clocked()?;
+    let mut raw = server.raw()?;
+    build_nacked_stream(&mut raw)?;
+    let payload = dump(&mut raw, "n")?;
+    raw.cmd(&["DEL", "n"])?;
+    clock.advance(5);
+    assert_eq!(restore(&mut raw, "n", &payload, &[])?, "+OK\r\n");
+    assert_eq!(
+        raw.cmd(&["XPENDING", "n", "g", "-", "+", "10"])?,
+        nacked_pel("5")
+    );
+    let full = raw.cmd(&["XINFO", "STREAM", "n", "FULL"])?;
+    assert!(full.contains("$12\r\nnacked-count\r\n:2\r\n"), "{full}");
+    let consumers = raw.cmd(&["XINFO", "CONSUMERS", "n", "g"])?;
+    assert!(
+        consumers.starts_with("*1\r\n") && consumers.contains("alice"),
+        "{consumers}"
+    );
+    let claimed = raw.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "bob",
+        "CLAIM",
+        "60000",
+        "STREAMS",
+        "n",
+        ">",
+    ])?;
+    let ids: Vec<&str> = ["1-0", "2-0"]
+        .into_iter()
+        .filter(|id| claimed.contains(&format!("${}\r\n{id}\r\n", id.len())))
+        .collect();
+    assert_eq!(ids, ["1-0", "2-0"], "{claimed}");
+    assert!(!claimed.contains("3-0"), "{claimed}");
+    Ok(())
+}
+
 /// What must read the same on both servers, but for figures Redis 7.0 reports otherwise:
 /// `radix-tree-nodes` counts a Redis rax's inner nodes, which Sluice (a B-tree of packed
 /// nodes) has no equivalent of; each consumer's `active-time`, which Redis 7.2 added; and the
@@ -344,6 +415,7 @@ fn sluice_payloads_restore_in_valkey_for_every_type() -> Result<()> {
         restore(&mut here, name, &payload, &[])?;
     }
     build_stream(&mut here)?;
+    build_nacked_stream(&mut here)?;
     let valkey = RealServer::valkey()?;
     let mut there = valkey.raw()?;
     for key in [
@@ -356,6 +428,7 @@ fn sluice_payloads_restore_in_valkey_for_every_type() -> Result<()> {
         "hash-medium",
         "stream-groups",
         "s",
+        "n",
     ] {
         let payload = dump(&mut here, key)?;
         assert_eq!(restore(&mut there, key, &payload, &[])?, "+OK\r\n", "{key}");
@@ -378,5 +451,14 @@ fn sluice_payloads_restore_in_valkey_for_every_type() -> Result<()> {
     }
     assert_eq!(there.cmd(&["GET", "str"])?, b("hello"));
     assert_eq!(there.cmd(&["XLEN", "s"])?, i(3));
+    // Valkey sees the NACKed entries as consumer `""`'s, as Redis 8.8's XPENDING shows them.
+    let pel = there.cmd(&["XPENDING", "n", "g", "-", "+", "10"])?;
+    let idle = pel
+        .split("\r\n:")
+        .nth(1)
+        .and_then(|s| s.split("\r\n").next())
+        .unwrap_or("?")
+        .to_owned();
+    assert_eq!(pel, nacked_pel(&idle));
     Ok(())
 }

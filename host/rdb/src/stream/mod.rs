@@ -23,6 +23,13 @@
 //! `_1` streams count `entries_added` as their length, no deleted ID, and group read counters
 //! estimated from the stream; before `_3`, a consumer's active time is its seen time.
 //!
+//! NACKed entries (Redis 8.8's `XNACK`) belong to no consumer, which these encodings cannot
+//! say: Redis 7.x refuses a PEL entry without a consumer (`sanitize-dump-payload yes`) or
+//! keeps one it later dereferences. So they are written as owned by a consumer named `""`
+//! (what `XPENDING` shows as the owner of a NACKed entry on Redis 8.8 and on Sluice), and on
+//! read a consumer named `""` is taken as that: its entries become NACKed again, in ID order,
+//! and the consumer is not created. A real consumer named `""` round-trips as NACKs.
+//!
 //! # Layout
 //! - `node.rs`: one listpack node: master entry, per-entry flags, ID deltas, decode / encode.
 //! - `read.rs`: the body reader.

@@ -144,13 +144,18 @@ fn read_group(r: &mut Reader<'_>, v2: bool, v3: bool) -> Result<GroupState, RdbE
             redeliver: Vec::new(),
         });
     }
+    // Entries owned by a consumer named "" are NACKed ones (module docs in `mod.rs`).
+    let nacked = match consumers.iter().position(|c| c.name.is_empty()) {
+        Some(at) => consumers.remove(at).pending,
+        None => Vec::new(),
+    };
     Ok(GroupState {
         name,
         last_delivered_id,
         entries_read,
         pending,
         consumers,
-        nacked: Vec::new(),
+        nacked,
     })
 }
 

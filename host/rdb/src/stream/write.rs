@@ -1,6 +1,8 @@
 //! The stream body writer (module docs in `mod.rs`), as `STREAM_LISTPACKS_3`.
 
-use sluice_streams::{Stream, StreamEntry, StreamId};
+use std::borrow::Cow;
+
+use sluice_streams::{ConsumerState, GroupState, Stream, StreamEntry, StreamId};
 
 use super::node::NodeWriter;
 use crate::payload::rdb_type;
@@ -40,8 +42,9 @@ pub(crate) fn write(stream: &Stream, out: &mut Vec<u8>) {
             put_ms(out, p.delivery_time_ms as i64);
             put_len(out, p.delivery_count);
         }
-        put_len(out, group.consumers.len() as u64);
-        for c in &group.consumers {
+        let consumers = with_nacked_as_empty_name(group);
+        put_len(out, consumers.len() as u64);
+        for c in consumers.iter() {
             put_string(out, &c.name);
             put_ms(out, c.seen_time_ms as i64);
             put_ms(out, c.active_time_ms.map_or(-1, |t| t as i64));
@@ -51,6 +54,38 @@ pub(crate) fn write(stream: &Stream, out: &mut Vec<u8>) {
             }
         }
     }
+}
+
+/// `group`'s consumers, plus its NACKed entries as owned by a consumer named `""` (merged
+/// into a real one of that name, first in name order either way; module docs in `mod.rs`).
+/// Its seen time is the latest delivery of those entries; it was never active.
+fn with_nacked_as_empty_name(group: &GroupState) -> Cow<'_, [ConsumerState]> {
+    if group.nacked.is_empty() {
+        return Cow::Borrowed(&group.consumers);
+    }
+    let mut consumers = group.consumers.clone();
+    if consumers.first().is_none_or(|c| !c.name.is_empty()) {
+        let seen = group
+            .pending
+            .iter()
+            .filter(|p| group.nacked.contains(&p.id))
+            .map(|p| p.delivery_time_ms)
+            .max()
+            .unwrap_or(0);
+        consumers.insert(
+            0,
+            ConsumerState {
+                seen_time_ms: seen,
+                active_time_ms: None,
+                ..ConsumerState::default()
+            },
+        );
+    }
+    if let Some(empty) = consumers.first_mut() {
+        empty.pending.extend_from_slice(&group.nacked);
+        empty.pending.sort_unstable();
+    }
+    Cow::Owned(consumers)
 }
 
 /// Entries packed into nodes by Redis's rule (`streamAppendItem`): a new node once the current
