@@ -25,6 +25,8 @@ use crate::command_info::flags;
 
 pub mod catalog;
 pub mod check;
+pub mod file;
+pub mod log;
 pub mod rules;
 #[cfg(test)]
 pub(crate) mod test_catalog;
