@@ -2,7 +2,9 @@
 //! fuzzed requests.
 
 pub mod acl;
+mod acl_log;
 mod acl_perms;
+mod aclfile;
 mod fuzz_corpus;
 mod fuzzish;
 mod hostile;

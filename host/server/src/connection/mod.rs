@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use crate::acl::log::{Context, Refused};
 use crate::acl::{Refusal, Session};
 use crate::clients::ClientInfo;
 use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
@@ -226,6 +227,7 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
         self.limits = ClientLimits::load(&self.shared.settings);
+        let info = self.state.info.clone();
         loop {
             // Run every complete request already received, at the time they arrived.
             self.state.batch_now_ms = Some(self.shared.now_ms());
@@ -283,6 +285,11 @@ impl Connection {
                     let stats = &self.shared.stats;
                     stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     stats.reads_processed.fetch_add(1, Ordering::Relaxed);
+                }
+                () = info.user_changed.notified() => {
+                    if self.state.session.user_gone(&self.shared.acl) {
+                        return Ok(());
+                    }
                 }
                 _ = shutdown.changed() => return Ok(()),
             }
@@ -438,15 +445,21 @@ impl Connection {
             // command.
             Refusal::UserGone => return Step::Close,
             Refusal::NoAuth => error::NOAUTH.to_owned(),
-            Refusal::Denied { reply, on_key } => {
-                let stats = &self.shared.stats;
-                let counter = if on_key {
-                    &stats.acl_denied_key
+            Refusal::Denied(denial) => {
+                // Redis logs a refusal inside MULTI (EXEC's own included) as `multi`.
+                let context = if self.state.multi.is_some() {
+                    Context::Multi
                 } else {
-                    &stats.acl_denied_cmd
+                    Context::Toplevel
                 };
-                counter.fetch_add(1, Ordering::Relaxed);
-                reply
+                let refused = Refused {
+                    reason: denial.reason,
+                    context,
+                    object: &denial.object,
+                    username: &self.state.session.user().name,
+                };
+                self.shared.note_acl_refusal(&refused, &self.state.info);
+                denial.reply
             }
         };
         self.shared.command_stats.rejected(resolved.index);
