@@ -2,6 +2,7 @@
 //! fuzzed requests.
 
 pub mod acl;
+mod acl_blocked;
 mod acl_log;
 mod acl_perms;
 mod aclfile;

@@ -35,7 +35,7 @@ pub mod user;
 pub use catalog::Catalog;
 
 pub use check::Denied;
-pub use session::{Denial, Refusal, Session};
+pub use session::{Denial, Refusal, Session, check_blocked};
 pub use user::User;
 
 /// The name of the user every connection starts as.

@@ -108,6 +108,11 @@ impl Session {
                 .is_none_or(|current| current.id != self.user.id)
     }
 
+    /// The registry's generation the user is current for.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// True once authenticated.
     pub fn is_authenticated(&self) -> bool {
         self.authenticated
@@ -174,6 +179,25 @@ impl Session {
             Denial::new(reply, denied, index, args, self.user.commands.catalog)
         })
     }
+}
+
+/// Checks `user` (as it is now in `acl`) again for a command it was allowed when it blocked
+/// (`XREAD … BLOCK`), before the command is served: `Ok(false)` if the user is gone (its
+/// connection is closing).
+pub fn check_blocked(acl: &Acl, user: &User, index: usize, args: &[Bytes]) -> Result<bool, Denial> {
+    let Some(current) = acl.get(&user.name).filter(|u| u.id == user.id) else {
+        return Ok(false);
+    };
+    current.check(index, args).map_err(|denied| {
+        Denial::new(
+            noperm(&current, index, denied),
+            denied,
+            index,
+            args,
+            acl.catalog,
+        )
+    })?;
+    Ok(true)
 }
 
 /// Redis 7.2's `NOPERM` reply for a refusal.

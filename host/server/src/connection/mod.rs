@@ -33,6 +33,7 @@ use crate::shared::Shared;
 use sluice_broker::ready::{BlockRequest, ReadyKeys};
 
 mod durable;
+mod recheck;
 mod transaction;
 mod wait;
 
@@ -406,12 +407,31 @@ impl Connection {
             self.reply(&Reply::Simple("QUEUED".into()));
             return Step::Continue;
         }
+        // A blocked command is checked again when served: keep what that check needs.
+        let blocking = resolved.target().has(flags::BLOCKING).then(|| {
+            let session = &self.state.session;
+            let user = (session.user().clone(), session.generation());
+            (user, args.all().to_vec())
+        });
         match self.run_gated(resolved, args) {
             Outcome::Reply(reply) => {
                 self.reply(&reply);
                 Step::Continue
             }
-            Outcome::Block(request) => Step::Block(request, resolved.index),
+            Outcome::Block(request) => {
+                let request = match blocking {
+                    Some((user, args)) => recheck::recheck(
+                        request,
+                        &self.shared,
+                        &self.state.info,
+                        user,
+                        resolved.index,
+                        args,
+                    ),
+                    None => request,
+                };
+                Step::Block(request, resolved.index)
+            }
             Outcome::Close(reply) => {
                 self.reply(&reply);
                 Step::Close
