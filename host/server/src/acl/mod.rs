@@ -271,7 +271,8 @@ impl Acl {
     }
 
     /// `ACL DELUSER`: removes the users named (never `default`; the caller refuses it) and
-    /// returns how many existed. Their connections are closed on their next command.
+    /// returns how many existed. The caller wakes their connections
+    /// ([`crate::clients::Clients::recheck_users`]), which then close.
     pub fn delete_users(&self, names: &[Bytes]) -> usize {
         let mut users = self.users.write();
         let deleted = names

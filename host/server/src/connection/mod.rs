@@ -461,8 +461,8 @@ impl Connection {
     /// is marked to abort; a refused `EXEC` discards it, as Redis's `rejectCommand` does.
     fn refuse(&mut self, resolved: Resolved, refusal: Refusal) -> Step {
         let text = match refusal {
-            // Redis closes the connections of a deleted user; here it happens on their next
-            // command.
+            // The user was deleted: its connection closes, as Redis closes it (an idle one
+            // is closed as soon as the deletion wakes it).
             Refusal::UserGone => return Step::Close,
             Refusal::NoAuth => error::NOAUTH.to_owned(),
             Refusal::Denied(denial) => {
