@@ -349,3 +349,39 @@ fn config_set_requirepass_sets_the_default_password() -> Result<()> {
     assert_eq!(server.raw()?.cmd(&["PING"])?, "+PONG\r\n");
     Ok(())
 }
+
+#[test]
+fn a_password_set_at_run_time_lasts_once_saved() -> Result<()> {
+    let (path, config) = aclfile("")?;
+    let data = tempdir()?;
+    let clock = std::sync::Arc::new(sluice_server::SystemClock);
+    let server = TestServer::start_in(&data, config.clone(), clock.clone())?;
+    let mut admin = server.raw()?;
+    expect(
+        &mut admin,
+        &[
+            (
+                &["CONFIG", "SET", "requirepass", "secret"],
+                "+OK\r\n".into(),
+            ),
+            (&["ACL", "SAVE"], "+OK\r\n".into()),
+        ],
+    )?;
+    assert_eq!(
+        read(&path)?,
+        format!("user default on sanitize-payload #{SECRET_HASH} ~* &* +@all\n")
+    );
+    drop(admin);
+    drop(server);
+    let server = TestServer::start_in(&data, config, clock)?;
+    let mut raw = server.raw()?;
+    expect(
+        &mut raw,
+        &[
+            (&["PING"], NOAUTH.into()),
+            (&["AUTH", "secret"], "+OK\r\n".into()),
+            (&["PING"], "+PONG\r\n".into()),
+        ],
+    )?;
+    Ok(())
+}
