@@ -104,6 +104,13 @@ struct Cli {
     /// ~orders.* +@read +xadd -@admin". Repeatable; replaces the file's users.
     #[arg(long = "user", value_name = "RULES")]
     users: Vec<String>,
+    /// ACL file in Redis's users.acl format ("user <name> <rule> ..." lines): read at start,
+    /// by ACL LOAD, written by ACL SAVE. Not with --user or --requirepass.
+    #[arg(long, value_name = "FILE")]
+    aclfile: Option<PathBuf>,
+    /// Most entries ACL LOG keeps [default: 128].
+    #[arg(long, value_name = "N")]
+    acllog_max_len: Option<u64>,
     /// TLS port, served beside --port [default: none; 0 picks a free one]. Needs
     /// --tls-cert-file and --tls-key-file.
     #[arg(long)]
@@ -214,6 +221,12 @@ impl Cli {
         }
         if !self.users.is_empty() {
             config.users = self.users.into_iter().map(Secret).collect();
+        }
+        if self.aclfile.is_some() {
+            config.aclfile = self.aclfile;
+        }
+        if let Some(n) = self.acllog_max_len {
+            config.acllog_max_len = n;
         }
         config.validate()?;
         Ok(config)

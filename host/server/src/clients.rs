@@ -43,6 +43,10 @@ pub struct ClientInfo {
     pub lib_ver: Mutex<String>,
     /// The ACL user the connection is authenticated as (`default` until `AUTH`).
     pub user: Mutex<String>,
+    /// Woken when the connection's user may have been deleted (`ACL DELUSER`, `ACL LOAD`):
+    /// the connection checks, and closes if it is gone, as Redis closes such clients at
+    /// once, even idle or blocked ones.
+    pub user_changed: tokio::sync::Notify,
 }
 
 impl ClientInfo {
@@ -107,6 +111,7 @@ impl Clients {
             lib_name: Mutex::new(String::new()),
             lib_ver: Mutex::new(String::new()),
             user: Mutex::new("default".into()),
+            user_changed: tokio::sync::Notify::new(),
         });
         self.map.insert(id, info.clone());
         info
@@ -115,6 +120,24 @@ impl Clients {
     /// Forgets a closed connection.
     pub fn remove(&self, id: u64) {
         self.map.remove(&id);
+    }
+
+    /// Wakes the connections authenticated as any of `names` (users just deleted), so they
+    /// check their user and close.
+    pub fn recheck_users<N: AsRef<[u8]>>(&self, names: &[N]) {
+        if names.is_empty() {
+            return;
+        }
+        for client in &self.map {
+            let user = client.user.lock();
+            if names
+                .iter()
+                .any(|n| String::from_utf8_lossy(n.as_ref()) == *user)
+            {
+                // A permit is kept if the connection is not waiting right now.
+                client.user_changed.notify_one();
+            }
+        }
     }
 
     /// Number of connected clients.

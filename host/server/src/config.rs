@@ -135,8 +135,16 @@ pub struct Config {
     /// syntax, e.g. `users = ["alice on >secret ~orders.* +@read +xadd -@admin"]`. A
     /// `default` entry resets and redefines the default user (`requirepass` included).
     /// Rules are split on spaces: give a password containing spaces as `#<sha256 hex>`.
-    /// Changes made with `ACL SETUSER` last until the server stops.
+    /// Changes made with `ACL SETUSER` last until the server stops, unless `aclfile` is
+    /// used instead.
     pub users: Vec<Secret>,
+    /// The ACL file (`--aclfile`), Redis's `users.acl` format: one `user <name> <rule> …`
+    /// line per user. Read at start-up (a missing or bad file stops the start) and by `ACL
+    /// LOAD`; `ACL SAVE` writes the users to it, so changes made at run time last. As in
+    /// Redis, it cannot be combined with `users`; nor, in Sluice, with `requirepass`.
+    pub aclfile: Option<PathBuf>,
+    /// Most entries `ACL LOG` keeps (default 128; also `CONFIG SET`).
+    pub acllog_max_len: u64,
 }
 
 /// A setting that may hold a password: `Debug` does not show it.
@@ -186,6 +194,8 @@ impl Default for Config {
             protected_mode: true,
             requirepass: None,
             users: Vec::new(),
+            aclfile: None,
+            acllog_max_len: crate::acl::log::DEFAULT_MAX_LEN,
             tls_port: None,
             tls_cert_file: None,
             tls_key_file: None,
@@ -263,13 +273,36 @@ impl Config {
                 "proto-max-bulk-len must be at least 1mb".into(),
             ));
         }
+        if self.acllog_max_len > i64::MAX as u64 {
+            return Err(ServerError::Invalid(format!(
+                "acllog-max-len must be between 0 and {}",
+                i64::MAX
+            )));
+        }
         self.acl().map_err(ServerError::Invalid)?;
         self.validate_limits()?;
         self.validate_routes().map_err(ServerError::Invalid)
     }
 
-    /// The users `requirepass` and `users` declare; the error names the user and the rule.
+    /// The users of the ACL file (`aclfile`), or those `requirepass` and `users` declare;
+    /// the error names the file and its lines, or the user and the rule.
     pub fn acl(&self) -> Result<crate::acl::Acl, String> {
+        if let Some(path) = &self.aclfile {
+            if !self.users.is_empty() {
+                return Err(crate::error::ACL_FILE_AND_USERS.to_owned());
+            }
+            if self.requirepass.is_some() {
+                // Redis starts, then its ACL file silently replaces the password: refuse
+                // rather than run without the password the operator asked for.
+                return Err(
+                    "requirepass cannot be combined with aclfile: the file's 'default' user \
+                     decides the default password (add '>password' to its line, or use \
+                     CONFIG SET requirepass, then ACL SAVE)"
+                        .to_owned(),
+                );
+            }
+            return crate::acl::Acl::from_file(crate::cmd::catalog(), path);
+        }
         let users: Vec<String> = self.users.iter().map(|u| u.0.clone()).collect();
         crate::acl::Acl::from_config(
             crate::cmd::catalog(),
@@ -397,6 +430,9 @@ pub struct Settings {
     pub client_query_buffer_limit: AtomicU64,
     /// See [`Config::client_output_buffer_limit`].
     pub client_output_buffer_limit: crate::limits::OutputLimits,
+    /// `requirepass` as `CONFIG GET` shows it: the configured value, then the last `CONFIG
+    /// SET` (as in Redis, `ACL SETUSER default …` does not change it).
+    pub requirepass: parking_lot::Mutex<Vec<u8>>,
 }
 
 impl Settings {
@@ -409,6 +445,13 @@ impl Settings {
             client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
             client_output_buffer_limit: crate::limits::OutputLimits::new(
                 &config.client_output_buffer_limit,
+            ),
+            requirepass: parking_lot::Mutex::new(
+                config
+                    .requirepass
+                    .as_ref()
+                    .map(|p| p.0.as_bytes().to_vec())
+                    .unwrap_or_default(),
             ),
         }
     }

@@ -306,6 +306,17 @@ pub fn hello_syntax(opt: &[u8]) -> CmdError {
 pub const ACL_USERNAME_SPACES: &str = "ERR Usernames can't contain spaces or null characters";
 /// `ACL DELUSER default`.
 pub const ACL_DEFAULT_USER_KEPT: &str = "ERR The 'default' user cannot be removed";
+/// `ACL LOAD` or `ACL SAVE` without an `aclfile`.
+pub const ACL_NO_FILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
+/// `ACL SAVE` could not write the file (the reason is in the server's log).
+pub const ACL_SAVE_FAILED: &str = "ERR There was an error trying to save the ACLs. Please check the server logs for more information";
+/// `ACL GENPASS` with a size out of range.
+pub const ACL_GENPASS_BITS: &str = "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096";
+/// `ACL GENPASS` when the OS has no random bytes to give (Sluice's own).
+pub const ACL_GENPASS_NO_RANDOM: &str =
+    "ERR ACL GENPASS could not read random bytes from the OS; see the server's log";
+/// Start-up with an `aclfile` and users declared in the configuration, as Redis refuses it.
+pub const ACL_FILE_AND_USERS: &str = "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.";
 
 /// `ERR User '<name>' not found` (`ACL DRYRUN`).
 pub fn acl_user_not_found(name: &[u8]) -> CmdError {

@@ -4,7 +4,8 @@
 //! the real server on `127.0.0.1:0` with their own shutdown signal.
 //!
 //! # Layout
-//! - [`acl`]: users, `AUTH`, and the permission check every command goes through.
+//! - [`acl`]: users, `AUTH`, the permission check every command goes through, the ACL file
+//!   and `ACL LOG`.
 //! - [`cli`]: the `sluice` command line: flags, logging, signals.
 //! - [`config`]: flags, the TOML file, run-time settings (`CONFIG GET|SET`).
 //! - [`listener`]: the TCP and TLS listeners, the accept loop and background tasks.

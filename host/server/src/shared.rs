@@ -10,7 +10,8 @@ use sluice_broker::Broker;
 use sluice_broker::ready::ReadyKeys;
 
 use crate::acl::Acl;
-use crate::clients::Clients;
+use crate::acl::log::{AclLog, Reason, Refused};
+use crate::clients::{ClientInfo, Clients};
 use crate::config::{Config, Settings};
 use crate::stats::CommandStats;
 
@@ -64,6 +65,8 @@ pub struct Shared {
     pub shutdown: tokio::sync::Notify,
     /// ACL users (`AUTH`, `ACL SETUSER`).
     pub acl: Acl,
+    /// Recent refusals (`ACL LOG`).
+    pub acl_log: AclLog,
     /// The address the TLS listener is bound to, once it listens.
     pub tls_addr: OnceLock<SocketAddr>,
     /// 40 hex characters, new at every start (`INFO`'s `run_id`).
@@ -92,6 +95,7 @@ impl Shared {
             local_addr,
             shutdown: tokio::sync::Notify::new(),
             acl,
+            acl_log: AclLog::new(config.acllog_max_len),
             tls_addr: OnceLock::new(),
             run_id: crate::cmd::server::info::random_run_id(),
             repl_id: crate::cmd::server::info::random_run_id(),
@@ -115,6 +119,19 @@ impl Shared {
                 .over_limit(&self.broker, || self.clients.len())
         };
         over() && self.broker.evict_while(over)
+    }
+
+    /// Records a refusal the way Redis's `addACLLogEntry` does: counted for `INFO stats`
+    /// (`acl_access_denied_*`) and kept in `ACL LOG`, with `client`'s `CLIENT INFO`.
+    pub fn note_acl_refusal(&self, refused: &Refused<'_>, client: &ClientInfo) {
+        let counter = match refused.reason {
+            Reason::Command => &self.stats.acl_denied_cmd,
+            Reason::Key => &self.stats.acl_denied_key,
+            Reason::Auth => &self.stats.acl_denied_auth,
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let now_ms = self.now_ms();
+        self.acl_log.add(refused, client.describe(now_ms), now_ms);
     }
 
     /// The current time, Unix ms.

@@ -408,7 +408,7 @@ fn acl_commands_reply_as_redis() -> Result<()> {
     );
     let help = raw.cmd(&["ACL", "HELP"])?;
     assert!(
-        help.starts_with("*20\r\n+ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+CAT [<category>]\r\n"),
+        help.starts_with("*29\r\n+ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+CAT [<category>]\r\n"),
         "{help}"
     );
     Ok(())
@@ -425,6 +425,8 @@ fn admin_commands_carry_redis_categories() -> Result<()> {
         "sluice|reassign",
         "client|id",
         "acl|setuser",
+        "acl|log",
+        "acl|load",
     ])?;
     for (name, cats) in [
         (
@@ -433,6 +435,8 @@ fn admin_commands_carry_redis_categories() -> Result<()> {
         ),
         ("client|id", "+@slow\r\n+@connection\r\n"),
         ("acl|setuser", "+@admin\r\n+@slow\r\n+@dangerous\r\n"),
+        ("acl|log", "+@admin\r\n+@slow\r\n+@dangerous\r\n"),
+        ("acl|load", "+@admin\r\n+@slow\r\n+@dangerous\r\n"),
     ] {
         assert!(
             info.contains(&b(name)) && info.contains(cats),

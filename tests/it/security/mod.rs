@@ -2,7 +2,10 @@
 //! fuzzed requests.
 
 pub mod acl;
+mod acl_blocked;
+mod acl_log;
 mod acl_perms;
+mod aclfile;
 mod fuzz_corpus;
 mod fuzzish;
 mod hostile;

@@ -12,7 +12,8 @@
 //!
 //! Layout: [`catalog`] (command indices, categories), [`user`] (a user and how it is
 //! described), [`rules`] (`ACL SETUSER` modifiers), [`check`] (the permission check, key
-//! positions).
+//! positions), [`session`] (a connection's user, its refusals), [`file`] (the ACL file),
+//! [`log`] (`ACL LOG`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,11 +22,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use parking_lot::RwLock;
 
-use crate::command_info::flags;
-
 pub mod catalog;
 pub mod check;
+pub mod file;
+pub mod log;
 pub mod rules;
+pub mod session;
 #[cfg(test)]
 pub(crate) mod test_catalog;
 pub mod user;
@@ -33,6 +35,7 @@ pub mod user;
 pub use catalog::Catalog;
 
 pub use check::Denied;
+pub use session::{Denial, Refusal, Session, check_blocked};
 pub use user::User;
 
 /// The name of the user every connection starts as.
@@ -124,6 +127,61 @@ impl Acl {
         Ok(acl)
     }
 
+    /// The users of the ACL file at `path` (`aclfile`); the error is Redis's text, naming
+    /// the file and the lines at fault.
+    pub fn from_file(catalog: &'static Catalog, path: &std::path::Path) -> Result<Acl, String> {
+        let acl = Acl::new(catalog);
+        acl.replace_users(file::read(catalog, path)?);
+        Ok(acl)
+    }
+
+    /// Replaces every user with `users` (`ACL LOAD`). A user whose name was there before
+    /// keeps its identity, so its connections stay and follow the new rules, as in Redis
+    /// 7.2; the names of the users that are gone are returned, for their connections to be
+    /// closed.
+    pub fn replace_users(&self, users: Vec<User>) -> Vec<Vec<u8>> {
+        let mut map = self.users.write();
+        let mut next = BTreeMap::new();
+        for mut user in users {
+            user.id = match map.get(&user.name) {
+                Some(old) => old.id,
+                None => self.new_id(),
+            };
+            next.insert(user.name.clone(), Arc::new(user));
+        }
+        let gone = map
+            .keys()
+            .filter(|name| !next.contains_key(*name))
+            .cloned()
+            .collect();
+        *map = next;
+        self.generation.fetch_add(1, Ordering::Release);
+        gone
+    }
+
+    /// `ACL SAVE`'s file: every user's `ACL LIST` line.
+    pub fn file_text(&self) -> Vec<u8> {
+        file::render(self.users().iter().map(|u| &**u))
+    }
+
+    /// `CONFIG SET requirepass`: the default user's passwords become `password` alone, or
+    /// `nopass` when it is empty (Redis's `resetpass` then `>password` or `nopass`).
+    pub fn set_default_password(&self, password: &[u8]) {
+        let mut users = self.users.write();
+        let Some(default) = users.get(DEFAULT_USER) else {
+            return;
+        };
+        let mut user = User::clone(default);
+        user.passwords.clear();
+        user.nopass = password.is_empty();
+        if !password.is_empty() {
+            user.passwords.push(user::hash_password(password));
+        }
+        user.finish();
+        users.insert(DEFAULT_USER.to_vec(), Arc::new(user));
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
     /// A registry nobody can use: what the server falls back to if the configured users
     /// cannot be built (they are validated before start, so this is never expected).
     pub fn locked(catalog: &'static Catalog) -> Acl {
@@ -213,7 +271,8 @@ impl Acl {
     }
 
     /// `ACL DELUSER`: removes the users named (never `default`; the caller refuses it) and
-    /// returns how many existed. Their connections are closed on their next command.
+    /// returns how many existed. The caller wakes their connections
+    /// ([`crate::clients::Clients::recheck_users`]), which then close.
     pub fn delete_users(&self, names: &[Bytes]) -> usize {
         let mut users = self.users.write();
         let deleted = names
@@ -232,139 +291,6 @@ fn rule_for_log(rule: &str) -> String {
     match rule.as_bytes().first() {
         Some(b'>' | b'<') => format!("{}<password hidden>", &rule[..1]),
         _ => rule.to_owned(),
-    }
-}
-
-/// Why a command may not run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// The connection's user was deleted: close it, as Redis does.
-    UserGone,
-    /// Not authenticated and the default user needs a password.
-    NoAuth,
-    /// Refused by the user's rules: the error reply's text, and whether a key (not the
-    /// command) was refused (`INFO`'s `acl_access_denied_key` or `_cmd`).
-    Denied { reply: String, on_key: bool },
-}
-
-/// A connection's user and whether it authenticated.
-#[derive(Debug, Clone)]
-pub struct Session {
-    user: Arc<User>,
-    /// The registry's generation `user` is current for.
-    generation: u64,
-    /// `AUTH`/`HELLO AUTH` succeeded, or the default user needed no password when the
-    /// connection was made (Redis's `c->authenticated`).
-    authenticated: bool,
-    /// Authenticated as a user who may run everything: the whole check is one comparison.
-    unrestricted: bool,
-}
-
-impl Session {
-    /// A new connection's session: the default user, authenticated if it needs no password.
-    pub fn new(acl: &Acl) -> Session {
-        let generation = acl.generation();
-        let user = acl.default_user();
-        let authenticated = !user.requires_auth();
-        Session::with(user, generation, authenticated)
-    }
-
-    /// For commands run without a client (log replay): may run everything.
-    pub fn internal(catalog: &'static Catalog) -> Session {
-        let mut user = User::default_user(0, catalog);
-        user.name = b"(internal)".to_vec();
-        // Generation `u64::MAX` is never reached, so this session never looks itself up.
-        Session::with(Arc::new(user), u64::MAX, true)
-    }
-
-    fn with(user: Arc<User>, generation: u64, authenticated: bool) -> Session {
-        let unrestricted = authenticated && user.allows_everything;
-        Session {
-            user,
-            generation,
-            authenticated,
-            unrestricted,
-        }
-    }
-
-    /// The user.
-    pub fn user(&self) -> &Arc<User> {
-        &self.user
-    }
-
-    /// True once authenticated.
-    pub fn is_authenticated(&self) -> bool {
-        self.authenticated
-    }
-
-    /// May the command at catalog index `index` run? `args` are the full arguments (name
-    /// first).
-    #[inline]
-    pub fn admit(&mut self, acl: &Acl, index: usize, args: &[Bytes]) -> Result<(), Refusal> {
-        let generation = acl.generation();
-        if self.unrestricted && generation == self.generation {
-            return Ok(());
-        }
-        self.admit_slow(acl, generation, index, args)
-    }
-
-    fn admit_slow(
-        &mut self,
-        acl: &Acl,
-        generation: u64,
-        index: usize,
-        args: &[Bytes],
-    ) -> Result<(), Refusal> {
-        if generation != self.generation && self.generation != u64::MAX {
-            // Changes apply to connected clients on their next command.
-            let current = acl.get(&self.user.name).filter(|u| u.id == self.user.id);
-            let current = current.ok_or(Refusal::UserGone)?;
-            *self = Session::with(current, generation, self.authenticated);
-        }
-        if !self.authenticated
-            && self.user.requires_auth()
-            && !acl
-                .catalog
-                .get(index)
-                .is_some_and(|entry| entry.info.has(flags::NO_AUTH))
-        {
-            return Err(Refusal::NoAuth);
-        }
-        self.user
-            .check(index, args)
-            .map_err(|denied| Refusal::Denied {
-                reply: self.noperm(index, denied),
-                on_key: matches!(denied, Denied::Key(_)),
-            })
-    }
-
-    /// Checks a command queued in `MULTI` again when `EXEC` runs it, in case the rules
-    /// changed meanwhile (the session was refreshed when `EXEC` was admitted). The error is
-    /// Redis's reply text.
-    pub fn recheck(&self, index: usize, args: &[Bytes]) -> Result<(), String> {
-        self.user.check(index, args).map_err(|denied| {
-            let reason = match denied {
-                Denied::Command => "no permission to execute the command or subcommand",
-                Denied::Key(_) => "no permission to touch the specified keys",
-            };
-            format!(
-                "NOPERM ACLs rules changed between the moment the transaction was accumulated \
-                 and the EXEC call. This command is no longer allowed for the following \
-                 reason: {reason}"
-            )
-        })
-    }
-
-    /// Redis 7.2's `NOPERM` reply for a refusal.
-    fn noperm(&self, index: usize, denied: Denied) -> String {
-        match denied {
-            Denied::Command => format!(
-                "NOPERM User {} has no permissions to run the '{}' command",
-                self.user.display_name(),
-                self.user.commands.catalog.full_name(index)
-            ),
-            Denied::Key(_) => "NOPERM No permissions to access a key".to_owned(),
-        }
     }
 }
 
@@ -432,10 +358,11 @@ mod tests {
         let resolved = catalog().find(b"ping").expect("ping");
         assert_eq!(
             session.admit(&acl, resolved, &args),
-            Err(Refusal::Denied {
+            Err(Refusal::Denied(Denial {
                 reply: "NOPERM User u has no permissions to run the 'ping' command".into(),
-                on_key: false,
-            })
+                reason: log::Reason::Command,
+                object: Bytes::from_static(b"ping"),
+            }))
         );
         acl.set_user(b"u", &[Bytes::from_static(b"+ping")])
             .expect("valid");

@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use crate::acl::log::{Context, Refused};
 use crate::acl::{Refusal, Session};
 use crate::clients::ClientInfo;
 use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
@@ -32,6 +33,7 @@ use crate::shared::Shared;
 use sluice_broker::ready::{BlockRequest, ReadyKeys};
 
 mod durable;
+mod recheck;
 mod transaction;
 mod wait;
 
@@ -226,6 +228,7 @@ impl Connection {
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
         self.limits = ClientLimits::load(&self.shared.settings);
+        let info = self.state.info.clone();
         loop {
             // Run every complete request already received, at the time they arrived.
             self.state.batch_now_ms = Some(self.shared.now_ms());
@@ -283,6 +286,11 @@ impl Connection {
                     let stats = &self.shared.stats;
                     stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     stats.reads_processed.fetch_add(1, Ordering::Relaxed);
+                }
+                () = info.user_changed.notified() => {
+                    if self.state.session.user_gone(&self.shared.acl) {
+                        return Ok(());
+                    }
                 }
                 _ = shutdown.changed() => return Ok(()),
             }
@@ -399,12 +407,31 @@ impl Connection {
             self.reply(&Reply::Simple("QUEUED".into()));
             return Step::Continue;
         }
+        // A blocked command is checked again when served: keep what that check needs.
+        let blocking = resolved.target().has(flags::BLOCKING).then(|| {
+            let session = &self.state.session;
+            let user = (session.user().clone(), session.generation());
+            (user, args.all().to_vec())
+        });
         match self.run_gated(resolved, args) {
             Outcome::Reply(reply) => {
                 self.reply(&reply);
                 Step::Continue
             }
-            Outcome::Block(request) => Step::Block(request, resolved.index),
+            Outcome::Block(request) => {
+                let request = match blocking {
+                    Some((user, args)) => recheck::recheck(
+                        request,
+                        &self.shared,
+                        &self.state.info,
+                        user,
+                        resolved.index,
+                        args,
+                    ),
+                    None => request,
+                };
+                Step::Block(request, resolved.index)
+            }
             Outcome::Close(reply) => {
                 self.reply(&reply);
                 Step::Close
@@ -434,19 +461,25 @@ impl Connection {
     /// is marked to abort; a refused `EXEC` discards it, as Redis's `rejectCommand` does.
     fn refuse(&mut self, resolved: Resolved, refusal: Refusal) -> Step {
         let text = match refusal {
-            // Redis closes the connections of a deleted user; here it happens on their next
-            // command.
+            // The user was deleted: its connection closes, as Redis closes it (an idle one
+            // is closed as soon as the deletion wakes it).
             Refusal::UserGone => return Step::Close,
             Refusal::NoAuth => error::NOAUTH.to_owned(),
-            Refusal::Denied { reply, on_key } => {
-                let stats = &self.shared.stats;
-                let counter = if on_key {
-                    &stats.acl_denied_key
+            Refusal::Denied(denial) => {
+                // Redis logs a refusal inside MULTI (EXEC's own included) as `multi`.
+                let context = if self.state.multi.is_some() {
+                    Context::Multi
                 } else {
-                    &stats.acl_denied_cmd
+                    Context::Toplevel
                 };
-                counter.fetch_add(1, Ordering::Relaxed);
-                reply
+                let refused = Refused {
+                    reason: denial.reason,
+                    context,
+                    object: &denial.object,
+                    username: &self.state.session.user().name,
+                };
+                self.shared.note_acl_refusal(&refused, &self.state.info);
+                denial.reply
             }
         };
         self.shared.command_stats.rejected(resolved.index);

@@ -5,6 +5,7 @@
 use sluice_resp::{Args, Reply};
 
 use super::{Connection, count_error, execute, oom_refusal};
+use crate::acl::log::{Context, Refused};
 use crate::cmd::{Outcome, Resolved};
 use crate::error;
 
@@ -62,7 +63,16 @@ impl Connection {
             // The user's rules may have changed since the command was queued.
             let allowed = state.session.recheck(resolved.index, args.all());
             let reply = match allowed.map(|()| execute(shared, state, resolved, args, true)) {
-                Err(text) => Reply::error(text),
+                Err(denial) => {
+                    let refused = Refused {
+                        reason: denial.reason,
+                        context: Context::Multi,
+                        object: &denial.object,
+                        username: &state.session.user().name,
+                    };
+                    shared.note_acl_refusal(&refused, &state.info);
+                    Reply::error(denial.reply)
+                }
                 Ok(Outcome::Reply(reply) | Outcome::Close(reply)) => reply,
                 Ok(Outcome::Disconnect) => Reply::Null,
                 // Blocking commands answer at once inside EXEC; this is their empty answer.

@@ -1,6 +1,6 @@
 //! A connection parked in a blocking command (`XREAD … BLOCK`): waiting for a writer's
 //! answer or the timeout while watching the socket, so a client that leaves, or sends more
-//! than `client-query-buffer-limit` meanwhile, ends the wait.
+//! than `client-query-buffer-limit` meanwhile, or whose user is deleted, ends the wait.
 
 use std::sync::atomic::Ordering;
 
@@ -44,6 +44,12 @@ impl Connection {
                         // A writer answered just now: its reply is in the channel.
                         None => registration.reply.try_recv().unwrap_or(Reply::NullArray),
                     }));
+                }
+                () = info.user_changed.notified() => {
+                    // The user was deleted: the connection closes, as Redis closes it.
+                    if self.state.session.user_gone(&self.shared.acl) {
+                        break Ok(None);
+                    }
                 }
                 read = socket.read_buf(&mut self.input) => {
                     // Requests sent meanwhile wait their turn; a closed socket ends the wait.

@@ -1,11 +1,15 @@
-//! `ACL CAT|DELUSER|DRYRUN|GETUSER|LIST|SETUSER|USERS|WHOAMI|HELP`, with Redis 7.2's replies.
+//! `ACL CAT|DELUSER|DRYRUN|GENPASS|GETUSER|LIST|LOAD|LOG|SAVE|SETUSER|USERS|WHOAMI|HELP`,
+//! with Redis 7.2's replies.
 //!
-//! `ACL LOG`, `ACL GENPASS`, `ACL LOAD` and `ACL SAVE` are not implemented: users come from
-//! the configuration and `ACL SETUSER`, and changes last until the server stops. The users
-//! and the permission check live in [`crate::acl`].
+//! Users come from the configuration (`requirepass`, `users`) or from the ACL file
+//! (`aclfile`), and change with `ACL SETUSER`/`DELUSER`; with an ACL file, `ACL SAVE` makes
+//! the changes last and `ACL LOAD` reads the file again. The users, the file, the log and the
+//! permission check live in [`crate::acl`].
 //!
 //! # Layout
 //! - [`users`] — `WHOAMI`, `LIST`, `USERS`, `SETUSER`, `DELUSER`, `GETUSER`.
+//! - [`file`] — `LOAD`, `SAVE`.
+//! - [`log`] — `LOG`, `GENPASS`.
 //! - [`cat`] — `CAT`.
 //! - [`dryrun`] — `DRYRUN`.
 
@@ -17,6 +21,8 @@ use crate::cmd::{CmdResult, Command, Ctx, container};
 
 pub mod cat;
 pub mod dryrun;
+pub mod file;
+pub mod log;
 pub mod users;
 
 /// The flags of the administrative subcommands.
@@ -42,8 +48,12 @@ const SUBCOMMANDS: &[Command] = &[
     cat::CAT,
     users::DELUSER,
     dryrun::DRYRUN,
+    log::GENPASS,
     users::GETUSER,
     users::LIST,
+    file::LOAD,
+    log::LOG,
+    file::SAVE,
     users::SETUSER,
     users::USERS,
     users::WHOAMI,
@@ -66,8 +76,17 @@ pub fn help(_ctx: &mut Ctx<'_>, _args: &mut Args) -> CmdResult {
             "    Returns whether the user can execute the given command without executing the command.",
             "GETUSER <username>",
             "    Get the user's details.",
+            "GENPASS [<bits>]",
+            "    Generate a secure 256-bit user password. The optional `bits` argument can",
+            "    be used to specify a different size.",
             "LIST",
             "    Show users details in config file format.",
+            "LOAD",
+            "    Reload users from the ACL file.",
+            "LOG [<count> | RESET]",
+            "    Show the ACL log entries.",
+            "SAVE",
+            "    Save the current config to the ACL file.",
             "SETUSER <username> <attribute> [<attribute> ...]",
             "    Create or modify a user with the specified attributes.",
             "USERS",

@@ -109,13 +109,15 @@ pub(super) const DELUSER: Command = Command {
 };
 
 /// `ACL DELUSER username [username ...]`: the number of users deleted. Their connections
-/// close; this one after the reply if its own user is gone.
+/// close at once, even idle or blocked ones; this one after the reply if its own user is
+/// gone.
 pub fn deluser(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let names = args.rest();
     if names.iter().any(|n| n.as_ref() == DEFAULT_USER) {
         return Err(CmdError(error::ACL_DEFAULT_USER_KEPT.into()));
     }
     let deleted = ctx.shared.acl.delete_users(names);
+    ctx.shared.clients.recheck_users(names);
     let reply = Reply::count(deleted);
     let me = ctx.client.session.user();
     let still_me = ctx.shared.acl.get(&me.name).is_some_and(|u| u.id == me.id);

@@ -4,6 +4,7 @@
 use sluice_resp::{ArgError, Args};
 
 use crate::acl::DEFAULT_USER;
+use crate::acl::log::{Context, Reason, Refused};
 use crate::cmd::meta::*;
 use crate::cmd::{CmdResult, Command, Ctx, ok};
 use crate::error::{self, CmdError};
@@ -25,6 +26,7 @@ pub const AUTH: Command = Command {
 
 /// `AUTH [username] password`: without a user name, the `default` user.
 pub fn auth(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
+    let spelled = args.name().to_vec();
     match args.rest() {
         [password] => {
             // Redis's reply when the default user has no password and only a password is
@@ -32,26 +34,38 @@ pub fn auth(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             if ctx.shared.acl.default_user().nopass {
                 return Err(CmdError(error::AUTH_NOT_CONFIGURED.into()));
             }
-            authenticate(ctx, DEFAULT_USER, password)?;
+            authenticate(ctx, &spelled, DEFAULT_USER, password)?;
         }
-        [user, password] => authenticate(ctx, user, password)?,
+        [user, password] => authenticate(ctx, &spelled, user, password)?,
         _ => return Err(ArgError::Syntax.into()),
     }
     ok()
 }
 
 /// Logs the connection in as `user`. A wrong password, an unknown or disabled user all get
-/// `WRONGPASS`, and leave the connection as it was.
+/// `WRONGPASS`, leave the connection as it was, and are recorded in `ACL LOG` under
+/// `spelled`, the command's name as the client wrote it.
 pub(super) fn authenticate(
     ctx: &mut Ctx<'_>,
+    spelled: &[u8],
     user: &[u8],
     password: &[u8],
 ) -> Result<(), CmdError> {
-    let session = ctx.shared.acl.authenticate(user, password).ok_or_else(|| {
-        let denied = &ctx.shared.stats.acl_denied_auth;
-        denied.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        CmdError(error::WRONGPASS.into())
-    })?;
+    let Some(session) = ctx.shared.acl.authenticate(user, password) else {
+        // Redis logs the command as the client spelled it (`AUTH`, `hello`).
+        let refused = Refused {
+            reason: Reason::Auth,
+            context: if ctx.in_exec {
+                Context::Multi
+            } else {
+                Context::Toplevel
+            },
+            object: spelled,
+            username: user,
+        };
+        ctx.shared.note_acl_refusal(&refused, &ctx.client.info);
+        return Err(CmdError(error::WRONGPASS.into()));
+    };
     ctx.client.set_session(session);
     Ok(())
 }

@@ -51,7 +51,8 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         }
     }
     if let Some((user, password)) = credentials {
-        super::auth::authenticate(ctx, &user, &password)?;
+        let spelled = args.name().to_vec();
+        super::auth::authenticate(ctx, &spelled, &user, &password)?;
     }
     if !ctx.client.session.is_authenticated() {
         return Err(CmdError(error::HELLO_NOAUTH.into()));

@@ -330,6 +330,7 @@ fn word_doc(word: &str) -> ArgDoc {
         "key" | "newkey" | "source" | "destination" => ArgKind::Key,
         "pattern" => ArgKind::Pattern,
         "count"
+        | "bits"
         | "index"
         | "cursor"
         | "protover"

@@ -48,6 +48,7 @@ enum Update<'a> {
     Fsync(sluice_storage::FsyncPolicy),
     Eviction(sluice_broker::keyspace::Policy),
     OutputLimits(Vec<(ClientClass, OutputLimit)>),
+    Requirepass(Vec<u8>),
 }
 
 const GET: Command = Command {
@@ -158,6 +159,7 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 };
                 updates.push(Update::Atomic(slot(ctx.shared), on));
             }
+            Setter::Requirepass => updates.push(Update::Requirepass(value.to_vec())),
             Setter::OutputBufferLimit => {
                 let parsed =
                     limits::parse_output_limits(&String::from_utf8_lossy(value)).map_err(fail)?;
@@ -174,6 +176,12 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                 }
             }
             Update::Eviction(policy) => ctx.shared.broker.keyspace.eviction.set_policy(policy),
+            Update::Requirepass(password) => {
+                // As Redis: `resetpass`, then `>password` or `nopass`. Connections already
+                // authenticated stay so.
+                ctx.shared.acl.set_default_password(&password);
+                *ctx.shared.settings.requirepass.lock() = password;
+            }
             Update::OutputLimits(parsed) => {
                 ctx.shared
                     .settings

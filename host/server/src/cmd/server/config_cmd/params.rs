@@ -32,6 +32,8 @@ pub(super) enum Setter {
     EvictionPolicy,
     /// `yes` or `no`, kept as 1 or 0 (`protected-mode`).
     YesNo { slot: fn(&Shared) -> &AtomicU64 },
+    /// `requirepass`: the default user's password (empty: none).
+    Requirepass,
 }
 
 /// One `CONFIG` parameter.
@@ -228,6 +230,25 @@ pub(super) static PARAMS: &[Param] = &[
         name: "client-output-buffer-limit",
         get: |s| s.settings.client_output_buffer_limit.render(),
         set: Setter::OutputBufferLimit,
+    },
+    Param {
+        name: "requirepass",
+        get: |s| String::from_utf8_lossy(&s.settings.requirepass.lock()).into_owned(),
+        set: Setter::Requirepass,
+    },
+    Param {
+        name: "aclfile",
+        get: |s| path_or_empty(s.config.aclfile.as_deref()),
+        set: Setter::Immutable,
+    },
+    Param {
+        name: "acllog-max-len",
+        get: |s| load(&s.acl_log.max_len),
+        set: Setter::Integer {
+            slot: |s| &s.acl_log.max_len,
+            min: 0,
+            max: MAX_SETTING,
+        },
     },
     Param {
         name: "tls-port",
