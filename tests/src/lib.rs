@@ -38,6 +38,9 @@ pub struct TestServer {
     owns_dir: bool,
     /// Where it listens for TLS clients ([`TestServer::start_tls`]).
     pub tls_addr: Option<SocketAddr>,
+    /// Where `/metrics` is served, when the config set `metrics-port` (any value: the test
+    /// server listens on `127.0.0.1:0`).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl TestServer {
@@ -117,10 +120,26 @@ impl TestServer {
             Some(tls) => Some(tls.listener.local_addr()?),
             None => None,
         };
+        let metrics = match config.metrics_port {
+            Some(_) => Some(
+                runtime
+                    .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                    .context("bind 127.0.0.1:0 for /metrics")?,
+            ),
+            None => None,
+        };
+        let metrics_addr = match &metrics {
+            Some(listener) => Some(listener.local_addr()?),
+            None => None,
+        };
         // Opening loads the data folder: its errors are the test's to see.
         let server = sluice_server::Server::open(config, clock, addr)?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let listeners = sluice_server::Listeners { tcp: listener, tls };
+        let listeners = sluice_server::Listeners {
+            tcp: listener,
+            tls,
+            metrics,
+        };
         let thread = std::thread::spawn(move || {
             let result = runtime.block_on(server.serve_with(listeners, async {
                 let _ = stopped.await;
@@ -137,6 +156,7 @@ impl TestServer {
             thread: Some(thread),
             owns_dir: false,
             tls_addr,
+            metrics_addr,
         })
     }
 

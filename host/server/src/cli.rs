@@ -111,6 +111,10 @@ struct Cli {
     /// Most entries ACL LOG keeps [default: 128].
     #[arg(long, value_name = "N")]
     acllog_max_len: Option<u64>,
+    /// Port of the Prometheus endpoint (HTTP, GET /metrics) on --bind [default: none; 0
+    /// picks a free one].
+    #[arg(long)]
+    metrics_port: Option<u16>,
     /// TLS port, served beside --port [default: none; 0 picks a free one]. Needs
     /// --tls-cert-file and --tls-key-file.
     #[arg(long)]
@@ -201,6 +205,9 @@ impl Cli {
         if self.tls_port.is_some() {
             config.tls_port = self.tls_port;
         }
+        if self.metrics_port.is_some() {
+            config.metrics_port = self.metrics_port;
+        }
         for (flag, value) in [
             (self.tls_cert_file, &mut config.tls_cert_file),
             (self.tls_key_file, &mut config.tls_key_file),
@@ -268,10 +275,15 @@ pub fn main() -> anyhow::Result<()> {
             }),
             None => None,
         };
+        let metrics = match config.metrics_port {
+            Some(port) => Some(bind(&config.bind, port, "--metrics-port").await?),
+            None => None,
+        };
         let tcp = bind(&config.bind, config.port, "--port").await?;
         let local_addr = tcp.local_addr()?;
+        let listeners = Listeners { tcp, tls, metrics };
         Server::open(config, Arc::new(crate::SystemClock), local_addr)?
-            .serve_with(Listeners { tcp, tls }, shutdown_signal())
+            .serve_with(listeners, shutdown_signal())
             .await?;
         Ok(())
     })

@@ -97,6 +97,10 @@ pub struct Config {
     /// TLS port (`--tls-port`; 0 picks a free port), served beside `port`. Unset: no TLS.
     /// Needs `tls-cert-file` and `tls-key-file`.
     pub tls_port: Option<u16>,
+    /// Port of the Prometheus endpoint, `GET /metrics` over HTTP on `bind` (`--metrics-port`;
+    /// 0 picks a free port). Unset: none.
+    #[serde(alias = "metrics_port")]
+    pub metrics_port: Option<u16>,
     /// The server's certificate chain, PEM (`--tls-cert-file`).
     pub tls_cert_file: Option<PathBuf>,
     /// The server's private key, PEM: PKCS#8, PKCS#1 or SEC1 (`--tls-key-file`).
@@ -197,6 +201,7 @@ impl Default for Config {
             aclfile: None,
             acllog_max_len: crate::acl::log::DEFAULT_MAX_LEN,
             tls_port: None,
+            metrics_port: None,
             tls_cert_file: None,
             tls_key_file: None,
             tls_ca_cert_file: None,

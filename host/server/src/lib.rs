@@ -36,6 +36,7 @@ pub mod error;
 pub mod harness;
 pub mod limits;
 pub mod listener;
+pub mod metrics;
 pub mod protected;
 pub mod replay;
 pub mod shared;

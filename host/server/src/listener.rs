@@ -57,6 +57,8 @@ pub struct Listeners {
     pub tcp: TcpListener,
     /// TLS (`tls-port`), if configured.
     pub tls: Option<TlsListener>,
+    /// The Prometheus endpoint (`metrics-port`), if configured.
+    pub metrics: Option<TcpListener>,
 }
 
 /// A listener whose connections speak TLS.
@@ -112,6 +114,7 @@ impl Server {
         let listeners = Listeners {
             tcp: listener,
             tls: None,
+            metrics: None,
         };
         self.serve_with(listeners, shutdown).await
     }
@@ -122,9 +125,23 @@ impl Server {
         listeners: Listeners,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServerError> {
-        let Listeners { tcp: listener, tls } = listeners;
+        let Listeners {
+            tcp: listener,
+            tls,
+            metrics,
+        } = listeners;
         let shared = self.shared;
         let (stop_tx, stop_rx) = watch::channel(false);
+        if let Some(metrics) = metrics {
+            let addr = metrics.local_addr()?;
+            let _ = shared.metrics_addr.set(addr);
+            tracing::info!(%addr, "Serving Prometheus metrics at /metrics");
+            tokio::spawn(crate::metrics::serve(
+                metrics,
+                shared.clone(),
+                stop_rx.clone(),
+            ));
+        }
         {
             // Compiling plugins takes a while: not on a runtime thread.
             let broker = shared.broker.clone();

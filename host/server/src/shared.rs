@@ -69,6 +69,8 @@ pub struct Shared {
     pub acl_log: AclLog,
     /// The address the TLS listener is bound to, once it listens.
     pub tls_addr: OnceLock<SocketAddr>,
+    /// Where `/metrics` is served, once listening (`metrics-port`).
+    pub metrics_addr: OnceLock<SocketAddr>,
     /// 40 hex characters, new at every start (`INFO`'s `run_id`).
     pub run_id: String,
     /// The replication ID `INFO` reports (`master_replid`): Sluice has no replicas, but
@@ -97,6 +99,7 @@ impl Shared {
             acl,
             acl_log: AclLog::new(config.acllog_max_len),
             tls_addr: OnceLock::new(),
+            metrics_addr: OnceLock::new(),
             run_id: crate::cmd::server::info::random_run_id(),
             repl_id: crate::cmd::server::info::random_run_id(),
             config,

@@ -40,6 +40,7 @@
 //! - `writer`: the segment writer behind the file lock: one write(2) per batch, rotation, cleanup.
 //! - `sync`: [`FsyncPolicy`] and the background thread that fsyncs.
 //! - `stats`: figures for `INFO persistence`.
+//! - `timings`: [`Timings`], latency histograms (fsyncs here; the broker's plugin calls).
 //! - `error`: [`Error`], the crate's one error type.
 
 mod dir;
@@ -52,6 +53,7 @@ mod scan;
 mod snapshot;
 mod stats;
 mod sync;
+mod timings;
 mod wal;
 mod writer;
 
@@ -61,6 +63,7 @@ pub use recovery::Storage;
 pub use replay::{Record, Records, Recovery, RecoveryReport, Snapshot, TornTail};
 pub use stats::{SaveStats, SaveStatus, WalStats};
 pub use sync::FsyncPolicy;
+pub use timings::{Timings, TimingsSnapshot};
 pub use wal::Wal;
 
 /// Log sequence number: the position of a record in the log. Records are numbered 1, 2, 3, …

@@ -25,7 +25,7 @@ use crate::snapshot::{self, ReadError};
 use crate::stats::{SaveStats, unix_ms};
 use crate::wal::{Durable, Inner, Padded, Pending};
 use crate::writer::Writer;
-use crate::{Error, FsyncPolicy, Lsn, Result, Wal, sync};
+use crate::{Error, FsyncPolicy, Lsn, Result, Timings, Wal, sync};
 
 /// Opens data directories.
 #[derive(Debug)]
@@ -150,6 +150,7 @@ fn start_log(
         control: Mutex::new(sync::Control::default()),
         wake: Condvar::new(),
         fsyncs: AtomicU64::new(0),
+        fsync_timings: Timings::default(),
         last_fsync_unix_ms: AtomicU64::new(0),
         saves: Mutex::new(saves),
         snapshot_lock: Mutex::new(()),

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::watch;
@@ -25,7 +26,7 @@ use tokio::sync::watch;
 use crate::stats::{SaveStats, WalStats, unix_ms};
 use crate::sync::Control;
 use crate::writer::Writer;
-use crate::{Error, FsyncPolicy, Lsn, RecoveryReport, Result, format};
+use crate::{Error, FsyncPolicy, Lsn, RecoveryReport, Result, Timings, TimingsSnapshot, format};
 
 /// Above this capacity, bytes, a written batch buffer is shrunk before it is reused.
 const SPARE_MAX_BYTES: usize = 16 << 20;
@@ -81,6 +82,8 @@ pub(crate) struct Inner {
     pub(crate) control: Mutex<Control>,
     pub(crate) wake: Condvar,
     pub(crate) fsyncs: AtomicU64,
+    /// How long each fsync of a segment took.
+    pub(crate) fsync_timings: Timings,
     pub(crate) last_fsync_unix_ms: AtomicU64,
     pub(crate) saves: Mutex<SaveStats>,
     /// Serialises `write_snapshot`.
@@ -162,8 +165,10 @@ impl Inner {
         }
         // Outside the file lock: the next batch is written while this one reaches the disk. Older
         // segments were fsynced when they were left (see `writer`).
+        let started = Instant::now();
         file.sync_data()
             .map_err(|e| self.fail(Error::io("fsync", path)(e)))?;
+        self.fsync_timings.record(started.elapsed());
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         self.last_fsync_unix_ms.store(unix_ms(), Ordering::Relaxed);
         self.durable.fetch_max(target, Ordering::AcqRel);
@@ -319,6 +324,11 @@ impl Wal {
     /// percentage is measured against.
     pub fn last_snapshot_bytes(&self) -> u64 {
         self.inner.saves.lock().bytes
+    }
+
+    /// How long the log's fsyncs took (`/metrics`).
+    pub fn fsync_timings(&self) -> TimingsSnapshot {
+        self.inner.fsync_timings.snapshot()
     }
 
     /// Figures for `INFO persistence`.

@@ -10,6 +10,7 @@ mod io_threads;
 mod keys;
 mod limits;
 mod maxmemory;
+mod metrics;
 mod protocol;
 mod readme;
 mod redis_cli_tools;

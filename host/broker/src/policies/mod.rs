@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex, RwLock};
+use sluice_storage::Timings;
 
 use crate::Broker;
 use crate::plugins::deploy::{Deployable, Threads};
@@ -47,6 +48,8 @@ pub struct PolicyStats {
     pub last_pending: AtomicU64,
     /// Duration of the last evaluation, µs.
     pub last_duration_us: AtomicU64,
+    /// How long each evaluation took (read, plugin call, applying the decisions).
+    pub evaluation_times: Timings,
     /// Successful reloads.
     pub reloads: AtomicU64,
     /// The last error.

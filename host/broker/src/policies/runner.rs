@@ -69,12 +69,11 @@ impl Runner {
                         .error(format!("evaluation failed, nothing changed: {e}"));
                 }
             }
-            let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-            self.policy
-                .deployed
-                .stats
-                .last_duration_us
-                .store(us, Relaxed);
+            let elapsed = started.elapsed();
+            let stats = &self.policy.deployed.stats;
+            let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+            stats.last_duration_us.store(us, Relaxed);
+            stats.evaluation_times.record(elapsed);
         }
         self.policy.deployed.set_state(PluginState::Stopped);
     }

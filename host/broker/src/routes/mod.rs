@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use parking_lot::{Condvar, Mutex};
+use sluice_storage::Timings;
 
 use crate::Broker;
 use crate::plugins::deploy::{Deployable, Threads};
@@ -51,6 +52,8 @@ pub struct RouteStats {
     pub batches: AtomicU64,
     /// Time spent inside the plugin, ns.
     pub plugin_ns: AtomicU64,
+    /// How long each call of the plugin took (a batch, with its retries event by event).
+    pub plugin_calls: Timings,
     /// Times the plugin instance was re-created after a trap, timeout or memory exhaustion.
     pub restarts: AtomicU64,
     /// Successful reloads of this route.

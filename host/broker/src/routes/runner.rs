@@ -212,8 +212,13 @@ impl Runner {
             Ok(routed) => Some(Answer::Whole(routed)),
             Err(e) => self.failed_batch(&key, e),
         };
-        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.route.deployed.stats.plugin_ns.fetch_add(ns, RELAXED);
+        let elapsed = started.elapsed();
+        let stats = &self.route.deployed.stats;
+        stats.plugin_ns.fetch_add(
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+            RELAXED,
+        );
+        stats.plugin_calls.record(elapsed);
         answer
     }
 

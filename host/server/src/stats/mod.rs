@@ -52,6 +52,21 @@ impl CommandCounters {
     }
 }
 
+/// One command's counters summed over the shards, as `INFO commandstats` shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandFigures {
+    /// `xadd`, `config|get`, …
+    pub name: String,
+    /// Times it ran.
+    pub calls: u64,
+    /// Total time running it.
+    pub seconds: f64,
+    /// Times it was refused before running.
+    pub rejected: u64,
+    /// Times it ran and replied an error.
+    pub failed: u64,
+}
+
 /// A command's counters summed over the shards.
 #[derive(Debug, Default)]
 struct Totals {
@@ -160,6 +175,20 @@ impl CommandStats {
             .entry(code.to_owned())
             .or_default()
             .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Each command that ran or was refused, sorted by name (`/metrics`).
+    pub fn figures(&self) -> Vec<CommandFigures> {
+        self.totals()
+            .into_iter()
+            .map(|(name, c)| CommandFigures {
+                name,
+                calls: c.calls,
+                seconds: c.nanos as f64 / 1e9,
+                rejected: c.rejected,
+                failed: c.failed,
+            })
+            .collect()
     }
 
     /// `cmdstat_<name>:calls=…,usec=…,usec_per_call=…,rejected_calls=…,failed_calls=…`

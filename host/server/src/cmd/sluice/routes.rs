@@ -67,13 +67,19 @@ fn lag(shared: &Shared, route: &Route) -> Option<u64> {
                 Value::Stream(stream) if route.deployed.spec.is_source(key) => stream,
                 _ => return,
             };
-            let behind = match stream.group(&group) {
-                Some(g) => stream.group_lag(g).map(|n| u64::try_from(n).unwrap_or(0)),
-                None => Some(stream.len()),
-            };
+            let behind = source_lag(stream, &group);
             total = total.zip(behind).map(|(a, b)| a + b);
         });
     total
+}
+
+/// Entries of source `stream` that the route whose group is `group` has not routed yet
+/// (`None` when deletions make it unknowable).
+pub fn source_lag(stream: &sluice_streams::Stream, group: &[u8]) -> Option<u64> {
+    match stream.group(group) {
+        Some(g) => stream.group_lag(g).map(|n| u64::try_from(n).unwrap_or(0)),
+        None => Some(stream.len()),
+    }
 }
 
 pub(super) const ROUTES: Command = listing(

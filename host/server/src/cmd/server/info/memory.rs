@@ -98,7 +98,7 @@ fn percent(part: u64, whole: u64) -> String {
 }
 
 /// Resident set size from `/proc/self/statm` (Linux), bytes.
-fn resident_bytes() -> Option<u64> {
+pub(crate) fn resident_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     // 4 KiB pages: what Linux uses on the platforms Sluice targets; reading the real size

@@ -24,7 +24,7 @@ use crate::shared::Shared;
 
 mod counters;
 mod general;
-mod memory;
+pub(crate) mod memory;
 mod persistence;
 mod routing;
 
