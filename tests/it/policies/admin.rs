@@ -111,7 +111,7 @@ fn sluice_policies_and_info_policies_show_a_known_workload() -> Result<()> {
             ("group", group),
             ("plugin", plugin),
             ("plugin-name", plugin_name),
-            ("plugin-version", "0.1.0"),
+            ("plugin-version", "0.1.1"),
             ("state", "running"),
             ("interval-ms", "20"),
             ("evaluations", "*"),

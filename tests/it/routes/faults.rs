@@ -61,7 +61,7 @@ fn trapping_event_is_dead_lettered_and_the_rest_of_its_batch_flows() -> Result<(
             ("source", "orders"),
             ("plugin", "trap_on.wasm"),
             ("plugin-name", "trap-on"),
-            ("plugin-version", "0.1.0"),
+            ("plugin-version", "0.1.1"),
             ("state", "running"),
             ("on-error", "dead-letter"),
             ("dead-letter", "orders.dlq"),
@@ -195,8 +195,8 @@ plugin = "incompatible.wasm"
     xadd(&mut con, "orders", &[("k", "v")])?;
 
     let error = "the plugin was built for sluice:plugin@1.0.0, but this broker speaks \
-                 sluice:plugin@0.1.0; a different major version is incompatible: rebuild the \
-                 plugin against sluice-plugin-sdk 0.1.0 (or run a broker that speaks 1.0.0)";
+                 sluice:plugin@0.1.1; a different major version is incompatible: rebuild the \
+                 plugin against sluice-plugin-sdk 0.1.1 (or run a broker that speaks 1.0.0)";
     let r = route(&mut con, "old")?.rendered();
     assert_eq!(get(&r, "state")?, "failed");
     assert_eq!(get(&r, "plugin-name")?, "(nil)");

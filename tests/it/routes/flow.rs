@@ -390,7 +390,7 @@ fn sluice_routes_and_plugins_report_a_known_workload() -> Result<()> {
                 ("source", "orders"),
                 ("plugin", "filter.wasm"),
                 ("plugin-name", "filter"),
-                ("plugin-version", "0.1.0"),
+                ("plugin-version", "0.1.1"),
                 ("state", "running"),
                 ("on-error", "dead-letter"),
                 ("dead-letter", "orders.dlq"),
@@ -413,7 +413,7 @@ fn sluice_routes_and_plugins_report_a_known_workload() -> Result<()> {
                 ("source", "orders"),
                 ("plugin", "router.wasm"),
                 ("plugin-name", "router"),
-                ("plugin-version", "0.1.0"),
+                ("plugin-version", "0.1.1"),
                 ("state", "running"),
                 ("on-error", "dead-letter"),
                 ("dead-letter", "orders.dlq"),
@@ -441,8 +441,8 @@ fn sluice_routes_and_plugins_report_a_known_workload() -> Result<()> {
             pairs(&[
                 ("file", "filter.wasm"),
                 ("name", "filter"),
-                ("version", "0.1.0"),
-                ("wit-version", "0.1.0"),
+                ("version", "0.1.1"),
+                ("wit-version", "0.1.1"),
                 ("bytes", &file_size(&dir, "filter.wasm")?),
                 ("loaded-at", &t0),
                 ("routes", "[eu-only]"),
@@ -451,8 +451,8 @@ fn sluice_routes_and_plugins_report_a_known_workload() -> Result<()> {
             pairs(&[
                 ("file", "router.wasm"),
                 ("name", "router"),
-                ("version", "0.1.0"),
-                ("wit-version", "0.1.0"),
+                ("version", "0.1.1"),
+                ("wit-version", "0.1.1"),
                 ("bytes", &file_size(&dir, "router.wasm")?),
                 ("loaded-at", &t0),
                 ("routes", "[by-region]"),
@@ -490,10 +490,10 @@ fn info_routes_and_xinfo_groups_show_each_route_caught_up() -> Result<()> {
         vec![
             "# Routes",
             "routes:2",
-            "route_eu-only:state=running,source=orders,plugin=filter.wasm,version=0.1.0,\
+            "route_eu-only:state=running,source=orders,plugin=filter.wasm,version=0.1.1,\
              events_in=4,events_out=2,dropped=2,dead_lettered=0,skipped=0,lag=0,\
              ns_per_event=*,restarts=0,reloads=0",
-            "route_by-region:state=running,source=orders,plugin=router.wasm,version=0.1.0,\
+            "route_by-region:state=running,source=orders,plugin=router.wasm,version=0.1.1,\
              events_in=4,events_out=3,dropped=0,dead_lettered=1,skipped=0,lag=0,\
              ns_per_event=*,restarts=0,reloads=0",
         ]

@@ -309,7 +309,7 @@ fn a_broken_plugin_file_leaves_the_old_version_routing() -> Result<()> {
     assert!(
         error.starts_with(
             "route r: cannot load r.wasm: the plugin was built for sluice:plugin@1.0.0, but \
-             this broker speaks sluice:plugin@0.1.0"
+             this broker speaks sluice:plugin@0.1.1"
         ) && error.ends_with("; the previous version keeps running"),
         "{error}"
     );
@@ -320,7 +320,7 @@ fn a_broken_plugin_file_leaves_the_old_version_routing() -> Result<()> {
     assert!(
         plugin_error.starts_with(
             "the plugin was built for sluice:plugin@1.0.0, but this broker speaks \
-             sluice:plugin@0.1.0"
+             sluice:plugin@0.1.1"
         ),
         "{plugin_error}"
     );
@@ -331,7 +331,7 @@ fn a_broken_plugin_file_leaves_the_old_version_routing() -> Result<()> {
     let p = plugin(&mut con, "r.wasm")?;
     assert_eq!(p.text("error")?, None);
     assert_eq!(p.text("name")?.as_deref(), Some("trap-on"));
-    assert_eq!(p.text("wit-version")?.as_deref(), Some("0.1.0"));
+    assert_eq!(p.text("wit-version")?.as_deref(), Some("0.1.1"));
     assert_eq!(
         p.get("routes")?,
         &Value::Array(vec![Value::BulkString(b"r".to_vec())])

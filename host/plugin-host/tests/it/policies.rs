@@ -48,7 +48,7 @@ fn reassign_idle_hands_idle_entries_to_the_least_loaded_alive_consumer() {
         &[("idle_ms", "5000"), ("alive_ms", "10000")],
     );
     assert_eq!(p.info().name, "reassign-idle");
-    assert_eq!(p.info().version, "0.1.0");
+    assert_eq!(p.info().version, "0.1.1");
     assert_eq!(p.info().wit_version, WIT_VERSION);
     let pending = [
         entry(1, "a", 6000, 1),

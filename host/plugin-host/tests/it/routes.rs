@@ -54,7 +54,7 @@ fn filter_keeps_matching_events() {
     );
     assert!(routed.failures().is_empty());
     assert_eq!(eu.info().name, "filter");
-    assert_eq!(eu.info().version, "0.1.0");
+    assert_eq!(eu.info().version, "0.1.1");
     assert_eq!(eu.info().wit_version, WIT_VERSION);
 }
 
