@@ -39,11 +39,23 @@ fn waiting(
     min_idle_ms: u64,
     now_ms: u64,
 ) -> bool {
-    group.nacked.contains(id)
-        || (now_ms.saturating_sub(p.delivery_time_ms) >= min_idle_ms
-            && !group
-                .slot(p.owner)
-                .is_some_and(|c| c.redeliver.contains(&id)))
+    group.nacked.contains(id) || idle_and_unmarked(group, id, p, min_idle_ms, now_ms)
+}
+
+/// Whether `p` (entry `id`) is idle at least `min_idle_ms` at `now_ms` and not marked for
+/// redelivery to its owner; the cheap test first, as the claim phase runs it on every
+/// pending entry.
+fn idle_and_unmarked(
+    group: &ConsumerGroup,
+    id: StreamId,
+    p: &Pending,
+    min_idle_ms: u64,
+    now_ms: u64,
+) -> bool {
+    now_ms.saturating_sub(p.delivery_time_ms) >= min_idle_ms
+        && !group
+            .slot(p.owner)
+            .is_some_and(|c| !c.redeliver.is_empty() && c.redeliver.contains(&id))
 }
 
 /// The claim phase for consumer slot `owner`: at most `limit` entries to `sink`, none of
@@ -66,9 +78,9 @@ pub(crate) fn claim_idle(
     let mut idle: Vec<(u64, StreamId)> = group
         .pel_from(StreamId::MIN)
         .filter(|&(id, p)| {
-            !group.nacked.contains(id)
-                && waiting(group, id, p, min_idle_ms, now_ms)
-                && already_sent.binary_search(&id).is_err()
+            idle_and_unmarked(group, id, p, min_idle_ms, now_ms)
+                && (group.nacked.is_empty() || !group.nacked.contains(id))
+                && (already_sent.is_empty() || already_sent.binary_search(&id).is_err())
         })
         .map(|(id, p)| (p.delivery_time_ms, id))
         .collect();

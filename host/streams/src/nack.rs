@@ -170,6 +170,10 @@ impl NackQueue {
         self.turn_of.len()
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.turn_of.is_empty()
+    }
+
     /// Oldest NACK first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = StreamId> + '_ {
         self.by_turn.values().copied()
