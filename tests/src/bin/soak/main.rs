@@ -10,6 +10,7 @@
 //!   dying consumer and a claimer; blocked readers and disruptive clients).
 //! - `stats`, `report`: counters and histograms; the line printed every interval.
 //! - `verify`, `verify_groups`: the checks of the verdict.
+//! - `scrape`: `--scrape-metrics`, the server's `/metrics` scraped during the load.
 //! - `proto`: stream IDs, connections, reply shapes shared by all.
 
 mod consume;
@@ -18,6 +19,7 @@ mod phases;
 mod produce;
 mod proto;
 mod report;
+mod scrape;
 mod stats;
 mod target;
 mod verify;
@@ -76,6 +78,10 @@ struct Cli {
     /// Leave the streams on an --addr server at the end (they are deleted by default).
     #[arg(long)]
     keep_keys: bool,
+    /// Start the server with --metrics-port and scrape /metrics every second during the
+    /// load; the verdict checks every scrape answered (needs --sluice-bin).
+    #[arg(long, requires = "sluice_bin")]
+    scrape_metrics: bool,
     #[command(flatten)]
     plan: Plan,
 }
@@ -205,7 +211,7 @@ fn main() -> ExitCode {
 /// Starts or finds the server, runs the load, judges it; `Ok(false)` when a check fails.
 async fn run(cli: Cli) -> Result<bool> {
     let mut target = match (&cli.sluice_bin, &cli.addr) {
-        (Some(bin), _) => Target::spawn(bin, &cli.sluice_args).await?,
+        (Some(bin), _) => Target::spawn(bin, &cli.sluice_args, cli.scrape_metrics).await?,
         (None, Some(addr)) => {
             ensure!(
                 cli.sluice_args.is_empty(),

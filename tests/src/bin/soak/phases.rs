@@ -15,7 +15,7 @@ use crate::produce::ProducerLog;
 use crate::report::Sample;
 use crate::target::{self, Target};
 use crate::verify::{self, Check, Outcome};
-use crate::{Cli, Ctx, QUIET_GROUP, group_name, noise, produce, report, verify_groups};
+use crate::{Cli, Ctx, QUIET_GROUP, group_name, noise, produce, report, scrape, verify_groups};
 
 /// Creates the streams and their groups (reading from the start), and the quiet stream.
 pub async fn setup(
@@ -47,6 +47,8 @@ struct Logs {
     consumers: Vec<ConsumerLog>,
     samples: Vec<Sample>,
     drained_in: Duration,
+    /// What `--scrape-metrics` saw.
+    scrapes: Option<scrape::ScrapeLog>,
 }
 
 /// The load, the drain and the checks.
@@ -69,12 +71,16 @@ pub async fn soak(
         warmup_pct: cli.warmup_pct,
         growth_pct: cli.rss_growth_pct,
     };
-    Ok(vec![
+    let mut checks = vec![
         verify::events(&ctx.keys, &stored, &logs.producers),
         verify_groups::groups(admin, ctx, &stored, &logs.consumers).await?,
         verify::errors(&ctx.stats.errors(), &errorstats),
         verify::memory(&memory, &logs.samples),
-    ])
+    ];
+    if let Some(scrapes) = &logs.scrapes {
+        checks.push(scrape::check(scrapes, ctx.stats.xadd_total().count));
+    }
+    Ok(checks)
 }
 
 /// Starts every client, reports until `duration` is over, stops the load and drains the
@@ -102,8 +108,15 @@ async fn load(ctx: &Arc<Ctx>, target: &mut Target, duration: Duration) -> Result
         (0..p.disruptors).map(|i| tokio::spawn(noise::disruptor(ctx.clone(), i, stopped.clone()))),
     );
 
+    let scraper = target
+        .metrics
+        .map(|addr| scrape::start(addr, stopped.clone()));
     let samples = report::run(ctx, target, duration).await;
     let _ = stop.send(true);
+    let scrapes = match scraper {
+        Some(handle) => Some(handle.await.context("the metrics scraper")?),
+        None => None,
+    };
     let samples = match samples {
         Ok(samples) => samples,
         Err(e) => {
@@ -124,6 +137,7 @@ async fn load(ctx: &Arc<Ctx>, target: &mut Target, duration: Duration) -> Result
         consumers,
         samples,
         drained_in: drain.elapsed(),
+        scrapes,
     })
 }
 

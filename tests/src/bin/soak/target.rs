@@ -14,6 +14,14 @@ use redis::aio::MultiplexedConnection;
 
 use crate::proto;
 
+/// A loopback port free now.
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .context("finding a free port")?
+        .port())
+}
+
 /// How long a started server may take to answer its first `PING`.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -22,6 +30,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Target {
     /// The server's address (always loopback).
     pub addr: SocketAddr,
+    /// Where the started server serves `/metrics` (`--scrape-metrics`).
+    pub metrics: Option<SocketAddr>,
     child: Option<OwnedServer>,
 }
 
@@ -48,17 +58,21 @@ impl Target {
         }
         Ok(Target {
             addr: first,
+            metrics: None,
             child: None,
         })
     }
 
     /// Starts `bin --port <free> --dir <temp>/data --appendonly yes --appendfsync everysec
-    /// <extra…>` with its output in `<temp>/server.log`, and waits until it answers `PING`.
-    pub async fn spawn(bin: &Path, extra: &[String]) -> Result<Target> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .context("finding a free port")?
-            .port();
+    /// [--metrics-port <free>] <extra…>` with its output in `<temp>/server.log`, and waits
+    /// until it answers `PING`.
+    pub async fn spawn(bin: &Path, extra: &[String], metrics: bool) -> Result<Target> {
+        let port = free_port()?;
+        let metrics = if metrics { Some(free_port()?) } else { None };
+        let metrics_args = match metrics {
+            Some(p) => vec!["--metrics-port".to_owned(), p.to_string()],
+            None => Vec::new(),
+        };
         let root = std::env::temp_dir().join(format!("sluice-soak-{}-{port}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("data"))
@@ -68,6 +82,7 @@ impl Target {
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
             .arg(root.join("data"))
             .args(["--appendonly", "yes", "--appendfsync", "everysec"])
+            .args(&metrics_args)
             .args(extra)
             // server.log is read by people, not terminals: no colour codes.
             .env("NO_COLOR", "1")
@@ -78,6 +93,7 @@ impl Target {
             .with_context(|| format!("starting {}", bin.display()))?;
         let mut target = Target {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            metrics: metrics.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
             child: Some(OwnedServer { child, root }),
         };
         target.wait_ready().await?;
