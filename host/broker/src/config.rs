@@ -20,6 +20,9 @@ pub struct BrokerConfig {
     pub appendonly: bool,
     /// When the log is fsynced.
     pub appendfsync: FsyncPolicy,
+    /// Tests only: while this file exists, writes of the log fail as on a full disk
+    /// ([`sluice_storage::Wal::set_fault_file`]).
+    pub log_fault_file: Option<PathBuf>,
     /// Logical databases (`SELECT`).
     pub databases: usize,
     /// Log size past which a snapshot is taken in the background, bytes.
@@ -56,6 +59,7 @@ impl Default for BrokerConfig {
             dir: PathBuf::from("./data"),
             appendonly: true,
             appendfsync: FsyncPolicy::default(),
+            log_fault_file: None,
             databases: 16,
             auto_snapshot_min_size: 64 * 1024 * 1024,
             auto_snapshot_percentage: 100,

@@ -94,6 +94,10 @@ pub struct Config {
     /// The file this config was read from, watched for route changes (not a key of the file).
     #[serde(skip)]
     pub config_file: Option<PathBuf>,
+    /// Tests only (not a key of the file, not a flag): while this file exists, writes of the
+    /// log fail as on a full disk.
+    #[serde(skip)]
+    pub log_fault_file: Option<PathBuf>,
     /// TLS port (`--tls-port`; 0 picks a free port), served beside `port`. Unset: no TLS.
     /// Needs `tls-cert-file` and `tls-key-file`.
     pub tls_port: Option<u16>,
@@ -202,6 +206,7 @@ impl Default for Config {
             acllog_max_len: crate::acl::log::DEFAULT_MAX_LEN,
             tls_port: None,
             metrics_port: None,
+            log_fault_file: None,
             tls_cert_file: None,
             tls_key_file: None,
             tls_ca_cert_file: None,
@@ -381,6 +386,7 @@ impl Config {
             dir: self.dir.clone(),
             appendonly: self.appendonly,
             appendfsync: self.fsync_policy().unwrap_or_default(),
+            log_fault_file: self.log_fault_file.clone(),
             databases: self.databases,
             auto_snapshot_min_size: self.auto_snapshot_min_size,
             auto_snapshot_percentage: self.auto_snapshot_percentage,

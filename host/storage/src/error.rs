@@ -105,11 +105,11 @@ pub enum Error {
         detail: String,
     },
 
-    /// An earlier write or fsync failed; the log accepts no more writes, because what reached the
-    /// disk is unknown.
+    /// A write or fsync of the log failed and no retry has succeeded since: writes are refused
+    /// meanwhile; the records not yet written are kept and written by the retry that succeeds.
     #[error(
-        "the write-ahead log stopped after a failed write or fsync ({reason}); writes are refused \
-         until Sluice is restarted. Fix the disk (space, permissions, hardware) and restart"
+        "{reason}; writes are refused until the log can be written again (retried about once a \
+         second: free space, or fix permissions or the disk)"
     )]
     Failed {
         /// The original failure, as text.

@@ -10,8 +10,8 @@
 //! 4. Remove leftovers (unfinished snapshots, files the snapshot covers) and start the log.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, AtomicU64};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64};
 use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
@@ -129,10 +129,7 @@ fn start_log(
         last_save_unix_s: unix_ms() / 1000,
         ..SaveStats::default()
     };
-    let durable = Durable {
-        lsn: next_lsn - 1,
-        failure: None,
-    };
+    let durable = Durable { lsn: next_lsn - 1 };
     let inner = Arc::new(Inner {
         dir: dir.to_path_buf(),
         pending: Padded(Mutex::new(Pending {
@@ -146,7 +143,9 @@ fn start_log(
         durable: Padded(AtomicU64::new(next_lsn - 1)),
         durable_tx: watch::Sender::new(durable),
         policy: AtomicU8::new(policy.to_u8()),
-        failure: OnceLock::new(),
+        failure: Mutex::new(None),
+        failed: AtomicBool::new(false),
+        refused_ms: AtomicU64::new(0),
         control: Mutex::new(sync::Control::default()),
         wake: Condvar::new(),
         fsyncs: AtomicU64::new(0),

@@ -37,8 +37,13 @@ pub struct WalStats {
     pub fsyncs: u64,
     /// Wall-clock time of the last fsync, in ms since the Unix epoch.
     pub last_fsync_unix_ms: Option<u64>,
-    /// Why the log stopped accepting writes, if it did (Redis's `aof_last_write_status:err`).
+    /// Why the log cannot be written now, if it cannot (Redis's `aof_last_write_status:err`):
+    /// writes are refused until a retry succeeds.
     pub failure: Option<String>,
+    /// Since when writes are refused (Unix ms), during a failure.
+    pub refused_since_unix_ms: Option<u64>,
+    /// Milliseconds writes were refused over the failures that ended.
+    pub refused_ms: u64,
     /// Snapshot figures.
     pub save: SaveStats,
     /// How startup went.

@@ -85,6 +85,8 @@ pub(crate) struct Control {
     pub(crate) requested: Lsn,
     /// Set when the log closes: the thread exits; the closer does the final sync.
     pub(crate) shutdown: bool,
+    /// Set to retry a failed log now rather than at the next tick ([`crate::Wal::retry_now`]).
+    pub(crate) retry: bool,
 }
 
 /// Starts the sync thread.
@@ -105,8 +107,11 @@ fn run(inner: &Inner) {
                 if control.shutdown {
                     return;
                 }
-                let healthy = inner.failure.get().is_none();
+                let healthy = !inner.failed.load(Ordering::Acquire);
                 if healthy && control.requested > inner.durable.load(Ordering::Acquire) {
+                    break;
+                }
+                if std::mem::take(&mut control.retry) {
                     break;
                 }
                 if Instant::now() >= next_tick {
@@ -123,8 +128,11 @@ fn run(inner: &Inner) {
         }
         let wanted = requested > inner.durable.load(Ordering::Acquire);
         let policy = inner.policy();
-        // Errors have already marked the log failed and been logged once; waiters see them.
-        let _ = if wanted || (ticked && policy != FsyncPolicy::No) {
+        // A failed log is retried with a write and an fsync whatever the policy: the fsync
+        // proves the disk takes the records before writes are accepted again.
+        let retry = inner.failed.load(Ordering::Acquire);
+        // Errors have already marked the log failed and been logged once.
+        let _ = if retry || wanted || (ticked && policy != FsyncPolicy::No) {
             inner.sync()
         } else if ticked {
             inner.flush()

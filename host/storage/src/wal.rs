@@ -15,8 +15,8 @@
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -58,12 +58,17 @@ impl<T> std::ops::Deref for Padded<T> {
     }
 }
 
+/// Why, and since when, the log cannot be written.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub(crate) reason: Arc<str>,
+    pub(crate) since_unix_ms: u64,
+}
+
 /// The durable LSN as published to waiters.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Durable {
     pub(crate) lsn: Lsn,
-    /// Set once the log has failed: waiters stop waiting.
-    pub(crate) failure: Option<Arc<str>>,
 }
 
 /// State shared by the handle and the sync thread.
@@ -78,7 +83,14 @@ pub(crate) struct Inner {
     pub(crate) durable: Padded<AtomicU64>,
     pub(crate) durable_tx: watch::Sender<Durable>,
     pub(crate) policy: AtomicU8,
-    pub(crate) failure: OnceLock<Arc<str>>,
+    /// Set while the log cannot be written (a full disk): writes are refused, the records
+    /// not written yet are kept and retried about once a second (`sync.rs`); cleared once a
+    /// write and an fsync succeed again.
+    pub(crate) failure: Mutex<Option<Failure>>,
+    /// `failure.is_some()`, for the check every write command makes.
+    pub(crate) failed: AtomicBool,
+    /// Milliseconds writes were refused over past failures (the current one not included).
+    pub(crate) refused_ms: AtomicU64,
     pub(crate) control: Mutex<Control>,
     pub(crate) wake: Condvar,
     pub(crate) fsyncs: AtomicU64,
@@ -102,27 +114,54 @@ impl Inner {
     }
 
     fn check_failed(&self) -> Result<()> {
-        match self.failure.get() {
-            Some(reason) => Err(Error::Failed {
-                reason: reason.to_string(),
+        if !self.failed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match &*self.failure.lock() {
+            Some(failure) => Err(Error::Failed {
+                reason: failure.reason.to_string(),
             }),
             None => Ok(()),
         }
     }
 
-    /// Marks the log failed after `error`: nothing more is written, waiters are released.
+    /// Marks the log failed after `error`: writes are refused until a retry succeeds
+    /// ([`Inner::recovered`]).
     fn fail(&self, error: Error) -> Error {
         let reason: Arc<str> = error.to_string().into();
-        if self.failure.set(Arc::clone(&reason)).is_ok() {
-            tracing::error!(%reason, "write-ahead log failed; refusing further writes");
-            self.durable_tx.send_modify(|d| d.failure = Some(reason));
+        let mut failure = self.failure.lock();
+        if failure.is_none() {
+            tracing::error!(
+                %reason,
+                "write-ahead log failed; refusing writes and retrying about once a second"
+            );
+            *failure = Some(Failure {
+                reason: Arc::clone(&reason),
+                since_unix_ms: unix_ms(),
+            });
+            self.failed.store(true, Ordering::Release);
         }
         error
     }
 
-    /// Writes everything pending to the OS. The caller holds `writer`.
+    /// A write and an fsync succeeded while the log was failed: writes are accepted again.
+    fn recovered(&self) {
+        let mut failure = self.failure.lock();
+        if let Some(old) = failure.take() {
+            let refused = unix_ms().saturating_sub(old.since_unix_ms);
+            self.refused_ms.fetch_add(refused, Ordering::Relaxed);
+            self.failed.store(false, Ordering::Release);
+            tracing::warn!(
+                refused_ms = refused,
+                "write-ahead log writable again; accepting writes"
+            );
+        }
+    }
+
+    /// Writes everything pending to the OS. The caller holds `writer`. If the write fails,
+    /// what was not written goes back in front of the pending records, to be written first by
+    /// the next try: nothing appended is dropped, and nothing is written twice.
     pub(crate) fn flush_locked(&self, writer: &mut Writer) -> Result<()> {
-        self.check_failed()?;
         let mut batch = std::mem::take(&mut writer.spare);
         let (rotations, last) = {
             let mut pending = self.pending.lock();
@@ -130,13 +169,25 @@ impl Inner {
             (std::mem::take(&mut pending.rotations), pending.next_lsn - 1)
         };
         let result = writer.write_batch(&batch, &rotations);
+        if let Err(partial) = &result {
+            let mut pending = self.pending.lock();
+            let unwritten = &batch[partial.written..];
+            let shift = unwritten.len();
+            let mut kept: Vec<(usize, Lsn)> = rotations[partial.rotations_done..]
+                .iter()
+                .map(|&(at, lsn)| (at - partial.written, lsn))
+                .collect();
+            kept.extend(pending.rotations.iter().map(|&(at, lsn)| (at + shift, lsn)));
+            pending.rotations = kept;
+            pending.buf.splice(0..0, unwritten.iter().copied());
+        }
         batch.clear();
         // Give back the memory of a rare huge burst; keep enough for the usual batch.
         if batch.capacity() > SPARE_MAX_BYTES {
             batch.shrink_to(SPARE_MAX_BYTES / 16);
         }
         writer.spare = batch;
-        result.map_err(|e| self.fail(e))?;
+        result.map_err(|partial| self.fail(partial.error))?;
         self.written.fetch_max(last, Ordering::AcqRel);
         Ok(())
     }
@@ -161,6 +212,9 @@ impl Inner {
             (file, path, self.written.load(Ordering::Acquire))
         };
         if target <= self.durable.load(Ordering::Acquire) {
+            if self.failed.load(Ordering::Acquire) {
+                self.recovered();
+            }
             return Ok(());
         }
         // Outside the file lock: the next batch is written while this one reaches the disk. Older
@@ -177,6 +231,9 @@ impl Inner {
             d.lsn = d.lsn.max(target);
             newer
         });
+        if self.failed.load(Ordering::Acquire) {
+            self.recovered();
+        }
         Ok(())
     }
 }
@@ -247,16 +304,12 @@ impl Wal {
             if done {
                 return Ok(());
             }
-            let durable = rx
-                .wait_for(|d| d.lsn >= lsn || d.failure.is_some())
+            // Through a failure of the log too: its records are kept and written by the retry
+            // that ends it (or never, if the server stops first).
+            rx.wait_for(|d| d.lsn >= lsn)
                 .await
                 .map_err(|_| Error::Closed)?;
-            match &durable.failure {
-                Some(reason) if durable.lsn < lsn => Err(Error::Failed {
-                    reason: reason.to_string(),
-                }),
-                _ => Ok(()),
-            }
+            Ok(())
         }
     }
 
@@ -287,10 +340,32 @@ impl Wal {
         self.inner.sync()
     }
 
-    /// Sets `appendfsync` (for `CONFIG SET`). Takes effect with the next write or tick.
+    /// Sets `appendfsync` (for `CONFIG SET`). Takes effect with the next write or tick; a
+    /// failed log is retried at once, as Redis retries its AOF then.
     pub fn set_policy(&self, policy: FsyncPolicy) {
         self.inner.policy.store(policy.to_u8(), Ordering::Relaxed);
+        self.retry_now();
+    }
+
+    /// If the log is failed (a full disk), has the sync thread retry now rather than at its
+    /// next tick (`BGSAVE`, `CONFIG SET appendfsync`).
+    pub fn retry_now(&self) {
+        let mut control = self.inner.control.lock();
+        control.retry = self.inner.failed.load(Ordering::Acquire);
         self.inner.wake.notify_one();
+    }
+
+    /// Whether writes are refused because the log cannot be written (see
+    /// [`Wal::check_writable`]). One atomic load.
+    pub fn failed(&self) -> bool {
+        self.inner.failed.load(Ordering::Acquire)
+    }
+
+    /// Tests only: while `file` exists, writes of the log fail with `ENOSPC`, as on a full
+    /// disk. `None` ends it.
+    #[doc(hidden)]
+    pub fn set_fault_file(&self, file: Option<std::path::PathBuf>) {
+        self.inner.writer.lock().fault_file = file;
     }
 
     /// The `appendfsync` policy in force.
@@ -298,8 +373,9 @@ impl Wal {
         self.inner.policy()
     }
 
-    /// `Err(Error::Failed)` once a write or fsync has failed: the server should refuse writes
-    /// (as Redis does with `MISCONF`) before applying them.
+    /// `Err(Error::Failed)` while the log cannot be written (a write or fsync failed and no
+    /// retry has succeeded since): the server refuses writes (as Redis does with `MISCONF`)
+    /// before applying them.
     pub fn check_writable(&self) -> Result<()> {
         self.inner.check_failed()
     }
@@ -334,6 +410,7 @@ impl Wal {
     /// Figures for `INFO persistence`.
     pub fn stats(&self) -> WalStats {
         let inner = &*self.inner;
+        let failure = inner.failure.lock().clone();
         // Both locks at once (in lock order), so written and pending bytes add up.
         let (segments, disk_bytes, writes, appended_lsn, pending_bytes, wal_bytes) = {
             let writer = inner.writer.lock();
@@ -364,7 +441,9 @@ impl Wal {
             writes,
             fsyncs: inner.fsyncs.load(Ordering::Relaxed),
             last_fsync_unix_ms: (last_fsync > 0).then_some(last_fsync),
-            failure: inner.failure.get().map(|r| r.to_string()),
+            failure: failure.as_ref().map(|f| f.reason.to_string()),
+            refused_since_unix_ms: failure.as_ref().map(|f| f.since_unix_ms),
+            refused_ms: inner.refused_ms.load(Ordering::Relaxed),
             save,
             recovery: inner.recovery.clone(),
         }

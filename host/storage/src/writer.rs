@@ -61,6 +61,18 @@ pub(crate) struct Writer {
     pub(crate) writes: u64,
     /// Length of the current segment's file: its records, then zeroes.
     allocated: u64,
+    /// Tests only: while this file exists, writes fail with `ENOSPC` (a full disk without a
+    /// full disk).
+    pub(crate) fault_file: Option<PathBuf>,
+}
+
+/// How far a failed [`Writer::write_batch`] got: the first `written` bytes of the batch and its
+/// first `rotations_done` rotations are done; the rest is to be written again.
+#[derive(Debug)]
+pub(crate) struct Partial {
+    pub(crate) written: usize,
+    pub(crate) rotations_done: usize,
+    pub(crate) error: Error,
 }
 
 impl Writer {
@@ -74,6 +86,7 @@ impl Writer {
             segments: vec![segment],
             spare: Vec::new(),
             writes: 0,
+            fault_file: None,
         })
     }
 
@@ -114,6 +127,7 @@ impl Writer {
             segments,
             spare: Vec::new(),
             writes: 0,
+            fault_file: None,
             allocated,
         })
     }
@@ -129,14 +143,31 @@ impl Writer {
     }
 
     /// Writes `batch`, switching to a new segment at each `(offset in batch, first LSN)`.
-    pub(crate) fn write_batch(&mut self, batch: &[u8], rotations: &[(usize, Lsn)]) -> Result<()> {
+    pub(crate) fn write_batch(
+        &mut self,
+        batch: &[u8],
+        rotations: &[(usize, Lsn)],
+    ) -> std::result::Result<(), Partial> {
         let mut start = 0;
-        for &(at, first_lsn) in rotations {
-            self.write(&batch[start..at])?;
-            self.rotate(first_lsn)?;
-            start = at;
+        for (done, &(at, first_lsn)) in rotations.iter().enumerate() {
+            let step = match self.write(&batch[start..at]) {
+                Ok(()) => {
+                    start = at;
+                    self.rotate(first_lsn)
+                }
+                Err(e) => Err(e),
+            };
+            step.map_err(|error| Partial {
+                written: start,
+                rotations_done: done,
+                error,
+            })?;
         }
-        self.write(&batch[start..])
+        self.write(&batch[start..]).map_err(|error| Partial {
+            written: start,
+            rotations_done: rotations.len(),
+            error,
+        })
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -148,6 +179,14 @@ impl Writer {
         };
         let at = current.bytes;
         let end = at + bytes.len() as u64;
+        if let Some(fault) = &self.fault_file
+            && fault.exists()
+        {
+            let full = std::io::Error::from_raw_os_error(28); // ENOSPC
+            return Err(Error::io("write", &current.path)(full));
+        }
+        // All or nothing as far as the log knows: after a failed or short write, `bytes` is
+        // written again at the same offset (`Partial`), over whatever part landed.
         self.file
             .write_all_at(bytes, at)
             .map_err(Error::io("write", &current.path))?;
@@ -155,9 +194,15 @@ impl Writer {
         self.writes += 1;
         if end > self.allocated {
             let target = end + PREALLOC_BYTES;
-            allocate(&self.file, end, target)
-                .map_err(Error::io("allocate log space in", &current.path))?;
-            self.allocated = target;
+            // The records are written: a full disk here is not their failure. The next write
+            // past the allocation meets it, if it lasts.
+            match allocate(&self.file, end, target) {
+                Ok(()) => self.allocated = target,
+                Err(e) => tracing::warn!(
+                    file = %current.path.display(),
+                    "cannot allocate log space ahead: {e}"
+                ),
+            }
         }
         Ok(())
     }
@@ -229,9 +274,14 @@ fn create_segment(dir: &Path, first_lsn: Lsn) -> Result<(File, SegmentFile)> {
         .create_new(true)
         .open(&path)
         .map_err(Error::io("create", &path))?;
-    file.write_all_at(&format::wal_header(first_lsn), 0)
+    if let Err(e) = file
+        .write_all_at(&format::wal_header(first_lsn), 0)
         .and_then(|()| file.sync_all())
-        .map_err(Error::io("write the header of", &path))?;
+    {
+        // Not a segment yet: gone, so that a retry (after a full disk) can create it again.
+        let _ = std::fs::remove_file(&path);
+        return Err(Error::io("write the header of", &path)(e));
+    }
     dir::sync_dir(dir)?;
     tracing::debug!(file = %path.display(), "started log segment");
     let segment = SegmentFile {

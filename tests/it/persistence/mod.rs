@@ -1,6 +1,7 @@
 //! Durability: the log and snapshots across restarts ([`log`]), and data folders written by
 //! older versions ([`fixtures`]).
 
+mod disk_full;
 mod fixtures;
 mod log;
 mod nack;

@@ -50,6 +50,7 @@ pub(crate) fn recover(
         return Ok(());
     }
     let (wal, recovery) = sluice_storage::Storage::open(&config.dir, config.appendfsync)?;
+    wal.set_fault_file(config.log_fault_file.clone());
     if let Some(torn) = &recovery.report.torn_tail {
         tracing::warn!(
             file = %torn.path.display(),

@@ -50,6 +50,10 @@ impl Runner {
     fn run(&mut self) {
         let interval = Duration::from_millis(self.policy.deployed.spec.interval_ms);
         while !self.policy.sleep_unless_stopped(interval) {
+            // The log cannot be written (a full disk): no round until it can.
+            if !self.store.writable() {
+                continue;
+            }
             let started = Instant::now();
             match self.evaluate() {
                 Ok(()) => {

@@ -136,6 +136,13 @@ impl Runner {
             if since < window {
                 std::thread::sleep(window - since);
             }
+            // The log cannot be written (a full disk): wait, position kept, until it can.
+            if !self.store.writable() {
+                if self.route.sleep_unless_stopped(RETRY_AFTER) {
+                    return false;
+                }
+                continue;
+            }
             match self.step(key) {
                 Step::More => {}
                 Step::CaughtUp => {

@@ -23,6 +23,12 @@ use crate::routes::spec::RouteSpec;
 
 /// What the route and claim-policy runtimes need of the data, and nothing else.
 pub trait Store: Send + Sync {
+    /// False while the store refuses writes (the log cannot be written: a full disk): routes
+    /// and policies wait, keeping their position, rather than commit.
+    fn writable(&self) -> bool {
+        true
+    }
+
     /// Every source stream of `spec` there is now.
     fn route_sources(&self, spec: &RouteSpec) -> Vec<Bytes>;
 

@@ -11,8 +11,9 @@ const FSYNC_GATHER_PASSES: usize = 3;
 
 /// Makes every logged change durable as `appendfsync` asks before replies acknowledge
 /// them: in the OS (`everysec`, `no`: a crash of the process loses nothing) or on disk
-/// (`always`). If the log cannot be written, the replies are not sent: the connection is
-/// closed, so the client never hears "stored" for a write that is not.
+/// (`always`). While the log cannot be written (a full disk), the replies wait until a retry
+/// has written and fsynced the records; if the log is closed meanwhile (shutdown), they are not
+/// sent: the connection is closed, so the client never hears "stored" for a write that is not.
 ///
 /// Under `always` the connection that finds its records not yet on disk fsyncs them itself
 /// for everyone, blocking its runtime thread for the fsync as Redis blocks its event loop;
@@ -30,6 +31,16 @@ pub(super) async fn make_durable(shared: &Shared) -> std::io::Result<()> {
             Err(e) => Err(e),
         },
         _ => wal.write_through(lsn),
+    };
+    // The log cannot be written (a full disk): the records are kept and retried. The replies
+    // wait for the retry that writes (and fsyncs) them, as the client waits for any reply;
+    // new writes are refused meanwhile (`MISCONF`).
+    let result = match result {
+        Err(e) if wal.failed() => {
+            tracing::warn!("replies wait for the write-ahead log to be writable again: {e}");
+            wal.wait_synced(lsn).await
+        }
+        other => other,
     };
     result.map_err(|e| {
         tracing::error!("write-ahead log failed, closing the connection unacknowledged: {e}");

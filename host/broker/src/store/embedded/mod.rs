@@ -40,6 +40,10 @@ impl EmbeddedStore {
 }
 
 impl Store for EmbeddedStore {
+    fn writable(&self) -> bool {
+        self.broker.journal.wal().is_none_or(|wal| !wal.failed())
+    }
+
     fn route_sources(&self, spec: &RouteSpec) -> Vec<Bytes> {
         let mut keys = Vec::new();
         self.broker

@@ -52,6 +52,10 @@ pub const BGSAVE: Command = Command {
 pub fn bgsave(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let _ = args.eat("SCHEDULE");
     args.finish()?;
+    // A log that cannot be written (a full disk) is retried now, as Redis retries its AOF.
+    if let Some(wal) = ctx.shared.broker.journal.wal() {
+        wal.retry_now();
+    }
     match snapshot::bgsave_locked(&ctx.shared.broker) {
         Ok(()) => Ok(Reply::Simple("Background saving started".into()).into()),
         Err(e) => Err(error::save_failed(&e)),

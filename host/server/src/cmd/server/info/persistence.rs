@@ -124,8 +124,31 @@ impl State {
             "aof_rewrites_consecutive_failures",
             u8::from(save.last_status.as_str() == "err"),
         );
-        let failed = self.stats.as_ref().is_some_and(|s| s.failure.is_some());
-        f.field("aof_last_write_status", if failed { "err" } else { "ok" });
+        let failure = self.stats.as_ref().and_then(|s| s.failure.as_deref());
+        f.field(
+            "aof_last_write_status",
+            if failure.is_some() { "err" } else { "ok" },
+        );
+        // Sluice's: why, and for how long, writes are refused (a full disk); the total over
+        // the failures that ended.
+        f.field(
+            "aof_last_write_error",
+            failure.unwrap_or("").replace(['\r', '\n'], " "),
+        );
+        // The log's clock (the system's), not the server's.
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let refusing = self
+            .stats
+            .as_ref()
+            .and_then(|s| s.refused_since_unix_ms)
+            .map_or(0, |since| now_ms.saturating_sub(since));
+        f.field("aof_writes_refused_ms", refusing);
+        f.field(
+            "aof_writes_refused_total_ms",
+            self.stats.as_ref().map_or(0, |s| s.refused_ms) + refusing,
+        );
         f.field("aof_last_cow_size", 0);
         f.field("module_fork_in_progress", 0);
         f.field("module_fork_last_cow_size", 0);
