@@ -474,8 +474,19 @@ impl ChildServer {
     /// Starts `<bin> --port <free> --dir <dir> <extra…>` and waits until it answers PING.
     /// `bin` is `env!("CARGO_BIN_EXE_sluice-under-test")`, which only test targets see.
     pub fn start(bin: &str, dir: &std::path::Path, extra: &[&str]) -> Result<ChildServer> {
+        Self::start_env(bin, dir, extra, &[])
+    }
+
+    /// [`ChildServer::start`] with `env` added to the child's environment.
+    pub fn start_env(
+        bin: &str,
+        dir: &std::path::Path,
+        extra: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> Result<ChildServer> {
         let port = free_port()?;
         let child = std::process::Command::new(bin)
+            .envs(env.iter().copied())
             .arg("--port")
             .arg(port.to_string())
             .arg("--dir")

@@ -257,7 +257,14 @@ fn log_filter(level: Option<&str>) -> EnvFilter {
 
 /// Parses the command line and runs the server until SIGINT, SIGTERM or `SHUTDOWN`.
 pub fn main() -> anyhow::Result<()> {
-    let config = Cli::parse().into_config()?;
+    main_with(|_| {})
+}
+
+/// [`main`] with `adjust` applied to the configuration the command line gave (the test build
+/// of the binary sets what has no flag).
+pub fn main_with(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<()> {
+    let mut config = Cli::parse().into_config()?;
+    adjust(&mut config);
     tracing_subscriber::fmt()
         .with_env_filter(log_filter(config.loglevel.as_deref()))
         .init();

@@ -190,3 +190,39 @@ fn a_real_full_disk_is_survived() -> Result<()> {
     assert!(last.contains(&format!("${}\r\n{acked}-0\r\n", format!("{acked}-0").len())));
     Ok(())
 }
+
+/// SIGKILL while the disk is full, then a restart with space: the entry whose log write failed
+/// was never acknowledged and is gone; the acknowledged one is there once; writes go on.
+#[test]
+fn sigkill_while_the_disk_is_full_loses_only_the_unacknowledged() -> Result<()> {
+    const BIN: &str = env!("CARGO_BIN_EXE_sluice-under-test");
+    let dir = tempdir()?;
+    let fault = tempdir()?.join("disk-full");
+    let env = [("SLUICE_TEST_LOG_FAULT_FILE", fault.as_path())];
+    let server = sluice_tests::ChildServer::start_env(BIN, &dir, &[], &env)?;
+    let mut raw = RawClient::connect(server.addr)?;
+    assert_eq!(xadd(&mut raw, "1-0")?, "$3\r\n1-0\r\n");
+    std::fs::write(&fault, b"")?;
+    let mut caught = RawClient::connect(server.addr)?;
+    caught.send_cmd(&[b"XADD", b"s", b"2-0", b"f", b"v"])?;
+    let started = Instant::now();
+    while info_field(&mut raw, "aof_last_write_status")? != "err" {
+        ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "the log never failed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(xadd(&mut raw, "3-0")?.starts_with("-MISCONF "));
+    server.kill()?;
+    std::fs::remove_file(&fault)?;
+
+    let server = sluice_tests::ChildServer::start_env(BIN, &dir, &[], &env)?;
+    let mut raw = RawClient::connect(server.addr)?;
+    assert_eq!(
+        raw.cmd(&["XRANGE", "s", "-", "+"])?,
+        "*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    );
+    assert_eq!(xadd(&mut raw, "2-0")?, "$3\r\n2-0\r\n");
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! One test binary (one link step) with a module per concern.
 
 mod common;
+mod disk_full;
 mod fixtures;
 mod policy;
 mod recovery;

@@ -1,0 +1,58 @@
+//! A log whose writes fail (a full disk, injected with the fault file) keeps what it could not
+//! write, refuses nothing itself, and writes it all once by the retry that succeeds: across a
+//! segment rotation too, nothing lost, nothing twice.
+
+use std::time::{Duration, Instant};
+
+use sluice_storage::Wal;
+
+use crate::common::{TestResult, append_all, expected, open, payload, records, temp};
+
+/// Appends records `lsns` without writing them through.
+fn append(wal: &Wal, lsns: std::ops::RangeInclusive<u64>) {
+    for i in lsns {
+        assert_eq!(wal.append(&payload(i)), i);
+    }
+}
+
+#[test]
+fn records_a_failed_write_kept_are_written_once_by_the_retry() -> TestResult {
+    let tmp = temp();
+    let fault = tmp.path().join("fault");
+    let dir = tmp.path().join("data");
+    std::fs::create_dir(&dir)?;
+    let (wal, _) = open(&dir)?;
+    wal.set_fault_file(Some(fault.clone()));
+    append_all(&wal, 1..=5);
+    wal.write_through(5)?;
+    std::fs::write(&fault, b"")?;
+    append(&wal, 6..=8);
+    assert!(wal.write_through(8).is_err());
+    assert!(wal.failed() && wal.check_writable().is_err());
+    // A snapshot begun meanwhile: its rotation waits in the kept batch, with more after it.
+    let at = wal.begin_snapshot();
+    assert_eq!(at, 8);
+    append(&wal, 9..=10);
+    assert!(wal.write_through(10).is_err());
+    assert!(
+        wal.stats()
+            .failure
+            .is_some_and(|f| f.contains("No space left"))
+    );
+
+    std::fs::remove_file(&fault)?;
+    wal.retry_now();
+    let started = Instant::now();
+    while wal.failed() {
+        assert!(started.elapsed() < Duration::from_secs(5), "no recovery");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    wal.check_writable()?;
+    assert!(wal.synced_lsn() >= 10);
+    assert!(wal.stats().refused_ms > 0 || wal.stats().failure.is_none());
+    append_all(&wal, 11..=12);
+    wal.flush_and_close()?;
+    let (_wal, recovery) = open(&dir)?;
+    assert_eq!(records(&recovery), expected(1..=12));
+    Ok(())
+}
