@@ -24,6 +24,7 @@
 //! - [`tls`]: the TLS listener's certificates, client certificates, handshake.
 //! - [`protected`]: protected mode: only loopback clients while there is no password.
 //! - [`limits`]: per-client limits: `maxclients`, query and output buffer limits.
+//! - [`metrics`]: the Prometheus endpoint (`--metrics-port`, `GET /metrics`).
 
 pub mod acl;
 pub mod cli;

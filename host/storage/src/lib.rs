@@ -27,6 +27,11 @@
 //! # }
 //! ```
 //!
+//! A write or fsync that fails (a full disk) does not lose what was appended: the log keeps the
+//! records it could not write, [`Wal::check_writable`] answers an error until a retry (about once
+//! a second, or [`Wal::retry_now`]) has written and fsynced them, and [`Wal::wait_synced`] waits
+//! through the failure.
+//!
 //! # Layout
 //!
 //! - [`format`](mod@format): the on-disk format (headers, record framing, file names) and its version.

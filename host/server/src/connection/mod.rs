@@ -407,18 +407,8 @@ impl Connection {
             self.reply(&Reply::Simple("QUEUED".into()));
             return Step::Continue;
         }
-        // A blocked command is checked again when served: keep what that check needs. XREAD
-        // and XREADGROUP (the consumers' hot path) block only with a BLOCK argument: without
-        // one, nothing is copied.
-        let target = resolved.target();
-        let may_block = target.has(flags::BLOCKING)
-            && (!matches!(target.name, "xread" | "xreadgroup")
-                || args.all().iter().any(|a| a.eq_ignore_ascii_case(b"BLOCK")));
-        let blocking = may_block.then(|| {
-            let session = &self.state.session;
-            let user = (session.user().clone(), session.generation());
-            (user, args.all().to_vec())
-        });
+        // A blocked command is checked again when served: keep what that check needs.
+        let blocking = recheck::keep(resolved.target(), &self.state.session, &args);
         match self.run_gated(resolved, args) {
             Outcome::Reply(reply) => {
                 self.reply(&reply);

@@ -9,11 +9,12 @@ use std::sync::{Arc, Weak};
 use bytes::Bytes;
 use sluice_broker::Broker;
 use sluice_broker::ready::{BlockRequest, BlockedRead, ReadyKeys};
-use sluice_resp::{Protocol, Reply};
+use sluice_resp::{Args, Protocol, Reply};
 
 use crate::acl::log::{Context, Refused};
-use crate::acl::{self, User};
+use crate::acl::{self, Session, User};
 use crate::clients::ClientInfo;
+use crate::cmd::{Command, flags};
 use crate::shared::Shared;
 
 /// A blocked read that checks its user's rules before it is served.
@@ -33,6 +34,22 @@ pub(super) struct Rechecked {
 
 /// Wraps `request`'s read so that it is checked again, for `user`'s rules as they were at
 /// `generation`.
+/// The user a blocked command was admitted as (and the ACL generation then), and its arguments.
+pub(super) type Kept = ((Arc<User>, u64), Vec<Bytes>);
+
+/// What [`recheck`] needs of a command that may block (its user as admitted, its arguments),
+/// taken before it runs (running takes the arguments). XREAD and XREADGROUP (the consumers'
+/// hot path) block only with a BLOCK argument: without one, nothing is copied.
+pub(super) fn keep(target: &Command, session: &Session, args: &Args) -> Option<Kept> {
+    let may_block = target.has(flags::BLOCKING)
+        && (!matches!(target.name, "xread" | "xreadgroup")
+            || args.all().iter().any(|a| a.eq_ignore_ascii_case(b"BLOCK")));
+    may_block.then(|| {
+        let user = (session.user().clone(), session.generation());
+        (user, args.all().to_vec())
+    })
+}
+
 pub(super) fn recheck(
     mut request: BlockRequest,
     shared: &Arc<Shared>,
