@@ -116,6 +116,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// An fsync of the log failed. What reached the disk is unknown: after a failed fsync the
+    /// OS may have dropped the written pages and a later fsync succeed without them, so no
+    /// retry can prove the records durable. Writes are refused until a restart replays the
+    /// log from the disk.
+    #[error(
+        "{reason}; writes are refused until Sluice is restarted (after a failed fsync what \
+         reached the disk is unknown): fix the disk and restart"
+    )]
+    FailedFsync {
+        /// The original failure, as text.
+        reason: String,
+    },
+
     /// A snapshot was offered for an LSN the log has not reached, or older than the last one.
     #[error("cannot write a snapshot at LSN {lsn}: {reason}")]
     SnapshotLsn {

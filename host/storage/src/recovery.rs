@@ -129,7 +129,10 @@ fn start_log(
         last_save_unix_s: unix_ms() / 1000,
         ..SaveStats::default()
     };
-    let durable = Durable { lsn: next_lsn - 1 };
+    let durable = Durable {
+        lsn: next_lsn - 1,
+        fatal: false,
+    };
     let inner = Arc::new(Inner {
         dir: dir.to_path_buf(),
         pending: Padded(Mutex::new(Pending {
@@ -150,6 +153,7 @@ fn start_log(
         wake: Condvar::new(),
         fsyncs: AtomicU64::new(0),
         fsync_timings: Timings::default(),
+        fsync_fault: Mutex::new(None),
         last_fsync_unix_ms: AtomicU64::new(0),
         saves: Mutex::new(saves),
         snapshot_lock: Mutex::new(()),

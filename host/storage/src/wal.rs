@@ -63,12 +63,16 @@ impl<T> std::ops::Deref for Padded<T> {
 pub(crate) struct Failure {
     pub(crate) reason: Arc<str>,
     pub(crate) since_unix_ms: u64,
+    /// An fsync failed: no retry ends it ([`Error::FailedFsync`]).
+    pub(crate) fsync: bool,
 }
 
 /// The durable LSN as published to waiters.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Durable {
     pub(crate) lsn: Lsn,
+    /// An fsync failed: waiters stop waiting ([`Error::FailedFsync`]).
+    pub(crate) fatal: bool,
 }
 
 /// State shared by the handle and the sync thread.
@@ -96,6 +100,8 @@ pub(crate) struct Inner {
     pub(crate) fsyncs: AtomicU64,
     /// How long each fsync of a segment took.
     pub(crate) fsync_timings: Timings,
+    /// Tests only: the fault file ([`Wal::set_fault_file`]), for fsyncs.
+    pub(crate) fsync_fault: Mutex<Option<std::path::PathBuf>>,
     pub(crate) last_fsync_unix_ms: AtomicU64,
     pub(crate) saves: Mutex<SaveStats>,
     /// Serialises `write_snapshot`.
@@ -118,6 +124,9 @@ impl Inner {
             return Ok(());
         }
         match &*self.failure.lock() {
+            Some(failure) if failure.fsync => Err(Error::FailedFsync {
+                reason: failure.reason.to_string(),
+            }),
             Some(failure) => Err(Error::Failed {
                 reason: failure.reason.to_string(),
             }),
@@ -129,17 +138,37 @@ impl Inner {
     /// ([`Inner::recovered`]).
     fn fail(&self, error: Error) -> Error {
         let reason: Arc<str> = error.to_string().into();
+        let fsync = matches!(
+            &error,
+            Error::Io {
+                action: "fsync",
+                ..
+            }
+        );
         let mut failure = self.failure.lock();
-        if failure.is_none() {
-            tracing::error!(
-                %reason,
-                "write-ahead log failed; refusing writes and retrying about once a second"
-            );
-            *failure = Some(Failure {
-                reason: Arc::clone(&reason),
-                since_unix_ms: unix_ms(),
-            });
-            self.failed.store(true, Ordering::Release);
+        match &mut *failure {
+            None => {
+                tracing::error!(
+                    %reason,
+                    "write-ahead log failed; refusing writes and retrying about once a second"
+                );
+                *failure = Some(Failure {
+                    reason: Arc::clone(&reason),
+                    since_unix_ms: unix_ms(),
+                    fsync,
+                });
+                self.failed.store(true, Ordering::Release);
+            }
+            Some(old) if fsync && !old.fsync => {
+                old.reason = Arc::clone(&reason);
+                old.fsync = true;
+            }
+            Some(_) => {}
+        }
+        if fsync {
+            tracing::error!(%reason, "fsync of the write-ahead log failed; writes are refused until a restart");
+            // Waiters stop waiting: no retry can make their records durable.
+            self.durable_tx.send_modify(|d| d.fatal = true);
         }
         error
     }
@@ -147,6 +176,9 @@ impl Inner {
     /// A write and an fsync succeeded while the log was failed: writes are accepted again.
     fn recovered(&self) {
         let mut failure = self.failure.lock();
+        if failure.as_ref().is_some_and(|f| f.fsync) {
+            return;
+        }
         if let Some(old) = failure.take() {
             let refused = unix_ms().saturating_sub(old.since_unix_ms);
             self.refused_ms.fetch_add(refused, Ordering::Relaxed);
@@ -220,8 +252,16 @@ impl Inner {
         // Outside the file lock: the next batch is written while this one reaches the disk. Older
         // segments were fsynced when they were left (see `writer`).
         let started = Instant::now();
-        file.sync_data()
-            .map_err(|e| self.fail(Error::io("fsync", path)(e)))?;
+        let fault = self
+            .fsync_fault
+            .lock()
+            .as_ref()
+            .is_some_and(|f| std::fs::read(f).is_ok_and(|content| content == b"fsync"));
+        let synced = match fault {
+            true => Err(std::io::Error::from_raw_os_error(5)), // EIO
+            false => file.sync_data(),
+        };
+        synced.map_err(|e| self.fail(Error::io("fsync", path)(e)))?;
         self.fsync_timings.record(started.elapsed());
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         self.last_fsync_unix_ms.store(unix_ms(), Ordering::Relaxed);
@@ -306,10 +346,17 @@ impl Wal {
             }
             // Through a failure of the log too: its records are kept and written by the retry
             // that ends it (or never, if the server stops first).
-            rx.wait_for(|d| d.lsn >= lsn)
+            let durable = rx
+                .wait_for(|d| d.lsn >= lsn || d.fatal)
                 .await
                 .map_err(|_| Error::Closed)?;
-            Ok(())
+            if durable.lsn >= lsn {
+                Ok(())
+            } else {
+                Err(Error::FailedFsync {
+                    reason: "an fsync of the log failed".to_owned(),
+                })
+            }
         }
     }
 
@@ -362,10 +409,11 @@ impl Wal {
     }
 
     /// Tests only: while `file` exists, writes of the log fail with `ENOSPC`, as on a full
-    /// disk. `None` ends it.
+    /// disk; while it holds `fsync`, fsyncs fail with `EIO` instead. `None` ends it.
     #[doc(hidden)]
     pub fn set_fault_file(&self, file: Option<std::path::PathBuf>) {
-        self.inner.writer.lock().fault_file = file;
+        self.inner.writer.lock().fault_file = file.clone();
+        *self.inner.fsync_fault.lock() = file;
     }
 
     /// The `appendfsync` policy in force.

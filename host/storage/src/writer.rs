@@ -62,7 +62,7 @@ pub(crate) struct Writer {
     /// Length of the current segment's file: its records, then zeroes.
     allocated: u64,
     /// Tests only: while this file exists, writes fail with `ENOSPC` (a full disk without a
-    /// full disk).
+    /// full disk); while it holds `fsync`, fsyncs of the log fail with `EIO` instead.
     pub(crate) fault_file: Option<PathBuf>,
 }
 
@@ -180,7 +180,7 @@ impl Writer {
         let at = current.bytes;
         let end = at + bytes.len() as u64;
         if let Some(fault) = &self.fault_file
-            && fault.exists()
+            && std::fs::read(fault).is_ok_and(|f| f != b"fsync")
         {
             let full = std::io::Error::from_raw_os_error(28); // ENOSPC
             return Err(Error::io("write", &current.path)(full));

@@ -56,3 +56,34 @@ fn records_a_failed_write_kept_are_written_once_by_the_retry() -> TestResult {
     assert_eq!(records(&recovery), expected(1..=12));
     Ok(())
 }
+
+/// A failed fsync is not retried away: the OS may have dropped the pages it could not write,
+/// so a later fsync proves nothing. Writes stay refused, waiters are released with the error,
+/// and the log's records are as a restart finds them.
+#[test]
+fn a_failed_fsync_refuses_writes_until_a_restart() -> TestResult {
+    let tmp = temp();
+    let fault = tmp.path().join("fault");
+    let dir = tmp.path().join("data");
+    std::fs::create_dir(&dir)?;
+    let (wal, _) = open(&dir)?;
+    wal.set_fault_file(Some(fault.clone()));
+    append_all(&wal, 1..=3);
+    std::fs::write(&fault, b"fsync")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let waited = rt.block_on(wal.wait_synced(3));
+    assert!(
+        waited
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("until Sluice is restarted")),
+        "{waited:?}"
+    );
+    std::fs::remove_file(&fault)?;
+    wal.retry_now();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(wal.failed(), "an fsync failure is not retried away");
+    assert!(wal.check_writable().is_err());
+    Ok(())
+}
