@@ -209,6 +209,10 @@ fn routes_policies_streams_and_the_dashboard() -> Result<()> {
     let _: i64 = redis::cmd("XNACK")
         .arg(&["jobs", "workers", "FATAL", "IDS", "1", &id])
         .query(&mut con)?;
+    // Group names are the clients' to choose: one that would end the label and the line.
+    let _: () = redis::cmd("XGROUP")
+        .arg(&["CREATE", "jobs", "x\"} 1\nsluice_forged 1\n#\\", "$"])
+        .query(&mut con)?;
 
     let body = wait_until("three events routed and one dead-lettered", || {
         let body = metrics(&server)?;
@@ -260,6 +264,18 @@ fn routes_policies_streams_and_the_dashboard() -> Result<()> {
             &body,
             "sluice_policy_evaluation_duration_seconds_count{policy=\"poison\"}"
         )? >= 1.0
+    );
+    assert_eq!(
+        must(
+            &body,
+            "sluice_group_pending{stream=\"jobs\",group=\"x\\\"} 1\\nsluice_forged 1\\n#\\\\\"}"
+        )?,
+        0.0
+    );
+    assert!(
+        body.lines()
+            .all(|l| l.starts_with("sluice_") || l.starts_with('#')),
+        "a line that is not a sample: {body}"
     );
     // `dst` and `jobs.dlq` are outputs, not sources: not reported.
     assert!(!body.contains("stream=\"dst\""), "{body}");

@@ -181,6 +181,22 @@ impl EncodeMetric for Histogram<'_> {
     }
 }
 
+/// `text` as a label value of the text format: `\`, `"` and line feeds escaped. The encoder
+/// writes label values as given, and stream and group names are the clients' to choose: a
+/// name must not end the label or the line and forge samples.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn n(a: &AtomicU64) -> u64 {
     a.load(Relaxed)
 }
@@ -353,7 +369,7 @@ impl Figures {
 
     fn routes(&self, out: &mut Out<'_, '_>) -> Result<(), Error> {
         let routes = self.shared.broker.routes.list();
-        let label = |r: &sluice_broker::routes::Route| [("route", r.deployed.spec.name.clone())];
+        let label = |r: &sluice_broker::routes::Route| [("route", escape(&r.deployed.spec.name))];
         let rows = |value: fn(&sluice_broker::routes::RouteStats) -> u64| -> Vec<_> {
             routes
                 .iter()
@@ -415,7 +431,7 @@ impl Figures {
 
     fn policies(&self, out: &mut Out<'_, '_>) -> Result<(), Error> {
         let policies = self.shared.broker.policies.list();
-        let label = |p: &sluice_broker::policies::Policy| [("policy", p.deployed.name.clone())];
+        let label = |p: &sluice_broker::policies::Policy| [("policy", escape(&p.deployed.name))];
         let rows = |value: fn(&sluice_broker::policies::PolicyStats) -> u64| -> Vec<_> {
             policies
                 .iter()
@@ -511,12 +527,12 @@ impl Figures {
                 if !used {
                     return;
                 }
-                let name = String::from_utf8_lossy(key).into_owned();
+                let name = escape(&String::from_utf8_lossy(key));
                 lengths.push(([("stream", name.clone())], Some(signed(stream.len()))));
                 for (group, g) in stream.groups() {
                     let labels = [
                         ("stream", name.clone()),
-                        ("group", String::from_utf8_lossy(group).into_owned()),
+                        ("group", escape(&String::from_utf8_lossy(group))),
                     ];
                     pending.push((labels.clone(), Some(signed(g.pending_count() as u64))));
                     lags.push((labels, stream.group_lag(g)));
