@@ -146,27 +146,36 @@ impl Inner {
             }
         );
         let mut failure = self.failure.lock();
-        match &mut *failure {
+        // Logged once per failure, and once more if it becomes an fsync failure: the retries
+        // meet the same error every second.
+        let newly_fatal = match &mut *failure {
             None => {
-                tracing::error!(
-                    %reason,
-                    "write-ahead log failed; refusing writes and retrying about once a second"
-                );
                 *failure = Some(Failure {
                     reason: Arc::clone(&reason),
                     since_unix_ms: unix_ms(),
                     fsync,
                 });
                 self.failed.store(true, Ordering::Release);
+                if !fsync {
+                    tracing::error!(
+                        %reason,
+                        "write-ahead log failed; refusing writes and retrying about once a second"
+                    );
+                }
+                fsync
             }
             Some(old) if fsync && !old.fsync => {
                 old.reason = Arc::clone(&reason);
                 old.fsync = true;
+                true
             }
-            Some(_) => {}
-        }
-        if fsync {
-            tracing::error!(%reason, "fsync of the write-ahead log failed; writes are refused until a restart");
+            Some(_) => false,
+        };
+        if newly_fatal {
+            tracing::error!(
+                %reason,
+                "fsync of the write-ahead log failed; writes are refused until a restart"
+            );
             // Waiters stop waiting: no retry can make their records durable.
             self.durable_tx.send_modify(|d| d.fatal = true);
         }
