@@ -41,9 +41,11 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 use sluice_broker::keyspace::Value;
+use sluice_broker::routes::Route;
 use sluice_storage::TimingsSnapshot;
 
 use crate::cmd::server::info::memory::resident_bytes;
+use crate::cmd::sluice::routes::source_lag;
 use crate::shared::Shared;
 
 /// A registry holding the one collector, names prefixed `sluice_`.
@@ -210,13 +212,29 @@ impl Collector for Figures {
         let mut out = Out {
             encoder: &mut encoder,
         };
+        let routes = self.shared.broker.routes.list();
+        let walked = self.walk(&routes);
         self.commands(&mut out)?;
         self.server(&mut out)?;
         self.log(&mut out)?;
-        self.routes(&mut out)?;
+        self.routes(&mut out, &routes, &walked.route_lags)?;
         self.policies(&mut out)?;
-        self.streams(&mut out)
+        self.streams(&mut out, walked)
     }
+}
+
+/// A gauge's rows, one label set each.
+type Rows<L> = Vec<(L, Option<i64>)>;
+
+/// What one walk of the keyspace found, for [`Figures::routes`] and [`Figures::streams`].
+struct Walked {
+    /// Per stream routes and policies use: its length.
+    lengths: Rows<[(&'static str, String); 1]>,
+    /// Per group of those streams: pending entries, and lag.
+    pending: Rows<[(&'static str, String); 2]>,
+    lags: Rows<[(&'static str, String); 2]>,
+    /// Per route, in list order: its sources' entries not routed yet (`None`: unknowable).
+    route_lags: Vec<Option<u64>>,
 }
 
 impl Figures {
@@ -367,9 +385,13 @@ impl Figures {
         )
     }
 
-    fn routes(&self, out: &mut Out<'_, '_>) -> Result<(), Error> {
-        let routes = self.shared.broker.routes.list();
-        let label = |r: &sluice_broker::routes::Route| [("route", escape(&r.deployed.spec.name))];
+    fn routes(
+        &self,
+        out: &mut Out<'_, '_>,
+        routes: &[Arc<Route>],
+        route_lags: &[Option<u64>],
+    ) -> Result<(), Error> {
+        let label = |r: &Route| [("route", escape(&r.deployed.spec.name))];
         let rows = |value: fn(&sluice_broker::routes::RouteStats) -> u64| -> Vec<_> {
             routes
                 .iter()
@@ -412,10 +434,8 @@ impl Figures {
         }
         let lags: Vec<_> = routes
             .iter()
-            .map(|r| {
-                let lag = crate::cmd::sluice::routes::RouteFigures::of(&self.shared, r).lag;
-                (label(r), lag.map(signed))
-            })
+            .zip(route_lags)
+            .map(|(r, lag)| (label(r), lag.map(signed)))
             .collect();
         out.gauges("route_lag", "Source entries not routed yet.", &lags)?;
         let times: Vec<_> = routes
@@ -493,13 +513,13 @@ impl Figures {
         )
     }
 
-    /// Length, and each group's pending count and lag, of the streams routes and policies
-    /// use: one walk of the keyspace.
-    fn streams(&self, out: &mut Out<'_, '_>) -> Result<(), Error> {
+    /// One walk of the keyspace: length, and each group's pending count and lag, of the
+    /// streams routes and policies use (route sources and dead-letter streams, policy
+    /// streams), and each route's lag over its sources.
+    fn walk(&self, routes: &[Arc<Route>]) -> Walked {
         let shared = &self.shared;
-        let routes = shared.broker.routes.list();
         let mut named: BTreeSet<Vec<u8>> = BTreeSet::new();
-        for r in &routes {
+        for r in routes {
             named.extend(
                 r.deployed
                     .spec
@@ -511,9 +531,20 @@ impl Figures {
         for p in shared.broker.policies.list() {
             named.insert(p.deployed.spec.stream.as_bytes().to_vec());
         }
-        let mut lengths = Vec::new();
-        let mut pending = Vec::new();
-        let mut lags = Vec::new();
+        let positions: Vec<Vec<u8>> = routes
+            .iter()
+            .map(|r| r.deployed.spec.group_name())
+            .collect();
+        let mut walked = Walked {
+            lengths: Vec::new(),
+            pending: Vec::new(),
+            lags: Vec::new(),
+            route_lags: vec![Some(0); routes.len()],
+        };
+        if routes.is_empty() && named.is_empty() {
+            // No stream of interest: no need to visit every key.
+            return walked;
+        }
         shared
             .broker
             .keyspace
@@ -522,22 +553,44 @@ impl Figures {
                 let Value::Stream(stream) = value else {
                     return;
                 };
-                let used =
-                    named.contains(key) || routes.iter().any(|r| r.deployed.spec.is_source(key));
+                let mut used = named.contains(key);
+                for ((r, position), lag) in
+                    routes.iter().zip(&positions).zip(&mut walked.route_lags)
+                {
+                    if r.deployed.spec.is_source(key) {
+                        used = true;
+                        *lag = lag.zip(source_lag(stream, position)).map(|(a, b)| a + b);
+                    }
+                }
                 if !used {
                     return;
                 }
                 let name = escape(&String::from_utf8_lossy(key));
-                lengths.push(([("stream", name.clone())], Some(signed(stream.len()))));
+                walked
+                    .lengths
+                    .push(([("stream", name.clone())], Some(signed(stream.len()))));
                 for (group, g) in stream.groups() {
                     let labels = [
                         ("stream", name.clone()),
                         ("group", escape(&String::from_utf8_lossy(group))),
                     ];
-                    pending.push((labels.clone(), Some(signed(g.pending_count() as u64))));
-                    lags.push((labels, stream.group_lag(g)));
+                    walked
+                        .pending
+                        .push((labels.clone(), Some(signed(g.pending_count() as u64))));
+                    walked.lags.push((labels, stream.group_lag(g)));
                 }
             });
+        walked
+    }
+
+    /// The stream and group figures of [`Figures::walk`].
+    fn streams(&self, out: &mut Out<'_, '_>, walked: Walked) -> Result<(), Error> {
+        let Walked {
+            mut lengths,
+            mut pending,
+            mut lags,
+            ..
+        } = walked;
         lengths.sort();
         pending.sort();
         lags.sort();
