@@ -2,11 +2,26 @@
 //! write, refuses nothing itself, and writes it all once by the retry that succeeds: across a
 //! segment rotation too, nothing lost, nothing twice.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sluice_storage::Wal;
+use tempfile::TempDir;
 
 use crate::common::{TestResult, append_all, expected, open, payload, records, temp};
+
+/// A log in `<tmp>/data` whose writes fail while `<tmp>/fault` exists, and whose fsyncs fail
+/// while it holds `fsync` ([`Wal::set_fault_file`]): the temporary folder, the fault file's
+/// path, the data folder, the log.
+fn faulty_log() -> anyhow::Result<(TempDir, PathBuf, PathBuf, Wal)> {
+    let tmp = temp();
+    let fault = tmp.path().join("fault");
+    let dir = tmp.path().join("data");
+    std::fs::create_dir(&dir)?;
+    let (wal, _) = open(&dir)?;
+    wal.set_fault_file(Some(fault.clone()));
+    Ok((tmp, fault, dir, wal))
+}
 
 /// Appends records `lsns` without writing them through.
 fn append(wal: &Wal, lsns: std::ops::RangeInclusive<u64>) {
@@ -17,12 +32,7 @@ fn append(wal: &Wal, lsns: std::ops::RangeInclusive<u64>) {
 
 #[test]
 fn records_a_failed_write_kept_are_written_once_by_the_retry() -> TestResult {
-    let tmp = temp();
-    let fault = tmp.path().join("fault");
-    let dir = tmp.path().join("data");
-    std::fs::create_dir(&dir)?;
-    let (wal, _) = open(&dir)?;
-    wal.set_fault_file(Some(fault.clone()));
+    let (_tmp, fault, dir, wal) = faulty_log()?;
     append_all(&wal, 1..=5);
     wal.write_through(5)?;
     std::fs::write(&fault, b"")?;
@@ -62,12 +72,7 @@ fn records_a_failed_write_kept_are_written_once_by_the_retry() -> TestResult {
 /// and the log's records are as a restart finds them.
 #[test]
 fn a_failed_fsync_refuses_writes_until_a_restart() -> TestResult {
-    let tmp = temp();
-    let fault = tmp.path().join("fault");
-    let dir = tmp.path().join("data");
-    std::fs::create_dir(&dir)?;
-    let (wal, _) = open(&dir)?;
-    wal.set_fault_file(Some(fault.clone()));
+    let (_tmp, fault, dir, wal) = faulty_log()?;
     append_all(&wal, 1..=3);
     std::fs::write(&fault, b"fsync")?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -85,5 +90,8 @@ fn a_failed_fsync_refuses_writes_until_a_restart() -> TestResult {
     std::thread::sleep(Duration::from_millis(1500));
     assert!(wal.failed(), "an fsync failure is not retried away");
     assert!(wal.check_writable().is_err());
+    drop(wal);
+    let (_wal, recovery) = open(&dir)?;
+    assert_eq!(records(&recovery), expected(1..=3));
     Ok(())
 }
