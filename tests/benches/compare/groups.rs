@@ -336,7 +336,7 @@ impl Workload for PendingCost {
             (SMALL_KEY, ctx.scale.pending_small),
             (LARGE_KEY, ctx.scale.pending_large),
         ] {
-            build_pending(&mut conn, key, size)
+            build_pending(&mut conn, key, size, size)
                 .with_context(|| format!("building {key} on {}", server.kind.label()))?;
         }
         Ok(())
@@ -376,20 +376,21 @@ const LOAD_PIPELINE: u64 = 1000;
 /// Entries per `XREADGROUP` that moves loaded entries into the pending list.
 const CLAIM_BATCH: u64 = 100_000;
 
-/// Makes `key` a stream of `size` entries with IDs `1-0..size-0`, all delivered to consumer
-/// `c1` of group `g` and none acknowledged; checks `XPENDING` agrees.
-fn build_pending(conn: &mut Conn, key: &str, size: u64) -> Result<()> {
+/// Makes `key` a stream of `size` entries with IDs `1-0..size-0`, the first `delivered` of
+/// them delivered to consumer `c1` of group `g` and none acknowledged; checks `XPENDING`
+/// agrees.
+pub fn build_pending(conn: &mut Conn, key: &str, size: u64, delivered: u64) -> Result<()> {
     load(conn, key, size, |i| format!("{}-0", i + 1))?;
     conn.call_ok(&["XGROUP", "CREATE", key, "g", "0"])?;
-    let pending = deliver(conn, key, size)?;
+    let pending = deliver(conn, key, delivered)?;
     ensure!(
-        pending == size,
-        "delivered {pending} entries, expected {size}"
+        pending == delivered,
+        "delivered {pending} entries, expected {delivered}"
     );
     let reported = pending_count(conn, key)?;
     ensure!(
-        reported == size,
-        "XPENDING reports {reported}, expected {size}"
+        reported == delivered,
+        "XPENDING reports {reported}, expected {delivered}"
     );
     Ok(())
 }

@@ -99,13 +99,7 @@ const POLICIES_MARKER: &str = "# --- claim policies of the compare bench ---\n";
 /// of group `g` and none acknowledged, and adds an idle consumer `c2`; checks the count.
 fn build_group(server: &RunningServer) -> Result<()> {
     let mut conn = Conn::connect(server.port)?;
-    groups::load(&mut conn, STREAM, PENDING, |i| format!("{}-0", i + 1))?;
-    conn.call_ok(&["XGROUP", "CREATE", STREAM, GROUP, "0"])?;
-    let delivered = groups::deliver(&mut conn, STREAM, PENDING)?;
-    ensure!(
-        delivered == PENDING,
-        "delivered {delivered} entries, expected {PENDING}"
-    );
+    groups::build_pending(&mut conn, STREAM, PENDING, PENDING)?;
     conn.call_ok(&["XGROUP", "CREATECONSUMER", STREAM, GROUP, "c2"])?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Result, ensure};
 
 use crate::driver::BenchmarkRun;
-use crate::groups::{deliver, load};
+use crate::groups::build_pending;
 use crate::resp::{Conn, Reply};
 use crate::server::{Durability, Kind, RunningServer};
 use crate::workloads::{Baseline, Ctx, Goal, Sample, Workload, args, stream_len};
@@ -47,12 +47,7 @@ impl Workload for AckDel {
         let key = format!("ackdel:{run}");
         let entries = ctx.scale.pending_large.min(200_000);
         let mut conn = Conn::connect(server.port)?;
-        load(&mut conn, &key, entries, |i| format!("{}-0", i + 1))?;
-        conn.call_ok(&["XGROUP", "CREATE", key.as_str(), "g", "0"])?;
-        ensure!(
-            deliver(&mut conn, &key, entries)? == entries,
-            "delivery fell short"
-        );
+        build_pending(&mut conn, &key, entries, entries)?;
         let combined = server.kind == Kind::Sluice;
         let started = Instant::now();
         let mut next = 1;
@@ -170,12 +165,7 @@ impl Workload for ClaimRead {
         let key = format!("claimread:{run}");
         let half = ctx.scale.pending_large.min(50_000);
         let mut conn = Conn::connect(server.port)?;
-        load(&mut conn, &key, 2 * half, |i| format!("{}-0", i + 1))?;
-        conn.call_ok(&["XGROUP", "CREATE", key.as_str(), "g", "0"])?;
-        ensure!(
-            deliver(&mut conn, &key, half)? == half,
-            "delivery fell short"
-        );
+        build_pending(&mut conn, &key, 2 * half, half)?;
         // Every pending entry idle for at least CLAIM's 1 ms.
         std::thread::sleep(std::time::Duration::from_millis(5));
         let claim_option = server.kind == Kind::Sluice;
