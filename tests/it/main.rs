@@ -14,8 +14,10 @@
 //! - [`persistence`]: the log and snapshots across restarts; old data folders.
 //! - [`server`]: connections, protocol, `INFO`, transactions, key commands, limits, the README.
 //! - [`security`]: ACLs, TLS, protected mode, hostile and fuzzed input.
+//! - [`attach`]: attached mode: routes and policies over a real Redis Cluster or server.
 //! - [`replies`]: builders of exact RESP replies, shared by all.
 
+mod attach;
 mod groups;
 mod hash;
 mod list;

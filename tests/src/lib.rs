@@ -19,6 +19,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::sync::oneshot;
 
+pub mod cluster;
 pub mod plugins;
 pub mod real_server;
 pub mod redis_cli;

@@ -71,6 +71,9 @@ pub struct Broker {
     background: Mutex<Option<Background>>,
     /// This value's own `Arc`, for work that starts threads (`SLUICE RELOAD`).
     this: OnceLock<Weak<Broker>>,
+    /// The store routes and policies work on when it is not this broker's keyspace (an
+    /// attached Redis Cluster or server: `--attach`).
+    external: OnceLock<Arc<dyn Store>>,
 }
 
 impl std::fmt::Debug for Broker {
@@ -114,6 +117,7 @@ impl Broker {
             reader,
             background: Mutex::new(None),
             this: OnceLock::new(),
+            external: OnceLock::new(),
             config,
         });
         let _ = broker.this.set(Arc::downgrade(&broker));
@@ -141,9 +145,24 @@ impl Broker {
         self.this.get().and_then(Weak::upgrade)
     }
 
-    /// The store the route and claim-policy runtimes work through: this broker's keyspace.
+    /// The store the route and claim-policy runtimes work through: this broker's keyspace,
+    /// or the one [`Broker::attach`] gave.
     pub fn store(self: &Arc<Self>) -> Arc<dyn Store> {
-        Arc::new(EmbeddedStore::new(self.clone()))
+        match self.external.get() {
+            Some(store) => store.clone(),
+            None => Arc::new(EmbeddedStore::new(self.clone())),
+        }
+    }
+
+    /// Makes routes and policies work on `store` instead of this broker's keyspace. Call
+    /// before [`Broker::start`]; false if a store was attached already.
+    pub fn attach(&self, store: Arc<dyn Store>) -> bool {
+        self.external.set(store).is_ok()
+    }
+
+    /// The attached store, if routes and policies work on one.
+    pub fn attached(&self) -> Option<&Arc<dyn Store>> {
+        self.external.get()
     }
 
     /// The current time, Unix ms.

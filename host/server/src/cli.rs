@@ -115,6 +115,15 @@ struct Cli {
     /// picks a free one].
     #[arg(long)]
     metrics_port: Option<u16>,
+    /// Attach to a Redis Cluster, Valkey cluster or standalone server
+    /// (redis://[user:password@]host:port; repeat for a cluster's seed nodes): routes and
+    /// claim policies run against it, and this instance stores nothing itself.
+    #[arg(long, value_name = "URL")]
+    attach: Vec<String>,
+    /// This instance's consumer name in attached routes' groups [default: host name and
+    /// process ID].
+    #[arg(long, value_name = "NAME")]
+    instance_id: Option<String>,
     /// TLS port, served beside --port [default: none; 0 picks a free one]. Needs
     /// --tls-cert-file and --tls-key-file.
     #[arg(long)]
@@ -207,6 +216,12 @@ impl Cli {
         }
         if self.metrics_port.is_some() {
             config.metrics_port = self.metrics_port;
+        }
+        if !self.attach.is_empty() {
+            config.attach = self.attach;
+        }
+        if self.instance_id.is_some() {
+            config.instance_id = self.instance_id;
         }
         for (flag, value) in [
             (self.tls_cert_file, &mut config.tls_cert_file),

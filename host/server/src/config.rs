@@ -105,6 +105,14 @@ pub struct Config {
     /// 0 picks a free port). Unset: none.
     #[serde(alias = "metrics_port")]
     pub metrics_port: Option<u16>,
+    /// Attached mode (`--attach`, repeatable): seed nodes of a Redis Cluster or Valkey
+    /// cluster, or one standalone server (`redis://[user:password@]host:port`). Routes and
+    /// claim policies then run against it, and this server stores nothing itself.
+    pub attach: Vec<String>,
+    /// This instance's name among those attached to one cluster (`--instance-id`): its
+    /// consumer name in the routes' groups. Default: host name and process ID.
+    #[serde(alias = "instance_id")]
+    pub instance_id: Option<String>,
     /// The server's certificate chain, PEM (`--tls-cert-file`).
     pub tls_cert_file: Option<PathBuf>,
     /// The server's private key, PEM: PKCS#8, PKCS#1 or SEC1 (`--tls-key-file`).
@@ -206,6 +214,8 @@ impl Default for Config {
             acllog_max_len: crate::acl::log::DEFAULT_MAX_LEN,
             tls_port: None,
             metrics_port: None,
+            attach: Vec::new(),
+            instance_id: None,
             log_fault_file: None,
             tls_cert_file: None,
             tls_key_file: None,

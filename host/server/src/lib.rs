@@ -25,8 +25,10 @@
 //! - [`protected`]: protected mode: only loopback clients while there is no password.
 //! - [`limits`]: per-client limits: `maxclients`, query and output buffer limits.
 //! - [`metrics`]: the Prometheus endpoint (`--metrics-port`, `GET /metrics`).
+//! - [`attached`]: what an instance attached to a cluster (`--attach`) serves.
 
 pub mod acl;
+pub mod attached;
 pub mod cli;
 pub mod clients;
 pub mod cmd;

@@ -93,6 +93,23 @@ impl Server {
     ) -> Result<Server, ServerError> {
         config.validate()?;
         let broker = Broker::new(config.broker_config(), clock, config.plugins_reader())?;
+        if !config.attach.is_empty() {
+            // Attached: the data lives on the cluster; nothing is read or logged here.
+            let attach = sluice_attach::AttachConfig {
+                urls: config.attach.clone(),
+                instance: config
+                    .instance_id
+                    .clone()
+                    .unwrap_or_else(default_instance_id),
+            };
+            let store = sluice_attach::AttachedStore::connect(&attach, Arc::downgrade(&broker))
+                .map_err(|e| {
+                    ServerError::Invalid(format!("cannot attach to {:?}: {e:#}", config.attach))
+                })?;
+            broker.attach(Arc::new(store));
+            let shared = Arc::new(Shared::new(config, broker, local_addr));
+            return Ok(Server { shared });
+        }
         let shared = Arc::new(Shared::new(config, broker, local_addr));
         // Replayed commands run as a client of their own, gone once the log is read.
         let info = shared.clients.add(local_addr, local_addr, shared.now_ms());
@@ -278,4 +295,14 @@ async fn refuse_tls(socket: TcpStream, acceptor: TlsAcceptor) {
     if let Ok(stream) = tls::handshake(&acceptor, socket, tls::HANDSHAKE_TIMEOUT).await {
         refuse(stream).await;
     }
+}
+
+/// An attached instance's default name: the host's name and this process's ID.
+fn default_instance_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "sluice".into());
+    format!("{host}:{}", std::process::id())
 }

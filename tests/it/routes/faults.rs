@@ -66,6 +66,7 @@ fn trapping_event_is_dead_lettered_and_the_rest_of_its_batch_flows() -> Result<(
             ("on-error", "dead-letter"),
             ("dead-letter", "orders.dlq"),
             ("start", "0"),
+            ("mode", "embedded"),
             ("events-in", "3"),
             ("events-out", "2"),
             ("dropped", "0"),

@@ -54,6 +54,12 @@ impl Runner {
             if !self.store.writable() {
                 continue;
             }
+            // Another instance sharing the store runs the policy now.
+            let lease_ms = interval.as_millis().saturating_mul(3).max(1000);
+            let lease_ms = u64::try_from(lease_ms).unwrap_or(u64::MAX);
+            if !self.store.hold_lease(&self.policy.deployed.name, lease_ms) {
+                continue;
+            }
             let started = Instant::now();
             match self.evaluate() {
                 Ok(()) => {

@@ -93,6 +93,7 @@ impl Commit<'_> {
             source: self.key,
             group: self.group,
             read_after: self.read_after,
+            batch: self.batch,
             appends: &resolved.appends,
             fields: &resolved.fields,
             advance: resolved.advance,
@@ -198,6 +199,7 @@ impl Commit<'_> {
                         resolved.appends.push(Append {
                             key: out.destination.as_bytes(),
                             fields: at..resolved.fields.len(),
+                            event: index,
                             dead_letter: false,
                         });
                     }
@@ -215,6 +217,7 @@ impl Commit<'_> {
                             resolved.appends.push(Append {
                                 key: dlq,
                                 fields: at..resolved.fields.len(),
+                                event: index,
                                 dead_letter: true,
                             });
                         }

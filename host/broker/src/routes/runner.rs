@@ -97,20 +97,25 @@ enum Step {
 
 impl Runner {
     fn run(&mut self) {
+        self.work();
+        self.store.release(&self.route.deployed.spec);
+        self.route.deployed.set_state(PluginState::Stopped);
+    }
+
+    /// Routes until asked to stop (or halted).
+    fn work(&mut self) {
         loop {
             let keys = match self.route.next_work(IDLE_WAKE) {
-                Work::Stop => break,
+                Work::Stop => return,
                 Work::Keys(keys) => keys.into_iter().map(Bytes::from).collect(),
                 Work::Rescan => self.all_sources(),
             };
             for key in keys {
                 if !self.drain(&key) {
-                    self.route.deployed.set_state(PluginState::Stopped);
                     return;
                 }
             }
         }
-        self.route.deployed.set_state(PluginState::Stopped);
     }
 
     /// Every source stream there is now. The route's set-up gave the ones that existed then a

@@ -93,7 +93,17 @@ pub struct RouteSpec {
     /// The plugin's time limit per call, ms (default: `plugin-call-timeout-ms`).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// With `--attach`: how long an entry another instance holds may stay unacknowledged
+    /// before this one claims it (that instance is taken as dead), ms.
+    #[serde(default)]
+    pub claim_idle_ms: Option<u64>,
+    /// With `--attach`: replicas each commit waits for (`WAIT`), 0 for none.
+    #[serde(default)]
+    pub wait_replicas: Option<u32>,
 }
+
+/// How long an attached route leaves another instance's entry before claiming it, ms.
+pub const DEFAULT_CLAIM_IDLE_MS: u64 = 30_000;
 
 /// Most routes one server runs.
 pub const MAX_ROUTES: usize = 256;

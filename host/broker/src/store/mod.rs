@@ -60,6 +60,27 @@ pub trait Store: Send + Sync {
     /// Applies a policy's decisions as one step. A decision about an entry that changed since
     /// it was seen (other owner, other delivery count, acknowledged) is not applied.
     fn apply_decisions(&self, commit: &PolicyCommit<'_>) -> PolicyApplied;
+
+    /// How the store commits the route's batches, for `SLUICE ROUTES` (`None`: atomically,
+    /// in this broker's own keyspace).
+    fn route_mode(&self, _spec: &RouteSpec) -> Option<String> {
+        None
+    }
+
+    /// The route's runner stops (a reload, a removal, shutdown): hand back what this
+    /// instance holds of it.
+    fn release(&self, _spec: &RouteSpec) {}
+
+    /// Whether this instance may run the claim policy `name` now (several instances sharing
+    /// one store take turns through a lease lasting `ttl_ms`, renewed by each call).
+    fn hold_lease(&self, _name: &str, _ttl_ms: u64) -> bool {
+        true
+    }
+
+    /// Lines for `INFO` (`name:value`) describing the store, if it is not the embedded one.
+    fn info(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// One batch of a route to commit.
@@ -71,6 +92,9 @@ pub struct BatchCommit<'a> {
     pub group: &'a [u8],
     /// The position the batch was read after (`None`: the route had none there).
     pub read_after: Option<StreamId>,
+    /// The source entries the batch holds (an attached store acknowledges each one it
+    /// commits).
+    pub batch: &'a Batch,
     /// Entries to append, in order.
     pub appends: &'a [Append<'a>],
     /// The appends' fields, one after the other (see [`Append::fields`]).
@@ -93,6 +117,8 @@ pub struct Append<'a> {
     pub key: &'a [u8],
     /// Where its field, value, field, value… are in [`BatchCommit::fields`].
     pub fields: std::ops::Range<usize>,
+    /// The source event it comes from: its index in [`BatchCommit::batch`].
+    pub event: usize,
     /// A dead-letter entry (counted apart from outputs).
     pub dead_letter: bool,
 }

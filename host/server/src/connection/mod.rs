@@ -381,6 +381,11 @@ impl Connection {
         {
             return self.refuse(resolved, refusal);
         }
+        if self.shared.broker.attached().is_some() && !crate::attached::serves(&resolved) {
+            let refusal = crate::attached::refusal(&self.shared.config.attach);
+            self.reply(&Reply::Error(refusal));
+            return Step::Continue;
+        }
         if matches!(resolved.command.name, "multi" | "exec" | "discard") {
             let started = quanta::Instant::now();
             let reply = match resolved.command.name {

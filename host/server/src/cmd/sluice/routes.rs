@@ -56,6 +56,10 @@ impl RouteFigures {
 
 /// Entries appended to the route's sources that it has not routed yet.
 fn lag(shared: &Shared, route: &Route) -> Option<u64> {
+    if shared.broker.attached().is_some() {
+        // The sources are on the attached cluster: `XINFO GROUPS` there shows each lag.
+        return None;
+    }
     let group = route.deployed.spec.group_name();
     let mut total = Some(0u64);
     shared
@@ -116,6 +120,16 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
                     ),
                 ),
                 field("start", Reply::bulk_static(spec.start.as_str())),
+                field(
+                    "mode",
+                    text(
+                        ctx.shared
+                            .broker
+                            .attached()
+                            .and_then(|store| store.route_mode(spec))
+                            .unwrap_or_else(|| "embedded".into()),
+                    ),
+                ),
                 field("events-in", Reply::count(f.events_in)),
                 field("events-out", Reply::count(f.events_out)),
                 field("dropped", Reply::count(f.dropped)),

@@ -7,6 +7,12 @@ use crate::shared::Shared;
 pub(super) fn routes(shared: &Shared, f: &mut Fields<'_>) {
     let list = shared.broker.routes.list();
     f.field("routes", list.len());
+    // Attached to a cluster: what it can do and the paths taken.
+    if let Some(store) = shared.broker.attached() {
+        for (name, value) in store.info() {
+            f.field(&name, value);
+        }
+    }
     for route in &list {
         let figures = crate::cmd::sluice::routes::RouteFigures::of(shared, route);
         let route = &route.deployed;

@@ -1,0 +1,25 @@
+//! Attached mode (`--attach`) as the front end sees it: the data lives on the attached
+//! cluster, so this instance serves only what describes and runs its routes and policies.
+
+use crate::cmd::Resolved;
+
+/// The commands an attached instance serves: connection handling, `PING`, `INFO`, `SLUICE …`,
+/// `SHUTDOWN`, and the ACL and `CONFIG` that guard them.
+const SERVED: &[&str] = &[
+    "ping", "echo", "info", "sluice", "shutdown", "hello", "auth", "client", "quit", "reset",
+    "command", "acl", "config", "time",
+];
+
+/// Whether an attached instance runs `resolved`.
+pub fn serves(resolved: &Resolved) -> bool {
+    SERVED.contains(&resolved.command.name)
+}
+
+/// The error every other command gets.
+pub fn refusal(urls: &[String]) -> String {
+    format!(
+        "ERR this Sluice instance is attached to {}: it stores no data and runs routes and \
+         claim policies only; send data commands to the attached server",
+        urls.join(", ")
+    )
+}

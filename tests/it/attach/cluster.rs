@@ -1,0 +1,214 @@
+//! Several instances attached to a 3-master Redis Cluster.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use redis::Commands;
+use sluice_tests::cluster::RedisCluster;
+use sluice_tests::plugins;
+
+use super::support::{
+    assert_exactly_once, counts, eu_route, instance, pending_count, produce, produce_in_background,
+    signal, stop_holding, wait_len,
+};
+
+/// A route whose source, output and dead-letter stream share the slot of `{eu}`.
+const SOURCE: &str = "orders:{eu}";
+const KEPT: &str = "orders:{eu}:kept";
+
+#[test]
+#[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
+fn two_instances_share_a_route_exactly_once_through_a_sigkill() -> Result<()> {
+    let cluster = RedisCluster::start(3, 0)?;
+    let urls = cluster.seed_urls();
+    let mut conn = cluster.client()?;
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let routes = eu_route("eu", SOURCE, KEPT);
+    let a = instance(&urls, "a", &plugins, &routes)?;
+    let _b = instance(&urls, "b", &plugins, &routes)?;
+    let producer = produce_in_background(urls.clone(), SOURCE, 0..3000);
+    // Killed mid-batch (entries delivered to it, not committed): they are claimed by the
+    // other instance once idle for the route's `claim_idle_ms`.
+    let held = stop_holding(a.pid(), &mut conn, SOURCE, "sluice:route:eu", "a")?;
+    assert!(held > 0);
+    a.kill()?;
+    producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("producer panicked"))??;
+    wait_len(&mut conn, KEPT, 1500, Duration::from_secs(60))?;
+    // Let a late duplicate show, if there were one.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_exactly_once(&counts(&mut conn, KEPT, "n")?, 3000);
+    assert_eq!(pending_count(&mut conn, SOURCE, "sluice:route:eu")?, 0);
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
+fn an_instance_stalled_past_the_claim_time_adds_no_duplicate_when_it_resumes() -> Result<()> {
+    let cluster = RedisCluster::start(3, 0)?;
+    let urls = cluster.seed_urls();
+    let mut conn = cluster.client()?;
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let routes = eu_route("eu", SOURCE, KEPT);
+    let a = instance(&urls, "a", &plugins, &routes)?;
+    let _b = instance(&urls, "b", &plugins, &routes)?;
+    let producer = produce_in_background(urls.clone(), SOURCE, 0..2000);
+    // Stalled mid-batch; b claims what it held once idle past `claim_idle_ms`, and a's late
+    // commit finds those entries no longer its own.
+    stop_holding(a.pid(), &mut conn, SOURCE, "sluice:route:eu", "a")?;
+    producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("producer panicked"))??;
+    wait_len(&mut conn, KEPT, 1000, Duration::from_secs(60))?;
+    signal(a.pid(), "CONT")?;
+    produce(&mut conn, SOURCE, 2000..2400)?;
+    wait_len(&mut conn, KEPT, 1200, Duration::from_secs(60))?;
+    std::thread::sleep(Duration::from_millis(2000));
+    assert_exactly_once(&counts(&mut conn, KEPT, "n")?, 2400);
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
+fn a_cross_slot_route_loses_nothing_and_doubles_nothing_through_a_sigkill() -> Result<()> {
+    let cluster = RedisCluster::start(3, 0)?;
+    let urls = cluster.seed_urls();
+    let mut conn = cluster.client()?;
+    let elsewhere = "kept-elsewhere";
+    let slot = |key: &str, conn: &mut redis::cluster::ClusterConnection| -> Result<i64> {
+        Ok(redis::cmd("CLUSTER").arg("KEYSLOT").arg(key).query(conn)?)
+    };
+    assert_ne!(slot(SOURCE, &mut conn)?, slot(elsewhere, &mut conn)?);
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let routes = eu_route("cross", SOURCE, elsewhere);
+    let a = instance(&urls, "a", &plugins, &routes)?;
+    let _b = instance(&urls, "b", &plugins, &routes)?;
+    let producer = produce_in_background(urls.clone(), SOURCE, 0..3000);
+    stop_holding(a.pid(), &mut conn, SOURCE, "sluice:route:cross", "a")?;
+    a.kill()?;
+    producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("producer panicked"))??;
+    wait_len(&mut conn, elsewhere, 1500, Duration::from_secs(60))?;
+    std::thread::sleep(Duration::from_millis(1500));
+    // Each output once within the window its seen key lasts (here: all of the test).
+    assert_exactly_once(&counts(&mut conn, elsewhere, "n")?, 3000);
+    let mut raw = sluice_tests::RawClient::connect(_b.addr)?;
+    let routes = raw.cmd(&["SLUICE", "ROUTES"])?;
+    assert!(
+        routes.contains("exactly-once per slot; effectively-once across slots"),
+        "{routes}"
+    );
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
+fn a_glob_source_picks_up_a_new_partition() -> Result<()> {
+    let cluster = RedisCluster::start(3, 0)?;
+    let urls = cluster.seed_urls();
+    let mut conn = cluster.client()?;
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    // Partitions on different masters; each routes into its own slot.
+    let routes = r#"
+[[route]]
+name = "parts"
+source = "part:{*}"
+plugin = "filter.wasm"
+config = { field = "region", equals = "eu", destination = "kept" }
+start = "0"
+claim_idle_ms = 1000
+"#;
+    produce(&mut conn, "part:{0}", 0..100)?;
+    let _a = instance(&urls, "a", &plugins, routes)?;
+    wait_len(&mut conn, "kept", 50, Duration::from_secs(30))?;
+    // A partition that did not exist when the route started (another slot, likely another
+    // master): found by the periodic rescan, read from its start.
+    produce(&mut conn, "part:{7}", 100..200)?;
+    wait_len(&mut conn, "kept", 100, Duration::from_secs(30))?;
+    std::thread::sleep(Duration::from_millis(500));
+    assert_exactly_once(&counts(&mut conn, "kept", "n")?, 200);
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
+fn a_claim_policy_runs_on_one_instance_and_its_lease_moves_when_that_one_dies() -> Result<()> {
+    let cluster = RedisCluster::start(3, 0)?;
+    let urls = cluster.seed_urls();
+    let mut conn = cluster.client()?;
+    let plugins = plugins::folder(&[("dead-letter-after", "dead_letter_after.wasm")])?;
+    let policies = r#"
+[[claim_policy]]
+name = "dla"
+stream = "jobs:{q}"
+group = "workers"
+plugin = "dead_letter_after.wasm"
+config = { max_deliveries = "2", dead_letter = "jobs:{q}:dlq" }
+interval_ms = 100
+"#;
+    let _: () = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg("jobs:{q}")
+        .arg("workers")
+        .arg("0")
+        .arg("MKSTREAM")
+        .query(&mut conn)?;
+    let a = instance(&urls, "a", &plugins, policies)?;
+    let b = instance(&urls, "b", &plugins, policies)?;
+    let lease = "sluice:lease:policy:dla";
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let holder = loop {
+        let holder: Option<String> = conn.get(lease)?;
+        if let Some(h) = holder {
+            break h;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nobody took the lease"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Entries delivered three times (new, then twice again from the history): over
+    // `max_deliveries`.
+    let deliver =
+        |conn: &mut redis::cluster::ClusterConnection, from: usize, to: usize| -> Result<()> {
+            produce(conn, "jobs:{q}", from..to)?;
+            for start in [">", "0", "0"] {
+                let _: redis::Value = redis::cmd("XREADGROUP")
+                    .arg("GROUP")
+                    .arg("workers")
+                    .arg("w1")
+                    .arg("STREAMS")
+                    .arg("jobs:{q}")
+                    .arg(start)
+                    .query(conn)?;
+            }
+            Ok(())
+        };
+    deliver(&mut conn, 0, 10)?;
+    wait_len(&mut conn, "jobs:{q}:dlq", 10, Duration::from_secs(20))?;
+    // The holder dies: the other instance takes the lease once it lapses.
+    let (dead, survivor) = if holder == "a" { (a, "b") } else { (b, "a") };
+    dead.kill()?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now: Option<String> = conn.get(lease)?;
+        if now.as_deref() == Some(survivor) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lease stayed with {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    deliver(&mut conn, 10, 20)?;
+    wait_len(&mut conn, "jobs:{q}:dlq", 20, Duration::from_secs(20))?;
+    std::thread::sleep(Duration::from_millis(500));
+    let dead_lettered = counts(&mut conn, "jobs:{q}:dlq", "n")?;
+    assert_eq!(dead_lettered.len(), 20);
+    assert!(dead_lettered.values().all(|c| *c == 1), "{dead_lettered:?}");
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! One instance attached to one standalone `redis-server`.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use sluice_tests::RawClient;
+use sluice_tests::plugins;
+use sluice_tests::real_server::RealServer;
+
+use super::support::{
+    assert_exactly_once, counts, eu_route, instance, pending_count, produce, wait_len,
+};
+
+#[test]
+#[ignore = "needs redis-server (.ci/run installs it)"]
+fn a_route_runs_over_a_standalone_server_and_the_instance_serves_no_data() -> Result<()> {
+    let redis = RealServer::redis()?;
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let client = redis::Client::open(url.as_str())?;
+    let mut conn = client.get_connection()?;
+    // Entries there before the route starts: `start = "0"` routes them too.
+    produce(&mut conn, "orders", 0..100)?;
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let sluice = instance(
+        std::slice::from_ref(&url),
+        "a",
+        &plugins,
+        &eu_route("eu", "orders", "orders.eu"),
+    )?;
+    produce(&mut conn, "orders", 100..200)?;
+    wait_len(&mut conn, "orders.eu", 100, Duration::from_secs(20))?;
+    assert_exactly_once(&counts(&mut conn, "orders.eu", "n")?, 200);
+    // Every source entry acknowledged: nothing pending in the route's group.
+    assert_eq!(pending_count(&mut conn, "orders", "sluice:route:eu")?, 0);
+
+    let mut raw = RawClient::connect(sluice.addr)?;
+    assert_eq!(raw.cmd(&["PING"])?, "+PONG\r\n");
+    assert_eq!(
+        raw.cmd(&["SET", "k", "v"])?,
+        format!(
+            "-ERR this Sluice instance is attached to {url}: it stores no data and runs routes \
+             and claim policies only; send data commands to the attached server\r\n"
+        )
+    );
+    assert!(
+        raw.cmd(&["XADD", "orders", "*", "a", "b"])?
+            .starts_with("-ERR this Sluice")
+    );
+    let routes = raw.cmd(&["SLUICE", "ROUTES"])?;
+    assert!(
+        routes.contains("$4\r\nmode\r\n$33\r\nattached exactly-once (same slot)\r\n"),
+        "{routes}"
+    );
+    let info = raw.cmd(&["INFO", "routes"])?;
+    for line in [
+        "attached:1",
+        "attached_mode:standalone",
+        "attached_instance:a",
+        "attached_commit:function",
+        "attached_release:claim-after-idle",
+    ] {
+        assert!(info.contains(line), "no {line} in {info}");
+    }
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs redis-server (.ci/run installs it)"]
+fn a_clean_stop_deletes_the_instances_consumer() -> Result<()> {
+    let redis = RealServer::redis()?;
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let mut conn = redis::Client::open(url.as_str())?.get_connection()?;
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let sluice = instance(
+        std::slice::from_ref(&url),
+        "leaving",
+        &plugins,
+        &eu_route("eu", "orders", "orders.eu"),
+    )?;
+    produce(&mut conn, "orders", 0..10)?;
+    wait_len(&mut conn, "orders.eu", 5, Duration::from_secs(20))?;
+    let consumers = |conn: &mut redis::Connection| -> Result<Vec<String>> {
+        let reply: redis::streams::StreamInfoConsumersReply = redis::cmd("XINFO")
+            .arg("CONSUMERS")
+            .arg("orders")
+            .arg("sluice:route:eu")
+            .query(conn)?;
+        Ok(reply.consumers.into_iter().map(|c| c.name).collect())
+    };
+    assert_eq!(consumers(&mut conn)?, ["leaving"]);
+    let mut raw = RawClient::connect(sluice.addr)?;
+    raw.send_cmd(&[b"SHUTDOWN"])?;
+    let _ = raw.read_to_close();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !consumers(&mut conn)?.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the consumer is still there: {:?}",
+            consumers(&mut conn)?
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! Attached instances as child processes (so they can be killed and stopped for real), and
+//! the counting every scenario ends with.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use redis::Commands;
+use sluice_tests::ChildServer;
+
+/// The tests' copy of the `sluice` binary.
+pub const BIN: &str = env!("CARGO_BIN_EXE_sluice-under-test");
+
+/// Starts an instance attached to `urls`, named `instance`, running `routes_toml` with the
+/// plugins of `plugins_dir`.
+pub fn instance(
+    urls: &[String],
+    instance: &str,
+    plugins_dir: &Path,
+    routes_toml: &str,
+) -> Result<ChildServer> {
+    let dir = sluice_tests::tempdir()?;
+    let config = dir.join("sluice.toml");
+    std::fs::write(&config, routes_toml)?;
+    let mut args: Vec<String> = Vec::new();
+    for url in urls {
+        args.push("--attach".into());
+        args.push(url.clone());
+    }
+    args.extend([
+        "--config".into(),
+        config.display().to_string(),
+        "--plugins".into(),
+        plugins_dir.display().to_string(),
+        "--instance-id".into(),
+        instance.into(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ChildServer::start(BIN, &dir, &args)
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to process `pid`.
+pub fn signal(pid: u32, signal: &str) -> Result<()> {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()?;
+    if !status.success() {
+        bail!("kill -{signal} {pid} failed");
+    }
+    Ok(())
+}
+
+/// How many times each value of field `field` appears in stream `key`.
+pub fn counts(
+    conn: &mut impl redis::ConnectionLike,
+    key: &str,
+    field: &str,
+) -> Result<HashMap<String, usize>> {
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(key)
+        .arg("-")
+        .arg("+")
+        .query(conn)?;
+    let mut counts = HashMap::new();
+    for entry in reply.ids {
+        let value: String = entry
+            .get(field)
+            .with_context(|| format!("{key} {}: no field {field}", entry.id))?;
+        *counts.entry(value).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// Waits (at most `limit`) until stream `key` holds `expected` entries; fails with what it
+/// holds otherwise.
+pub fn wait_len(
+    conn: &mut impl redis::ConnectionLike,
+    key: &str,
+    expected: usize,
+    limit: Duration,
+) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let len: usize = redis::cmd("XLEN").arg(key).query(conn)?;
+        if len >= expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{key} holds {len} entries after {limit:?}, expected {expected}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Appends `range` events to `key`, field `n` the number and `region` alternating eu/us
+/// (even numbers are eu).
+pub fn produce(
+    conn: &mut impl redis::ConnectionLike,
+    key: &str,
+    range: std::ops::Range<usize>,
+) -> Result<()> {
+    for n in range {
+        let region = if n % 2 == 0 { "eu" } else { "us" };
+        let _: String = conn.xadd(key, "*", &[("n", n.to_string()), ("region", region.into())])?;
+    }
+    Ok(())
+}
+
+/// Asserts that `counts` holds every even number below `total` exactly once and nothing else.
+pub fn assert_exactly_once(counts: &HashMap<String, usize>, total: usize) {
+    let doubled: Vec<_> = counts.iter().filter(|(_, c)| **c > 1).collect();
+    assert!(doubled.is_empty(), "doubled outputs: {doubled:?}");
+    let missing: Vec<usize> = (0..total)
+        .step_by(2)
+        .filter(|n| !counts.contains_key(&n.to_string()))
+        .collect();
+    assert!(missing.is_empty(), "lost outputs: {missing:?}");
+    assert_eq!(counts.len(), total.div_ceil(2), "unexpected outputs");
+}
+
+/// A route keeping the `eu` events of `source` in `destination`, claiming entries another
+/// instance has held for a second.
+pub fn eu_route(name: &str, source: &str, destination: &str) -> String {
+    format!(
+        r#"
+[[route]]
+name = "{name}"
+source = "{source}"
+plugin = "filter.wasm"
+config = {{ field = "region", equals = "eu", destination = "{destination}" }}
+start = "0"
+claim_idle_ms = 1000
+"#
+    )
+}
+
+/// Stops process `pid` (SIGSTOP) at a moment when entries of `source` were delivered to its
+/// consumer `consumer` in `group` and not yet committed (retrying for up to 20 s while a
+/// producer writes); returns how many it holds. The caller then kills it or lets it go on.
+pub fn stop_holding(
+    pid: u32,
+    conn: &mut impl redis::ConnectionLike,
+    source: &str,
+    group: &str,
+    consumer: &str,
+) -> Result<usize> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        signal(pid, "STOP")?;
+        let held: Vec<redis::Value> = redis::cmd("XPENDING")
+            .arg(source)
+            .arg(group)
+            .arg("-")
+            .arg("+")
+            .arg(100)
+            .arg(consumer)
+            .query(conn)
+            .unwrap_or_default();
+        if !held.is_empty() {
+            return Ok(held.len());
+        }
+        signal(pid, "CONT")?;
+        if Instant::now() > deadline {
+            bail!("{consumer} never held an entry of {source}");
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    }
+}
+
+/// Produces `range` to `key` on a thread of its own, through a connection to `urls`.
+pub fn produce_in_background(
+    urls: Vec<String>,
+    key: &'static str,
+    range: std::ops::Range<usize>,
+) -> std::thread::JoinHandle<Result<()>> {
+    std::thread::spawn(move || {
+        let mut conn = redis::cluster::ClusterClient::new(urls)?.get_connection()?;
+        for chunk in range.clone().step_by(10) {
+            produce(&mut conn, key, chunk..(chunk + 10).min(range.end))?;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(())
+    })
+}
+
+/// How many entries of `key` are pending in `group` (`XPENDING key group`'s count).
+pub fn pending_count(
+    conn: &mut impl redis::ConnectionLike,
+    key: &str,
+    group: &str,
+) -> Result<usize> {
+    let reply: redis::streams::StreamPendingReply =
+        redis::cmd("XPENDING").arg(key).arg(group).query(conn)?;
+    Ok(reply.count())
+}

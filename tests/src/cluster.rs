@@ -1,0 +1,136 @@
+//! A real Redis Cluster on loopback for the attached-mode tests: `redis-server
+//! --cluster-enabled yes` nodes joined with `redis-cli --cluster create … --cluster-yes`
+//! (`.ci/run` installs both), stopped and removed when dropped.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::RawClient;
+
+/// A running cluster.
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<Child>,
+    /// Each node's port on 127.0.0.1, masters first (as `--cluster create` assigns them).
+    pub ports: Vec<u16>,
+    dir: PathBuf,
+}
+
+impl RedisCluster {
+    /// `masters` masters, each with `replicas` replicas, covering all slots.
+    pub fn start(masters: usize, replicas: usize) -> Result<RedisCluster> {
+        let dir = crate::tempdir()?;
+        let count = masters * (1 + replicas);
+        let mut cluster = RedisCluster {
+            nodes: Vec::new(),
+            ports: Vec::new(),
+            dir,
+        };
+        for _ in 0..count {
+            let port = cluster_port(&cluster.ports)?;
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--cluster-enabled", "yes"])
+                .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
+                .args(["--cluster-node-timeout", "2000"])
+                .args(["--save", "", "--appendonly", "no"])
+                .arg("--dir")
+                .arg(&cluster.dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting redis-server (apt-get install redis-server)")?;
+            cluster.nodes.push(child);
+            cluster.ports.push(port);
+        }
+        for &port in &cluster.ports {
+            wait_for(port, "PING", "+PONG")?;
+        }
+        let mut create = Command::new("redis-cli");
+        create.arg("--cluster").arg("create");
+        for port in &cluster.ports {
+            create.arg(format!("127.0.0.1:{port}"));
+        }
+        let out = create
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
+            .output()
+            .context("running redis-cli --cluster create (apt-get install redis-tools)")?;
+        if !out.status.success() {
+            bail!(
+                "redis-cli --cluster create failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        for &port in &cluster.ports {
+            wait_for(port, "CLUSTER INFO", "cluster_state:ok")?;
+        }
+        Ok(cluster)
+    }
+
+    /// `redis://127.0.0.1:<port>` of each master given at creation.
+    pub fn seed_urls(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect()
+    }
+
+    /// A cluster client.
+    pub fn client(&self) -> Result<redis::cluster::ClusterConnection> {
+        let client = redis::cluster::ClusterClient::new(self.seed_urls())?;
+        Ok(client.get_connection()?)
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            let _ = node.kill();
+            let _ = node.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A free port whose cluster bus port (+10000) is free too, not in `taken`.
+fn cluster_port(taken: &[u16]) -> Result<u16> {
+    for _ in 0..200 {
+        let port = 20000 + fastrand_port();
+        if taken.contains(&port) {
+            continue;
+        }
+        let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if free(port) && free(port + 10000) {
+            return Ok(port);
+        }
+    }
+    bail!("no free port pair for a cluster node")
+}
+
+/// A pseudo-random offset in 0..20000 (the clock's nanoseconds; no RNG crate needed).
+fn fastrand_port() -> u16 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    u16::try_from(nanos % 20000).unwrap_or(0)
+}
+
+/// Waits until `command` on `port` answers with something containing `expect`.
+fn wait_for(port: u16, command: &str, expect: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let args: Vec<&str> = command.split(' ').collect();
+    loop {
+        if let Ok(mut raw) = RawClient::connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+            && raw.cmd(&args).is_ok_and(|r| r.contains(expect))
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("node {port}: {command} never answered {expect}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
