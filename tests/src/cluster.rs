@@ -134,3 +134,65 @@ fn wait_for(port: u16, command: &str, expect: &str) -> Result<()> {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+impl RedisCluster {
+    /// Promotes a replica of the master serving `key` with `CLUSTER FAILOVER` (the manual,
+    /// coordinated failover: the replica catches up first) and waits until it serves the
+    /// slot. Returns the new master's port.
+    pub fn fail_over(&self, key: &str) -> Result<u16> {
+        let mut any =
+            RawClient::connect(std::net::SocketAddr::from(([127, 0, 0, 1], self.ports[0])))?;
+        let slot_reply = any.cmd(&["CLUSTER", "KEYSLOT", key])?;
+        let slot: u16 = slot_reply.trim_start_matches(':').trim().parse()?;
+        // Gossip may not have told this node of every replica yet, right after the join.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let replica_port = loop {
+            let nodes = any.cmd(&["CLUSTER", "NODES"])?;
+            if let Some(port) = replica_of_slot(&nodes, slot) {
+                break port;
+            }
+            if Instant::now() > deadline {
+                bail!("no replica of slot {slot}'s master in {nodes}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let mut replica =
+            RawClient::connect(std::net::SocketAddr::from(([127, 0, 0, 1], replica_port)))?;
+        // A replica whose link to its master is not up yet cannot take over.
+        wait_for(replica_port, "INFO replication", "master_link_status:up")?;
+        for _attempt in 0..3 {
+            let reply = replica.cmd(&["CLUSTER", "FAILOVER"])?;
+            if !reply.starts_with("+OK") {
+                bail!("CLUSTER FAILOVER: {reply}");
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                let role = replica.cmd(&["ROLE"])?;
+                if role.contains("master") {
+                    return Ok(replica_port);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        bail!("the replica on {replica_port} never became master")
+    }
+}
+
+/// The port of a replica of the master serving `slot`, from a `CLUSTER NODES` reply.
+fn replica_of_slot(nodes: &str, slot: u16) -> Option<u16> {
+    let rows: Vec<Vec<&str>> = nodes
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let master = rows.iter().find(|w| {
+        w.len() > 8
+            && w[2].contains("master")
+            && w[8..].iter().any(|range| {
+                let (lo, hi) = range.split_once('-').unwrap_or((range, range));
+                matches!((lo.parse::<u16>(), hi.parse::<u16>()), (Ok(lo), Ok(hi)) if lo <= slot && slot <= hi)
+            })
+    })?;
+    rows.iter()
+        .find(|w| w.len() > 3 && w[2].contains("slave") && w[3] == master[0])
+        .and_then(|w| w[1].split('@').next()?.rsplit_once(':')?.1.parse().ok())
+}

@@ -212,3 +212,42 @@ interval_ms = 100
     assert!(dead_lettered.values().all(|c| *c == 1), "{dead_lettered:?}");
     Ok(())
 }
+
+#[test]
+#[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
+fn a_master_failover_under_load_loses_and_doubles_no_committed_output() -> Result<()> {
+    let cluster = RedisCluster::start(3, 1)?;
+    let urls = cluster.seed_urls();
+    let mut conn = cluster.client()?;
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    // Each commit waits for the replica, so a failover cannot drop what was committed.
+    let routes = format!("{}wait_replicas = 1\n", eu_route("eu", SOURCE, KEPT));
+    let _a = instance(&urls, "a", &plugins, &routes)?;
+    let _b = instance(&urls, "b", &plugins, &routes)?;
+    let producer = super::support::produce_retrying_in_background(urls.clone(), SOURCE, 0..3000);
+    std::thread::sleep(Duration::from_millis(300));
+    cluster.fail_over(SOURCE)?;
+    producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("producer panicked"))??;
+    let source = counts(&mut conn, SOURCE, "n")?;
+    let expected: usize = source
+        .iter()
+        .filter(|(n, _)| n.parse::<usize>().is_ok_and(|n| n % 2 == 0))
+        .map(|(_, c)| c)
+        .sum();
+    wait_len(&mut conn, KEPT, expected, Duration::from_secs(60))?;
+    std::thread::sleep(Duration::from_millis(1500));
+    let kept = counts(&mut conn, KEPT, "n")?;
+    for (n, times) in &source {
+        let even = n.parse::<usize>().is_ok_and(|n| n % 2 == 0);
+        let out = kept.get(n).copied().unwrap_or(0);
+        assert_eq!(
+            out,
+            if even { *times } else { 0 },
+            "event {n}: in the source {times} times, out {out}"
+        );
+    }
+    assert_eq!(kept.values().sum::<usize>(), expected);
+    Ok(())
+}

@@ -195,3 +195,28 @@ pub fn pending_count(
         redis::cmd("XPENDING").arg(key).arg(group).query(conn)?;
     Ok(reply.count())
 }
+
+/// [`produce_in_background`] that rides out a failover: an append that fails is tried again
+/// (it may then be in the source twice; the counts compare per source entry).
+pub fn produce_retrying_in_background(
+    urls: Vec<String>,
+    key: &'static str,
+    range: std::ops::Range<usize>,
+) -> std::thread::JoinHandle<Result<()>> {
+    std::thread::spawn(move || {
+        let mut conn = redis::cluster::ClusterClient::new(urls)?.get_connection()?;
+        for n in range {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while let Err(e) = produce(&mut conn, key, n..n + 1) {
+                if Instant::now() > deadline {
+                    bail!("append {n} kept failing: {e}");
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if n % 10 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        Ok(())
+    })
+}
