@@ -23,8 +23,12 @@
 //! - `compare/routes.rs`: a WebAssembly route's catch-up rate, its cost to XADD, its latency.
 //! - `compare/policies.rs`: a claim policy's evaluation of 100k pending, its cost to other
 //!   streams.
+//! - `compare/attached.rs`: a route run by instances attached to a Redis Cluster, against
+//!   the embedded route.
 //! - `compare/report.rs`: per-run ratios and the table.
 
+#[path = "compare/attached.rs"]
+mod attached;
 #[path = "compare/driver.rs"]
 mod driver;
 #[path = "compare/groups.rs"]

@@ -136,6 +136,22 @@ fn wait_for(port: u16, command: &str, expect: &str) -> Result<()> {
 }
 
 impl RedisCluster {
+    /// The port of the master serving `key` now.
+    pub fn master_port_of(&self, key: &str) -> Result<u16> {
+        let mut any =
+            RawClient::connect(std::net::SocketAddr::from(([127, 0, 0, 1], self.ports[0])))?;
+        let slot_reply = any.cmd(&["CLUSTER", "KEYSLOT", key])?;
+        let slot: u16 = slot_reply.trim_start_matches(':').trim().parse()?;
+        let nodes = any.cmd(&["CLUSTER", "NODES"])?;
+        let rows: Vec<Vec<&str>> = nodes
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        master_row(&rows, slot)
+            .and_then(|row| port_of(row))
+            .context("no master serves the key's slot")
+    }
+
     /// Promotes a replica of the master serving `key` with `CLUSTER FAILOVER` (the manual,
     /// coordinated failover: the replica catches up first) and waits until it serves the
     /// slot. Returns the new master's port.
@@ -184,15 +200,31 @@ fn replica_of_slot(nodes: &str, slot: u16) -> Option<u16> {
         .lines()
         .map(|l| l.split_whitespace().collect())
         .collect();
-    let master = rows.iter().find(|w| {
+    let master = master_row(&rows, slot)?;
+    rows.iter()
+        .find(|w| w.len() > 3 && w[2].contains("slave") && w[3] == master[0])
+        .and_then(|w| port_of(w))
+}
+
+/// The port in a `CLUSTER NODES` row (`<id> <host:port@bus> …`).
+fn port_of(row: &[&str]) -> Option<u16> {
+    row.get(1)?
+        .split('@')
+        .next()?
+        .rsplit_once(':')?
+        .1
+        .parse()
+        .ok()
+}
+
+/// The row of the master serving `slot`.
+fn master_row<'a>(rows: &'a [Vec<&'a str>], slot: u16) -> Option<&'a Vec<&'a str>> {
+    rows.iter().find(|w| {
         w.len() > 8
             && w[2].contains("master")
             && w[8..].iter().any(|range| {
                 let (lo, hi) = range.split_once('-').unwrap_or((range, range));
                 matches!((lo.parse::<u16>(), hi.parse::<u16>()), (Ok(lo), Ok(hi)) if lo <= slot && slot <= hi)
             })
-    })?;
-    rows.iter()
-        .find(|w| w.len() > 3 && w[2].contains("slave") && w[3] == master[0])
-        .and_then(|w| w[1].split('@').next()?.rsplit_once(':')?.1.parse().ok())
+    })
 }

@@ -10,9 +10,15 @@ const SERVED: &[&str] = &[
     "command", "acl", "config", "time",
 ];
 
+/// The `SLUICE` subcommands it serves (not `REDELIVER`: the entries are on the cluster).
+const SLUICE_SERVED: &[&str] = &["routes", "plugins", "policies", "reload", "help"];
+
 /// Whether an attached instance runs `resolved`.
 pub fn serves(resolved: &Resolved) -> bool {
-    SERVED.contains(&resolved.command.name)
+    match (resolved.command.name, resolved.sub) {
+        ("sluice", Some(sub)) => SLUICE_SERVED.contains(&sub.name),
+        (name, _) => SERVED.contains(&name),
+    }
 }
 
 /// The error every other command gets.

@@ -519,6 +519,13 @@ mod tests {
                 .expect("valid");
         assert_eq!((config.port, config.stream_node_max_entries), (7000, 5));
         assert!(toml::from_str::<Config>("prot = 1").is_err());
+        let attached: Config = toml::from_str(
+            "attach = [\"redis://127.0.0.1:7001\", \"redis://127.0.0.1:7002\"]\n\
+             instance-id = \"a\"\n",
+        )
+        .expect("valid");
+        assert_eq!(attached.attach.len(), 2);
+        assert_eq!(attached.instance_id.as_deref(), Some("a"));
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn workloads() -> Vec<Box<dyn Workload>> {
 }
 
 /// A copy of the built plugins, removed when the workload is dropped.
-struct PluginFolder(PathBuf);
+pub(crate) struct PluginFolder(PathBuf);
 
 impl Drop for PluginFolder {
     fn drop(&mut self) {
@@ -48,7 +48,7 @@ impl Drop for PluginFolder {
 }
 
 /// The workload's plugin folder, building the plugins on first use (not at listing time).
-fn plugin_folder(cell: &OnceLock<PluginFolder>) -> Result<&Path> {
+pub(crate) fn plugin_folder(cell: &OnceLock<PluginFolder>) -> Result<&Path> {
     if cell.get().is_none() {
         let dir = plugins::folder(&[("filter", "filter.wasm")]).context("building the plugins")?;
         // Workloads run one at a time; a lost race would only drop a spare copy.
@@ -61,7 +61,7 @@ fn plugin_folder(cell: &OnceLock<PluginFolder>) -> Result<&Path> {
 const ROUTES_MARKER: &str = "# --- routes of the compare bench ---\n";
 
 /// A `[[route]]` table for `filter.wasm`; `config` is the inside of its inline table.
-fn filter_route(name: &str, source: &str, config: &str, start: &str) -> String {
+pub(crate) fn filter_route(name: &str, source: &str, config: &str, start: &str) -> String {
     format!(
         "[[route]]\nname = \"{name}\"\nsource = \"{source}\"\nplugin = \"filter.wasm\"\n\
          start = \"{start}\"\nconfig = {{ {config} }}\n"
@@ -70,7 +70,7 @@ fn filter_route(name: &str, source: &str, config: &str, start: &str) -> String {
 
 /// Makes `routes` Sluice's whole route set: rewrites the route part of its config file and
 /// sends `SLUICE RELOAD`, which applies it before answering.
-fn set_routes(server: &RunningServer, plugins: &Path, routes: &[String]) -> Result<()> {
+pub(crate) fn set_routes(server: &RunningServer, plugins: &Path, routes: &[String]) -> Result<()> {
     let path = server
         .config_file()
         .context("routes need sluice, not redis-server")?;

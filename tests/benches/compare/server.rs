@@ -310,6 +310,11 @@ impl RunningServer {
         Ok(started)
     }
 
+    /// The `sluice` binary this server runs, if it is Sluice.
+    pub fn bin(&self) -> Option<&std::path::Path> {
+        (self.flavour == Kind::Sluice).then_some(self.bin.as_path())
+    }
+
     /// Sluice's config file, which a workload may add to (routes) before `SLUICE RELOAD`;
     /// `None` for Redis.
     pub fn config_file(&self) -> Option<PathBuf> {

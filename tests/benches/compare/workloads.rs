@@ -239,6 +239,7 @@ pub fn all() -> Vec<Box<dyn Workload>> {
     all.extend(keyvalue::workloads());
     all.extend(persistence::workloads());
     all.extend(routes::workloads());
+    all.extend(crate::attached::workloads());
     all.extend(policies::workloads());
     all
 }
