@@ -11,7 +11,7 @@ use redis::cluster_routing::{
     MultipleNodeRoutingInfo, ResponsePolicy, Route, RoutingInfo, SingleNodeRoutingInfo, Slot,
     SlotAddr,
 };
-use redis::{AsyncConnectionConfig, Cmd, FromRedisValue, RedisResult, Value};
+use redis::{AsyncConnectionConfig, Cmd, FromRedisValue, RedisResult, TlsCertificates, Value};
 
 /// How long one request may take before it counts as failed (a commit of a full batch, a
 /// blocking read's `BLOCK` time plus this).
@@ -23,7 +23,7 @@ pub enum Client {
     /// A Redis Cluster or Valkey cluster.
     Cluster(Box<ClusterClient>),
     /// One server.
-    Single(redis::Client),
+    Single(Box<redis::Client>),
 }
 
 impl std::fmt::Debug for Client {
@@ -38,10 +38,27 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Connects to the first of `urls` that answers and asks whether it is a cluster node;
     /// a cluster is then reached through all of them as seeds.
-    pub async fn open(urls: &[String]) -> anyhow::Result<Client> {
+    /// `ca_file` (PEM) is what `rediss://` servers' certificates must be signed by, instead
+    /// of the system's roots.
+    pub async fn open(
+        urls: &[String],
+        ca_file: Option<&std::path::Path>,
+    ) -> anyhow::Result<Client> {
+        let certs = match ca_file {
+            Some(path) => Some(TlsCertificates {
+                client_tls: None,
+                root_cert: Some(std::fs::read(path).map_err(|e| {
+                    anyhow::anyhow!("reading the attach CA file {}: {e}", path.display())
+                })?),
+            }),
+            None => None,
+        };
         let mut last = None;
         for url in urls {
-            let client = redis::Client::open(url.as_str())?;
+            let client = match &certs {
+                Some(certs) => redis::Client::build_with_tls(url.as_str(), certs.clone())?,
+                None => redis::Client::open(url.as_str())?,
+            };
             let config = AsyncConnectionConfig::new().set_response_timeout(Some(RESPONSE_TIMEOUT));
             let mut conn = match client
                 .get_multiplexed_async_connection_with_config(&config)
@@ -63,13 +80,16 @@ impl Client {
                         "{url} is a standalone server, not a cluster node: --attach it alone"
                     );
                 }
-                return Ok(Client::Single(client));
+                return Ok(Client::Single(Box::new(client)));
             }
-            let cluster = ClusterClient::builder(urls.iter().map(String::as_str))
+            let mut builder = ClusterClient::builder(urls.iter().map(String::as_str))
                 .response_timeout(RESPONSE_TIMEOUT)
                 .connection_timeout(Duration::from_secs(5))
-                .retries(8)
-                .build()?;
+                .retries(8);
+            if let Some(certs) = &certs {
+                builder = builder.certs(certs.clone());
+            }
+            let cluster = builder.build()?;
             return Ok(Client::Cluster(Box::new(cluster)));
         }
         Err(last.unwrap_or_else(|| anyhow::anyhow!("no --attach URL given")))

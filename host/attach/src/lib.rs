@@ -60,6 +60,9 @@ pub struct AttachConfig {
     pub urls: Vec<String>,
     /// This instance's consumer name in the routes' groups.
     pub instance: String,
+    /// CA certificates (PEM) that `rediss://` servers must present a certificate signed by;
+    /// default: the system's roots.
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 /// The [`Store`] over an attached cluster or server.
@@ -132,7 +135,7 @@ impl AttachedStore {
             .enable_all()
             .build()?;
         let shared = run_blocking(&runtime, async {
-            let client = Client::open(&config.urls).await?;
+            let client = Client::open(&config.urls, config.tls_ca_file.as_deref()).await?;
             let mut conn = client.connect().await?;
             let caps = Caps::probe(&mut conn).await;
             let scripts = Scripts::load(&mut conn).await;

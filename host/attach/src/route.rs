@@ -466,9 +466,7 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
             Ok(Value::Int(1)) if append.dead_letter => dead += 1,
             Ok(Value::Int(1)) => outputs += 1,
             Ok(_) => {}
-            Err(e)
-                if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
-            {
+            Err(e) if is_refusal(&e) => {
                 refused.push(format!("{}: {e}", String::from_utf8_lossy(append.key)));
             }
             Err(e) => return failed(shared, c, e),
@@ -541,6 +539,23 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
     stats.skipped.fetch_add(c.skipped, Relaxed);
     stats.batches.fetch_add(1, Relaxed);
     Committed::Done { refused }
+}
+
+/// Whether `e` is the destination refusing the append (a wrong type, an ID or size limit):
+/// reported like any refused output, not retried. Cluster and connection errors are retried.
+fn is_refusal(e: &redis::RedisError) -> bool {
+    const TRANSIENT: &[&str] = &[
+        "MOVED",
+        "ASK",
+        "TRYAGAIN",
+        "CLUSTERDOWN",
+        "LOADING",
+        "MASTERDOWN",
+        "READONLY",
+        "NOSCRIPT",
+        "BUSY",
+    ];
+    e.code().is_some_and(|code| !TRANSIENT.contains(&code))
 }
 
 fn parse_commit_reply(parts: Vec<Value>) -> (u64, u64, u64, Vec<String>) {

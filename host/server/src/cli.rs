@@ -124,6 +124,10 @@ struct Cli {
     /// process ID].
     #[arg(long, value_name = "NAME")]
     instance_id: Option<String>,
+    /// With --attach rediss://...: CA certificates (PEM) the servers' certificates must be
+    /// signed by [default: the system's roots].
+    #[arg(long, value_name = "FILE")]
+    attach_tls_ca_file: Option<PathBuf>,
     /// TLS port, served beside --port [default: none; 0 picks a free one]. Needs
     /// --tls-cert-file and --tls-key-file.
     #[arg(long)]
@@ -222,6 +226,9 @@ impl Cli {
         }
         if self.instance_id.is_some() {
             config.instance_id = self.instance_id;
+        }
+        if self.attach_tls_ca_file.is_some() {
+            config.attach_tls_ca_file = self.attach_tls_ca_file;
         }
         for (flag, value) in [
             (self.tls_cert_file, &mut config.tls_cert_file),

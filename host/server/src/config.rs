@@ -113,6 +113,10 @@ pub struct Config {
     /// consumer name in the routes' groups. Default: host name and process ID.
     #[serde(alias = "instance_id")]
     pub instance_id: Option<String>,
+    /// With `--attach rediss://…`: CA certificates (PEM) the servers' certificates must be
+    /// signed by (`--attach-tls-ca-file`). Default: the system's roots.
+    #[serde(alias = "attach_tls_ca_file")]
+    pub attach_tls_ca_file: Option<PathBuf>,
     /// The server's certificate chain, PEM (`--tls-cert-file`).
     pub tls_cert_file: Option<PathBuf>,
     /// The server's private key, PEM: PKCS#8, PKCS#1 or SEC1 (`--tls-key-file`).
@@ -216,6 +220,7 @@ impl Default for Config {
             metrics_port: None,
             attach: Vec::new(),
             instance_id: None,
+            attach_tls_ca_file: None,
             log_fault_file: None,
             tls_cert_file: None,
             tls_key_file: None,

@@ -101,6 +101,7 @@ impl Server {
                     .instance_id
                     .clone()
                     .unwrap_or_else(default_instance_id),
+                tls_ca_file: config.attach_tls_ca_file.clone(),
             };
             let store = sluice_attach::AttachedStore::connect(&attach, Arc::downgrade(&broker))
                 .map_err(|e| {

@@ -102,3 +102,119 @@ fn a_clean_stop_deletes_the_instances_consumer() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+#[ignore = "needs redis-server (.ci/run installs it)"]
+fn an_output_the_destination_refuses_is_reported_and_the_route_goes_on() -> Result<()> {
+    let redis = RealServer::redis()?;
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let mut conn = redis::Client::open(url.as_str())?.get_connection()?;
+    // The destination holds a string: XADD there gets WRONGTYPE.
+    let _: () = redis::cmd("SET")
+        .arg("orders.eu")
+        .arg("x")
+        .query(&mut conn)?;
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let sluice = instance(
+        std::slice::from_ref(&url),
+        "a",
+        &plugins,
+        &eu_route("eu", "orders", "orders.eu"),
+    )?;
+    produce(&mut conn, "orders", 0..10)?;
+    let mut raw = RawClient::connect(sluice.addr)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let routes = raw.cmd(&["SLUICE", "ROUTES"])?;
+        if routes.contains("WRONGTYPE") && routes.contains("$9\r\nevents-in\r\n:10\r\n") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{routes}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Every source entry was acknowledged once: refused, not retried forever.
+    assert_eq!(pending_count(&mut conn, "orders", "sluice:route:eu")?, 0);
+    let kept: String = redis::cmd("GET").arg("orders.eu").query(&mut conn)?;
+    assert_eq!(kept, "x");
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs redis-server and redis-cli built with TLS (.ci/run installs Debian's)"]
+fn an_instance_attaches_over_tls_with_its_own_ca() -> Result<()> {
+    let port = sluice_tests::free_port()?;
+    let fixture = |name: &str| sluice_tests::tls_fixture(name).display().to_string();
+    let mut server = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .args(["--tls-cert-file", &fixture("server.crt")])
+        .args(["--tls-key-file", &fixture("server.key")])
+        .args(["--tls-ca-cert-file", &fixture("ca.crt")])
+        .args([
+            "--tls-auth-clients",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let cli = |args: &[&str]| -> Result<String> {
+        let out = std::process::Command::new("redis-cli")
+            .args([
+                "--tls",
+                "--cacert",
+                &fixture("ca.crt"),
+                "-p",
+                &port.to_string(),
+            ])
+            .args(args)
+            .output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let result = (|| -> Result<()> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while cli(&["PING"])? != "PONG" {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "no TLS redis-server");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+        let dir = sluice_tests::tempdir()?;
+        let config = dir.join("sluice.toml");
+        std::fs::write(&config, eu_route("eu", "orders", "orders.eu"))?;
+        let url = format!("rediss://127.0.0.1:{port}");
+        let _sluice = sluice_tests::ChildServer::start(
+            super::support::BIN,
+            &dir,
+            &[
+                "--attach",
+                &url,
+                "--attach-tls-ca-file",
+                &fixture("ca.crt"),
+                "--config",
+                &config.display().to_string(),
+                "--plugins",
+                &plugins.display().to_string(),
+            ],
+        )?;
+        for region in ["eu", "us", "eu"] {
+            cli(&["XADD", "orders", "*", "region", region])?;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while cli(&["XLEN", "orders.eu"])? != "2" {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "no outputs over TLS");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result
+}
