@@ -16,14 +16,18 @@ use crate::script::Function;
 
 /// How a route commits on this server, for `SLUICE ROUTES`.
 pub fn mode(shared: &Shared, spec: &RouteSpec) -> String {
-    let dlq = spec.dead_letter_for(spec.source.as_bytes());
-    let literal = sluice_broker::glob::is_literal(spec.source.as_bytes());
     // A plugin may route anywhere; what the config names as the destination is the hint
     // (the commit itself decides per output). Without one, say what holds per output.
     let destination = spec.config.get("destination").and_then(|v| v.as_str());
-    let all_one_slot = literal
-        && shared.one_slot(spec.source.as_bytes(), &dlq)
-        && destination.is_some_and(|d| shared.one_slot(spec.source.as_bytes(), d.as_bytes()));
+    let one_slot = |key: &[u8]| {
+        shared.one_slot(key, &spec.dead_letter_for(key))
+            && destination.is_some_and(|d| shared.one_slot(key, d.as_bytes()))
+    };
+    let all_one_slot = spec
+        .source
+        .patterns()
+        .iter()
+        .all(|p| sluice_broker::glob::is_literal(p.as_bytes()) && one_slot(p.as_bytes()));
     if all_one_slot {
         "attached exactly-once (same slot)".into()
     } else {
@@ -36,10 +40,20 @@ fn claim_idle(spec_idle: Option<u64>) -> u64 {
     spec_idle.unwrap_or(DEFAULT_CLAIM_IDLE_MS)
 }
 
-/// The source streams of `spec`: its key, or the streams matching its glob on every master.
+/// The source streams of `spec`: its keys, and the streams matching its globs on every
+/// master.
 pub async fn sources(shared: &Shared, spec: &RouteSpec) -> Vec<Bytes> {
-    if sluice_broker::glob::is_literal(spec.source.as_bytes()) {
-        return vec![Bytes::from(spec.source.clone())];
+    let mut keys = Vec::new();
+    let mut globs = Vec::new();
+    for pattern in spec.source.patterns() {
+        if sluice_broker::glob::is_literal(pattern.as_bytes()) {
+            keys.push(Bytes::from(pattern.clone()));
+        } else {
+            globs.push(pattern);
+        }
+    }
+    if globs.is_empty() {
+        return keys;
     }
     let mut conn = shared.conn.clone();
     let nodes = match conn.masters().await {
@@ -47,51 +61,63 @@ pub async fn sources(shared: &Shared, spec: &RouteSpec) -> Vec<Bytes> {
         Ok(nodes) => nodes.into_iter().map(Some).collect(),
         Err(e) => {
             tracing::warn!("attached: listing masters: {e}");
-            return Vec::new();
+            return keys;
         }
     };
-    let mut keys = Vec::new();
-    for node in &nodes {
-        let mut cursor = b"0".to_vec();
-        loop {
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(&cursor)
-                .arg("MATCH")
-                .arg(&spec.source)
-                .arg("COUNT")
-                .arg(1000)
-                .arg("TYPE")
-                .arg("stream");
-            let reply = match conn.on_node(node.as_ref(), &scan).await {
-                Ok(Value::Array(reply)) => reply,
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!("attached: SCAN: {e}");
-                    break;
-                }
-            };
-            let mut parts = reply.into_iter();
-            let (Some(Value::BulkString(next)), Some(Value::Array(found))) =
-                (parts.next(), parts.next())
-            else {
-                break;
-            };
-            for key in found {
-                if let Value::BulkString(key) = key
-                    && spec.is_source(&key)
-                {
-                    keys.push(Bytes::from(key));
-                }
-            }
-            if next == b"0" {
-                break;
-            }
-            cursor = next;
+    for glob in globs {
+        for node in &nodes {
+            scan_node(&mut conn, node.as_ref(), glob, spec, &mut keys).await;
         }
     }
     keys.sort();
     keys.dedup();
     keys
+}
+
+/// The streams matching `glob` on one master (`None`: the standalone server).
+async fn scan_node(
+    conn: &mut crate::Conn,
+    node: Option<&(String, u16)>,
+    glob: &str,
+    spec: &RouteSpec,
+    keys: &mut Vec<Bytes>,
+) {
+    let mut cursor = b"0".to_vec();
+    loop {
+        let mut scan = redis::cmd("SCAN");
+        scan.arg(&cursor)
+            .arg("MATCH")
+            .arg(glob)
+            .arg("COUNT")
+            .arg(1000)
+            .arg("TYPE")
+            .arg("stream");
+        let reply = match conn.on_node(node, &scan).await {
+            Ok(Value::Array(reply)) => reply,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!("attached: SCAN: {e}");
+                return;
+            }
+        };
+        let mut parts = reply.into_iter();
+        let (Some(Value::BulkString(next)), Some(Value::Array(found))) =
+            (parts.next(), parts.next())
+        else {
+            return;
+        };
+        for key in found {
+            if let Value::BulkString(key) = key
+                && spec.is_source(&key)
+            {
+                keys.push(Bytes::from(key));
+            }
+        }
+        if next == b"0" {
+            return;
+        }
+        cursor = next;
+    }
 }
 
 /// Gives the route its group in each of `keys` that has none (`BUSYGROUP`: another instance

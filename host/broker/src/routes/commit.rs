@@ -246,7 +246,8 @@ impl Commit<'_> {
                 return Some(format!(
                     "output to {} refused: it matches the route's source {:?} and would loop \
                      back into the route",
-                    out.destination, self.spec.source
+                    out.destination,
+                    self.spec.source.to_string()
                 ));
             }
             if let OutputFields::New(fields) = out.fields

@@ -125,10 +125,12 @@ pub(crate) enum Work {
 impl Route {
     /// The route `deployed` describes; its runner starts by looking at every source.
     pub fn new(deployed: Deployed<RouteSpec, RouteStats>) -> Self {
-        let source = &deployed.spec.source;
         let wake = Wake {
-            literal: crate::glob::is_literal(source.as_bytes())
-                .then(|| source.clone().into_bytes()),
+            literal: deployed
+                .spec
+                .source
+                .literal()
+                .map(|key| key.as_bytes().to_vec()),
             ..Wake::default()
         };
         wake.state.lock().rescan = true;

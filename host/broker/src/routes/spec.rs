@@ -3,7 +3,7 @@
 //! ```toml
 //! [[route]]
 //! name = "eu-orders"
-//! source = "orders"              # a key, or a glob such as "orders.*"
+//! source = "orders"              # a key, a glob such as "orders.*", or a list of them
 //! plugin = "filter.wasm"         # a file in the plugins folder
 //! config = { field = "region", equals = "eu", destination = "orders.eu" }
 //! on_error = "dead-letter"       # or "skip", or "halt"
@@ -70,8 +70,8 @@ pub struct RouteSpec {
     /// Unique name; the route's position in each source is the consumer group
     /// `sluice:route:<name>`.
     pub name: String,
-    /// The source stream key, or a glob (`orders.*`), in database 0.
-    pub source: String,
+    /// The source stream key, or a glob (`orders.*`), or a list of them, in database 0.
+    pub source: Source,
     /// The `.wasm` file, in the plugins folder.
     pub plugin: String,
     /// Key/values handed to the plugin's `init`, in the order written. Numbers and booleans
@@ -105,6 +105,53 @@ pub struct RouteSpec {
 /// How long an attached route leaves another instance's entry before claiming it, ms.
 pub const DEFAULT_CLAIM_IDLE_MS: u64 = 30_000;
 
+/// A route's source streams: one key or glob (`source = "orders.*"`), or a list of them
+/// (`source = ["orders:{0}", "orders:{1}"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Source {
+    /// One key or glob.
+    One(String),
+    /// Several keys or globs.
+    List(Vec<String>),
+}
+
+impl Source {
+    /// Each key or glob.
+    pub fn patterns(&self) -> &[String] {
+        match self {
+            Source::One(one) => std::slice::from_ref(one),
+            Source::List(list) => list,
+        }
+    }
+
+    /// Whether `key` matches one of the patterns.
+    pub fn matches(&self, key: &[u8]) -> bool {
+        self.patterns()
+            .iter()
+            .any(|p| glob::matches(p.as_bytes(), key, false))
+    }
+
+    /// Whether `key` is one of the patterns as written.
+    pub fn names(&self, key: &[u8]) -> bool {
+        self.patterns().iter().any(|p| p.as_bytes() == key)
+    }
+
+    /// The one key, when the source is a single key rather than a glob or a list.
+    pub fn literal(&self) -> Option<&str> {
+        match self {
+            Source::One(one) if glob::is_literal(one.as_bytes()) => Some(one),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.patterns().join(", "))
+    }
+}
+
 /// Most routes one server runs.
 pub const MAX_ROUTES: usize = 256;
 
@@ -124,18 +171,18 @@ impl RouteSpec {
     /// a key that is not UTF-8: a plugin receives the source key as a WIT `string`, and the
     /// dead-letter key is made from it.
     pub fn is_source(&self, key: &[u8]) -> bool {
-        if !glob::matches(self.source.as_bytes(), key, false) || std::str::from_utf8(key).is_err() {
+        if !self.source.matches(key) || std::str::from_utf8(key).is_err() {
             return false;
         }
         match &self.dead_letter {
             Some(dlq) => dlq.as_bytes() != key,
-            None => !key.ends_with(b".dlq") || self.source.as_bytes() == key,
+            None => !key.ends_with(b".dlq") || self.source.names(key),
         }
     }
 
     /// Whether an output to `key` would come back into this route.
     pub fn loops_back(&self, key: &[u8]) -> bool {
-        glob::matches(self.source.as_bytes(), key, false)
+        self.source.matches(key)
     }
 
     /// The dead-letter stream for events of source stream `key`.
@@ -154,7 +201,8 @@ impl RouteSpec {
                 "route name {name:?} must be non-empty, without spaces"
             ));
         }
-        if self.source.is_empty() {
+        let patterns = self.source.patterns();
+        if patterns.is_empty() || patterns.iter().any(String::is_empty) {
             return Err(format!("route {name}: source must not be empty"));
         }
         check_plugin_file(&format!("route {name}"), &self.plugin)?;
@@ -163,11 +211,11 @@ impl RouteSpec {
             if dlq.is_empty() {
                 return Err(format!("route {name}: dead_letter must not be empty"));
             }
-            if glob::matches(self.source.as_bytes(), dlq.as_bytes(), false) {
+            if self.source.matches(dlq.as_bytes()) {
                 return Err(format!(
                     "route {name}: dead_letter {dlq:?} matches the route's own source {:?}, \
                      which would route failed events back into it",
-                    self.source
+                    self.source.to_string()
                 ));
             }
         }
@@ -196,6 +244,25 @@ pub fn validate_all(routes: &[RouteSpec]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_may_be_a_list_of_keys_and_globs() {
+        let spec: RouteSpec = toml::from_str(
+            "name = \"r\"\nsource = [\"orders:{0}\", \"orders:{1}\", \"audit.*\"]\n\
+             plugin = \"p.wasm\"\n",
+        )
+        .expect("valid");
+        assert!(spec.validate().is_ok());
+        assert!(spec.is_source(b"orders:{1}"));
+        assert!(spec.is_source(b"audit.eu"));
+        assert!(!spec.is_source(b"orders:{2}"));
+        assert!(!spec.is_source(b"orders:{0}.dlq"));
+        assert_eq!(spec.source.literal(), None);
+        assert_eq!(spec.source.to_string(), "orders:{0}, orders:{1}, audit.*");
+        let empty: RouteSpec =
+            toml::from_str("name = \"r\"\nsource = []\nplugin = \"p.wasm\"\n").expect("parses");
+        assert!(empty.validate().is_err());
+    }
 
     #[test]
     fn a_key_that_is_not_utf8_is_no_source() {

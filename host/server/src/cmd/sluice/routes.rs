@@ -105,7 +105,7 @@ pub fn routes(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             let field = |name: &'static str, value: Reply| (Reply::bulk_static(name), value);
             Reply::Map(vec![
                 field("name", text(spec.name.clone())),
-                field("source", text(spec.source.clone())),
+                field("source", text(spec.source.to_string())),
                 field("plugin", text(spec.plugin.clone())),
                 field("plugin-name", opt_text(info.map(|i| i.name.clone()))),
                 field("plugin-version", opt_text(info.map(|i| i.version.clone()))),
