@@ -4,97 +4,63 @@ use std::time::Duration;
 
 use anyhow::Result;
 use redis::Commands;
-use sluice_tests::cluster::RedisCluster;
-use sluice_tests::plugins;
 
-use super::support::{
-    assert_exactly_once, counts, eu_route, instance, pending_count, produce, produce_in_background,
-    signal, stop_holding, wait_len,
-};
+use super::support::{Fixture, counts, eu_route, pending_count, produce, signal, wait_len};
 
 /// A route whose source, output and dead-letter stream share the slot of `{eu}`.
 const SOURCE: &str = "orders:{eu}";
 const KEPT: &str = "orders:{eu}:kept";
+const FILTER: (&str, &str) = ("filter", "filter.wasm");
 
 #[test]
 #[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
 fn two_instances_share_a_route_exactly_once_through_a_sigkill() -> Result<()> {
-    let cluster = RedisCluster::start(3, 0)?;
-    let urls = cluster.seed_urls();
-    let mut conn = cluster.client()?;
-    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let mut fx = Fixture::start(0, FILTER)?;
     let routes = eu_route("eu", SOURCE, KEPT);
-    let a = instance(&urls, "a", &plugins, &routes)?;
-    let _b = instance(&urls, "b", &plugins, &routes)?;
-    let producer = produce_in_background(urls.clone(), SOURCE, 0..3000);
+    let a = fx.instance("a", &routes)?;
+    let _b = fx.instance("b", &routes)?;
     // Killed mid-batch (entries delivered to it, not committed): they are claimed by the
     // other instance once idle for the route's `claim_idle_ms`.
-    let held = stop_holding(a.pid(), &mut conn, SOURCE, "sluice:route:eu", "a")?;
-    assert!(held > 0);
+    fx.stop_a_mid_batch(&a, "eu", SOURCE, 0..3000)?;
     a.kill()?;
-    producer
-        .join()
-        .map_err(|_| anyhow::anyhow!("producer panicked"))??;
-    wait_len(&mut conn, KEPT, 1500, Duration::from_secs(60))?;
-    // Let a late duplicate show, if there were one.
-    std::thread::sleep(Duration::from_millis(1500));
-    assert_exactly_once(&counts(&mut conn, KEPT, "n")?, 3000);
-    assert_eq!(pending_count(&mut conn, SOURCE, "sluice:route:eu")?, 0);
+    fx.assert_outputs(KEPT, 3000)?;
+    assert_eq!(pending_count(&mut fx.conn, SOURCE, "sluice:route:eu")?, 0);
     Ok(())
 }
 
 #[test]
 #[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
 fn an_instance_stalled_past_the_claim_time_adds_no_duplicate_when_it_resumes() -> Result<()> {
-    let cluster = RedisCluster::start(3, 0)?;
-    let urls = cluster.seed_urls();
-    let mut conn = cluster.client()?;
-    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let mut fx = Fixture::start(0, FILTER)?;
     let routes = eu_route("eu", SOURCE, KEPT);
-    let a = instance(&urls, "a", &plugins, &routes)?;
-    let _b = instance(&urls, "b", &plugins, &routes)?;
-    let producer = produce_in_background(urls.clone(), SOURCE, 0..2000);
+    let a = fx.instance("a", &routes)?;
+    let _b = fx.instance("b", &routes)?;
     // Stalled mid-batch; b claims what it held once idle past `claim_idle_ms`, and a's late
     // commit finds those entries no longer its own.
-    stop_holding(a.pid(), &mut conn, SOURCE, "sluice:route:eu", "a")?;
-    producer
-        .join()
-        .map_err(|_| anyhow::anyhow!("producer panicked"))??;
-    wait_len(&mut conn, KEPT, 1000, Duration::from_secs(60))?;
+    fx.stop_a_mid_batch(&a, "eu", SOURCE, 0..2000)?;
+    wait_len(&mut fx.conn, KEPT, 1000, Duration::from_secs(60))?;
     signal(a.pid(), "CONT")?;
-    produce(&mut conn, SOURCE, 2000..2400)?;
-    wait_len(&mut conn, KEPT, 1200, Duration::from_secs(60))?;
-    std::thread::sleep(Duration::from_millis(2000));
-    assert_exactly_once(&counts(&mut conn, KEPT, "n")?, 2400);
-    Ok(())
+    produce(&mut fx.conn, SOURCE, 2000..2400)?;
+    fx.assert_outputs(KEPT, 2400)
 }
 
 #[test]
 #[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
 fn a_cross_slot_route_loses_nothing_and_doubles_nothing_through_a_sigkill() -> Result<()> {
-    let cluster = RedisCluster::start(3, 0)?;
-    let urls = cluster.seed_urls();
-    let mut conn = cluster.client()?;
+    let mut fx = Fixture::start(0, FILTER)?;
     let elsewhere = "kept-elsewhere";
     let slot = |key: &str, conn: &mut redis::cluster::ClusterConnection| -> Result<i64> {
         Ok(redis::cmd("CLUSTER").arg("KEYSLOT").arg(key).query(conn)?)
     };
-    assert_ne!(slot(SOURCE, &mut conn)?, slot(elsewhere, &mut conn)?);
-    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    assert_ne!(slot(SOURCE, &mut fx.conn)?, slot(elsewhere, &mut fx.conn)?);
     let routes = eu_route("cross", SOURCE, elsewhere);
-    let a = instance(&urls, "a", &plugins, &routes)?;
-    let _b = instance(&urls, "b", &plugins, &routes)?;
-    let producer = produce_in_background(urls.clone(), SOURCE, 0..3000);
-    stop_holding(a.pid(), &mut conn, SOURCE, "sluice:route:cross", "a")?;
+    let a = fx.instance("a", &routes)?;
+    let b = fx.instance("b", &routes)?;
+    fx.stop_a_mid_batch(&a, "cross", SOURCE, 0..3000)?;
     a.kill()?;
-    producer
-        .join()
-        .map_err(|_| anyhow::anyhow!("producer panicked"))??;
-    wait_len(&mut conn, elsewhere, 1500, Duration::from_secs(60))?;
-    std::thread::sleep(Duration::from_millis(1500));
     // Each output once within the window its seen key lasts (here: all of the test).
-    assert_exactly_once(&counts(&mut conn, elsewhere, "n")?, 3000);
-    let mut raw = sluice_tests::RawClient::connect(_b.addr)?;
+    fx.assert_outputs(elsewhere, 3000)?;
+    let mut raw = sluice_tests::RawClient::connect(b.addr)?;
     let routes = raw.cmd(&["SLUICE", "ROUTES"])?;
     assert!(
         routes.contains("exactly-once per slot; effectively-once across slots"),
@@ -106,10 +72,7 @@ fn a_cross_slot_route_loses_nothing_and_doubles_nothing_through_a_sigkill() -> R
 #[test]
 #[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
 fn a_glob_source_picks_up_a_new_partition() -> Result<()> {
-    let cluster = RedisCluster::start(3, 0)?;
-    let urls = cluster.seed_urls();
-    let mut conn = cluster.client()?;
-    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let mut fx = Fixture::start(0, FILTER)?;
     // Partitions on different masters; each routes into its own slot.
     let routes = r#"
 [[route]]
@@ -120,25 +83,19 @@ config = { field = "region", equals = "eu", destination = "kept" }
 start = "0"
 claim_idle_ms = 1000
 "#;
-    produce(&mut conn, "part:{0}", 0..100)?;
-    let _a = instance(&urls, "a", &plugins, routes)?;
-    wait_len(&mut conn, "kept", 50, Duration::from_secs(30))?;
+    produce(&mut fx.conn, "part:{0}", 0..100)?;
+    let _a = fx.instance("a", routes)?;
+    wait_len(&mut fx.conn, "kept", 50, Duration::from_secs(30))?;
     // A partition that did not exist when the route started (another slot, likely another
     // master): found by the periodic rescan, read from its start.
-    produce(&mut conn, "part:{7}", 100..200)?;
-    wait_len(&mut conn, "kept", 100, Duration::from_secs(30))?;
-    std::thread::sleep(Duration::from_millis(500));
-    assert_exactly_once(&counts(&mut conn, "kept", "n")?, 200);
-    Ok(())
+    produce(&mut fx.conn, "part:{7}", 100..200)?;
+    fx.assert_outputs("kept", 200)
 }
 
 #[test]
 #[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
 fn a_claim_policy_runs_on_one_instance_and_its_lease_moves_when_that_one_dies() -> Result<()> {
-    let cluster = RedisCluster::start(3, 0)?;
-    let urls = cluster.seed_urls();
-    let mut conn = cluster.client()?;
-    let plugins = plugins::folder(&[("dead-letter-after", "dead_letter_after.wasm")])?;
+    let mut fx = Fixture::start(0, ("dead-letter-after", "dead_letter_after.wasm"))?;
     let policies = r#"
 [[claim_policy]]
 name = "dla"
@@ -154,13 +111,13 @@ interval_ms = 100
         .arg("workers")
         .arg("0")
         .arg("MKSTREAM")
-        .query(&mut conn)?;
-    let a = instance(&urls, "a", &plugins, policies)?;
-    let b = instance(&urls, "b", &plugins, policies)?;
+        .query(&mut fx.conn)?;
+    let a = fx.instance("a", policies)?;
+    let b = fx.instance("b", policies)?;
     let lease = "sluice:lease:policy:dla";
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let holder = loop {
-        let holder: Option<String> = conn.get(lease)?;
+        let holder: Option<String> = fx.conn.get(lease)?;
         if let Some(h) = holder {
             break h;
         }
@@ -187,14 +144,14 @@ interval_ms = 100
             }
             Ok(())
         };
-    deliver(&mut conn, 0, 10)?;
-    wait_len(&mut conn, "jobs:{q}:dlq", 10, Duration::from_secs(20))?;
+    deliver(&mut fx.conn, 0, 10)?;
+    wait_len(&mut fx.conn, "jobs:{q}:dlq", 10, Duration::from_secs(20))?;
     // The holder dies: the other instance takes the lease once it lapses.
     let (dead, survivor) = if holder == "a" { (a, "b") } else { (b, "a") };
     dead.kill()?;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let now: Option<String> = conn.get(lease)?;
+        let now: Option<String> = fx.conn.get(lease)?;
         if now.as_deref() == Some(survivor) {
             break;
         }
@@ -204,10 +161,10 @@ interval_ms = 100
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    deliver(&mut conn, 10, 20)?;
-    wait_len(&mut conn, "jobs:{q}:dlq", 20, Duration::from_secs(20))?;
+    deliver(&mut fx.conn, 10, 20)?;
+    wait_len(&mut fx.conn, "jobs:{q}:dlq", 20, Duration::from_secs(20))?;
     std::thread::sleep(Duration::from_millis(500));
-    let dead_lettered = counts(&mut conn, "jobs:{q}:dlq", "n")?;
+    let dead_lettered = counts(&mut fx.conn, "jobs:{q}:dlq", "n")?;
     assert_eq!(dead_lettered.len(), 20);
     assert!(dead_lettered.values().all(|c| *c == 1), "{dead_lettered:?}");
     Ok(())
@@ -216,29 +173,26 @@ interval_ms = 100
 #[test]
 #[ignore = "needs redis-server and redis-cli (.ci/run installs them)"]
 fn a_master_failover_under_load_loses_and_doubles_no_committed_output() -> Result<()> {
-    let cluster = RedisCluster::start(3, 1)?;
-    let urls = cluster.seed_urls();
-    let mut conn = cluster.client()?;
-    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    let mut fx = Fixture::start(1, FILTER)?;
     // Each commit waits for the replica, so a failover cannot drop what was committed.
     let routes = format!("{}wait_replicas = 1\n", eu_route("eu", SOURCE, KEPT));
-    let _a = instance(&urls, "a", &plugins, &routes)?;
-    let _b = instance(&urls, "b", &plugins, &routes)?;
-    let producer = super::support::produce_retrying_in_background(urls.clone(), SOURCE, 0..3000);
+    let _a = fx.instance("a", &routes)?;
+    let _b = fx.instance("b", &routes)?;
+    let producer = super::support::produce_retrying_in_background(fx.urls.clone(), SOURCE, 0..3000);
     std::thread::sleep(Duration::from_millis(300));
-    cluster.fail_over(SOURCE)?;
+    fx.cluster.fail_over(SOURCE)?;
     producer
         .join()
         .map_err(|_| anyhow::anyhow!("producer panicked"))??;
-    let source = counts(&mut conn, SOURCE, "n")?;
+    let source = counts(&mut fx.conn, SOURCE, "n")?;
     let expected: usize = source
         .iter()
         .filter(|(n, _)| n.parse::<usize>().is_ok_and(|n| n % 2 == 0))
         .map(|(_, c)| c)
         .sum();
-    wait_len(&mut conn, KEPT, expected, Duration::from_secs(60))?;
+    wait_len(&mut fx.conn, KEPT, expected, Duration::from_secs(60))?;
     std::thread::sleep(Duration::from_millis(1500));
-    let kept = counts(&mut conn, KEPT, "n")?;
+    let kept = counts(&mut fx.conn, KEPT, "n")?;
     for (n, times) in &source {
         let even = n.parse::<usize>().is_ok_and(|n| n % 2 == 0);
         let out = kept.get(n).copied().unwrap_or(0);

@@ -220,3 +220,66 @@ pub fn produce_retrying_in_background(
         Ok(())
     })
 }
+
+/// A cluster, a client of it and a plugins folder: what every cluster scenario starts from.
+pub struct Fixture {
+    pub cluster: sluice_tests::cluster::RedisCluster,
+    pub urls: Vec<String>,
+    pub conn: redis::cluster::ClusterConnection,
+    pub plugins: std::path::PathBuf,
+}
+
+impl Fixture {
+    /// A 3-master cluster (each with `replicas` replicas) and a folder holding the plugin
+    /// `(crate, file)`.
+    pub fn start(replicas: usize, plugin: (&str, &str)) -> Result<Fixture> {
+        let cluster = sluice_tests::cluster::RedisCluster::start(3, replicas)?;
+        let urls = cluster.seed_urls();
+        let conn = cluster.client()?;
+        let plugins = sluice_tests::plugins::folder(&[plugin])?;
+        Ok(Fixture {
+            cluster,
+            urls,
+            conn,
+            plugins,
+        })
+    }
+
+    /// An instance named `name` attached to the cluster, running `toml`.
+    pub fn instance(&self, name: &str, toml: &str) -> Result<ChildServer> {
+        instance(&self.urls, name, &self.plugins, toml)
+    }
+
+    /// Appends `produced` events to `source` in the background and stops instance `a`
+    /// (SIGSTOP) at a moment it holds uncommitted entries of route `route`; returns once the
+    /// producer is done, `a` still stopped (the caller kills it or lets it go on).
+    pub fn stop_a_mid_batch(
+        &mut self,
+        a: &ChildServer,
+        route: &str,
+        source: &'static str,
+        produced: std::ops::Range<usize>,
+    ) -> Result<()> {
+        let producer = produce_in_background(self.urls.clone(), source, produced);
+        let group = format!("sluice:route:{route}");
+        let held = stop_holding(a.pid(), &mut self.conn, source, &group, "a")?;
+        anyhow::ensure!(held > 0, "a held nothing");
+        producer
+            .join()
+            .map_err(|_| anyhow::anyhow!("producer panicked"))?
+    }
+
+    /// Waits until `key` holds `expected` entries, gives a late duplicate time to show, and
+    /// checks that `key` holds every even event below `total` exactly once.
+    pub fn assert_outputs(&mut self, key: &str, total: usize) -> Result<()> {
+        wait_len(
+            &mut self.conn,
+            key,
+            total.div_ceil(2),
+            Duration::from_secs(60),
+        )?;
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_exactly_once(&counts(&mut self.conn, key, "n")?, total);
+        Ok(())
+    }
+}
