@@ -23,7 +23,8 @@
 //! # Layout
 //! - [`conn`]: the cluster or standalone connection.
 //! - [`script`]: the function library (or scripts) commits run as.
-//! - `route`: reading batches and committing them.
+//! - `route`: a route's sources, the batches this instance reads, releasing them at a stop.
+//! - `commit`: a batch's outputs and acknowledgements, gated per source entry.
 //! - `policy`: a group's pending entries and a policy's decisions.
 //! - `watch`: the blocking readers and the periodic rescan.
 //! - `caps`: what the server can do, probed at start.
@@ -32,6 +33,7 @@ pub mod conn;
 pub mod script;
 
 mod caps;
+mod commit;
 mod policy;
 mod route;
 mod watch;
@@ -251,7 +253,7 @@ impl Store for AttachedStore {
     }
 
     fn commit_batch(&self, commit: &BatchCommit<'_>) -> Committed {
-        self.block_on(route::commit(&self.shared, commit))
+        self.block_on(commit::commit(&self.shared, commit))
             .unwrap_or(Committed::Stale)
     }
 

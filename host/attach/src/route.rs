@@ -1,18 +1,14 @@
 //! A route over the attached server: its sources, the batches this instance reads, and their
 //! commits.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use redis::{Cmd, RedisResult, Value};
+use redis::{RedisResult, Value};
 use sluice_broker::routes::spec::{DEFAULT_CLAIM_IDLE_MS, RouteSpec, Start};
-use sluice_broker::store::{Append, BatchCommit, Committed};
 use sluice_plugin_host::{Batch, EntryId};
 
 use crate::Shared;
-use crate::conn::tag_of;
-use crate::script::Function;
 
 /// How a route commits on this server, for `SLUICE ROUTES`.
 pub fn mode(shared: &Shared, spec: &RouteSpec) -> String {
@@ -415,217 +411,6 @@ fn parse_id(id: &[u8]) -> Option<EntryId> {
     })
 }
 
-/// How long a cross-slot output's seen key lasts: long enough to cover a redo after another
-/// instance claims the entry.
-fn dedup_window_ms(spec_idle: u64) -> u64 {
-    spec_idle.saturating_mul(2).saturating_add(60_000)
-}
-
-/// Commits a batch: cross-slot outputs first (each once per window), then one function call
-/// acknowledging each handled source entry and appending its same-slot outputs only if that
-/// acknowledgement took.
-pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
-    let stats = c.stats;
-    let Some((_, done)) = c.advance else {
-        return Committed::Done {
-            refused: Vec::new(),
-        };
-    };
-    let done = usize::try_from(done)
-        .unwrap_or(usize::MAX)
-        .min(c.batch.len());
-    let spec = shared.broker.upgrade().and_then(|b| {
-        b.routes
-            .list()
-            .iter()
-            .find(|r| r.deployed.spec.group_name() == c.group)
-            .map(|r| {
-                (
-                    r.deployed.spec.name.clone(),
-                    r.deployed.spec.claim_idle_ms,
-                    r.deployed.spec.wait_replicas,
-                )
-            })
-    });
-    let (route, idle, wait) = spec.unwrap_or_default();
-    let window = dedup_window_ms(claim_idle(idle)).to_string();
-    let mut conn = shared.conn.clone();
-    let mut refused = Vec::new();
-    let mut outputs = 0u64;
-    let mut dead = 0u64;
-    // Per event: its same-slot appends.
-    let mut local: Vec<Vec<&Append<'_>>> = vec![Vec::new(); done];
-    let mut nth = vec![0usize; done];
-    for append in c.appends {
-        let Some(slot) = local.get_mut(append.event) else {
-            continue;
-        };
-        if shared.one_slot(c.source, append.key) {
-            slot.push(append);
-            continue;
-        }
-        let Some((id, _)) = c.batch.get(append.event) else {
-            continue;
-        };
-        nth[append.event] += 1;
-        let seen = [
-            b"{".as_slice(),
-            tag_of(append.key),
-            b"}:seen:",
-            route.as_bytes(),
-            b":",
-            c.source,
-            b":",
-            id.to_string().as_bytes(),
-            b":",
-            nth[append.event].to_string().as_bytes(),
-        ]
-        .concat();
-        let fields = c.fields.get(append.fields.clone()).unwrap_or_default();
-        let mut args: Vec<&[u8]> = vec![window.as_bytes()];
-        args.extend_from_slice(fields);
-        match shared
-            .scripts
-            .call(&mut conn, Function::Append, &[append.key, &seen], &args)
-            .await
-        {
-            Ok(Value::Int(1)) if append.dead_letter => dead += 1,
-            Ok(Value::Int(1)) => outputs += 1,
-            Ok(_) => {}
-            Err(e) if is_refusal(&e) => {
-                refused.push(format!("{}: {e}", String::from_utf8_lossy(append.key)));
-            }
-            Err(e) => return failed(shared, c, e),
-        }
-    }
-    // The gated commit: keys are the source, then each same-slot destination once.
-    let mut keys: Vec<&[u8]> = vec![c.source];
-    let mut args: Vec<Vec<u8>> = vec![c.group.to_vec()];
-    for (event, appends) in local.iter().enumerate() {
-        let Some((id, _)) = c.batch.get(event) else {
-            break;
-        };
-        args.push(id.to_string().into_bytes());
-        args.push(appends.len().to_string().into_bytes());
-        for append in appends {
-            let index = match keys.iter().position(|k| *k == append.key) {
-                Some(i) => i,
-                None => {
-                    keys.push(append.key);
-                    keys.len() - 1
-                }
-            };
-            let fields = c.fields.get(append.fields.clone()).unwrap_or_default();
-            args.push((index + 1).to_string().into_bytes());
-            args.push(if append.dead_letter {
-                b"1".to_vec()
-            } else {
-                b"0".to_vec()
-            });
-            args.push(fields.len().to_string().into_bytes());
-            args.extend(fields.iter().map(|f| f.to_vec()));
-        }
-    }
-    let arg_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-    let reply = shared
-        .scripts
-        .call(&mut conn, Function::Commit, &keys, &arg_refs)
-        .await;
-    let (acked, outs, dls, errors) = match reply {
-        Ok(Value::Array(parts)) => parse_commit_reply(parts),
-        Ok(other) => {
-            return failed(
-                shared,
-                c,
-                redis::RedisError::from((
-                    redis::ErrorKind::Parse,
-                    "unexpected commit reply",
-                    format!("{other:?}"),
-                )),
-            );
-        }
-        Err(e) => return failed(shared, c, e),
-    };
-    refused.extend(errors);
-    if let Some(n) = wait.filter(|n| *n > 0) {
-        let mut cmd = Cmd::new();
-        cmd.arg("WAIT").arg(n).arg(5000);
-        match conn.on_master_of(c.source, &cmd).await {
-            Ok(Value::Int(got)) if got < i64::from(n) => refused.push(format!(
-                "WAIT {n}: only {got} replicas acknowledged the commit within 5 s"
-            )),
-            Ok(_) => {}
-            Err(e) => refused.push(format!("WAIT {n}: {e}")),
-        }
-    }
-    stats.events_in.fetch_add(acked, Relaxed);
-    stats.events_out.fetch_add(outputs + outs, Relaxed);
-    stats.dead_lettered.fetch_add(dead + dls, Relaxed);
-    stats.dropped.fetch_add(c.dropped, Relaxed);
-    stats.skipped.fetch_add(c.skipped, Relaxed);
-    stats.batches.fetch_add(1, Relaxed);
-    Committed::Done { refused }
-}
-
-/// Whether `e` is the destination refusing the append (a wrong type, an ID or size limit):
-/// reported like any refused output, not retried. Cluster and connection errors are retried.
-fn is_refusal(e: &redis::RedisError) -> bool {
-    const TRANSIENT: &[&str] = &[
-        "MOVED",
-        "ASK",
-        "TRYAGAIN",
-        "CLUSTERDOWN",
-        "LOADING",
-        "MASTERDOWN",
-        "READONLY",
-        "NOSCRIPT",
-        "BUSY",
-    ];
-    e.code().is_some_and(|code| !TRANSIENT.contains(&code))
-}
-
-fn parse_commit_reply(parts: Vec<Value>) -> (u64, u64, u64, Vec<String>) {
-    let int = |v: Option<&Value>| match v {
-        Some(Value::Int(n)) => u64::try_from(*n).unwrap_or(0),
-        _ => 0,
-    };
-    let errors = match parts.get(3) {
-        Some(Value::Array(errors)) => errors
-            .iter()
-            .filter_map(|e| match e {
-                Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    (
-        int(parts.first()),
-        int(parts.get(1)),
-        int(parts.get(2)),
-        errors,
-    )
-}
-
-/// A commit that failed on the way (a connection lost, a failover): nothing is known to be
-/// applied, so this instance reads its own pending entries again; what was acknowledged is
-/// not among them, and the gate stops the rest being appended twice.
-fn failed(shared: &Shared, c: &BatchCommit<'_>, e: redis::RedisError) -> Committed {
-    let error = format!(
-        "commit to {} failed ({e}); its entries are read again",
-        String::from_utf8_lossy(c.source)
-    );
-    let mut sources = shared.sources.lock();
-    let state = sources
-        .entry((c.source.to_vec(), c.group.to_vec()))
-        .or_default();
-    state.own_pending = true;
-    state.failures = state.failures.saturating_add(1);
-    Committed::Done {
-        refused: vec![error],
-    }
-}
-
 /// Gives back what this instance holds of the route: in each source where it holds nothing
 /// its consumer is deleted; entries it still holds are handed back with `XNACK SILENT` where
 /// the server has it, else left to be claimed once idle.
@@ -701,19 +486,5 @@ mod tests {
         assert_eq!(parse_id(b"5-7"), Some(EntryId { ms: 5, seq: 7 }));
         assert_eq!(parse_id(b"5"), None);
         assert_eq!(parse_id(b"x-1"), None);
-    }
-
-    #[test]
-    fn commit_replies_parse() {
-        let reply = vec![
-            Value::Int(3),
-            Value::Int(2),
-            Value::Int(1),
-            Value::Array(vec![Value::BulkString(b"k: WRONGTYPE".to_vec())]),
-        ];
-        assert_eq!(
-            parse_commit_reply(reply),
-            (3, 2, 1, vec!["k: WRONGTYPE".to_owned()])
-        );
     }
 }

@@ -1,7 +1,10 @@
 //! Attached mode (`--attach`) as the front end sees it: the data lives on the attached
 //! cluster, so this instance serves only what describes and runs its routes and policies.
 
+use sluice_resp::Reply;
+
 use crate::cmd::Resolved;
+use crate::shared::Shared;
 
 /// The commands an attached instance serves: connection handling, `PING`, `INFO`, `SLUICE …`,
 /// `SHUTDOWN`, and the ACL and `CONFIG` that guard them.
@@ -14,18 +17,21 @@ const SERVED: &[&str] = &[
 const SLUICE_SERVED: &[&str] = &["routes", "plugins", "policies", "reload", "help"];
 
 /// Whether an attached instance runs `resolved`.
-pub fn serves(resolved: &Resolved) -> bool {
+fn serves(resolved: &Resolved) -> bool {
     match (resolved.command.name, resolved.sub) {
         ("sluice", Some(sub)) => SLUICE_SERVED.contains(&sub.name),
         (name, _) => SERVED.contains(&name),
     }
 }
 
-/// The error every other command gets.
-pub fn refusal(urls: &[String]) -> String {
-    format!(
+/// The error an attached instance answers `resolved` with, if it does not run it.
+pub fn refusal(shared: &Shared, resolved: &Resolved) -> Option<Reply> {
+    if shared.broker.attached().is_none() || serves(resolved) {
+        return None;
+    }
+    Some(Reply::Error(format!(
         "ERR this Sluice instance is attached to {}: it stores no data and runs routes and \
          claim policies only; send data commands to the attached server",
-        urls.join(", ")
-    )
+        shared.config.attach.join(", ")
+    )))
 }

@@ -381,9 +381,8 @@ impl Connection {
         {
             return self.refuse(resolved, refusal);
         }
-        if self.shared.broker.attached().is_some() && !crate::attached::serves(&resolved) {
-            let refusal = crate::attached::refusal(&self.shared.config.attach);
-            self.reply(&Reply::Error(refusal));
+        if let Some(refusal) = crate::attached::refusal(&self.shared, &resolved) {
+            self.reply(&refusal);
             return Step::Continue;
         }
         if matches!(resolved.command.name, "multi" | "exec" | "discard") {
