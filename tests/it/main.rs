@@ -20,6 +20,7 @@ mod groups;
 mod hash;
 mod list;
 mod persistence;
+mod plugins_lang;
 mod policies;
 mod replies;
 mod routes;

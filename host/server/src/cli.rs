@@ -68,7 +68,7 @@ struct Cli {
     /// Time limit of one plugin call, ms [default: 100].
     #[arg(long, value_name = "MS")]
     plugin_call_timeout_ms: Option<u64>,
-    /// Largest plugin file loaded, e.g. 16mb [default: 16mb].
+    /// Largest plugin file loaded, e.g. 16mb [default: 64mb].
     #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
     plugin_max_size: Option<u64>,
     /// Most routes and claim policies (each runs its own plugin instance) [default: 64].

@@ -81,3 +81,14 @@ test("transform rewrites as the Rust transform does", () => {
   const plain = new Transform(new Config([]));
   assert.deepEqual(route(plain, { a: "b" }), [["orders.out", [["a", "b"]]]]);
 });
+
+test("router routes as the Rust router does", async () => {
+  const { FieldRouter } = await import("../router/router.js");
+  const r = new FieldRouter(new Config([["field", "region"]]));
+  assert.deepEqual(route(r, { region: "eu" }), [["orders.eu", undefined]]);
+  assert.throws(() => route(r, { id: "1" }), /^Error: no field `region` to route on$|no field `region` to route on/);
+  assert.throws(() => route(r, { region: "" }), /field `region` is empty or not UTF-8/);
+  const m = new FieldRouter(new Config([["field", "region"], ["prefix", "p"], ["missing", "other"]]));
+  assert.deepEqual(route(m, { id: "1" }), [["other", undefined]]);
+  assert.deepEqual(route(m, { region: "us" }), [["p.us", undefined]]);
+});

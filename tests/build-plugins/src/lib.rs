@@ -9,6 +9,8 @@
 //! `wasm32-wasip2` target (rustup adds `rust-toolchain.toml`'s `targets` only when it installs
 //! the toolchain itself), so the build adds it first when it is missing.
 
+pub mod lang;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
