@@ -166,6 +166,18 @@ impl PluginHost {
         })
     }
 
+    /// The names of the interfaces `compiled` imports (`sluice:plugin/log@0.1.1`,
+    /// `wasi:io/streams@0.2.0`, ...), as the component declares them.
+    pub fn imports(&self, compiled: &CompiledPlugin) -> Vec<String> {
+        let engine = &self.shared.engine;
+        compiled
+            .component
+            .component_type()
+            .imports(engine)
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    }
+
     /// Makes a router instance of `compiled`, named `name` (the route's name, used in log lines
     /// and errors), and initialises it with `config`. Fails if the component is not a router,
     /// imports something the host does not provide, or refuses its configuration.

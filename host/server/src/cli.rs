@@ -263,6 +263,10 @@ pub fn main() -> anyhow::Result<()> {
 /// [`main`] with `adjust` applied to the configuration the command line gave (the test build
 /// of the binary sets what has no flag).
 pub fn main_with(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<()> {
+    // `sluice plugin ...`: the plugin author's tool, not the server.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "plugin") {
+        return sluice_plugin_tool::main(std::env::args_os().skip(2));
+    }
     let mut config = Cli::parse().into_config()?;
     adjust(&mut config);
     tracing_subscriber::fmt()

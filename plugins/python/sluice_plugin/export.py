@@ -4,11 +4,15 @@ subclass and the component's exports. In the plugin's app module::
     Lifecycle, Routing = sluice_plugin.export.router(MyRouter, "my-router", "0.1.0")
     Lifecycle, Claiming = sluice_plugin.export.claim_policy(MyPolicy, "my-policy", "0.1.0")
 
-``componentize-py`` looks the exported interfaces up by those class names. This module needs
-the bindings it generates (``wit_world``), so it is imported only inside a component.
+``componentize-py`` looks the exported interfaces up by those class names. The export classes
+need the bindings it generates (``wit_world``); on a plain CPython (a plugin's unit tests
+importing its app module) both functions return ``(None, None)`` instead.
 """
 
-from componentize_py_types import Err
+try:  # Only inside a component built by componentize-py.
+    from componentize_py_types import Err
+except ImportError:  # plain CPython
+    Err = None
 
 from .config import Config, Fail
 from .event import EntryId, Event, read_batch
@@ -50,6 +54,8 @@ def _plugin(state, export):
 def router(cls, name, version):
     """The ``(Lifecycle, Routing)`` export classes for the router class ``cls``, which
     describes itself as ``name`` ``version``."""
+    if Err is None:
+        return None, None
     from wit_world.exports.routing import Failure, Output, Routed
     from wit_world.imports.types import Span
 
@@ -89,6 +95,8 @@ def router(cls, name, version):
 def claim_policy(cls, name, version):
     """The ``(Lifecycle, Claiming)`` export classes for the claim policy class ``cls``, which
     describes itself as ``name`` ``version``."""
+    if Err is None:
+        return None, None
     from wit_world.exports import claiming
     from wit_world.imports import pending_state
 

@@ -2,7 +2,8 @@
 //! `plugins/python` and `plugins/js` by the tests (toolchains installed into
 //! `target/toolchains`), loaded by a real server and fed by a real client. Routes' outputs
 //! and dead-letters ([`routes`]), a claim policy's dead-letters ([`policy`]), a hot reload
-//! from the Rust router to the Python one ([`reload`]); `sluice plugin` in `tool.rs`.
+//! from the Rust router to the Python one ([`reload`]); `sluice plugin` in `tool.rs`; the SDKs'
+//! own unit tests in `sdk.rs`.
 //!
 //! Where a toolchain cannot be installed (no python3/pip or node/npm) the tests say so and
 //! pass without running; under CI that is a failure.
@@ -10,6 +11,8 @@
 mod policy;
 mod reload;
 mod routes;
+mod sdk;
+mod tool;
 
 use std::path::PathBuf;
 
