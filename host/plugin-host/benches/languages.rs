@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::Events;
-use sluice_build_plugins::lang::{Lang, built_examples};
+use sluice_build_plugins::lang::{Lang, build_example};
 use sluice_plugin_host::{Limits, PluginHost};
 
 const BATCH: usize = 256;
@@ -26,10 +26,13 @@ fn main() {
         .expect("building the Rust plugins")
         .join("router.wasm");
     let mut rows: Vec<(&str, PathBuf)> = vec![("rust", rust)];
-    for (name, lang) in [("python", Lang::Python), ("javascript", Lang::JavaScript)] {
-        match built_examples(lang) {
-            Ok(dir) => rows.push((name, dir.join("router.wasm"))),
-            Err(e) => eprintln!("{name}: skipped, its toolchain could not be installed: {e}"),
+    for (name, lang, entry) in [
+        ("python", Lang::Python, "router/app.py"),
+        ("javascript", Lang::JavaScript, "router/router.js"),
+    ] {
+        match build_example(lang, entry, "router", "router.wasm") {
+            Ok(path) => rows.push((name, path)),
+            Err(e) => eprintln!("{name}: skipped, it could not be built: {e}"),
         }
     }
     let fields: Vec<&[(&str, &str)]> = (0..BATCH)

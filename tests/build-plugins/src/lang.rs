@@ -255,7 +255,8 @@ fn newest(path: &Path) -> Option<SystemTime> {
 
 /// The repository's example plugins in Python and JavaScript, built (once per process, and
 /// only when stale) into `target/plugins/python` and `target/plugins/js`: `router.wasm`,
-/// `dead_letter_after.wasm`; `filter.wasm`, `transform.wasm`, `router.wasm`.
+/// `dead_letter_after.wasm`; `filter.wasm`, `transform.wasm` (the JavaScript `router.wasm`,
+/// for the benchmark only, with [`build_example`]).
 pub fn built_examples(lang: Lang) -> Result<&'static Path, &'static str> {
     use std::sync::OnceLock;
     static PY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -271,49 +272,55 @@ pub fn built_examples(lang: Lang) -> Result<&'static Path, &'static str> {
 }
 
 fn build_examples(lang: Lang) -> Result<PathBuf, String> {
+    let examples: &[(&str, &str, &str)] = match lang {
+        Lang::Python => &[
+            ("router/app.py", "router", "router.wasm"),
+            (
+                "dead_letter_after/app.py",
+                "claim-policy",
+                "dead_letter_after.wasm",
+            ),
+        ],
+        Lang::JavaScript => &[
+            ("filter/filter.js", "router", "filter.wasm"),
+            ("transform/transform.js", "router", "transform.wasm"),
+        ],
+    };
+    let mut dir = PathBuf::new();
+    for (entry, world, file) in examples {
+        let out = build_example(lang, entry, world, file)?;
+        dir = out.parent().map(Path::to_path_buf).unwrap_or_default();
+    }
+    Ok(dir)
+}
+
+/// Builds one example of `lang` (`entry` under `plugins/python` or `plugins/js`, world
+/// `world`) into `target/plugins/<python|js>/<file>`, unless fresh; returns its path.
+pub fn build_example(lang: Lang, entry: &str, world: &str, file: &str) -> Result<PathBuf, String> {
     let root = crate::repo_root();
-    let wit = root.join("wit");
-    let (src, dir, examples): (_, _, &[(&str, &str, &str)]) = match lang {
+    let (src, sdk, dir) = match lang {
         Lang::Python => (
             root.join("plugins/python"),
+            root.join("plugins/python"),
             root.join("target/plugins/python"),
-            &[
-                ("router/app.py", "router", "router.wasm"),
-                (
-                    "dead_letter_after/app.py",
-                    "claim-policy",
-                    "dead_letter_after.wasm",
-                ),
-            ],
         ),
         Lang::JavaScript => (
             root.join("plugins/js"),
+            root.join("plugins/js/sluice-plugin"),
             root.join("target/plugins/js"),
-            &[
-                ("filter/filter.js", "router", "filter.wasm"),
-                ("transform/transform.js", "router", "transform.wasm"),
-                ("router/router.js", "router", "router.wasm"),
-            ],
         ),
     };
-    // Python: the SDK's parent folder goes on the module path; JavaScript: the SDK's folder
-    // only makes the build stale (the entry imports it by a relative path).
-    let sdk = match lang {
-        Lang::Python => src.clone(),
-        Lang::JavaScript => src.join("sluice-plugin"),
-    };
-    for (entry, world, file) in examples {
-        Toolchains::in_repo().build(
-            &BuildSpec {
-                lang,
-                entry: &src.join(entry),
-                search: &[&sdk],
-                wit: &wit,
-                world,
-                out: &dir.join(file),
-            },
-            &mut |line| eprintln!("{line}"),
-        )?;
-    }
-    Ok(dir)
+    let out = dir.join(file);
+    Toolchains::in_repo().build(
+        &BuildSpec {
+            lang,
+            entry: &src.join(entry),
+            search: &[&sdk],
+            wit: &root.join("wit"),
+            world,
+            out: &out,
+        },
+        &mut |line| eprintln!("{line}"),
+    )?;
+    Ok(out)
 }
