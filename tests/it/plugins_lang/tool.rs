@@ -154,3 +154,72 @@ fn check_refuses_imports_beyond_the_contract_and_files_over_the_size_limit() -> 
     );
     Ok(())
 }
+
+/// The repository's Python and JavaScript examples through `sluice plugin test`, with exact
+/// output: the Python router and policy, the JavaScript filter and transform.
+#[test]
+fn the_examples_run_through_sluice_plugin_test() -> Result<()> {
+    let dir = sluice_tests::tempdir()?;
+    std::fs::write(
+        dir.join("events.jsonl"),
+        "{\"key\":\"orders\",\"id\":\"1-0\",\"fields\":{\"id\":\"1\",\"region\":\"eu\"}}\n\
+         {\"key\":\"orders\",\"id\":\"2-0\",\"fields\":{\"id\":\"2\"}}\n",
+    )?;
+    std::fs::write(
+        dir.join("rounds.json"),
+        "{\"key\":\"jobs\",\"group\":\"g\",\"pending\":[{\"id\":\"1-0\",\"owner\":\"a\",\
+         \"idle_ms\":10,\"deliveries\":3},{\"id\":\"2-0\",\"owner\":\"\",\"idle_ms\":1,\
+         \"deliveries\":1,\"nack\":\"fatal\"}],\"consumers\":[{\"name\":\"a\"}]}\n",
+    )?;
+    let cases: [(Lang, &str, &[&str], &str, &str); 4] = [
+        (
+            Lang::Python,
+            "router.wasm",
+            &["--config", "field=region"],
+            "events.jsonl",
+            "{\"event\":\"1-0\",\"key\":\"orders\",\"destination\":\"orders.eu\",\"fields\":{\"id\":\"1\",\"region\":\"eu\"}}\n\
+             {\"event\":\"2-0\",\"key\":\"orders\",\"error\":\"no field `region` to route on\",\"kind\":\"failed\"}\n",
+        ),
+        (
+            Lang::Python,
+            "dead_letter_after.wasm",
+            &["--config", "max_deliveries=3"],
+            "rounds.json",
+            "{\"entry\":\"1-0\",\"key\":\"jobs\",\"group\":\"g\",\"action\":\"dead-letter\",\"dead_letter\":\"jobs.dlq\",\"reason\":\"delivered 3 times\"}\n\
+             {\"entry\":\"2-0\",\"key\":\"jobs\",\"group\":\"g\",\"action\":\"dead-letter\",\"dead_letter\":\"jobs.dlq\",\"reason\":\"NACKed FATAL\"}\n",
+        ),
+        (
+            Lang::JavaScript,
+            "filter.wasm",
+            &[
+                "--config",
+                "field=region",
+                "--config",
+                "equals=eu",
+                "--config",
+                "destination=eu",
+            ],
+            "events.jsonl",
+            "{\"event\":\"1-0\",\"key\":\"orders\",\"destination\":\"eu\",\"fields\":{\"id\":\"1\",\"region\":\"eu\"}}\n",
+        ),
+        (
+            Lang::JavaScript,
+            "transform.wasm",
+            &["--config", "drop=region", "--config", "set.seen=yes"],
+            "events.jsonl",
+            "{\"event\":\"1-0\",\"key\":\"orders\",\"destination\":\"orders.out\",\"fields\":{\"id\":\"1\",\"seen\":\"yes\"}}\n\
+             {\"event\":\"2-0\",\"key\":\"orders\",\"destination\":\"orders.out\",\"fields\":{\"id\":\"2\",\"seen\":\"yes\"}}\n",
+        ),
+    ];
+    for (lang, file, config, input, expected) in cases {
+        let Some(wasm) = sluice_tests::plugins::lang_component(lang, file)? else {
+            continue;
+        };
+        let wasm = wasm.to_string_lossy().into_owned();
+        let mut args = vec!["test", wasm.as_str(), "--events", input];
+        args.extend_from_slice(config);
+        assert_eq!(ok(&dir, &args)?, expected, "{lang:?} {file}");
+    }
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
