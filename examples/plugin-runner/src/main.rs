@@ -45,8 +45,6 @@
 //! Plugin log lines go to stderr. The same runner is `sluice plugin test`; both call
 //! `sluice_plugin_tool::run`.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use clap::Parser;
 use sluice_plugin_tool::run::{RunOptions, run};
@@ -63,23 +61,8 @@ use sluice_plugin_tool::run::{RunOptions, run};
 #[derive(Parser, Debug)]
 #[command(name = "sluice-plugin-runner", version, verbatim_doc_comment)]
 struct Args {
-    /// The plugin component (`.wasm`, built for wasm32-wasip2): a router or a claim policy.
-    plugin: PathBuf,
-    /// A config key/value for the plugin's `init`, as `key=value`; repeat for more.
-    #[arg(short, long = "config", value_name = "KEY=VALUE")]
-    config: Vec<String>,
-    /// Read the input (events, or a policy's rounds) from this file instead of stdin.
-    #[arg(short, long, visible_alias = "input", value_name = "FILE")]
-    events: Option<PathBuf>,
-    /// Largest batch of events handed to a router at once.
-    #[arg(long, default_value_t = 64)]
-    batch: usize,
-    /// The plugin's memory limit, in MiB.
-    #[arg(long, default_value_t = 16)]
-    memory_mib: usize,
-    /// The plugin's time limit per call, in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    deadline_ms: u64,
+    #[command(flatten)]
+    options: RunOptions,
 }
 
 fn main() -> Result<()> {
@@ -89,15 +72,7 @@ fn main() -> Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let args = Args::parse();
-    let options = RunOptions {
-        plugin: args.plugin,
-        config: args.config,
-        events: args.events,
-        batch: args.batch,
-        memory_mib: args.memory_mib,
-        deadline_ms: args.deadline_ms,
-    };
+    let options = Args::parse().options;
     match run(&options, &mut std::io::stdout().lock()) {
         // `| head` closed stdout: not an error for a command-line filter.
         Err(e)

@@ -61,25 +61,7 @@ enum Command {
     },
     /// Runs a component over events (a router) or rounds (a claim policy), printing one JSON
     /// line per output or decision; no server needed.
-    Test {
-        /// The component.
-        plugin: PathBuf,
-        /// The input: JSON lines of {"key","id","fields"} (stdin if not given).
-        #[arg(short, long, visible_alias = "input", value_name = "FILE")]
-        events: Option<PathBuf>,
-        /// A config key/value for the plugin's `init`, as `key=value`; repeat for more.
-        #[arg(short, long = "config", value_name = "KEY=VALUE")]
-        config: Vec<String>,
-        /// Largest batch handed to a router at once.
-        #[arg(long, default_value_t = 64)]
-        batch: usize,
-        /// Memory limit, MiB (the broker's default plugin-max-memory).
-        #[arg(long, default_value_t = 16)]
-        memory_mib: usize,
-        /// Time limit per call, ms (the broker's default plugin-call-timeout-ms).
-        #[arg(long, default_value_t = 100)]
-        deadline_ms: u64,
-    },
+    Test(run::RunOptions),
     /// Prints a component's WIT version, world, size and imports; fails if the broker would
     /// not load it.
     Check {
@@ -122,24 +104,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> Result<()> {
             let out = builder::build(&dir, &mut say)?;
             println!("{}", out.display());
         }
-        Command::Test {
-            plugin,
-            events,
-            config,
-            batch,
-            memory_mib,
-            deadline_ms,
-        } => {
-            let options = run::RunOptions {
-                plugin,
-                config,
-                events,
-                batch,
-                memory_mib,
-                deadline_ms,
-            };
-            run::run(&options, &mut std::io::stdout().lock())?;
-        }
+        Command::Test(options) => run::run(&options, &mut std::io::stdout().lock())?,
         Command::Check { plugin, max_size } => {
             let report = check::check(&plugin, max_size)?;
             println!("{report}");

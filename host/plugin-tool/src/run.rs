@@ -30,20 +30,26 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sluice_plugin_host::{EntryId, EventRef, Limits, OutputFields, PluginError, RouterInstance};
 
-/// What to run and how.
-#[derive(Debug, Clone)]
+/// What to run and how: the arguments of `sluice plugin test` and `sluice-plugin-runner`.
+#[derive(Debug, Clone, clap::Args)]
 pub struct RunOptions {
-    /// The plugin component.
+    /// The plugin component (`.wasm`, built for wasm32-wasip2): a router or a claim policy.
     pub plugin: PathBuf,
-    /// `key=value` pairs for the plugin's `init`.
+    /// A config key/value for the plugin's `init`, as `key=value`; repeat for more.
+    #[arg(short, long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
-    /// The input file; stdin when `None`.
+    /// Read the input (events, or a policy's rounds) from this file instead of stdin.
+    #[arg(short, long, visible_alias = "input", value_name = "FILE")]
     pub events: Option<PathBuf>,
-    /// Largest batch handed to a router at once.
+    /// Largest batch of events handed to a router at once.
+    #[arg(long, default_value_t = 64)]
     pub batch: usize,
-    /// The plugin's memory limit, MiB.
+    /// The plugin's memory limit, in MiB (the broker's default plugin-max-memory).
+    #[arg(long, default_value_t = 16)]
     pub memory_mib: usize,
-    /// The plugin's time limit per call, ms.
+    /// The plugin's time limit per call, in milliseconds (the broker's default
+    /// plugin-call-timeout-ms).
+    #[arg(long, default_value_t = 100)]
     pub deadline_ms: u64,
 }
 
