@@ -22,6 +22,7 @@ mod groups;
 mod hash;
 mod list;
 mod persistence;
+mod plugins_lang;
 mod policies;
 mod replies;
 mod routes;

@@ -103,7 +103,8 @@ impl Default for PluginsConfig {
             plugins_dir: None,
             plugin_max_memory: 16 * 1024 * 1024,
             plugin_call_timeout_ms: 100,
-            plugin_max_size: 16 * 1024 * 1024,
+            // A Python component is ~18 MB, a JavaScript one ~12 MB (plugins/README.md, limits).
+            plugin_max_size: 64 * 1024 * 1024,
             max_plugins: 64,
             routes: Vec::new(),
             claim_policies: Vec::new(),

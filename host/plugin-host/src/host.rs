@@ -4,13 +4,14 @@
 //! path, once per `.wasm` file: [`PluginHost::compile`] gives a [`CompiledPlugin`] that any
 //! number of instances are made from, cheaply.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, OptLevel};
+use wasmtime::{Cache, CacheConfig, Config, Engine, OptLevel};
 
 use crate::bindings::{Router, add_pending_state_to_linker};
 use crate::sandbox::StoreState;
@@ -31,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<StoreState>,
     pub(crate) limits: Limits,
+    /// The on-disk cache of compiled components, if any (its hit and miss counters).
+    cache: Option<Cache>,
     _ticker: Ticker,
 }
 
@@ -39,7 +42,29 @@ impl PluginHost {
     /// the ticker thread. `limits` applies to every instance made by this host unless
     /// overridden per instance.
     pub fn new(limits: Limits) -> Result<Self, PluginError> {
+        Self::with_cache(limits, None)
+    }
+
+    /// [`PluginHost::new`] keeping compiled components in the folder `cache_dir` (created if
+    /// missing): a file compiled once, by this process or an earlier one, is loaded from there
+    /// instead of compiled again. Entries are keyed by a hash of the component's bytes and the
+    /// engine's settings, so a changed file or another wasmtime version never reuses one.
+    pub fn with_cache(limits: Limits, cache_dir: Option<&Path>) -> Result<Self, PluginError> {
         let mut config = Config::new();
+        let cache = if let Some(dir) = cache_dir {
+            let mut cache = CacheConfig::new();
+            cache.with_directory(dir);
+            let cache = Cache::new(cache).map_err(|e| PluginError::Engine {
+                reason: format!(
+                    "cannot use {} as the compiled-plugin cache: {e:#}",
+                    dir.display()
+                ),
+            })?;
+            config.cache(Some(cache.clone()));
+            Some(cache)
+        } else {
+            None
+        };
         config.wasm_component_model(true);
         // Deadlines: each store gets a deadline in epoch ticks before every call; the ticker
         // thread advances the epoch. Much cheaper per call than fuel.
@@ -69,9 +94,19 @@ impl PluginHost {
                 engine,
                 linker,
                 limits,
+                cache,
                 _ticker: ticker,
             }),
         })
+    }
+
+    /// How many compilations the on-disk cache answered, and how many it could not (both 0
+    /// without a cache).
+    pub fn cache_hits_and_misses(&self) -> (usize, usize) {
+        self.shared
+            .cache
+            .as_ref()
+            .map_or((0, 0), |c| (c.cache_hits(), c.cache_misses()))
     }
 
     /// The limits instances get by default.
@@ -129,6 +164,18 @@ impl PluginHost {
             is_router,
             is_policy,
         })
+    }
+
+    /// The names of the interfaces `compiled` imports (`sluice:plugin/log@0.1.1`,
+    /// `wasi:io/streams@0.2.0`, ...), as the component declares them.
+    pub fn imports(&self, compiled: &CompiledPlugin) -> Vec<String> {
+        let engine = &self.shared.engine;
+        compiled
+            .component
+            .component_type()
+            .imports(engine)
+            .map(|(name, _)| name.to_owned())
+            .collect()
     }
 
     /// Makes a router instance of `compiled`, named `name` (the route's name, used in log lines

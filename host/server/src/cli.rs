@@ -68,7 +68,7 @@ struct Cli {
     /// Time limit of one plugin call, ms [default: 100].
     #[arg(long, value_name = "MS")]
     plugin_call_timeout_ms: Option<u64>,
-    /// Largest plugin file loaded, e.g. 16mb [default: 16mb].
+    /// Largest plugin file loaded, e.g. 16mb [default: 64mb].
     #[arg(long, value_name = "BYTES", value_parser = parse_memory_arg)]
     plugin_max_size: Option<u64>,
     /// Most routes and claim policies (each runs its own plugin instance) [default: 64].
@@ -285,6 +285,10 @@ pub fn main() -> anyhow::Result<()> {
 /// [`main`] with `adjust` applied to the configuration the command line gave (the test build
 /// of the binary sets what has no flag).
 pub fn main_with(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<()> {
+    // `sluice plugin ...`: the plugin author's tool, not the server.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "plugin") {
+        return sluice_plugin_tool::main(std::env::args_os().skip(2));
+    }
     let mut config = Cli::parse().into_config()?;
     adjust(&mut config);
     tracing_subscriber::fmt()

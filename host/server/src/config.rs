@@ -63,7 +63,7 @@ pub struct Config {
     /// Time limit of one plugin call, ms (default 100).
     #[serde(alias = "plugin_call_timeout_ms")]
     pub plugin_call_timeout_ms: u64,
-    /// Largest plugin file loaded, bytes (default 16 MiB); a bigger one is refused, with the
+    /// Largest plugin file loaded, bytes (default 64 MiB); a bigger one is refused, with the
     /// reason in `SLUICE PLUGINS`.
     #[serde(alias = "plugin_max_size")]
     pub plugin_max_size: u64,

@@ -9,6 +9,8 @@
 //! `wasm32-wasip2` target (rustup adds `rust-toolchain.toml`'s `targets` only when it installs
 //! the toolchain itself), so the build adds it first when it is missing.
 
+pub mod lang;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -68,8 +70,8 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 /// Adds [`WASM_TARGET`] to the toolchain `rust-toolchain.toml` pins, unless it is there:
 /// `rustup target add` is idempotent, but asking rustc first avoids a rustup call (and its
 /// look at the network) on every build.
-fn add_wasm_target(root: &Path) -> Result<(), String> {
-    if target_installed(root) {
+pub fn add_wasm_target(root: &Path) -> Result<(), String> {
+    if wasm_target_installed(root) {
         return Ok(());
     }
     // Without rustup (a toolchain from elsewhere) there is nothing to add it with: the build
@@ -93,7 +95,7 @@ fn add_wasm_target(root: &Path) -> Result<(), String> {
 
 /// True if the sysroot of the toolchain used in `root` has the standard library for
 /// [`WASM_TARGET`].
-fn target_installed(root: &Path) -> bool {
+pub fn wasm_target_installed(root: &Path) -> bool {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let Ok(out) = Command::new(rustc)
         .current_dir(root)

@@ -197,8 +197,7 @@ pub(crate) fn load_plugin(
         return Ok(loaded.clone());
     }
     if loader.host.is_none() {
-        let host = PluginHost::new(Limits::default()).map_err(|e| e.to_string())?;
-        loader.host = Some(host);
+        loader.host = Some(new_host(&broker.config.dir)?);
     }
     let host = loader.host.as_ref().ok_or("no plugin engine")?;
     let compiled = host.compile(&bytes).map_err(|e| e.to_string());
@@ -214,6 +213,22 @@ pub(crate) fn load_plugin(
     };
     loader.plugins.insert(file.to_owned(), loaded.clone());
     Ok(loaded)
+}
+
+/// The plugin engine, keeping compiled plugins in `<dir>/plugin-cache` (or
+/// `$SLUICE_PLUGIN_CACHE_DIR`, which servers may share) so that a restart loads them instead of
+/// compiling them again (seconds for a Python or JavaScript plugin). Without a usable cache
+/// folder it runs without one.
+fn new_host(data_dir: &Path) -> Result<PluginHost, String> {
+    let cache = std::env::var_os("SLUICE_PLUGIN_CACHE_DIR")
+        .map_or_else(|| data_dir.join("plugin-cache"), PathBuf::from);
+    match PluginHost::with_cache(Limits::default(), Some(&cache)) {
+        Ok(host) => Ok(host),
+        Err(e) => {
+            tracing::warn!("{e}; plugins are compiled at every start");
+            PluginHost::new(Limits::default()).map_err(|e| e.to_string())
+        }
+    }
 }
 
 fn read_plugin(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {

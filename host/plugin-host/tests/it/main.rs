@@ -7,6 +7,7 @@
 //! - `policies`: the example claim policies, and the `policy-misbehave` fixture contained.
 //! - `compat`: components built for WIT 0.1.0 (committed fixtures) on this host.
 
+mod cache;
 mod common;
 mod compat;
 mod faults;

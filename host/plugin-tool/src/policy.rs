@@ -19,7 +19,7 @@ use sluice_plugin_host::{
     ConsumerInfo, Nack, PendingInfo, PluginError, PolicyAction, PolicyDecision, PolicyInstance,
 };
 
-use crate::parse_id;
+use crate::run::parse_id;
 
 /// One evaluation round, as read.
 #[derive(Deserialize)]

@@ -1,0 +1,31 @@
+//! Plugins written in Python and JavaScript, end to end: the example components, built from
+//! `plugins/python` and `plugins/js` by the tests (toolchains installed into
+//! `target/toolchains`), loaded by a real server and fed by a real client. Routes' outputs
+//! and dead-letters ([`routes`]), a claim policy's dead-letters ([`policy`]), a hot reload
+//! from the Rust router to the Python one ([`reload`]); `sluice plugin` in `tool.rs`; the SDKs'
+//! own unit tests in `sdk.rs`.
+//!
+//! Where a toolchain cannot be installed (no python3/pip or node/npm) the tests say so and
+//! pass without running; under CI that is a failure.
+
+mod policy;
+mod reload;
+mod routes;
+mod sdk;
+mod tool;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use sluice_tests::plugins::{self, Lang};
+
+/// A fresh plugins folder holding the `lang` example `file` as `as_file`; `None` when the
+/// toolchain cannot be installed here (the test is skipped).
+fn folder_with(lang: Lang, file: &str, as_file: &str) -> Result<Option<PathBuf>> {
+    let Some(component) = plugins::lang_component(lang, file)? else {
+        return Ok(None);
+    };
+    let dir = sluice_tests::tempdir()?;
+    plugins::install_file(&dir, &component, as_file)?;
+    Ok(Some(dir))
+}
