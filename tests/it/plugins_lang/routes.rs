@@ -70,20 +70,18 @@ fn javascript_filter_and_transform_route_as_their_rust_twins() -> Result<()> {
         return Ok(());
     };
     plugins::install_file(&dir, &transform, "transform.wasm")?;
-    // The JavaScript engine collects garbage lazily: room beyond the 16 MiB default.
+    // No `max_memory`: a component carrying a language runtime gets 256 MiB by default.
     let toml = route_toml(
         "eu",
         "orders",
         "filter.wasm",
         r#"{ field = "region", equals = "eu", destination = "orders.eu" }"#,
-    ) + "max_memory = 268435456\n"
-        + &route_toml(
-            "clean",
-            "orders",
-            "transform.wasm",
-            r#"{ "rename.region" = "zone", drop = "card", "set.v" = "2", destination = "clean" }"#,
-        )
-        + "max_memory = 268435456\n";
+    ) + &route_toml(
+        "clean",
+        "orders",
+        "transform.wasm",
+        r#"{ "rename.region" = "zone", drop = "card", "set.v" = "2", destination = "clean" }"#,
+    );
     let server = start(&dir, &toml)?;
     let mut con = server.client()?;
     xadd(
@@ -105,5 +103,42 @@ fn javascript_filter_and_transform_route_as_their_rust_twins() -> Result<()> {
             pairs(&[("id", "2"), ("zone", "us"), ("v", "2")])
         ]
     );
+    Ok(())
+}
+
+/// Under sustained load (20 batches of 1024), the JavaScript filter runs within the memory a
+/// component carrying a runtime gets by default: no instance restarted, every event routed.
+#[test]
+fn javascript_filter_keeps_up_with_sustained_load_within_the_default_memory() -> Result<()> {
+    let Some(dir) = folder_with(Lang::JavaScript, "filter.wasm", "filter.wasm")? else {
+        return Ok(());
+    };
+    let toml = route_toml(
+        "eu",
+        "orders",
+        "filter.wasm",
+        r#"{ field = "region", equals = "eu", destination = "orders.eu" }"#,
+    );
+    let server = start(&dir, &toml)?;
+    let mut con = server.client()?;
+    let events = 20 * 1024;
+    let mut pipe = redis::pipe();
+    for n in 0..events {
+        let region = if n % 2 == 0 { "eu" } else { "us" };
+        pipe.cmd("XADD")
+            .arg("orders")
+            .arg("*")
+            .arg("n")
+            .arg(n)
+            .arg("region")
+            .arg(region)
+            .ignore();
+    }
+    pipe.query::<()>(&mut con)?;
+    let route = caught_up(&mut con, "eu", events)?;
+    assert_eq!(route.count("restarts")?, 0, "{route:?}");
+    assert_eq!(route.count("events-out")?, events / 2);
+    let len: i64 = redis::cmd("XLEN").arg("orders.eu").query(&mut con)?;
+    assert_eq!(len, events / 2);
     Ok(())
 }

@@ -153,7 +153,7 @@ fn build<W: Deployable>(
             host,
             &compiled,
             &spec,
-            limits(host, memory, timeout, config),
+            limits(host, memory, timeout, config, loaded.bytes),
         )
         .map_err(|e| e.to_string())?;
         Ok((loaded.hash, instance))
@@ -206,16 +206,29 @@ fn version<W: Deployable>(
     Arc::new(W::build(deployed))
 }
 
-/// The limits of a plugin instance: its own, or the broker-wide ones.
+/// A component this large carries a language runtime (Python's interpreter is ~18 MB,
+/// JavaScript's engine ~12 MB; a Rust plugin is ~0.1 MB).
+pub const RUNTIME_COMPONENT_BYTES: u64 = 4 << 20;
+/// The memory limit such a component gets unless its spec says otherwise: the JavaScript
+/// engine collects garbage lazily and ran out of 48 MiB under sustained load (within 256 MiB).
+pub const RUNTIME_COMPONENT_MEMORY: u64 = 256 << 20;
+
+/// The limits of a plugin instance: its own, or the broker-wide ones (raised to
+/// [`RUNTIME_COMPONENT_MEMORY`] for a component of `component_bytes` that carries a runtime).
 fn limits(
     host: &PluginHost,
     max_memory: Option<u64>,
     timeout_ms: Option<u64>,
     config: &PluginsConfig,
+    component_bytes: u64,
 ) -> Limits {
+    let default_memory = if component_bytes >= RUNTIME_COMPONENT_BYTES {
+        config.plugin_max_memory.max(RUNTIME_COMPONENT_MEMORY)
+    } else {
+        config.plugin_max_memory
+    };
     Limits {
-        memory_bytes: usize::try_from(max_memory.unwrap_or(config.plugin_max_memory))
-            .unwrap_or(usize::MAX),
+        memory_bytes: usize::try_from(max_memory.unwrap_or(default_memory)).unwrap_or(usize::MAX),
         call_deadline: std::time::Duration::from_millis(
             timeout_ms.unwrap_or(config.plugin_call_timeout_ms),
         ),
