@@ -57,30 +57,46 @@ const ROUTED: &str = "\
 {\"event\":\"3-0\",\"key\":\"orders\",\"destination\":\"orders.out\",\"fields\":{\"id\":\"3\",\"region\":\"us\"}}
 ";
 
-/// `new` → the project's own tests → `build` → `test` → `check`, for a router in `lang`; the
-/// toolchain (`tool`) is installed on first use, or the test is skipped where it cannot be.
-fn router_round_trip(lang: &str, tool: Option<Lang>, own_test: (&str, &[&str])) -> Result<()> {
+/// `new <name> --lang <lang> --kind <kind>` → the project's own tests → `build`: the
+/// project's folder (under a fresh parent) and the component built, or `None` where the
+/// toolchain (`tool`) cannot be installed (outside CI).
+fn scaffold_and_build(
+    lang: &str,
+    kind: &str,
+    tool: Option<Lang>,
+    own_test: (&str, &[&str]),
+) -> Result<Option<(std::path::PathBuf, String)>> {
     if let Some(tool) = tool
         && let Err(e) = Toolchains::in_repo().ensure(tool, &mut |l| eprintln!("{l}"))
     {
         ensure!(std::env::var_os("CI").is_none(), "{e}");
         eprintln!("SKIPPED: {e}");
-        return Ok(());
+        return Ok(None);
     }
     let parent = sluice_tests::tempdir()?;
     let name = format!("hello-{lang}");
-    ok(&parent, &["new", &name, "--lang", lang, "--kind", "router"])?;
+    ok(&parent, &["new", &name, "--lang", lang, "--kind", kind])?;
     let project = parent.join(&name);
     run(&project, own_test.0, own_test.1)?;
     let built = ok(&project, &["build"])?;
-    let wasm = built.trim();
-    let wasm = if Path::new(wasm).is_absolute() {
-        Path::new(wasm).to_path_buf()
+    let wasm = Path::new(built.trim());
+    let wasm = if wasm.is_absolute() {
+        wasm.to_path_buf()
     } else {
         project.join(wasm)
     };
     ensure!(wasm.is_file(), "build printed {built:?}, which is no file");
-    let wasm = wasm.to_string_lossy().into_owned();
+    Ok(Some((project, wasm.to_string_lossy().into_owned())))
+}
+
+/// `new` → the project's own tests → `build` → `test` → `check`, for a router in `lang`; the
+/// toolchain (`tool`) is installed on first use, or the test is skipped where it cannot be.
+fn router_round_trip(lang: &str, tool: Option<Lang>, own_test: (&str, &[&str])) -> Result<()> {
+    let Some((project, wasm)) = scaffold_and_build(lang, "router", tool, own_test)? else {
+        return Ok(());
+    };
+    let parent = project.parent().context("project folder")?.to_path_buf();
+    let name = format!("hello-{lang}");
     assert_eq!(
         ok(&project, &["test", &wasm, "--events", "events.jsonl"])?,
         ROUTED
@@ -222,4 +238,38 @@ fn the_examples_run_through_sluice_plugin_test() -> Result<()> {
     }
     std::fs::remove_dir_all(&dir)?;
     Ok(())
+}
+
+/// `new --kind claim-policy` → the project's own tests → `build` → `check`, in `lang`.
+fn claim_policy_round_trip(
+    lang: &str,
+    tool: Option<Lang>,
+    own_test: (&str, &[&str]),
+) -> Result<()> {
+    let Some((project, wasm)) = scaffold_and_build(lang, "claim-policy", tool, own_test)? else {
+        return Ok(());
+    };
+    let check = ok(&project, &["check", &wasm])?;
+    ensure!(
+        check.starts_with("world: claim-policy\nwit: sluice:plugin@0.1.1\nsize: ")
+            && check.ends_with("ok: the broker can load it\n"),
+        "{check}"
+    );
+    std::fs::remove_dir_all(project.parent().context("project folder")?)?;
+    Ok(())
+}
+
+#[test]
+fn new_claim_policies_build_pass_their_tests_and_check_in_each_language() -> Result<()> {
+    claim_policy_round_trip(
+        "python",
+        Some(Lang::Python),
+        ("python3", &["-m", "unittest"]),
+    )?;
+    claim_policy_round_trip("js", Some(Lang::JavaScript), ("node", &["--test"]))?;
+    claim_policy_round_trip(
+        "rust",
+        None,
+        ("cargo", &["metadata", "--format-version", "1", "--no-deps"]),
+    )
 }
