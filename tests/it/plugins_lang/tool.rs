@@ -1,7 +1,8 @@
 //! `sluice plugin` as an author runs it, through the binary (the tests' copy,
 //! `sluice-under-test`, which starts like `sluice`): `new` in each language, the project's own
-//! tests, `build`, `test` over the sample input with exact output lines, and `check`, which
-//! accepts what it built and refuses a component importing beyond the contract.
+//! tests, `build`, `test` over the sample input with exact output lines, `check`, which
+//! accepts what it built and refuses a component importing beyond the contract, and the built
+//! router deployed as a route in a real server.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -107,6 +108,7 @@ fn router_round_trip(lang: &str, tool: Option<Lang>, own_test: (&str, &[&str])) 
             && check.ends_with("ok: the broker can load it\n"),
         "{check}"
     );
+    deployed_routes(&wasm)?;
     // A second project of the same name is refused, the first left alone.
     let again = sluice_plugin(&parent, &["new", &name, "--lang", lang])?;
     ensure!(!again.status.success(), "a second `new {name}` succeeded");
@@ -272,4 +274,29 @@ fn new_claim_policies_build_pass_their_tests_and_check_in_each_language() -> Res
         None,
         ("cargo", &["metadata", "--format-version", "1", "--no-deps"]),
     )
+}
+
+/// The scaffolded router's component deployed as a route with no config, in a real server:
+/// every event reaches `orders.out` (as its sample says).
+fn deployed_routes(wasm: &str) -> Result<()> {
+    let plugins = sluice_tests::tempdir()?;
+    std::fs::copy(wasm, plugins.join("hello.wasm"))?;
+    let toml = crate::routes::support::route_toml("hello", "orders", "hello.wasm", "{}");
+    let server =
+        sluice_tests::TestServer::start_with(sluice_tests::plugins::config(&plugins, &toml)?)?;
+    let mut con = server.client()?;
+    for (id, region) in [("1", "eu"), ("2", "us")] {
+        let _: String = redis::cmd("XADD")
+            .arg("orders")
+            .arg("*")
+            .arg("id")
+            .arg(id)
+            .arg("region")
+            .arg(region)
+            .query(&mut con)?;
+    }
+    crate::routes::support::caught_up(&mut con, "hello", 2)?;
+    let len: i64 = redis::cmd("XLEN").arg("orders.out").query(&mut con)?;
+    assert_eq!(len, 2);
+    Ok(())
 }
