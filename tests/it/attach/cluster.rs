@@ -190,7 +190,15 @@ fn a_master_failover_under_load_loses_and_doubles_no_committed_output() -> Resul
         .filter(|(n, _)| n.parse::<usize>().is_ok_and(|n| n % 2 == 0))
         .map(|(_, c)| c)
         .sum();
-    wait_len(&mut fx.conn, KEPT, expected, Duration::from_secs(60))?;
+    if let Err(e) = wait_len(&mut fx.conn, KEPT, expected, Duration::from_secs(60)) {
+        // What the instances say, for the failure's message.
+        let mut said = Vec::new();
+        for sluice in [&_a, &_b] {
+            let mut raw = sluice_tests::RawClient::connect(sluice.addr)?;
+            said.push(raw.cmd(&["SLUICE", "ROUTES"])?);
+        }
+        anyhow::bail!("{e}; SLUICE ROUTES: {said:?}");
+    }
     std::thread::sleep(Duration::from_millis(1500));
     let kept = counts(&mut fx.conn, KEPT, "n")?;
     for (n, times) in &source {
