@@ -221,11 +221,21 @@ fn routes_policies_streams_and_the_dashboard() -> Result<()> {
             &body,
             "sluice_policy_dead_lettered_total{policy=\"poison\"}",
         );
-        Ok(if routed == Some(3.0) && dead == Some(1.0) {
-            ControlFlow::Break(body)
-        } else {
-            ControlFlow::Continue(format!("routed {routed:?}, dead-lettered {dead:?}"))
-        })
+        // Counters move before the commit they count is applied: wait for the entry to have
+        // left the group too.
+        let pending = value(
+            &body,
+            "sluice_group_pending{stream=\"jobs\",group=\"workers\"}",
+        );
+        Ok(
+            if routed == Some(3.0) && dead == Some(1.0) && pending == Some(0.0) {
+                ControlFlow::Break(body)
+            } else {
+                ControlFlow::Continue(format!(
+                    "routed {routed:?}, dead-lettered {dead:?}, pending {pending:?}"
+                ))
+            },
+        )
     })?;
     for (sample, want) in [
         ("sluice_route_events_in_total{route=\"r\"}", 3.0),
