@@ -22,14 +22,6 @@ struct Tally {
     refused: Vec<String>,
 }
 
-/// What the route's spec says about its commits.
-#[derive(Debug, Default)]
-struct RouteSettings {
-    name: String,
-    claim_idle_ms: Option<u64>,
-    wait_replicas: Option<u32>,
-}
-
 /// See the module's documentation.
 pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
     let Some((_, done)) = c.advance else {
@@ -40,7 +32,10 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
     let done = usize::try_from(done)
         .unwrap_or(usize::MAX)
         .min(c.batch.len());
-    let route = settings(shared, c.group);
+    let route = shared.route(c.group);
+    let spec = route.as_ref().map(|r| &r.deployed.spec);
+    let name = spec.map_or("", |s| s.name.as_str());
+    let claim_after_ms = spec.map_or(DEFAULT_CLAIM_IDLE_MS, |s| s.claim_after_ms());
     let mut conn = shared.conn.clone();
     let mut tally = Tally::default();
     // Per handled event: its appends in the source's slot.
@@ -53,13 +48,23 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
             None => {}
         }
     }
-    if let Err(e) = append_elsewhere(shared, &mut conn, c, &route, &elsewhere, &mut tally).await {
+    if let Err(e) = append_elsewhere(
+        shared,
+        &mut conn,
+        c,
+        name,
+        claim_after_ms,
+        &elsewhere,
+        &mut tally,
+    )
+    .await
+    {
         return failed(shared, c, e);
     }
     if let Err(e) = gated(shared, &mut conn, c, &local, &mut tally).await {
         return failed(shared, c, e);
     }
-    if let Some(n) = route.wait_replicas.filter(|n| *n > 0) {
+    if let Some(n) = spec.and_then(|s| s.wait_replicas).filter(|n| *n > 0) {
         wait_for_replicas(&mut conn, c.source, n, &mut tally).await;
     }
     let stats = c.stats;
@@ -74,30 +79,10 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
     }
 }
 
-/// The spec of the route whose group is `group`.
-fn settings(shared: &Shared, group: &[u8]) -> RouteSettings {
-    let found = shared.broker.upgrade().and_then(|broker| {
-        broker
-            .routes
-            .list()
-            .iter()
-            .find(|r| r.deployed.spec.group_name() == group)
-            .map(|r| RouteSettings {
-                name: r.deployed.spec.name.clone(),
-                claim_idle_ms: r.deployed.spec.claim_idle_ms,
-                wait_replicas: r.deployed.spec.wait_replicas,
-            })
-    });
-    found.unwrap_or_default()
-}
-
 /// How long a cross-slot output's seen key lasts: long enough to cover a redo after another
 /// instance claims the entry.
-fn dedup_window_ms(claim_idle_ms: Option<u64>) -> u64 {
-    claim_idle_ms
-        .unwrap_or(DEFAULT_CLAIM_IDLE_MS)
-        .saturating_mul(2)
-        .saturating_add(60_000)
+fn dedup_window_ms(claim_after_ms: u64) -> u64 {
+    claim_after_ms.saturating_mul(2).saturating_add(60_000)
 }
 
 /// Appends the outputs in other slots than the source, each only if its seen key
@@ -106,11 +91,12 @@ async fn append_elsewhere(
     shared: &Shared,
     conn: &mut crate::Conn,
     c: &BatchCommit<'_>,
-    route: &RouteSettings,
+    route: &str,
+    claim_after_ms: u64,
     appends: &[&Append<'_>],
     tally: &mut Tally,
 ) -> redis::RedisResult<()> {
-    let window = dedup_window_ms(route.claim_idle_ms).to_string();
+    let window = dedup_window_ms(claim_after_ms).to_string();
     let mut nth = std::collections::HashMap::<usize, usize>::new();
     for append in appends {
         let Some((id, _)) = c.batch.get(append.event) else {
@@ -122,7 +108,7 @@ async fn append_elsewhere(
             b"{".as_slice(),
             tag_of(append.key),
             b"}:seen:",
-            route.name.as_bytes(),
+            route.as_bytes(),
             b":",
             c.source,
             b":",
@@ -298,7 +284,7 @@ mod tests {
 
     #[test]
     fn the_dedup_window_outlasts_a_claim() {
-        assert_eq!(dedup_window_ms(None), 120_000);
-        assert_eq!(dedup_window_ms(Some(1000)), 62_000);
+        assert_eq!(dedup_window_ms(DEFAULT_CLAIM_IDLE_MS), 120_000);
+        assert_eq!(dedup_window_ms(1000), 62_000);
     }
 }

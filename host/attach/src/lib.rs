@@ -28,6 +28,7 @@
 //! - `policy`: a group's pending entries and a policy's decisions.
 //! - `watch`: the blocking readers and the periodic rescan.
 //! - `caps`: what the server can do, probed at start.
+//! - `reply`: reading the server's stream entry replies.
 
 pub mod conn;
 pub mod script;
@@ -35,6 +36,7 @@ pub mod script;
 mod caps;
 mod commit;
 mod policy;
+mod reply;
 mod route;
 mod watch;
 
@@ -46,6 +48,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use sluice_broker::Broker;
+use sluice_broker::routes::Route;
 use sluice_broker::routes::spec::RouteSpec;
 use sluice_broker::store::{BatchCommit, Committed, GroupView, PolicyApplied, PolicyCommit, Store};
 use sluice_plugin_host::Batch;
@@ -120,6 +123,16 @@ impl Default for SourceState {
 }
 
 impl Shared {
+    /// The route whose position is consumer group `group`, as deployed now.
+    fn route(&self, group: &[u8]) -> Option<Arc<Route>> {
+        let broker = self.broker.upgrade()?;
+        broker
+            .routes
+            .list()
+            .into_iter()
+            .find(|r| r.deployed.spec.group_name() == group)
+    }
+
     /// Whether one function call may write both `a` and `b`: always on a standalone server,
     /// in one hash slot on a cluster.
     fn one_slot(&self, a: &[u8], b: &[u8]) -> bool {

@@ -195,22 +195,11 @@ async fn dead_letter(
 ) -> redis::RedisResult<bool> {
     let mut range = redis::cmd("XRANGE");
     range.arg(commit.stream).arg(id).arg(id);
-    let fields: Vec<Vec<u8>> = match conn.query::<Value>(&range).await? {
-        Value::Array(entries) => match entries.into_iter().next() {
-            Some(Value::Array(parts)) => match parts.into_iter().nth(1) {
-                Some(Value::Array(fields)) => fields
-                    .into_iter()
-                    .filter_map(|f| match f {
-                        Value::BulkString(b) => Some(b),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            },
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    };
+    let fields = crate::reply::entries(conn.query::<Value>(&range).await?)
+        .into_iter()
+        .next()
+        .and_then(|(_, fields)| fields)
+        .unwrap_or_default();
     let flat: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
     let letter = DeadLetter::new(reason, commit.stream, id).policy(
         commit.group,

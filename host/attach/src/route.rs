@@ -31,11 +31,6 @@ pub fn mode(shared: &Shared, spec: &RouteSpec) -> String {
     }
 }
 
-/// How long an entry held by another instance stays there before this one claims it.
-fn claim_idle(spec_idle: Option<u64>) -> u64 {
-    spec_idle.unwrap_or(DEFAULT_CLAIM_IDLE_MS)
-}
-
 /// The source streams of `spec`: its keys, and the streams matching its globs on every
 /// master.
 pub async fn sources(shared: &Shared, spec: &RouteSpec) -> Vec<Bytes> {
@@ -166,7 +161,9 @@ pub async fn read(
     max: usize,
     batch: &mut Batch,
 ) -> Option<()> {
-    let claim_idle_ms = route_claim_idle(shared, group);
+    let claim_idle_ms = shared
+        .route(group)
+        .map_or(DEFAULT_CLAIM_IDLE_MS, |r| r.deployed.spec.claim_after_ms());
     let slot = (source.to_vec(), group.to_vec());
     let (own, claim_due, cursor, failures) = {
         let mut sources = shared.sources.lock();
@@ -247,19 +244,6 @@ pub async fn read(
             Some(())
         }
     }
-}
-
-/// The claim-idle time of the route whose group is `group`.
-fn route_claim_idle(shared: &Shared, group: &[u8]) -> u64 {
-    let idle = shared.broker.upgrade().and_then(|broker| {
-        broker
-            .routes
-            .list()
-            .iter()
-            .find(|r| r.deployed.spec.group_name() == group)
-            .map(|r| r.deployed.spec.claim_idle_ms)
-    });
-    claim_idle(idle.flatten())
 }
 
 fn set(shared: &Shared, slot: &crate::SourceGroup, change: impl FnOnce(&mut super::SourceState)) {
@@ -366,28 +350,13 @@ async fn fill(
 ) -> RedisResult<bool> {
     let mut gone = Vec::new();
     let mut got = false;
-    for entry in entries {
-        let Value::Array(parts) = entry else { continue };
-        let mut parts = parts.into_iter();
-        let id = match parts.next() {
-            Some(Value::BulkString(id)) => id,
-            _ => continue,
-        };
+    for (id, fields) in crate::reply::entries(Value::Array(entries)) {
         let Some(parsed) = parse_id(&id) else {
             continue;
         };
-        let fields: Vec<Vec<u8>> = match parts.next() {
-            Some(Value::Array(fields)) => fields
-                .into_iter()
-                .filter_map(|f| match f {
-                    Value::BulkString(b) => Some(b),
-                    _ => None,
-                })
-                .collect(),
-            _ => {
-                gone.push(id);
-                continue;
-            }
+        let Some(fields) = fields else {
+            gone.push(id);
+            continue;
         };
         let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
         if batch.push(parsed, &refs).is_ok() {

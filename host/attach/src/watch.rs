@@ -54,23 +54,28 @@ async fn watch(shared: Arc<Shared>, key: Vec<u8>) {
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        // Where to wait from: the newest entry now. Anything after it either is seen by the
-        // route woken below, or ends the blocking read.
+        // Where to wait from: the last ID waited from after a quiet read, else the newest
+        // entry now, after which the route is woken once: it reads everything up to that
+        // entry, and anything after it ends the blocking read.
         let from = match &last {
             Some(id) => id.clone(),
             None => {
                 let mut newest = redis::cmd("XREVRANGE");
                 newest.arg(&key).arg("+").arg("-").arg("COUNT").arg(1);
-                match c.query::<Value>(&newest).await {
-                    Ok(reply) => first_id(&reply).unwrap_or_else(|| b"0-0".to_vec()),
+                let newest = match c.query::<Value>(&newest).await {
+                    Ok(reply) => crate::reply::entries(reply)
+                        .into_iter()
+                        .next()
+                        .map_or_else(|| b"0-0".to_vec(), |(id, _)| id),
                     Err(_) => {
                         conn = None;
                         continue;
                     }
-                }
+                };
+                wake(&shared, &key);
+                newest
             }
         };
-        wake(&shared, &key);
         let mut read = redis::cmd("XREAD");
         read.arg("COUNT")
             .arg(1)
@@ -82,9 +87,8 @@ async fn watch(shared: Arc<Shared>, key: Vec<u8>) {
         match c.query::<Value>(&read).await {
             Ok(Value::Nil) => last = Some(from),
             Ok(_) => {
-                // Written: wake the route, then wait from the newest entry again (the
-                // route reads everything up to it).
-                wake(&shared, &key);
+                // Written: the next turn takes the newest entry and wakes the route (a
+                // millisecond later, so a burst of appends is one wake-up).
                 last = None;
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
@@ -101,19 +105,5 @@ async fn watch(shared: Arc<Shared>, key: Vec<u8>) {
 fn wake(shared: &Shared, key: &[u8]) {
     if let Some(broker) = shared.broker.upgrade() {
         broker.routes.key_written(0, key);
-    }
-}
-
-/// The ID of the first entry of an `XRANGE`/`XREVRANGE` reply.
-fn first_id(reply: &Value) -> Option<Vec<u8>> {
-    let Value::Array(entries) = reply else {
-        return None;
-    };
-    let Some(Value::Array(entry)) = entries.first() else {
-        return None;
-    };
-    match entry.first() {
-        Some(Value::BulkString(id)) => Some(id.clone()),
-        _ => None,
     }
 }

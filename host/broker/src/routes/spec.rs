@@ -166,6 +166,12 @@ impl RouteSpec {
         config_pairs(&self.config)
     }
 
+    /// With `--attach`: how long an entry another instance holds stays there before this one
+    /// claims it, ms (`claim_idle_ms`, default [`DEFAULT_CLAIM_IDLE_MS`]).
+    pub fn claim_after_ms(&self) -> u64 {
+        self.claim_idle_ms.unwrap_or(DEFAULT_CLAIM_IDLE_MS)
+    }
+
     /// Whether `key` is one of the route's sources. Its own dead-letter streams never are: a
     /// glob such as `orders*` would otherwise route `orders.dlq` back into the route. Nor is
     /// a key that is not UTF-8: a plugin receives the source key as a WIT `string`, and the
