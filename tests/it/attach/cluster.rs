@@ -178,7 +178,7 @@ fn a_master_failover_under_load_loses_and_doubles_no_committed_output() -> Resul
     let routes = format!("{}wait_replicas = 1\n", eu_route("eu", SOURCE, KEPT));
     let _a = fx.instance("a", &routes)?;
     let _b = fx.instance("b", &routes)?;
-    let producer = super::support::produce_retrying_in_background(fx.urls.clone(), SOURCE, 0..3000);
+    let producer = super::support::produce_in_background(fx.urls.clone(), SOURCE, 0..3000, true);
     std::thread::sleep(Duration::from_millis(300));
     fx.cluster.fail_over(SOURCE)?;
     producer

@@ -11,22 +11,48 @@ use super::support::{
     assert_exactly_once, counts, eu_route, instance, pending_count, produce, wait_len,
 };
 
+/// A `redis-server` of the test's own, its URL and a client of it.
+struct Standalone {
+    _redis: RealServer,
+    url: String,
+    conn: redis::Connection,
+}
+
+impl Standalone {
+    fn start() -> Result<Standalone> {
+        let redis = RealServer::redis()?;
+        let url = format!("redis://127.0.0.1:{}", redis.port);
+        let conn = redis::Client::open(url.as_str())?.get_connection()?;
+        Ok(Standalone {
+            _redis: redis,
+            url,
+            conn,
+        })
+    }
+}
+
+/// An instance named `name` attached to `url`, keeping the `eu` orders in `orders.eu`.
+fn eu_instance(url: &str, name: &str) -> Result<sluice_tests::ChildServer> {
+    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
+    instance(
+        &[url.to_owned()],
+        name,
+        &plugins,
+        &eu_route("eu", "orders", "orders.eu"),
+    )
+}
+
 #[test]
 #[ignore = "needs redis-server (.ci/run installs it)"]
 fn a_route_runs_over_a_standalone_server_and_the_instance_serves_no_data() -> Result<()> {
-    let redis = RealServer::redis()?;
-    let url = format!("redis://127.0.0.1:{}", redis.port);
-    let client = redis::Client::open(url.as_str())?;
-    let mut conn = client.get_connection()?;
+    let Standalone {
+        _redis,
+        url,
+        mut conn,
+    } = Standalone::start()?;
     // Entries there before the route starts: `start = "0"` routes them too.
     produce(&mut conn, "orders", 0..100)?;
-    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
-    let sluice = instance(
-        std::slice::from_ref(&url),
-        "a",
-        &plugins,
-        &eu_route("eu", "orders", "orders.eu"),
-    )?;
+    let sluice = eu_instance(&url, "a")?;
     produce(&mut conn, "orders", 100..200)?;
     wait_len(&mut conn, "orders.eu", 100, Duration::from_secs(20))?;
     assert_exactly_once(&counts(&mut conn, "orders.eu", "n")?, 200);
@@ -67,16 +93,12 @@ fn a_route_runs_over_a_standalone_server_and_the_instance_serves_no_data() -> Re
 #[test]
 #[ignore = "needs redis-server (.ci/run installs it)"]
 fn a_clean_stop_deletes_the_instances_consumer() -> Result<()> {
-    let redis = RealServer::redis()?;
-    let url = format!("redis://127.0.0.1:{}", redis.port);
-    let mut conn = redis::Client::open(url.as_str())?.get_connection()?;
-    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
-    let sluice = instance(
-        std::slice::from_ref(&url),
-        "leaving",
-        &plugins,
-        &eu_route("eu", "orders", "orders.eu"),
-    )?;
+    let Standalone {
+        _redis,
+        url,
+        mut conn,
+    } = Standalone::start()?;
+    let sluice = eu_instance(&url, "leaving")?;
     produce(&mut conn, "orders", 0..10)?;
     wait_len(&mut conn, "orders.eu", 5, Duration::from_secs(20))?;
     let consumers = |conn: &mut redis::Connection| -> Result<Vec<String>> {
@@ -106,21 +128,17 @@ fn a_clean_stop_deletes_the_instances_consumer() -> Result<()> {
 #[test]
 #[ignore = "needs redis-server (.ci/run installs it)"]
 fn an_output_the_destination_refuses_is_reported_and_the_route_goes_on() -> Result<()> {
-    let redis = RealServer::redis()?;
-    let url = format!("redis://127.0.0.1:{}", redis.port);
-    let mut conn = redis::Client::open(url.as_str())?.get_connection()?;
+    let Standalone {
+        _redis,
+        url,
+        mut conn,
+    } = Standalone::start()?;
     // The destination holds a string: XADD there gets WRONGTYPE.
     let _: () = redis::cmd("SET")
         .arg("orders.eu")
         .arg("x")
         .query(&mut conn)?;
-    let plugins = plugins::folder(&[("filter", "filter.wasm")])?;
-    let sluice = instance(
-        std::slice::from_ref(&url),
-        "a",
-        &plugins,
-        &eu_route("eu", "orders", "orders.eu"),
-    )?;
+    let sluice = eu_instance(&url, "a")?;
     produce(&mut conn, "orders", 0..10)?;
     let mut raw = RawClient::connect(sluice.addr)?;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

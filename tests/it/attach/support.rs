@@ -169,17 +169,28 @@ pub fn stop_holding(
     }
 }
 
-/// Produces `range` to `key` on a thread of its own, through a connection to `urls`.
+/// Produces `range` to `key` on a thread of its own, through a connection to `urls`, 2 ms
+/// apart every 10 events. `retrying`: an append that fails (a failover) is tried again for up
+/// to 30 s (it may then be in the source twice; the counts compare per source entry).
 pub fn produce_in_background(
     urls: Vec<String>,
     key: &'static str,
     range: std::ops::Range<usize>,
+    retrying: bool,
 ) -> std::thread::JoinHandle<Result<()>> {
     std::thread::spawn(move || {
         let mut conn = redis::cluster::ClusterClient::new(urls)?.get_connection()?;
-        for chunk in range.clone().step_by(10) {
-            produce(&mut conn, key, chunk..(chunk + 10).min(range.end))?;
-            std::thread::sleep(Duration::from_millis(2));
+        for n in range {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while let Err(e) = produce(&mut conn, key, n..n + 1) {
+                if !retrying || Instant::now() > deadline {
+                    bail!("append {n} failed: {e}");
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if n % 10 == 9 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
         }
         Ok(())
     })
@@ -194,31 +205,6 @@ pub fn pending_count(
     let reply: redis::streams::StreamPendingReply =
         redis::cmd("XPENDING").arg(key).arg(group).query(conn)?;
     Ok(reply.count())
-}
-
-/// [`produce_in_background`] that rides out a failover: an append that fails is tried again
-/// (it may then be in the source twice; the counts compare per source entry).
-pub fn produce_retrying_in_background(
-    urls: Vec<String>,
-    key: &'static str,
-    range: std::ops::Range<usize>,
-) -> std::thread::JoinHandle<Result<()>> {
-    std::thread::spawn(move || {
-        let mut conn = redis::cluster::ClusterClient::new(urls)?.get_connection()?;
-        for n in range {
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while let Err(e) = produce(&mut conn, key, n..n + 1) {
-                if Instant::now() > deadline {
-                    bail!("append {n} kept failing: {e}");
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            if n % 10 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-        Ok(())
-    })
 }
 
 /// A cluster, a client of it and a plugins folder: what every cluster scenario starts from.
@@ -260,7 +246,7 @@ impl Fixture {
         source: &'static str,
         produced: std::ops::Range<usize>,
     ) -> Result<()> {
-        let producer = produce_in_background(self.urls.clone(), source, produced);
+        let producer = produce_in_background(self.urls.clone(), source, produced, false);
         let group = format!("sluice:route:{route}");
         let held = stop_holding(a.pid(), &mut self.conn, source, &group, "a")?;
         anyhow::ensure!(held > 0, "a held nothing");
