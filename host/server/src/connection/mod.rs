@@ -26,17 +26,20 @@ use tokio::sync::watch;
 use crate::acl::log::{Context, Refused};
 use crate::acl::{Refusal, Session};
 use crate::clients::ClientInfo;
-use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
+use crate::cmd::{self, Outcome, Resolved, flags};
 use crate::error::{self, CmdError};
 use crate::limits::{self, ClientLimits, LimitReached};
 use crate::shared::Shared;
 use sluice_broker::ready::{BlockRequest, ReadyKeys};
 
 mod durable;
+mod execute;
 mod recheck;
 mod transaction;
 mod wait;
 
+pub(crate) use execute::execute_gated;
+use execute::{count_error, elapsed_nanos, execute, oom_refusal};
 pub use transaction::Multi;
 
 /// Replies are written once this much is pending even in the middle of a pipeline.
@@ -530,75 +533,4 @@ impl Connection {
         let Connection { shared, state, .. } = self;
         execute_gated(shared, state, resolved, args, false)
     }
-}
-
-/// Runs one command holding the keyspace gate as its flags ask: none (`UNGATED`), exclusive
-/// (`EXCLUSIVE`) or shared; then, still holding it, serves what the command made ready. Also
-/// the fuzzing [`crate::harness`]'s step.
-pub(crate) fn execute_gated(
-    shared: &Shared,
-    state: &mut ClientState,
-    resolved: Resolved,
-    args: Args,
-    in_exec: bool,
-) -> Outcome {
-    let run = |state: &mut ClientState| {
-        let outcome = execute(shared, state, resolved, args, in_exec);
-        shared.serve_ready(&mut state.ready);
-        outcome
-    };
-    if resolved.target().has(flags::UNGATED) {
-        run(state)
-    } else if resolved.target().has(flags::EXCLUSIVE) {
-        let _gate = shared.broker.keyspace.gate.write();
-        run(state)
-    } else {
-        let _gate = shared.broker.keyspace.gate.read();
-        run(state)
-    }
-}
-
-/// Runs one command; the caller holds the keyspace gate.
-fn execute(
-    shared: &Shared,
-    state: &mut ClientState,
-    resolved: Resolved,
-    args: Args,
-    in_exec: bool,
-) -> Outcome {
-    shared
-        .stats
-        .commands_processed
-        .fetch_add(1, Ordering::Relaxed);
-    let mut ctx = Ctx {
-        now_ms: state.now_ms(shared),
-        shared,
-        client: state,
-        in_exec,
-    };
-    let started = quanta::Instant::now();
-    let outcome = cmd::execute(&mut ctx, resolved, args)
-        .unwrap_or_else(|e: CmdError| Outcome::Reply(e.into_reply()));
-    let failed = matches!(&outcome, Outcome::Reply(r) | Outcome::Close(r) if r.is_error());
-    shared
-        .command_stats
-        .ran(resolved.index, elapsed_nanos(started), failed);
-    outcome
-}
-
-/// Redis's `OOM` error if `command` adds data and used memory is past `maxmemory`.
-fn oom_refusal(shared: &Shared, command: &cmd::Command) -> Option<Reply> {
-    (command.has(flags::DENYOOM) && shared.over_memory_limit()).then(|| Reply::error(error::OOM))
-}
-
-/// Counts an error reply for `INFO stats` (`total_error_replies`) and `INFO errorstats`.
-fn count_error(shared: &Shared, reply: &Reply) {
-    if let Reply::Error(text) = reply {
-        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
-        shared.command_stats.error(text);
-    }
-}
-
-fn elapsed_nanos(started: quanta::Instant) -> u64 {
-    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }

@@ -27,7 +27,6 @@
 //!   streams), labelled `stream`: `stream_length`; per consumer group, labelled `stream` and
 //!   `group`: `group_pending`, `group_lag` (absent when unknowable).
 
-use std::collections::BTreeSet;
 use std::fmt::Error;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -40,12 +39,10 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
-use sluice_broker::keyspace::Value;
 use sluice_broker::routes::Route;
 use sluice_storage::TimingsSnapshot;
 
 use crate::cmd::server::info::memory::resident_bytes;
-use crate::cmd::sluice::routes::source_lag;
 use crate::shared::Shared;
 
 /// A registry holding the one collector, names prefixed `sluice_`.
@@ -57,17 +54,17 @@ pub fn registry(shared: Arc<Shared>) -> Registry {
 
 /// Reads the server's figures at each scrape.
 #[derive(Debug)]
-struct Figures {
-    shared: Arc<Shared>,
+pub(super) struct Figures {
+    pub(super) shared: Arc<Shared>,
 }
 
 /// Writes the metric families of one scrape.
-struct Out<'e, 'a> {
+pub(super) struct Out<'e, 'a> {
     encoder: &'e mut DescriptorEncoder<'a>,
 }
 
 impl Out<'_, '_> {
-    fn family(
+    pub(super) fn family(
         &mut self,
         name: &str,
         help: &str,
@@ -80,7 +77,7 @@ impl Out<'_, '_> {
     }
 
     /// A metric without labels.
-    fn single(
+    pub(super) fn single(
         &mut self,
         name: &str,
         help: &str,
@@ -93,11 +90,11 @@ impl Out<'_, '_> {
         metric.encode(encoder)
     }
 
-    fn counter(&mut self, name: &str, help: &str, value: u64) -> Result<(), Error> {
+    pub(super) fn counter(&mut self, name: &str, help: &str, value: u64) -> Result<(), Error> {
         self.single(name, help, None, ConstCounter::new(value))
     }
 
-    fn gauge(
+    pub(super) fn gauge(
         &mut self,
         name: &str,
         help: &str,
@@ -108,7 +105,7 @@ impl Out<'_, '_> {
     }
 
     /// One counter per label set.
-    fn counters<L: EncodeLabelSet>(
+    pub(super) fn counters<L: EncodeLabelSet>(
         &mut self,
         name: &str,
         help: &str,
@@ -125,7 +122,7 @@ impl Out<'_, '_> {
     }
 
     /// One gauge per label set; `None` values are left out.
-    fn gauges<L: EncodeLabelSet>(
+    pub(super) fn gauges<L: EncodeLabelSet>(
         &mut self,
         name: &str,
         help: &str,
@@ -143,7 +140,7 @@ impl Out<'_, '_> {
     }
 
     /// One histogram per label set, in seconds.
-    fn histograms<L: EncodeLabelSet>(
+    pub(super) fn histograms<L: EncodeLabelSet>(
         &mut self,
         name: &str,
         help: &str,
@@ -186,7 +183,7 @@ impl EncodeMetric for Histogram<'_> {
 /// `text` as a label value of the text format: `\`, `"` and line feeds escaped. The encoder
 /// writes label values as given, and stream and group names are the clients' to choose: a
 /// name must not end the label or the line and forge samples.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -199,11 +196,11 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn n(a: &AtomicU64) -> u64 {
+pub(super) fn n(a: &AtomicU64) -> u64 {
     a.load(Relaxed)
 }
 
-fn signed(v: u64) -> i64 {
+pub(super) fn signed(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -221,20 +218,6 @@ impl Collector for Figures {
         self.policies(&mut out)?;
         self.streams(&mut out, walked)
     }
-}
-
-/// A gauge's rows, one label set each.
-type Rows<L> = Vec<(L, Option<i64>)>;
-
-/// What one walk of the keyspace found, for [`Figures::routes`] and [`Figures::streams`].
-struct Walked {
-    /// Per stream routes and policies use: its length.
-    lengths: Rows<[(&'static str, String); 1]>,
-    /// Per group of those streams: pending entries, and lag.
-    pending: Rows<[(&'static str, String); 2]>,
-    lags: Rows<[(&'static str, String); 2]>,
-    /// Per route, in list order: its sources' entries not routed yet (`None`: unknowable).
-    route_lags: Vec<Option<u64>>,
 }
 
 impl Figures {
@@ -510,100 +493,6 @@ impl Figures {
             "policy_evaluation_duration",
             "How long each evaluation took.",
             &times,
-        )
-    }
-
-    /// One walk of the keyspace: length, and each group's pending count and lag, of the
-    /// streams routes and policies use (route sources and dead-letter streams, policy
-    /// streams), and each route's lag over its sources.
-    fn walk(&self, routes: &[Arc<Route>]) -> Walked {
-        let shared = &self.shared;
-        let mut named: BTreeSet<Vec<u8>> = BTreeSet::new();
-        for r in routes {
-            named.extend(
-                r.deployed
-                    .spec
-                    .dead_letter
-                    .iter()
-                    .map(|k| k.as_bytes().to_vec()),
-            );
-        }
-        for p in shared.broker.policies.list() {
-            named.insert(p.deployed.spec.stream.as_bytes().to_vec());
-        }
-        let positions: Vec<Vec<u8>> = routes
-            .iter()
-            .map(|r| r.deployed.spec.group_name())
-            .collect();
-        let mut walked = Walked {
-            lengths: Vec::new(),
-            pending: Vec::new(),
-            lags: Vec::new(),
-            route_lags: vec![Some(0); routes.len()],
-        };
-        if routes.is_empty() && named.is_empty() {
-            // No stream of interest: no need to visit every key.
-            return walked;
-        }
-        shared
-            .broker
-            .keyspace
-            .db(0)
-            .for_each(shared.now_ms(), |key, value, _| {
-                let Value::Stream(stream) = value else {
-                    return;
-                };
-                let mut used = named.contains(key);
-                for ((r, position), lag) in
-                    routes.iter().zip(&positions).zip(&mut walked.route_lags)
-                {
-                    if r.deployed.spec.is_source(key) {
-                        used = true;
-                        *lag = lag.zip(source_lag(stream, position)).map(|(a, b)| a + b);
-                    }
-                }
-                if !used {
-                    return;
-                }
-                let name = escape(&String::from_utf8_lossy(key));
-                walked
-                    .lengths
-                    .push(([("stream", name.clone())], Some(signed(stream.len()))));
-                for (group, g) in stream.groups() {
-                    let labels = [
-                        ("stream", name.clone()),
-                        ("group", escape(&String::from_utf8_lossy(group))),
-                    ];
-                    walked
-                        .pending
-                        .push((labels.clone(), Some(signed(g.pending_count() as u64))));
-                    walked.lags.push((labels, stream.group_lag(g)));
-                }
-            });
-        walked
-    }
-
-    /// The stream and group figures of [`Figures::walk`].
-    fn streams(&self, out: &mut Out<'_, '_>, walked: Walked) -> Result<(), Error> {
-        let Walked {
-            mut lengths,
-            mut pending,
-            mut lags,
-            ..
-        } = walked;
-        lengths.sort();
-        pending.sort();
-        lags.sort();
-        out.gauges("stream_length", "Entries in the stream.", &lengths)?;
-        out.gauges(
-            "group_pending",
-            "Entries delivered and not acknowledged.",
-            &pending,
-        )?;
-        out.gauges(
-            "group_lag",
-            "Entries not yet delivered to the group.",
-            &lags,
         )
     }
 }

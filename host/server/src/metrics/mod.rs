@@ -29,6 +29,7 @@ use tokio::sync::watch;
 use crate::shared::Shared;
 
 pub mod collect;
+mod streams;
 
 /// The content type of the OpenMetrics text format.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -1,0 +1,83 @@
+//! Running one command once the connection has decided it may run: the keyspace gate its
+//! flags ask for, the serving of what it made ready, and its statistics. `MULTI`/`EXEC`
+//! (`transaction`) and the fuzzing harness run commands through here too.
+
+use std::sync::atomic::Ordering;
+
+use sluice_resp::{Args, Reply};
+
+use super::ClientState;
+use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
+use crate::error::{self, CmdError};
+use crate::shared::Shared;
+
+/// Runs one command holding the keyspace gate as its flags ask: none (`UNGATED`), exclusive
+/// (`EXCLUSIVE`) or shared; then, still holding it, serves what the command made ready. Also
+/// the fuzzing [`crate::harness`]'s step.
+pub(crate) fn execute_gated(
+    shared: &Shared,
+    state: &mut ClientState,
+    resolved: Resolved,
+    args: Args,
+    in_exec: bool,
+) -> Outcome {
+    let run = |state: &mut ClientState| {
+        let outcome = execute(shared, state, resolved, args, in_exec);
+        shared.serve_ready(&mut state.ready);
+        outcome
+    };
+    if resolved.target().has(flags::UNGATED) {
+        run(state)
+    } else if resolved.target().has(flags::EXCLUSIVE) {
+        let _gate = shared.broker.keyspace.gate.write();
+        run(state)
+    } else {
+        let _gate = shared.broker.keyspace.gate.read();
+        run(state)
+    }
+}
+
+/// Runs one command; the caller holds the keyspace gate.
+pub(super) fn execute(
+    shared: &Shared,
+    state: &mut ClientState,
+    resolved: Resolved,
+    args: Args,
+    in_exec: bool,
+) -> Outcome {
+    shared
+        .stats
+        .commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    let mut ctx = Ctx {
+        now_ms: state.now_ms(shared),
+        shared,
+        client: state,
+        in_exec,
+    };
+    let started = quanta::Instant::now();
+    let outcome = cmd::execute(&mut ctx, resolved, args)
+        .unwrap_or_else(|e: CmdError| Outcome::Reply(e.into_reply()));
+    let failed = matches!(&outcome, Outcome::Reply(r) | Outcome::Close(r) if r.is_error());
+    shared
+        .command_stats
+        .ran(resolved.index, elapsed_nanos(started), failed);
+    outcome
+}
+
+/// Redis's `OOM` error if `command` adds data and used memory is past `maxmemory`.
+pub(super) fn oom_refusal(shared: &Shared, command: &cmd::Command) -> Option<Reply> {
+    (command.has(flags::DENYOOM) && shared.over_memory_limit()).then(|| Reply::error(error::OOM))
+}
+
+/// Counts an error reply for `INFO stats` (`total_error_replies`) and `INFO errorstats`.
+pub(super) fn count_error(shared: &Shared, reply: &Reply) {
+    if let Reply::Error(text) = reply {
+        shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+        shared.command_stats.error(text);
+    }
+}
+
+pub(super) fn elapsed_nanos(started: quanta::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
