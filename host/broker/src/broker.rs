@@ -170,11 +170,24 @@ impl Broker {
         self.clock.now_ms()
     }
 
+    /// True if a change to a key of database `db` may wake someone: a route reads the
+    /// database, or a client is blocked (or about to block). A change made before this
+    /// answers false needs no waking: a client that blocks later sees it when its
+    /// registration re-checks ([`crate::ready::Blocking`]).
+    pub fn listens(&self, db: usize) -> bool {
+        (db == 0 && self.routes.any()) || !self.blocking.is_empty()
+    }
+
     /// What happens once a command, an `EXEC`, or a route's or policy's commit has finished:
     /// the routes reading the keys it made ready are woken, and the clients blocked on them
     /// are served against the state at this point. Empties `ready`. Call with the keyspace
     /// gate held, so no other command runs in between.
     pub fn serve_ready(&self, ready: &mut ReadyKeys) {
+        if !ready.is_empty() && !self.listens(0) {
+            // Nobody to wake: the list keeps its room for the next command.
+            ready.clear();
+            return;
+        }
         // In passes, as Redis does: serving a client can make more keys ready (`BLMOVE`
         // pushes to its destination), and those are served next, against the state then.
         while !ready.is_empty() {

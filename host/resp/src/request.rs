@@ -34,13 +34,14 @@ pub enum ProtocolError {
     UnbalancedQuotes,
 }
 
+/// How many argument offsets a parser keeps room for between requests.
+const SPANS_KEPT: usize = 1024;
+
 /// Where a partly received multibulk request stands.
 #[derive(Debug, Default)]
 struct Partial {
     /// Number of arguments announced by the `*<n>` header.
     argc: usize,
-    /// `(start, end)` offsets into the buffer of the arguments read so far.
-    args: Vec<(usize, usize)>,
     /// Offset of the first byte not yet parsed.
     pos: usize,
 }
@@ -50,6 +51,9 @@ struct Partial {
 pub struct RequestParser {
     max_bulk_len: usize,
     partial: Option<Partial>,
+    /// `(start, end)` offsets into the buffer of the partial request's arguments read so far;
+    /// kept between requests so that parsing one allocates only its argument list.
+    spans: Vec<(usize, usize)>,
     /// The error returned once: every later call returns it again.
     failed: Option<ProtocolError>,
 }
@@ -66,6 +70,7 @@ impl RequestParser {
         Self {
             max_bulk_len,
             partial: None,
+            spans: Vec::new(),
             failed: None,
         }
     }
@@ -114,9 +119,10 @@ impl RequestParser {
                 return Ok(Some(Vec::new()));
             }
             let argc = usize::try_from(argc).map_err(|_| ProtocolError::InvalidMultibulkLength)?;
+            self.spans.clear();
+            self.spans.reserve(argc.min(1024));
             self.partial = Some(Partial {
                 argc,
-                args: Vec::with_capacity(argc.min(1024)),
                 pos: line_end + 2,
             });
         }
@@ -124,7 +130,7 @@ impl RequestParser {
         let Some(partial) = self.partial.as_mut() else {
             return Ok(None);
         };
-        while partial.args.len() < partial.argc {
+        while self.spans.len() < partial.argc {
             let pos = partial.pos;
             // Like Redis, look at the header only once its line is complete.
             let Some(line_end) = find_crlf(buf, pos) else {
@@ -149,20 +155,23 @@ impl RequestParser {
                 buf.reserve(end + 2 - buf.len());
                 return Ok(None);
             }
-            partial.args.push((start, end));
+            self.spans.push((start, end));
             partial.pos = end + 2;
         }
         let Some(partial) = self.partial.take() else {
             return Ok(None);
         };
         let frame = buf.split_to(partial.pos).freeze();
-        Ok(Some(
-            partial
-                .args
-                .into_iter()
-                .map(|(s, e)| frame.slice(s..e))
-                .collect(),
-        ))
+        let args = self
+            .spans
+            .drain(..)
+            .map(|(s, e)| frame.slice(s..e))
+            .collect();
+        if self.spans.capacity() > SPANS_KEPT {
+            // A huge request does not leave its offsets' memory with the connection.
+            self.spans = Vec::new();
+        }
+        Ok(Some(args))
     }
 }
 

@@ -263,6 +263,11 @@ impl Routes {
         }
     }
 
+    /// True if any route is deployed.
+    pub fn any(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
     /// Makes every route look at all its sources again (`SWAPDB` replaced database 0).
     pub fn rescan_all(&self) {
         for route in self.table.load().iter() {

@@ -124,7 +124,11 @@ impl Ctx<'_> {
     /// the clients blocked on it are served and the routes reading it woken. Call it for
     /// every change a blocked read could see: appends, deletions, group changes.
     pub fn key_ready(&mut self, key: &Bytes) {
-        self.client.ready.push(self.client.db, key);
+        // Skipped when no route reads the database and nobody blocks: the change is already
+        // made, so a client blocking from now on sees it when its registration re-checks.
+        if self.shared.broker.listens(self.client.db) {
+            self.client.ready.push(self.client.db, key);
+        }
     }
 
     /// Counts a key lookup for `INFO stats` (`keyspace_hits`/`keyspace_misses`).
