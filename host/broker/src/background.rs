@@ -1,5 +1,6 @@
 //! The broker's own periodic work, each on a thread of its own: active expiry (Redis's
-//! `hz 10`) and automatic snapshots once the log has grown enough.
+//! `hz 10`), automatic snapshots once the log has grown enough, and hiding from readers what a
+//! failed log has not written ([`crate::persist::visibility`]).
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -15,6 +16,9 @@ const EXPIRE_CYCLE: Duration = Duration::from_millis(100);
 /// How often blocked `XREADGROUP … CLAIM` readers are re-run for entries that became idle
 /// enough (no write marks their keys ready then).
 const CLAIM_WAKE_CYCLE: Duration = Duration::from_millis(10);
+/// How often the log is checked for a failure to hide, or a recovery to show again: the
+/// replies of the writes caught in a failure wait for the check after the retry.
+const VISIBILITY_CHECK: Duration = Duration::from_millis(5);
 /// How often the log size is compared with the auto-snapshot thresholds.
 const SNAPSHOT_CHECK: Duration = Duration::from_secs(1);
 
@@ -37,6 +41,9 @@ impl Background {
         background.spawn("sluice-expiry", broker, EXPIRE_CYCLE, expire_cycle);
         background.spawn("sluice-snapshots", broker, SNAPSHOT_CHECK, auto_snapshot);
         background.spawn("sluice-claim-wake", broker, CLAIM_WAKE_CYCLE, claim_wake);
+        background.spawn("sluice-visibility", broker, VISIBILITY_CHECK, |broker| {
+            broker.visibility.tick(broker);
+        });
         background
     }
 

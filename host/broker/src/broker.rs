@@ -26,6 +26,7 @@ use crate::memory::Memory;
 use crate::persist::Journal;
 use crate::persist::replay::{ReplayReport, Replayer};
 use crate::persist::snapshot::Saver;
+use crate::persist::visibility::Visibility;
 use crate::plugins::loader::Plugins;
 use crate::policies::Policies;
 use crate::ready::{Blocking, ReadyKeys};
@@ -49,6 +50,8 @@ pub struct Broker {
     pub started: Instant,
     /// Where changes are logged (empty with `appendonly no`).
     pub journal: Journal,
+    /// What readers are not shown while the log cannot write it (a full disk).
+    pub visibility: Visibility,
     /// Background snapshot state.
     pub saver: Saver,
     /// What start-up loaded.
@@ -106,6 +109,7 @@ impl Broker {
             clock,
             started: Instant::now(),
             journal: Journal::default(),
+            visibility: Visibility::default(),
             saver: Saver::default(),
             recovery: Mutex::new(ReplayReport::default()),
             routes: Routes::default(),

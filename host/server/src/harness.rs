@@ -15,7 +15,7 @@ use sluice_resp::{Args, Protocol, Reply};
 
 use crate::cmd::{self, Outcome};
 use crate::config::Config;
-use crate::connection::{ClientState, execute_gated};
+use crate::connection::{ClientState, ReplyWait, execute_gated};
 use crate::shared::Shared;
 use sluice_broker::{Broker, Clock, SystemClock};
 
@@ -73,7 +73,15 @@ impl Harness {
         if matches!(resolved.command.name, "multi" | "exec" | "discard") {
             return Reply::error(TRANSACTIONS_REFUSED);
         }
-        match execute_gated(&self.shared, &mut self.client, resolved, args, true) {
+        let mut wait = ReplyWait::default();
+        match execute_gated(
+            &self.shared,
+            &mut self.client,
+            resolved,
+            args,
+            true,
+            &mut wait,
+        ) {
             Outcome::Reply(reply) | Outcome::Close(reply) => reply,
             Outcome::Disconnect => Reply::Null,
             // Not reached with `in_exec`; the answer a timed-out wait would give.

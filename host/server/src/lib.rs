@@ -19,6 +19,8 @@
 //! - [`shared`]: the state every connection shares: the broker, clients, counters.
 //! - [`stats`]: per-command and per-error counters (`INFO commandstats`, `errorstats`).
 //! - [`replay`]: the command layer replaying the log for the broker at start-up.
+//! - [`visibility`]: the keys of a logged command, for hiding what a failed log has not
+//!   written from readers.
 //! - [`harness`]: the command layer without a socket, for fuzzing and replay tests.
 //! - [`error`]: start-up errors and Redis's error reply texts.
 //! - [`tls`]: the TLS listener's certificates, client certificates, handshake.
@@ -45,6 +47,7 @@ pub mod replay;
 pub mod shared;
 pub mod stats;
 pub mod tls;
+pub mod visibility;
 
 pub use config::Config;
 pub use error::ServerError;

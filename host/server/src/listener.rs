@@ -119,6 +119,10 @@ impl Server {
             .recover(&mut CommandReplayer::new(&shared, info.clone()));
         shared.clients.remove(info.id);
         replayed?;
+        shared
+            .broker
+            .visibility
+            .set_key_finder(Box::new(crate::visibility::logged_keys));
         Ok(Server { shared })
     }
 

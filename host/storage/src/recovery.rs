@@ -142,6 +142,7 @@ fn start_log(
             since_snapshot: report.wal_bytes,
         })),
         writer: Padded(Mutex::new(writer)),
+        appended: Padded(AtomicU64::new(next_lsn - 1)),
         written: Padded(AtomicU64::new(next_lsn - 1)),
         durable: Padded(AtomicU64::new(next_lsn - 1)),
         durable_tx: watch::Sender::new(durable),

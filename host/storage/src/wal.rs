@@ -81,6 +81,9 @@ pub(crate) struct Inner {
     pub(crate) dir: PathBuf,
     pub(crate) pending: Padded<Mutex<Pending>>,
     pub(crate) writer: Padded<Mutex<Writer>>,
+    /// The last LSN handed out by `append`, readable without the `pending` lock: a reply's
+    /// check that everything its command could have seen is written ([`Wal::appended_lsn`]).
+    pub(crate) appended: Padded<AtomicU64>,
     /// Every record up to here is in the OS.
     pub(crate) written: Padded<AtomicU64>,
     /// Every record up to here is on disk.
@@ -318,6 +321,7 @@ impl Wal {
         pending.next_lsn += 1;
         format::encode_record(&mut pending.buf, lsn, payload);
         pending.since_snapshot += (format::RECORD_HEADER_LEN + payload.len()) as u64;
+        self.inner.appended.store(lsn, Ordering::Release);
         lsn
     }
 
@@ -440,6 +444,35 @@ impl Wal {
     /// The last LSN handed out by `append` (0: none).
     pub fn last_lsn(&self) -> Lsn {
         self.inner.pending.lock().next_lsn - 1
+    }
+
+    /// The last LSN handed out by `append` (0: none), without taking a lock: one atomic load.
+    pub fn appended_lsn(&self) -> Lsn {
+        self.inner.appended.load(Ordering::Acquire)
+    }
+
+    /// The LSN up to which every record is in the OS (survives a crash of the process). One
+    /// atomic load.
+    pub fn written_lsn(&self) -> Lsn {
+        self.inner.written.load(Ordering::Acquire)
+    }
+
+    /// Calls `f(lsn, payload)` for every record appended but not yet written, in LSN order:
+    /// while the log is failed, the records it keeps for the retry. Holds the file lock
+    /// meanwhile, so no write is in flight and the records visited are exactly those above
+    /// [`Wal::written_lsn`]; `f` must not call back into the log.
+    pub fn for_each_unwritten(&self, mut f: impl FnMut(Lsn, &[u8])) {
+        let _writer = self.inner.writer.lock();
+        let pending = self.inner.pending.lock();
+        let mut at = 0;
+        while let Some((len, _, lsn)) = format::read_record_header(&pending.buf[at..]) {
+            let start = at + format::RECORD_HEADER_LEN;
+            let Some(payload) = pending.buf.get(start..start + len) else {
+                break;
+            };
+            f(lsn, payload);
+            at = start + len;
+        }
     }
 
     /// The LSN up to which everything is fsynced.

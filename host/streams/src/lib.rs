@@ -67,6 +67,8 @@
 //! - `nack.rs`: XNACK (Redis 8.8, [`NackMode`]): pending entries handed back to the group.
 //! - `lag.rs`: group read counters and lag (`entries-read`, `lag`), Redis's estimates.
 //! - `info.rs`: XINFO GROUPS / CONSUMERS / STREAM FULL views ([`GroupInfo`]).
+//! - `withhold.rs`: [`Withheld`]: the newest entries taken off while their log record is not
+//!   written (a full disk), and put back byte for byte.
 //! - `state.rs`: a stream's whole state as plain values, both ways ([`Stream::export`],
 //!   [`Stream::from_state`], [`StreamState`], [`StateError`]), for format converters.
 //! - `persist/`: snapshot payload of one stream, [`Stream::encode`] / [`Stream::decode`]
@@ -95,6 +97,7 @@ mod state;
 mod stream;
 mod trim;
 pub mod varint;
+mod withhold;
 
 #[cfg(test)]
 mod tests;
@@ -119,3 +122,4 @@ pub use sink::{CollectSink, CountSink, EntrySink};
 pub use state::{ConsumerState, GroupState, PendingState, StateError, StreamEntry, StreamState};
 pub use stream::{NodeLimits, Stream};
 pub use trim::{TrimSpec, TrimStrategy};
+pub use withhold::Withheld;

@@ -117,6 +117,20 @@ impl Node {
         self.data.capacity()
     }
 
+    /// Cuts the entries from offset `at` (an entry's flags byte) off the node and returns
+    /// their bytes; the caller corrects `live`, `deleted` and `last` ([`Stream::withhold_from`]).
+    ///
+    /// [`Stream::withhold_from`]: crate::Stream::withhold_from
+    pub(crate) fn cut_at(&mut self, at: usize) -> Vec<u8> {
+        self.data.split_off(at.min(self.data.len()))
+    }
+
+    /// Puts back bytes [`Node::cut_at`] took, unchanged: each entry's ID is a delta from the
+    /// one before it, which is again the node's last.
+    pub(crate) fn rejoin(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+    }
+
     /// Gives back spare capacity once the node will receive no more entries.
     pub(crate) fn seal(&mut self) {
         self.data.shrink_to_fit();

@@ -2,6 +2,7 @@
 //! older versions ([`fixtures`]).
 
 mod disk_full;
+mod disk_full_reads;
 mod fixtures;
 mod log;
 mod nack;

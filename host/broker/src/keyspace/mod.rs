@@ -26,12 +26,14 @@
 //! - [`expiry`]: deadlines: setting them (`EXPIRE … NX|XX|GT|LT`) and the active cycle's pass.
 //! - [`packed`]: byte strings in one buffer, the small form of hashes and sets.
 //! - [`scan`]: `SCAN`'s walk, a batch at a time in a fixed order.
+//! - [`fence`]: keys whose last change the log has not written while it fails (a full disk).
 
 pub mod access;
 pub mod dump;
 mod entry;
 pub mod evict;
 mod expiry;
+pub mod fence;
 pub mod hash;
 pub mod key;
 pub mod list;
@@ -83,6 +85,8 @@ pub struct Db {
     scan_order: Mutex<Option<Arc<scan::ScanOrder>>>,
     /// How accesses are recorded (shared by every database of a keyspace).
     eviction: Arc<EvictionSettings>,
+    /// Keys a read must not answer from before the log writes their last change.
+    fence: fence::Fence,
 }
 
 impl Db {
@@ -110,6 +114,7 @@ impl Db {
         touch: bool,
         f: impl FnOnce(&Value, Option<u64>) -> R,
     ) -> Option<R> {
+        self.fence.note(key);
         {
             let slot = self.keys.get(key)?;
             let deadline = self.deadline_of(key, &slot);
@@ -150,6 +155,7 @@ impl Db {
 
     /// The live key's access clock, untouched (`OBJECT IDLETIME|FREQ`).
     pub fn clock(&self, key: &[u8], now_ms: u64) -> Option<u32> {
+        self.fence.note(key);
         {
             let slot = self.keys.get(key)?;
             if !past(self.deadline_of(key, &slot), now_ms) {

@@ -1,4 +1,5 @@
-//! The keyspace's typed accessors, on one database.
+//! The keyspace's own behaviour: emptied collections go, and what its typed accessors
+//! answer.
 
 use super::*;
 

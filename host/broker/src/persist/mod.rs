@@ -12,12 +12,14 @@
 //! - [`replay`]: start-up: load the snapshot, replay the log through the command handlers.
 //! - [`snapshot`]: the snapshot payload, and taking one in the background (`BGSAVE`, auto).
 //! - [`values`]: how a snapshot holds each type of value.
+//! - [`visibility`]: while the log fails, what it has not written is hidden from readers.
 
 pub mod groups;
 pub mod record;
 pub mod replay;
 pub mod snapshot;
 pub mod values;
+pub mod visibility;
 
 use std::sync::{Arc, OnceLock};
 

@@ -187,6 +187,7 @@ fn take_bytes<'a>(payload: &'a [u8], pos: &mut usize) -> Result<&'a [u8], Snapsh
 /// keyspace gate exclusively, so other clients wait, as Redis's `SAVE` blocks. `Ok(false)` if
 /// persistence is off.
 pub fn save(broker: &Broker) -> Result<bool, String> {
+    refuse_while_hiding(broker)?;
     if broker.saver.running.swap(true, Ordering::AcqRel) {
         return Err("Background save already in progress".into());
     }
@@ -213,6 +214,7 @@ fn start(broker: &Broker, buffer: Vec<u8>) -> Result<(), String> {
     let Some(wal) = broker.journal.wal().cloned() else {
         return Ok(());
     };
+    refuse_while_hiding(broker)?;
     if broker.saver.running.swap(true, Ordering::AcqRel) {
         return Err("Background save already in progress".into());
     }
@@ -236,6 +238,15 @@ fn start(broker: &Broker, buffer: Vec<u8>) -> Result<(), String> {
             tracing::error!("cannot start the snapshot thread: {e}");
             format!("cannot start the snapshot thread: {e}")
         })
+}
+
+/// While a failed log's changes are hidden, the keyspace lacks them but the log position
+/// covers them: a snapshot taken then would lose them once the log after it is deleted.
+fn refuse_while_hiding(broker: &Broker) -> Result<(), String> {
+    match broker.visibility.hiding() {
+        true => Err("the write-ahead log cannot be written: no snapshot until it can".into()),
+        false => Ok(()),
+    }
 }
 
 fn write(broker: &Broker) -> Result<bool, String> {

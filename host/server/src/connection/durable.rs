@@ -1,9 +1,88 @@
 //! Making logged changes durable before the replies that acknowledge them go out, with the
-//! group commit that lets several connections share one write (or fsync) of the log.
+//! group commit that lets several connections share one write (or fsync) of the log; and
+//! holding a read's reply until the log has written what the read saw, so that no reader is
+//! shown a change a crash then loses.
 
-use sluice_storage::{FsyncPolicy, Wal};
+use sluice_broker::keyspace::fence;
+use sluice_storage::{FsyncPolicy, Lsn, Wal};
 
 use crate::shared::Shared;
+
+/// What the replies of the commands run since the last flush wait for.
+#[derive(Debug, Default)]
+pub struct ReplyWait {
+    /// A write ran (or a blocked read was answered by one): its records, as `appendfsync`
+    /// asks ([`make_durable`]).
+    pub(super) log: bool,
+    /// A read ran while the log may hold records it saw and has not written (it was healthy,
+    /// or a failure's changes were not hidden yet): everything appended by the flush.
+    appended: bool,
+    /// A read looked at keys whose last change is not written: up to this LSN
+    /// ([`fence`]).
+    fenced: Lsn,
+}
+
+impl ReplyWait {
+    /// Notes what the command that just ran needs, a `write` or one that `reads` keys (flagged
+    /// `readonly`, as in Redis; `INFO`, `PING`… need nothing). Call with the keyspace gate
+    /// still held, as the command held it.
+    pub(super) fn ran(&mut self, shared: &Shared, write: bool, reads: bool) {
+        let Some(wal) = shared.broker.journal.wal() else {
+            return;
+        };
+        if write {
+            self.log = true;
+            return;
+        }
+        if !reads {
+            return;
+        }
+        self.fenced = self.fenced.max(fence::take_seen());
+        // One relaxed load while the log is healthy; the LSN is read at the flush.
+        if !shared.broker.visibility.covers(|| wal.appended_lsn()) {
+            self.appended = true;
+        }
+    }
+}
+
+/// `MISCONF …` if the log cannot be written: a write is refused before it changes anything,
+/// as Redis refuses writes once its AOF cannot be written. Check it under the keyspace gate.
+pub(super) fn misconf(shared: &Shared) -> Option<String> {
+    let wal = shared.broker.journal.wal()?;
+    let error = wal.check_writable().err()?;
+    Some(format!("MISCONF Errors writing to the AOF file: {error}"))
+}
+
+/// Waits for what `wait` says before replies go out.
+pub(super) async fn settle(shared: &Shared, wait: ReplyWait) -> std::io::Result<()> {
+    if wait.log {
+        // Everything appended so far: what the reads saw too.
+        return make_durable(shared).await;
+    }
+    let Some(wal) = shared.broker.journal.wal() else {
+        return Ok(());
+    };
+    let lsn = match wait.appended {
+        true => wal.appended_lsn().max(wait.fenced),
+        false => wait.fenced,
+    };
+    if wal.written_lsn() >= lsn {
+        return Ok(());
+    }
+    // The writer of those records is writing them now, or its write failed: write them for
+    // it (one write(2) for everyone, as for a write's reply), or wait for the retry.
+    let result = match wal.failed() {
+        false => match wal.write_through(lsn) {
+            Err(_) if wal.failed() => wal.wait_synced(lsn).await,
+            other => other,
+        },
+        true => wal.wait_synced(lsn).await,
+    };
+    result.map_err(|e| {
+        tracing::error!("write-ahead log failed, closing the connection unanswered: {e}");
+        std::io::Error::other(e.to_string())
+    })
+}
 
 /// At most this many scheduler passes for other connections to append before an fsync under
 /// `always` (see [`gather`]).
@@ -38,7 +117,16 @@ pub(super) async fn make_durable(shared: &Shared) -> std::io::Result<()> {
     let result = match result {
         Err(e) if wal.failed() => {
             tracing::warn!("replies wait for the write-ahead log to be writable again: {e}");
-            wal.wait_synced(lsn).await
+            let waited = wal.wait_synced(lsn).await;
+            if waited.is_ok() {
+                // Hidden from readers meanwhile: shown again before the writer hears "stored".
+                let shown = {
+                    let _gate = shared.broker.keyspace.gate.read();
+                    shared.broker.visibility.until_shown()
+                };
+                shown.await;
+            }
+            waited
         }
         other => other,
     };

@@ -6,29 +6,38 @@ use std::sync::atomic::Ordering;
 
 use sluice_resp::{Args, Reply};
 
-use super::ClientState;
+use super::{ClientState, ReplyWait, durable};
 use crate::cmd::{self, Ctx, Outcome, Resolved, flags};
 use crate::error::{self, CmdError};
 use crate::shared::Shared;
 
 /// Runs one command holding the keyspace gate as its flags ask: none (`UNGATED`), exclusive
-/// (`EXCLUSIVE`) or shared; then, still holding it, serves what the command made ready. Also
-/// the fuzzing [`crate::harness`]'s step.
+/// (`EXCLUSIVE`) or shared; then, still holding it, serves what the command made ready and
+/// notes in `wait` what its reply waits for. A write is refused there while the log cannot be
+/// written (`MISCONF`): under the gate, so none slips in once the failure's changes are hidden
+/// from readers. Also the fuzzing [`crate::harness`]'s step.
 pub(crate) fn execute_gated(
     shared: &Shared,
     state: &mut ClientState,
     resolved: Resolved,
     args: Args,
     in_exec: bool,
+    wait: &mut ReplyWait,
 ) -> Outcome {
+    let target = resolved.target();
+    let (write, reads) = (target.has(flags::WRITE), target.has(flags::READONLY));
     let run = |state: &mut ClientState| {
+        if write && let Some(refusal) = durable::misconf(shared) {
+            return Outcome::Reply(Reply::error(refusal));
+        }
         let outcome = execute(shared, state, resolved, args, in_exec);
         shared.serve_ready(&mut state.ready);
+        wait.ran(shared, write, reads);
         outcome
     };
-    if resolved.target().has(flags::UNGATED) {
+    if target.has(flags::UNGATED) {
         run(state)
-    } else if resolved.target().has(flags::EXCLUSIVE) {
+    } else if target.has(flags::EXCLUSIVE) {
         let _gate = shared.broker.keyspace.gate.write();
         run(state)
     } else {

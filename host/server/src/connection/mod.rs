@@ -38,6 +38,7 @@ mod recheck;
 mod transaction;
 mod wait;
 
+pub use durable::ReplyWait;
 pub(crate) use execute::execute_gated;
 use execute::{count_error, elapsed_nanos, execute, oom_refusal};
 pub use transaction::Multi;
@@ -187,7 +188,7 @@ pub async fn serve_stream<S>(
             batch_now_ms: None,
         },
         parser: RequestParser::new(max_bulk_len(&shared)),
-        needs_durable: false,
+        wait: ReplyWait::default(),
         shared: shared.clone(),
         input: BytesMut::with_capacity(READ_CHUNK),
         output: BytesMut::with_capacity(READ_CHUNK),
@@ -214,9 +215,9 @@ struct Connection {
     parser: RequestParser,
     input: BytesMut,
     output: BytesMut,
-    /// A command since the last flush may have logged a change: make the log durable before
-    /// sending its reply.
-    needs_durable: bool,
+    /// What the replies since the last flush wait for: their commands' log records, or the
+    /// changes their reads saw (`durable`).
+    wait: ReplyWait,
     /// The per-client limits, read from the settings before each read.
     limits: ClientLimits,
 }
@@ -258,7 +259,7 @@ impl Connection {
                         match waited {
                             Some(reply) => {
                                 // A writer may have logged what it handed us (group deliveries).
-                                self.needs_durable = true;
+                                self.wait.log = true;
                                 if reply.is_error() {
                                     self.shared.command_stats.failed(index);
                                 }
@@ -341,9 +342,7 @@ impl Connection {
                 pending,
             ));
         }
-        if std::mem::take(&mut self.needs_durable) {
-            durable::make_durable(&self.shared).await?;
-        }
+        durable::settle(&self.shared, std::mem::take(&mut self.wait)).await?;
         let Some(written) = limits::write_above_soft(socket, &self.output, limit).await? else {
             let info = &self.state.info;
             return Err(limits::closing(
@@ -503,18 +502,6 @@ impl Connection {
     /// Runs a command holding the keyspace gate as its flags ask.
     fn run_gated(&mut self, resolved: Resolved, args: Args) -> Outcome {
         if resolved.target().has(flags::WRITE) {
-            if let Some(Err(e)) = self
-                .shared
-                .broker
-                .journal
-                .wal()
-                .map(|wal| wal.check_writable())
-            {
-                // As Redis refuses writes once its AOF cannot be written.
-                return Outcome::Reply(Reply::error(format!(
-                    "MISCONF Errors writing to the AOF file: {e}"
-                )));
-            }
             if let Some(refusal) = oom_refusal(&self.shared, resolved.target()) {
                 return Outcome::Reply(refusal);
             }
@@ -528,9 +515,8 @@ impl Connection {
             {
                 self.shared.broker.memory.note_write(args.all());
             }
-            self.needs_durable = true;
         }
-        let Connection { shared, state, .. } = self;
-        execute_gated(shared, state, resolved, args, false)
+        let (shared, state) = (&self.shared, &mut self.state);
+        execute_gated(shared, state, resolved, args, false, &mut self.wait)
     }
 }

@@ -4,9 +4,9 @@
 
 use sluice_resp::{Args, Reply};
 
-use super::{Connection, count_error, execute, oom_refusal};
+use super::{Connection, count_error, durable, execute, oom_refusal};
 use crate::acl::log::{Context, Refused};
-use crate::cmd::{Outcome, Resolved};
+use crate::cmd::{Outcome, Resolved, flags};
 use crate::error;
 
 /// A transaction being queued.
@@ -56,8 +56,21 @@ impl Connection {
                 error::OOM
             ));
         }
-        let Connection { shared, state, .. } = self;
+        let Connection {
+            shared,
+            state,
+            wait,
+            ..
+        } = self;
+        let has = |flag| multi.queued.iter().any(|(r, _)| r.target().has(flag));
+        let (write, reads) = (has(flags::WRITE), has(flags::READONLY));
         let gate = shared.broker.keyspace.gate.write();
+        // As Redis: a transaction that writes is discarded while the log cannot be written.
+        if write && let Some(refusal) = durable::misconf(shared) {
+            return Reply::error(format!(
+                "EXECABORT Transaction discarded because of: {refusal}"
+            ));
+        }
         let mut replies = Vec::with_capacity(multi.queued.len());
         for (resolved, args) in multi.queued {
             // The user's rules may have changed since the command was queued.
@@ -84,6 +97,8 @@ impl Connection {
         }
         // Blocked readers see the transaction's outcome, not its steps.
         shared.serve_ready(&mut state.ready);
+        // Its replies wait for its records, or for the log to hold what its reads saw.
+        wait.ran(shared, write, reads);
         drop(gate);
         Reply::Array(replies)
     }

@@ -18,6 +18,7 @@ mod range;
 mod refs;
 mod remove;
 mod state;
+mod withhold;
 
 use std::cell::Cell;
 

@@ -44,6 +44,11 @@ pub(super) fn read(
 /// See [`crate::store::Store::commit_batch`].
 pub(super) fn commit(broker: &Broker, commit: &BatchCommit<'_>) -> Committed {
     let gate = broker.keyspace.gate.write();
+    // Checked again under the gate: once the log has failed, nothing more may change what
+    // readers are shown of it (`persist::visibility`). The route reads again later.
+    if broker.journal.wal().is_some_and(|wal| wal.failed()) {
+        return Committed::Stale;
+    }
     let db = broker.keyspace.db(0);
     let now = broker.now_ms();
     let position = db.read_as(commit.source, now, |stream: &Stream| {

@@ -76,6 +76,10 @@ pub(super) fn apply(broker: &Broker, commit: &PolicyCommit<'_>) -> PolicyApplied
     } else {
         Gate::Shared(broker.keyspace.gate.read())
     };
+    // Checked again under the gate, as a route's commit is: the next round decides again.
+    if broker.journal.wal().is_some_and(|wal| wal.failed()) {
+        return PolicyApplied::default();
+    }
     let db = broker.keyspace.db(0);
     let now = broker.now_ms();
     let mut record = Record::new(0);
