@@ -36,7 +36,7 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
     let spec = route.as_ref().map(|r| &r.deployed.spec);
     let name = spec.map_or("", |s| s.name.as_str());
     let claim_after_ms = spec.map_or(DEFAULT_CLAIM_IDLE_MS, |s| s.claim_after_ms());
-    let mut conn = shared.conn.clone();
+    let mut conn = shared.conn();
     let mut tally = Tally::default();
     // Per handled event: its appends in the source's slot.
     let mut local: Vec<Vec<&Append<'_>>> = vec![Vec::new(); done];
@@ -48,6 +48,7 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
             None => {}
         }
     }
+    pause_at(shared, PausePoint::Before).await;
     if let Err(e) = append_elsewhere(
         shared,
         &mut conn,
@@ -61,12 +62,14 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
     {
         return failed(shared, c, e);
     }
+    pause_at(shared, PausePoint::Mid).await;
     if let Err(e) = gated(shared, &mut conn, c, &local, &mut tally).await {
         return failed(shared, c, e);
     }
     if let Some(n) = spec.and_then(|s| s.wait_replicas).filter(|n| *n > 0) {
         wait_for_replicas(&mut conn, c.source, n, &mut tally).await;
     }
+    pause_at(shared, PausePoint::After).await;
     let stats = c.stats;
     stats.events_in.fetch_add(tally.acked, Relaxed);
     stats.events_out.fetch_add(tally.outputs, Relaxed);
@@ -77,6 +80,54 @@ pub async fn commit(shared: &Shared, c: &BatchCommit<'_>) -> Committed {
     Committed::Done {
         refused: tally.refused,
     }
+}
+
+/// Where a commit stops when `SLUICE_ATTACH_TEST_PAUSE` names that point: tests kill an
+/// instance there. The instance first says so on the attached server, in
+/// `sluice:test:paused:<instance>`, then waits to be killed (the operation's timeout ends the
+/// wait, as for any operation that hangs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PausePoint {
+    /// The batch is read and routed; nothing of its commit is written.
+    Before,
+    /// The outputs in other slots are appended; the source entries are not acknowledged.
+    Mid,
+    /// The commit is done (and waited for replicas); the next batch is not read.
+    After,
+}
+
+impl PausePoint {
+    /// The point `SLUICE_ATTACH_TEST_PAUSE` names: `before-commit`, `mid-commit`,
+    /// `after-commit`.
+    pub fn from_env() -> Option<PausePoint> {
+        match std::env::var("SLUICE_ATTACH_TEST_PAUSE").ok()?.as_str() {
+            "before-commit" => Some(PausePoint::Before),
+            "mid-commit" => Some(PausePoint::Mid),
+            "after-commit" => Some(PausePoint::After),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            PausePoint::Before => "before-commit",
+            PausePoint::Mid => "mid-commit",
+            PausePoint::After => "after-commit",
+        }
+    }
+}
+
+/// Stops here for good if the tests asked for `point` (see [`PausePoint`]).
+async fn pause_at(shared: &Shared, point: PausePoint) {
+    if shared.pause != Some(point) {
+        return;
+    }
+    let mut say = redis::cmd("SET");
+    say.arg(format!("sluice:test:paused:{}", shared.instance))
+        .arg(point.name());
+    let _ = shared.conn().query::<Value>(&say).await;
+    tracing::warn!("attached: paused {} for a test", point.name());
+    std::future::pending::<()>().await;
 }
 
 /// How long a cross-slot output's seen key lasts: long enough to cover a redo after another
@@ -253,12 +304,10 @@ fn failed(shared: &Shared, c: &BatchCommit<'_>, e: redis::RedisError) -> Committ
         "commit to {} failed ({e}); its entries are read again",
         String::from_utf8_lossy(c.source)
     );
-    let mut sources = shared.sources.lock();
-    let state = sources
-        .entry((c.source.to_vec(), c.group.to_vec()))
-        .or_default();
-    state.own_pending = true;
-    state.failures = state.failures.saturating_add(1);
+    shared.source_state(c.source, c.group, |s| {
+        s.own_pending = true;
+        s.failures = s.failures.saturating_add(1);
+    });
     Committed::Done {
         refused: vec![error],
     }

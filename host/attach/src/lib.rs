@@ -43,7 +43,7 @@ mod watch;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -57,6 +57,10 @@ use sluice_streams::StreamId;
 pub use caps::Caps;
 use conn::{Client, Conn};
 use script::Scripts;
+
+/// How long one operation of a route or policy (a read, a commit, a view, a lease) may take
+/// before it is abandoned and the shared connection replaced.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What `--attach` and `--instance-id` give.
 #[derive(Debug, Clone)]
@@ -80,7 +84,10 @@ pub struct AttachedStore {
 /// What the store's threads and tasks share.
 struct Shared {
     client: Client,
-    conn: Conn,
+    /// The connection commands share; replaced when an operation hangs ([`OPERATION_TIMEOUT`]).
+    conn: Mutex<Conn>,
+    /// Attached to a cluster (not one standalone server).
+    cluster: bool,
     scripts: Scripts,
     caps: Caps,
     instance: String,
@@ -92,6 +99,8 @@ struct Shared {
     watched: Mutex<std::collections::HashSet<Vec<u8>>>,
     /// Set when the store is dropped: the tasks end.
     closed: AtomicBool,
+    /// Where commits stop for the tests (`SLUICE_ATTACH_TEST_PAUSE`).
+    pause: Option<commit::PausePoint>,
 }
 
 /// A source stream's key and a route's group in it.
@@ -136,7 +145,31 @@ impl Shared {
     /// Whether one function call may write both `a` and `b`: always on a standalone server,
     /// in one hash slot on a cluster.
     fn one_slot(&self, a: &[u8], b: &[u8]) -> bool {
-        !self.conn.is_cluster() || conn::same_slot(a, b)
+        !self.cluster || conn::same_slot(a, b)
+    }
+
+    /// A handle on the shared connection.
+    fn conn(&self) -> Conn {
+        self.conn.lock().clone()
+    }
+
+    /// Replaces the shared connection with a new one: the old one hung. Operations still
+    /// holding it end by their own timeout.
+    async fn reconnect(&self) {
+        match self.client.connect().await {
+            Ok(fresh) => *self.conn.lock() = fresh,
+            Err(e) => tracing::warn!("attached: reconnecting: {e}"),
+        }
+    }
+
+    /// What this instance knows of its position in `source` for `group`, changed by `change`.
+    fn source_state(&self, source: &[u8], group: &[u8], change: impl FnOnce(&mut SourceState)) {
+        change(
+            self.sources
+                .lock()
+                .entry((source.to_vec(), group.to_vec()))
+                .or_default(),
+        );
     }
 }
 
@@ -156,7 +189,8 @@ impl AttachedStore {
             let scripts = Scripts::load(&mut conn).await;
             anyhow::Ok(Shared {
                 client,
-                conn,
+                cluster: conn.is_cluster(),
+                conn: Mutex::new(conn),
                 caps: Caps {
                     functions: scripts.functions(),
                     ..caps
@@ -167,11 +201,12 @@ impl AttachedStore {
                 sources: Mutex::default(),
                 watched: Mutex::default(),
                 closed: AtomicBool::new(false),
+                pause: commit::PausePoint::from_env(),
             })
         })?;
         let shared = Arc::new(shared);
         tracing::info!(
-            cluster = shared.conn.is_cluster(),
+            cluster = shared.cluster,
             instance = %shared.instance,
             "attached: {}",
             shared.caps.describe()
@@ -188,12 +223,29 @@ impl AttachedStore {
         &self.shared.caps
     }
 
-    /// Runs `future` on the store's runtime, blocking this thread until it is done. Route and
-    /// policy threads call it directly; a caller inside an async context (a reload run by a
-    /// command) gets a thread of its own for it, as a runtime cannot be blocked on from one.
+    /// Runs `future` on the store's runtime, blocking this thread until it is done, or for at
+    /// most [`OPERATION_TIMEOUT`]: a cluster client can wait forever on a topology that
+    /// changed under it (seen after a failover: no error, no reply), so an operation that
+    /// takes longer is abandoned (`None`, as if it failed) and the shared connection
+    /// replaced. Route and policy threads call it directly; a caller inside an async context
+    /// (a reload run by a command) gets a thread of its own for it, as a runtime cannot be
+    /// blocked on from one.
     fn block_on<T: Send>(&self, future: impl std::future::Future<Output = T> + Send) -> Option<T> {
         let rt = self.runtime.as_ref()?;
-        Some(run_blocking(rt, future))
+        let shared = &self.shared;
+        run_blocking(rt, async {
+            match tokio::time::timeout(OPERATION_TIMEOUT, future).await {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    tracing::warn!(
+                        "attached: an operation took over {} s; reconnecting",
+                        OPERATION_TIMEOUT.as_secs()
+                    );
+                    shared.reconnect().await;
+                    None
+                }
+            }
+        })
     }
 }
 
@@ -266,8 +318,19 @@ impl Store for AttachedStore {
     }
 
     fn commit_batch(&self, commit: &BatchCommit<'_>) -> Committed {
-        self.block_on(commit::commit(&self.shared, commit))
-            .unwrap_or(Committed::Stale)
+        match self.block_on(commit::commit(&self.shared, commit)) {
+            Some(committed) => committed,
+            None => {
+                // Abandoned on the way: what it applied is unknown, so this instance reads
+                // its own pending entries again (the gate keeps them from being appended
+                // twice).
+                self.shared.source_state(commit.source, commit.group, |s| {
+                    s.own_pending = true;
+                    s.failures = s.failures.saturating_add(1);
+                });
+                Committed::Stale
+            }
+        }
     }
 
     fn group_view(&self, stream: &[u8], group: &[u8]) -> Option<GroupView> {
@@ -299,12 +362,7 @@ impl Store for AttachedStore {
             ("attached".to_owned(), "1".to_owned()),
             (
                 "attached_mode".to_owned(),
-                if s.conn.is_cluster() {
-                    "cluster"
-                } else {
-                    "standalone"
-                }
-                .to_owned(),
+                if s.cluster { "cluster" } else { "standalone" }.to_owned(),
             ),
             ("attached_instance".to_owned(), s.instance.clone()),
         ];

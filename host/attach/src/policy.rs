@@ -20,7 +20,7 @@ const MAX_PENDING: usize = 100_000;
 pub async fn lease(shared: &Shared, name: &str, ttl_ms: u64) -> bool {
     let key = format!("sluice:lease:policy:{name}");
     let ttl = ttl_ms.to_string();
-    let mut conn = shared.conn.clone();
+    let mut conn = shared.conn();
     match shared
         .scripts
         .call(
@@ -42,7 +42,7 @@ pub async fn lease(shared: &Shared, name: &str, ttl_ms: u64) -> bool {
 
 /// The group's pending entries (oldest first) and consumers.
 pub async fn view(shared: &Shared, stream: &[u8], group: &[u8]) -> Option<GroupView> {
-    let mut conn = shared.conn.clone();
+    let mut conn = shared.conn();
     let mut pending = redis::cmd("XPENDING");
     pending
         .arg(stream)
@@ -113,7 +113,7 @@ pub async fn view(shared: &Shared, stream: &[u8], group: &[u8]) -> Option<GroupV
 /// acknowledged) is left alone and counted stale.
 pub async fn apply(shared: &Shared, commit: &PolicyCommit<'_>) -> PolicyApplied {
     let mut applied = PolicyApplied::default();
-    let mut conn = shared.conn.clone();
+    let mut conn = shared.conn();
     let stats = commit.stats;
     for decision in commit.decisions {
         let Some(seen) = commit.seen.get(decision.entry) else {

@@ -46,7 +46,7 @@ pub async fn sources(shared: &Shared, spec: &RouteSpec) -> Vec<Bytes> {
     if globs.is_empty() {
         return keys;
     }
-    let mut conn = shared.conn.clone();
+    let mut conn = shared.conn();
     let nodes = match conn.masters().await {
         Ok(nodes) if nodes.is_empty() => vec![None],
         Ok(nodes) => nodes.into_iter().map(Some).collect(),
@@ -123,7 +123,7 @@ pub async fn create_positions(shared: &Shared, spec: &RouteSpec, keys: &[Bytes])
              exactly once; give the keys one hash tag, e.g. orders:{{eu}} and orders:{{eu}}:big"
         );
     }
-    let mut conn = shared.conn.clone();
+    let mut conn = shared.conn();
     let at = match spec.start {
         Start::New => "$",
         Start::Beginning => "0",
@@ -182,7 +182,7 @@ pub async fn read(
         let wait = Duration::from_millis(50u64 << failures.min(6)).min(Duration::from_secs(2));
         tokio::time::sleep(wait).await;
     }
-    let mut conn = shared.conn.clone();
+    let mut conn = shared.conn();
     let result = async {
         if own {
             let got = read_group(&mut conn, shared, source, group, max, "0", batch).await?;
@@ -392,7 +392,7 @@ pub async fn release(shared: &Shared, spec: &RouteSpec) {
         .filter(|(_, g)| *g == group)
         .map(|(s, _)| s.clone())
         .collect();
-    let mut conn = shared.conn.clone();
+    let mut conn = shared.conn();
     for source in sources {
         let mut pending = redis::cmd("XPENDING");
         pending

@@ -6,7 +6,9 @@
 //! - [`standalone`]: one instance over one server: outputs, what the instance serves.
 //! - [`cluster`]: several instances over a 3-master cluster: exactly once in one slot
 //!   through SIGKILL and SIGSTOP, effectively once across slots, glob sources, policies.
+//! - [`kill_points`]: an instance killed before, inside and after a commit.
 
 mod cluster;
+mod kill_points;
 mod standalone;
 mod support;

@@ -20,6 +20,17 @@ pub fn instance(
     plugins_dir: &Path,
     routes_toml: &str,
 ) -> Result<ChildServer> {
+    instance_env(urls, instance, plugins_dir, routes_toml, &[])
+}
+
+/// [`instance`] with `env` added to its environment.
+pub fn instance_env(
+    urls: &[String],
+    instance: &str,
+    plugins_dir: &Path,
+    routes_toml: &str,
+    env: &[(&str, &Path)],
+) -> Result<ChildServer> {
     let dir = sluice_tests::tempdir()?;
     let config = dir.join("sluice.toml");
     std::fs::write(&config, routes_toml)?;
@@ -37,7 +48,7 @@ pub fn instance(
         instance.into(),
     ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    ChildServer::start(BIN, &dir, &args)
+    ChildServer::start_env(BIN, &dir, &args, env)
 }
 
 /// Sends `signal` (`STOP`, `CONT`) to process `pid`.
