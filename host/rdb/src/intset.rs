@@ -5,7 +5,7 @@
 //!           little-endian, signed, strictly ascending
 //! ```
 
-use crate::decimal::canonical_i64;
+use sluice_resp::request::parse_i64 as canonical_i64;
 
 const HEADER: usize = 8;
 

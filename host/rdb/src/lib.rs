@@ -46,14 +46,12 @@
 //!   [`READ_VERSIONS`], the RDB type bytes.
 //! - `crc64.rs`: Redis's CRC-64 (on the `crc` crate).
 //! - `lzf.rs`: LZF decompression.
-//! - `decimal.rs`: Redis's "is this string a canonical integer" test.
 //! - `reader.rs` / `writer.rs`: RDB lengths, strings, times and IDs, read (checked) and written.
 //! - `listpack.rs`, `intset.rs`, `ziplist.rs`: the packed encodings (ziplists read only).
 //! - `value.rs`: [`RdbValue`], the neutral model.
 //! - `string.rs`, `list.rs`, `set.rs`, `hash.rs`, `stream/`: one file per value type.
 
 mod crc64;
-mod decimal;
 mod error;
 mod hash;
 mod intset;

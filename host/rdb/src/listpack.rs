@@ -17,7 +17,7 @@
 //! lengths inside the blob, a backlen that matches its element in Redis's own encoding, the
 //! terminator exactly at the end, and the element count when the header states one.
 
-use crate::decimal::canonical_i64;
+use sluice_resp::request::parse_i64 as canonical_i64;
 
 const HEADER: usize = 6;
 const EOF: u8 = 0xff;

@@ -7,8 +7,8 @@
 
 use sluice_streams::StreamId;
 
-use crate::decimal::canonical_i64;
 use crate::reader::{ENC_INT8, ENC_INT16, ENC_INT32, LEN_32BIT, LEN_64BIT};
+use sluice_resp::request::parse_i64 as canonical_i64;
 
 /// Longest string `rdbSaveRawString` tries as an integer (`"-2147483648"`).
 const MAX_INT_STRING: usize = 11;

@@ -483,3 +483,47 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod string2ll {
+    use proptest::prelude::*;
+
+    use super::parse_i64;
+
+    #[test]
+    fn accepts_exactly_the_canonical_forms() {
+        for (s, want) in [
+            (&b"0"[..], Some(0)),
+            (b"-1", Some(-1)),
+            (b"9223372036854775807", Some(i64::MAX)),
+            (b"-9223372036854775808", Some(i64::MIN)),
+            (b"9223372036854775808", None),
+            (b"-9223372036854775809", None),
+            (b"-0", None),
+            (b"007", None),
+            (b"+1", None),
+            (b" 1", None),
+            (b"1 ", None),
+            (b"", None),
+            (b"-", None),
+            (b"1e3", None),
+            (b"99999999999999999999", None),
+        ] {
+            assert_eq!(parse_i64(s), want, "{}", String::from_utf8_lossy(s));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_formatting(v in any::<i64>()) {
+            prop_assert_eq!(parse_i64(v.to_string().as_bytes()), Some(v));
+        }
+
+        #[test]
+        fn accepted_strings_format_back(s in "-?[0-9]{0,21}") {
+            if let Some(v) = parse_i64(s.as_bytes()) {
+                prop_assert_eq!(v.to_string(), s);
+            }
+        }
+    }
+}

@@ -152,44 +152,10 @@ pub(crate) fn parse_generic(
 
 /// Redis's `string2ull`: the strict `string2ll` (negative results refused), else C `strtoull`.
 fn redis_string2ull(s: &[u8]) -> Option<u64> {
-    match strict_string2ll(s) {
+    match sluice_resp::request::parse_i64(s) {
         Some(v) if v < 0 => None,
         Some(v) => Some(v as u64),
         None => c_strtoull(s),
-    }
-}
-
-/// Redis's `string2ll`: optional `-`, then `0` alone or a digit string without leading zeros,
-/// fitting an `i64`; at most 20 bytes.
-fn strict_string2ll(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() >= 21 {
-        return None;
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    let (negative, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    if negative {
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
     }
 }
 
