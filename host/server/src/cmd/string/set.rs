@@ -197,11 +197,11 @@ fn write(ctx: &mut Ctx<'_>, request: &SetRequest) -> Result<(Option<Vec<u8>>, bo
         now,
         || Value::Str(Str::new(b"")),
         |entry, created| {
-            let old = match (&entry.value, created) {
-                (_, true) => None,
-                (Value::Str(s), false) => Some(s.as_bytes().into_owned()),
-                (_, false) if request.get => return Err(WrongType),
-                (_, false) => None,
+            // The old value is copied only for `GET`: a plain overwrite allocates nothing.
+            let old = match (&entry.value, created, request.get) {
+                (_, true, _) | (_, false, false) => None,
+                (Value::Str(s), false, true) => Some(s.as_bytes().into_owned()),
+                (_, false, true) => return Err(WrongType),
             };
             let allowed = match request.condition {
                 Condition::Always => true,
