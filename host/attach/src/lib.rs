@@ -224,9 +224,9 @@ impl AttachedStore {
     }
 
     /// Runs `future` on the store's runtime, blocking this thread until it is done, or for at
-    /// most [`OPERATION_TIMEOUT`]: a cluster client can wait forever on a topology that
-    /// changed under it (seen after a failover: no error, no reply), so an operation that
-    /// takes longer is abandoned (`None`, as if it failed) and the shared connection
+    /// most [`OPERATION_TIMEOUT`]: a cluster client can wait a long time, or for good, on a
+    /// topology that changed under it (the redis crate's issues report such hangs around
+    /// failovers), so an operation that takes longer is abandoned (`None`, as if it failed) and the shared connection
     /// replaced. Route and policy threads call it directly; a caller inside an async context
     /// (a reload run by a command) gets a thread of its own for it, as a runtime cannot be
     /// blocked on from one.
