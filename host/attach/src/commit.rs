@@ -304,10 +304,7 @@ fn failed(shared: &Shared, c: &BatchCommit<'_>, e: redis::RedisError) -> Committ
         "commit to {} failed ({e}); its entries are read again",
         String::from_utf8_lossy(c.source)
     );
-    shared.source_state(c.source, c.group, |s| {
-        s.own_pending = true;
-        s.failures = s.failures.saturating_add(1);
-    });
+    shared.source_state(c.source, c.group, crate::SourceState::failed);
     Committed::Done {
         refused: vec![error],
     }

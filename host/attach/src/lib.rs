@@ -120,6 +120,16 @@ struct SourceState {
     failures: u32,
 }
 
+impl SourceState {
+    /// A read or commit failed on the way: what it applied is unknown, so this instance
+    /// reads its own pending entries next (the gate keeps them from being appended twice),
+    /// after a backoff.
+    fn failed(&mut self) {
+        self.own_pending = true;
+        self.failures = self.failures.saturating_add(1);
+    }
+}
+
 impl Default for SourceState {
     fn default() -> Self {
         SourceState {
@@ -162,14 +172,18 @@ impl Shared {
         }
     }
 
-    /// What this instance knows of its position in `source` for `group`, changed by `change`.
-    fn source_state(&self, source: &[u8], group: &[u8], change: impl FnOnce(&mut SourceState)) {
-        change(
-            self.sources
-                .lock()
-                .entry((source.to_vec(), group.to_vec()))
-                .or_default(),
-        );
+    /// Runs `f` on what this instance knows of its position in `source` for `group`.
+    fn source_state<R>(
+        &self,
+        source: &[u8],
+        group: &[u8],
+        f: impl FnOnce(&mut SourceState) -> R,
+    ) -> R {
+        f(self
+            .sources
+            .lock()
+            .entry((source.to_vec(), group.to_vec()))
+            .or_default())
     }
 }
 
@@ -324,10 +338,8 @@ impl Store for AttachedStore {
                 // Abandoned on the way: what it applied is unknown, so this instance reads
                 // its own pending entries again (the gate keeps them from being appended
                 // twice).
-                self.shared.source_state(commit.source, commit.group, |s| {
-                    s.own_pending = true;
-                    s.failures = s.failures.saturating_add(1);
-                });
+                self.shared
+                    .source_state(commit.source, commit.group, SourceState::failed);
                 Committed::Stale
             }
         }

@@ -164,11 +164,8 @@ pub async fn read(
     let claim_idle_ms = shared
         .route(group)
         .map_or(DEFAULT_CLAIM_IDLE_MS, |r| r.deployed.spec.claim_after_ms());
-    let slot = (source.to_vec(), group.to_vec());
-    let (own, claim_due, cursor, failures) = {
-        let mut sources = shared.sources.lock();
-        let state = sources.entry(slot.clone()).or_default();
-        let check_every = Duration::from_millis((claim_idle_ms / 4).clamp(100, 5000));
+    let check_every = Duration::from_millis((claim_idle_ms / 4).clamp(100, 5000));
+    let (own, claim_due, cursor, failures) = shared.source_state(source, group, |state| {
         let due = state.last_claim.is_none_or(|t| t.elapsed() >= check_every);
         (
             state.own_pending,
@@ -176,7 +173,7 @@ pub async fn read(
             state.claim_cursor.clone(),
             state.failures,
         )
-    };
+    });
     if failures > 0 {
         // Back off after failures (a failover in progress): 50 ms doubling up to 2 s.
         let wait = Duration::from_millis(50u64 << failures.min(6)).min(Duration::from_secs(2));
@@ -189,7 +186,7 @@ pub async fn read(
             if got {
                 return Ok(true);
             }
-            set(shared, &slot, |s| s.own_pending = false);
+            shared.source_state(source, group, |s| s.own_pending = false);
         }
         if claim_due {
             let (next, got) = autoclaim(
@@ -203,7 +200,7 @@ pub async fn read(
                 batch,
             )
             .await?;
-            set(shared, &slot, |s| {
+            shared.source_state(source, group, |s| {
                 s.last_claim = Some(Instant::now());
                 s.claim_cursor = next;
             });
@@ -217,7 +214,7 @@ pub async fn read(
     batch.end_event();
     match result {
         Ok(_) => {
-            set(shared, &slot, |s| s.failures = 0);
+            shared.source_state(source, group, |s| s.failures = 0);
             Some(())
         }
         Err(e) if is_nogroup(&e) => {
@@ -237,17 +234,10 @@ pub async fn read(
                 "attached: reading a batch: {e}"
             );
             batch.clear();
-            set(shared, &slot, |s| {
-                s.failures = s.failures.saturating_add(1);
-                s.own_pending = true;
-            });
+            shared.source_state(source, group, crate::SourceState::failed);
             Some(())
         }
     }
-}
-
-fn set(shared: &Shared, slot: &crate::SourceGroup, change: impl FnOnce(&mut super::SourceState)) {
-    change(shared.sources.lock().entry(slot.clone()).or_default());
 }
 
 /// `XREADGROUP GROUP <group> <instance> COUNT <max> STREAMS <source> <from>` into `batch`;

@@ -15,8 +15,9 @@ mod sdk;
 mod tool;
 
 use std::path::PathBuf;
+use std::process::Output;
 
-use anyhow::Result;
+use anyhow::{Result, ensure};
 use sluice_tests::plugins::{self, Lang};
 
 /// A fresh plugins folder holding the `lang` example `file` as `as_file`; `None` when the
@@ -28,4 +29,15 @@ fn folder_with(lang: Lang, file: &str, as_file: &str) -> Result<Option<PathBuf>>
     let dir = sluice_tests::tempdir()?;
     plugins::install_file(&dir, &component, as_file)?;
     Ok(Some(dir))
+}
+
+/// Fails with `program`'s output unless it succeeded.
+fn succeeded(program: &str, args: &[&str], out: &Output) -> Result<()> {
+    ensure!(
+        out.status.success(),
+        "{program} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
 }

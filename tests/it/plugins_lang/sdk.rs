@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use anyhow::{Result, ensure};
+use anyhow::Result;
 
 /// Runs `program args` at the repository root; skipped (said on stderr) where `program` is
 /// missing, except under CI.
@@ -20,13 +20,7 @@ fn suite(program: &str, args: &[&str]) -> Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    ensure!(
-        out.status.success(),
-        "{program} {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
+    super::succeeded(program, args, &out)
 }
 
 #[test]

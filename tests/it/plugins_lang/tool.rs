@@ -43,13 +43,7 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
         .current_dir(dir)
         .output()
         .with_context(|| format!("running {program}"))?;
-    ensure!(
-        out.status.success(),
-        "{program} {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
+    super::succeeded(program, args, &out)
 }
 
 /// What the scaffolded router answers for its sample `events.jsonl`, with no config.
