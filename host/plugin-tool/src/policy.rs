@@ -16,10 +16,10 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sluice_plugin_host::{
-    ConsumerInfo, Nack, PendingInfo, PluginError, PolicyAction, PolicyDecision, PolicyInstance,
+    ConsumerInfo, Nack, PendingInfo, PolicyAction, PolicyDecision, PolicyInstance,
 };
 
-use crate::run::parse_id;
+use crate::run::{error_kind, parse_id};
 
 /// One evaluation round, as read.
 #[derive(Deserialize)]
@@ -81,13 +81,8 @@ pub fn run(policy: &mut PolicyInstance, input: impl Read, out: &mut impl Write) 
                 }
             }
             Err(e) => {
-                let kind = match &e {
-                    PluginError::Trap { .. } => "trap",
-                    PluginError::Timeout { .. } => "timeout",
-                    PluginError::OutOfMemory { .. } => "out-of-memory",
-                    PluginError::Plugin { .. } => "round-error",
-                    PluginError::Contract { .. } => "contract",
-                    _ => return Err(e.into()),
+                let Some(kind) = error_kind(&e, "round-error") else {
+                    return Err(e.into());
                 };
                 let line = json!({"key": round.key, "group": round.group,
                                   "error": e.to_string(), "kind": kind});

@@ -236,14 +236,8 @@ fn run_batch(plugin: &mut RouterInstance, events: &[Event], out: &mut impl Write
             }
         }
         Err(e) => {
-            let kind = match &e {
-                PluginError::Trap { .. } => "trap",
-                PluginError::Timeout { .. } => "timeout",
-                PluginError::OutOfMemory { .. } => "out-of-memory",
-                PluginError::Plugin { .. } => "batch-error",
-                PluginError::Contract { .. } => "contract",
-                // Loading errors cannot happen here; anything else is the runner's problem.
-                _ => return Err(e.into()),
+            let Some(kind) = error_kind(&e, "batch-error") else {
+                return Err(e.into());
             };
             for event in events {
                 let line = json!({"event": event.id.to_string(), "key": event.key,
@@ -253,6 +247,19 @@ fn run_batch(plugin: &mut RouterInstance, events: &[Event], out: &mut impl Write
         }
     }
     Ok(())
+}
+
+/// The `kind` a failed call's line says, `plugin` for an error the plugin returned itself;
+/// `None` for an error that is the runner's problem (loading errors cannot happen mid-run).
+pub(crate) fn error_kind(e: &PluginError, plugin: &'static str) -> Option<&'static str> {
+    match e {
+        PluginError::Trap { .. } => Some("trap"),
+        PluginError::Timeout { .. } => Some("timeout"),
+        PluginError::OutOfMemory { .. } => Some("out-of-memory"),
+        PluginError::Plugin { .. } => Some(plugin),
+        PluginError::Contract { .. } => Some("contract"),
+        _ => None,
+    }
 }
 
 /// Fields as a JSON object (values as text; bytes that are not UTF-8 are replaced).
