@@ -7,7 +7,7 @@ use anyhow::{Result, ensure};
 use redis::Value;
 
 use crate::driver::{self, BenchmarkRun};
-use crate::server::RunningServer;
+use crate::server::{Durability, Fsync, RunningServer};
 use crate::workloads::{Ctx, Goal, Sample, Workload, args, mib};
 
 /// The rows of this file, in table order.
@@ -15,8 +15,21 @@ pub fn workloads() -> Vec<Box<dyn Workload>> {
     let mut rows: Vec<Box<dyn Workload>> = Vec::new();
     for pipeline in [1, 16] {
         for test in ["set", "get"] {
-            rows.push(Box::new(SetGet { test, pipeline }));
+            rows.push(Box::new(SetGet {
+                test,
+                pipeline,
+                durability: Durability::Default,
+            }));
         }
+    }
+    // The rows above set Sluice's default log against Redis with none (its default); these
+    // give both the same log, as an operator who needs the writes to survive would run them.
+    for pipeline in [1, 16] {
+        rows.push(Box::new(SetGet {
+            test: "set",
+            pipeline,
+            durability: Durability::AppendFsync(Fsync::EverySec),
+        }));
     }
     rows.push(Box::new(SmallValues::strings()));
     rows.push(Box::new(SmallValues::hashes()));
@@ -27,14 +40,23 @@ pub fn workloads() -> Vec<Box<dyn Workload>> {
 struct SetGet {
     test: &'static str,
     pipeline: u32,
+    /// How both servers persist (the default: Sluice's log, Redis's none).
+    durability: Durability,
 }
 
 impl Workload for SetGet {
     fn name(&self) -> String {
-        match self.pipeline {
+        let name = match self.pipeline {
             1 => self.test.to_owned(),
             p => format!("{} pipelined P{p}", self.test),
+        };
+        match self.durability {
+            Durability::AppendFsync(fsync) => format!("{name} both aof {}", fsync.arg()),
+            _ => name,
         }
+    }
+    fn durability(&self) -> Durability {
+        self.durability
     }
     fn unit(&self) -> &'static str {
         "ops/s"

@@ -48,7 +48,7 @@ pub enum Fsync {
 }
 
 impl Fsync {
-    fn arg(self) -> &'static str {
+    pub fn arg(self) -> &'static str {
         match self {
             Fsync::Always => "always",
             Fsync::EverySec => "everysec",

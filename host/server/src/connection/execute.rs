@@ -64,13 +64,18 @@ pub(super) fn execute(
         client: state,
         in_exec,
     };
-    let started = quanta::Instant::now();
+    let started = ctx.client.timing_mark.unwrap_or_else(quanta::Instant::now);
     let outcome = cmd::execute(&mut ctx, resolved, args)
         .unwrap_or_else(|e: CmdError| Outcome::Reply(e.into_reply()));
     let failed = matches!(&outcome, Outcome::Reply(r) | Outcome::Close(r) if r.is_error());
+    let ended = quanta::Instant::now();
+    if state.timing_mark.is_some() {
+        state.timing_mark = Some(ended);
+    }
+    let nanos = u64::try_from(ended.saturating_duration_since(started).as_nanos());
     shared
         .command_stats
-        .ran(resolved.index, elapsed_nanos(started), failed);
+        .ran(resolved.index, nanos.unwrap_or(u64::MAX), failed);
     outcome
 }
 

@@ -69,6 +69,11 @@ pub struct ClientState {
     /// requests as Redis reads it once per event-loop turn; `None` reads the clock per
     /// command.
     pub batch_now_ms: Option<u64>,
+    /// When the last command run back to back with the next one ended: the next one's time
+    /// runs from here, so a pipeline reads the clock once per command rather than twice.
+    /// Set at the start of a batch and after every wait; `None` (EXEC's caller aside, the
+    /// commands run without a connection) reads the clock when a command starts.
+    pub timing_mark: Option<quanta::Instant>,
 }
 
 impl ClientState {
@@ -82,6 +87,7 @@ impl ClientState {
             session: Session::internal(cmd::catalog()),
             ready: ReadyKeys::default(),
             batch_now_ms: None,
+            timing_mark: None,
         }
     }
 
@@ -186,6 +192,7 @@ pub async fn serve_stream<S>(
             session: Session::new(&shared.acl),
             ready: ReadyKeys::default(),
             batch_now_ms: None,
+            timing_mark: None,
         },
         parser: RequestParser::new(max_bulk_len(&shared)),
         wait: ReplyWait::default(),
@@ -233,9 +240,13 @@ impl Connection {
     {
         self.limits = ClientLimits::load(&self.shared.settings);
         let info = self.state.info.clone();
+        // Made once: a new one per read would register with the channel again each time.
+        let shut_down = shutdown.changed();
+        tokio::pin!(shut_down);
         loop {
             // Run every complete request already received, at the time they arrived.
             self.state.batch_now_ms = Some(self.shared.now_ms());
+            self.state.timing_mark = Some(quanta::Instant::now());
             loop {
                 let args = match self.parser.parse(&mut self.input) {
                     Ok(Some(args)) => args,
@@ -256,6 +267,7 @@ impl Connection {
                         let waited = self.wait(socket, request).await?;
                         // Time has passed while blocked: the rest of the batch runs now.
                         self.state.batch_now_ms = Some(self.shared.now_ms());
+                        self.state.timing_mark = Some(quanta::Instant::now());
                         match waited {
                             Some(reply) => {
                                 // A writer may have logged what it handed us (group deliveries).
@@ -271,6 +283,7 @@ impl Connection {
                 }
                 if self.output.len() >= OUTPUT_FLUSH_BYTES {
                     self.flush(socket).await?;
+                    self.state.timing_mark = Some(quanta::Instant::now());
                 }
             }
             self.flush(socket).await?;
@@ -296,7 +309,7 @@ impl Connection {
                         return Ok(());
                     }
                 }
-                _ = shutdown.changed() => return Ok(()),
+                _ = &mut shut_down => return Ok(()),
             }
         }
     }
