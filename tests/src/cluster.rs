@@ -37,6 +37,12 @@ impl RedisCluster {
                 .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
                 .args(["--cluster-node-timeout", "2000"])
                 .args(["--save", "", "--appendonly", "no"])
+                // The nodes share one folder: a replica's full sync goes through an RDB file,
+                // and with one `dump.rdb` for all, two replicas syncing at once could each
+                // load the other's (a shard's replica then holds another shard's data).
+                .args(["--dbfilename", &format!("dump-{port}.rdb")])
+                .arg("--logfile")
+                .arg(cluster.dir.join(format!("node-{port}.log")))
                 .arg("--dir")
                 .arg(&cluster.dir)
                 .stdout(Stdio::null())
@@ -76,6 +82,15 @@ impl RedisCluster {
             .iter()
             .map(|p| format!("redis://127.0.0.1:{p}"))
             .collect()
+    }
+
+    /// The last `lines` lines node `port` logged (what a failure's message shows of how a
+    /// failover went).
+    pub fn log_tail(&self, port: u16, lines: usize) -> String {
+        let path = self.dir.join(format!("node-{port}.log"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| format!("({e})"));
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// A cluster client.

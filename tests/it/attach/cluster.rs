@@ -187,6 +187,13 @@ fn a_master_failover_under_load_loses_and_doubles_no_committed_output() -> Resul
     // Right after the failover a read may reach the old master, now a replica that can be
     // empty while it resynchronises: read until every produced event is there.
     let source = settled_counts(&mut fx, SOURCE, 3000, Duration::from_secs(30))?;
+    // A manual failover loses no acknowledged write.
+    anyhow::ensure!(
+        source.len() == 3000,
+        "{SOURCE} holds {} of the 3000 events after 30 s; the nodes: {}",
+        source.len(),
+        nodes_view(&fx.cluster, SOURCE)
+    );
     let expected: usize = source
         .iter()
         .filter(|(n, _)| n.parse::<usize>().is_ok_and(|n| n % 2 == 0))
@@ -201,18 +208,9 @@ fn a_master_failover_under_load_loses_and_doubles_no_committed_output() -> Resul
             let mut raw = sluice_tests::RawClient::connect(sluice.addr)?;
             said.push(raw.cmd(&["SLUICE", "ROUTES"])?);
         }
-        let groups: redis::Value = redis::cmd("XINFO")
-            .arg("GROUPS")
-            .arg(SOURCE)
-            .query(&mut fx.conn)?;
-        let pending: redis::Value = redis::cmd("XPENDING")
-            .arg(SOURCE)
-            .arg("sluice:route:eu")
-            .query(&mut fx.conn)?;
-        let len: usize = redis::cmd("XLEN").arg(SOURCE).query(&mut fx.conn)?;
         anyhow::bail!(
-            "{e}; SLUICE ROUTES: {said:?}; source length {len}, groups {groups:?}, pending \
-             {pending:?}"
+            "{e}; SLUICE ROUTES: {said:?}; the nodes: {}",
+            nodes_view(&fx.cluster, SOURCE)
         );
     }
     std::thread::sleep(Duration::from_millis(1500));
@@ -228,6 +226,33 @@ fn a_master_failover_under_load_loses_and_doubles_no_committed_output() -> Resul
     }
     assert_eq!(kept.values().sum::<usize>(), expected);
     Ok(())
+}
+
+/// What each node of `cluster` says of itself and of `key` (its role, the key's length or
+/// the redirect, the group's pending count, its view of the cluster) and the end of its log,
+/// for a failure's message: an error is shown, not raised.
+fn nodes_view(cluster: &sluice_tests::cluster::RedisCluster, key: &str) -> String {
+    let mut view = String::new();
+    for &port in &cluster.ports {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let said = sluice_tests::RawClient::connect(addr).map(|mut raw| {
+            let mut said = Vec::new();
+            for args in [
+                &["ROLE"][..],
+                &["XLEN", key],
+                &["XPENDING", key, "sluice:route:eu"],
+                &["CLUSTER", "NODES"],
+            ] {
+                said.push(format!("{args:?} -> {:?}", raw.cmd(args)));
+            }
+            said.join("; ")
+        });
+        view.push_str(&format!(
+            "\n  node {port}: {said:?}\n  its log:\n{}",
+            cluster.log_tail(port, 40)
+        ));
+    }
+    view
 }
 
 /// The counts of field `n` in `key`, read again (through a new connection each time) until at
