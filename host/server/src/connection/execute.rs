@@ -72,10 +72,9 @@ pub(super) fn execute(
     if state.timing_mark.is_some() {
         state.timing_mark = Some(ended);
     }
-    let nanos = u64::try_from(ended.saturating_duration_since(started).as_nanos());
     shared
         .command_stats
-        .ran(resolved.index, nanos.unwrap_or(u64::MAX), failed);
+        .ran(resolved.index, nanos_between(started, ended), failed);
     outcome
 }
 
@@ -93,5 +92,9 @@ pub(super) fn count_error(shared: &Shared, reply: &Reply) {
 }
 
 pub(super) fn elapsed_nanos(started: quanta::Instant) -> u64 {
-    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    nanos_between(started, quanta::Instant::now())
+}
+
+fn nanos_between(started: quanta::Instant, ended: quanta::Instant) -> u64 {
+    u64::try_from(ended.saturating_duration_since(started).as_nanos()).unwrap_or(u64::MAX)
 }

@@ -259,7 +259,14 @@ impl Connection {
                 if args.is_empty() {
                     continue;
                 }
-                match self.handle(args) {
+                let mark = self.state.timing_mark;
+                let step = self.handle(args);
+                if self.state.timing_mark == mark {
+                    // Nothing ran (queued, refused, unknown): the next command's time starts
+                    // now, not with this one's.
+                    self.state.timing_mark = Some(quanta::Instant::now());
+                }
+                match step {
                     Step::Continue => {}
                     Step::Close => return self.flush(socket).await,
                     Step::Block(request, index) => {
