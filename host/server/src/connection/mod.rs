@@ -71,8 +71,9 @@ pub struct ClientState {
     pub batch_now_ms: Option<u64>,
     /// When the last command run back to back with the next one ended: the next one's time
     /// runs from here, so a pipeline reads the clock once per command rather than twice.
-    /// Set at the start of a batch and after every wait; `None` (commands run without a
-    /// connection: log replay, the fuzzing harness) reads the clock when a command starts.
+    /// Set at the start of a batch, after every wait and after a request that ran nothing;
+    /// `None` (commands run without a connection: log replay, the fuzzing harness) reads the
+    /// clock when a command starts.
     pub timing_mark: Option<quanta::Instant>,
 }
 
