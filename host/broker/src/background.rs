@@ -103,7 +103,7 @@ fn claim_wake(broker: &Broker) {
     broker.blocking.mark_time_driven(&mut batch);
     if !batch.is_empty() {
         let mut ready = ReadyKeys::default();
-        broker.blocking.serve_ready(broker, batch, &mut ready);
+        broker.blocking.serve_ready(broker, &batch, &mut ready);
         broker.serve_ready(&mut ready);
     }
     drop(gate);

@@ -195,11 +195,16 @@ impl Broker {
         // In passes, as Redis does: serving a client can make more keys ready (`BLMOVE`
         // pushes to its destination), and those are served next, against the state then.
         while !ready.is_empty() {
-            let batch = std::mem::take(ready);
+            let mut batch = std::mem::take(ready);
             for (db, key) in batch.iter() {
                 self.routes.key_written(db, key);
             }
-            self.blocking.serve_ready(self, batch, ready);
+            self.blocking.serve_ready(self, &batch, ready);
+            if ready.is_empty() {
+                // Served: the list goes back empty, keeping its room for the next command.
+                batch.clear();
+                *ready = batch;
+            }
         }
     }
 

@@ -255,17 +255,17 @@ impl Blocking {
     /// for the caller's next pass, as Redis serves the ready keys its blocked commands add.
     /// Call with the keyspace gate held, after the command (or `EXEC`) that made the keys
     /// ready has finished.
-    pub fn serve_ready(&self, broker: &Broker, batch: ReadyKeys, ready: &mut ReadyKeys) {
+    pub fn serve_ready(&self, broker: &Broker, batch: &ReadyKeys, ready: &mut ReadyKeys) {
         if self.is_empty() {
             return;
         }
         let mut registry = self.registry.lock();
-        for (db, key) in batch.keys {
-            for id in registry.waiting_on(db, &key) {
+        for (db, key) in batch.iter() {
+            for id in registry.waiting_on(db, key) {
                 let Some(waiter) = registry.waiters.get_mut(&id) else {
                     continue;
                 };
-                if !waiter.read.wakes_on(broker, waiter.db, &key) {
+                if !waiter.read.wakes_on(broker, waiter.db, key) {
                     continue;
                 }
                 if let Some(reply) = waiter
