@@ -92,37 +92,10 @@ impl fmt::Display for StreamId {
     }
 }
 
-/// "00" to "99", two digits at a time.
-const DIGIT_PAIRS: [u8; 200] = {
-    let mut pairs = [0u8; 200];
-    let mut n = 0;
-    while n < 100 {
-        pairs[2 * n] = b'0' + (n / 10) as u8;
-        pairs[2 * n + 1] = b'0' + (n % 10) as u8;
-        n += 1;
-    }
-    pairs
-};
-
 /// Appends `v` in decimal without going through `fmt` (this runs once per reply entry and
-/// per logged entry): two digits per division, straight into `buf`, with no copy from a
-/// scratch buffer.
-fn write_u64(mut v: u64, buf: &mut Vec<u8>) {
-    let digits = v.checked_ilog10().map_or(1, |d| d as usize + 1);
-    let start = buf.len();
-    buf.resize(start + digits, 0);
-    let out = &mut buf[start..];
-    let mut end = digits;
-    while end >= 2 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        out[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-        end -= 2;
-    }
-    if end == 1 {
-        // One digit left: `v` < 10.
-        out[0] = b'0' + v as u8;
-    }
+/// per logged entry).
+fn write_u64(v: u64, buf: &mut Vec<u8>) {
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// What [`parse_generic`] found: a whole ID, or `<ms>-*` when that form is allowed.
