@@ -240,10 +240,10 @@ impl AttachedStore {
     /// Runs `future` on the store's runtime, blocking this thread until it is done, or for at
     /// most [`OPERATION_TIMEOUT`]: a cluster client can wait a long time, or for good, on a
     /// topology that changed under it (the redis crate's issues report such hangs around
-    /// failovers), so an operation that takes longer is abandoned (`None`, as if it failed) and the shared connection
-    /// replaced. Route and policy threads call it directly; a caller inside an async context
-    /// (a reload run by a command) gets a thread of its own for it, as a runtime cannot be
-    /// blocked on from one.
+    /// failovers), so an operation that takes longer is abandoned (`None`, as if it failed)
+    /// and the shared connection replaced. Route and policy threads call it directly; a
+    /// caller inside an async context (a reload run by a command) gets a thread of its own
+    /// for it, as a runtime cannot be blocked on from one.
     fn block_on<T: Send>(&self, future: impl std::future::Future<Output = T> + Send) -> Option<T> {
         let rt = self.runtime.as_ref()?;
         let shared = &self.shared;
