@@ -184,8 +184,8 @@ fn a_master_failover_under_load_loses_and_doubles_no_committed_output() -> Resul
     producer
         .join()
         .map_err(|_| anyhow::anyhow!("producer panicked"))??;
-    // Right after the failover a read may reach the old master, now a replica that can be
-    // empty while it resynchronises: read until every produced event is there.
+    // Right after the failover a client may still hold the old topology: read through a new
+    // connection each time until every produced event is there.
     let source = settled_counts(&mut fx, SOURCE, 3000, Duration::from_secs(30))?;
     // A manual failover loses no acknowledged write.
     anyhow::ensure!(
