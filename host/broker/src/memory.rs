@@ -90,8 +90,8 @@ impl Memory {
 
     /// Counts what a write command's arguments may add (only while a `maxmemory` limit is
     /// set).
-    pub fn note_write(&self, args: &[bytes::Bytes]) {
-        let bytes: u64 = args.iter().map(|a| a.len() as u64 + PER_ARG_BYTES).sum();
+    pub fn note_write<'a>(&self, args: impl Iterator<Item = &'a [u8]>) {
+        let bytes: u64 = args.map(|a| a.len() as u64 + PER_ARG_BYTES).sum();
         self.since.fetch_add(bytes, Ordering::Relaxed);
     }
 

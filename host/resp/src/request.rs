@@ -8,6 +8,8 @@
 
 use bytes::{Bytes, BytesMut};
 
+use crate::Args;
+
 /// Longest inline command, or length header, Redis accepts before a newline (64 KiB).
 pub const MAX_INLINE_LEN: usize = 64 * 1024;
 /// Largest number of arguments in one multibulk request (Redis: `INT_MAX`).
@@ -85,7 +87,7 @@ impl RequestParser {
     /// `Ok(None)`: more bytes are needed. `Ok(Some(args))`: a request; `args` may be empty
     /// (an empty inline line or `*0`), which the server ignores, as Redis does. An error is
     /// final: the stream is out of step, and every later call returns the same error.
-    pub fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    pub fn parse(&mut self, buf: &mut BytesMut) -> Result<Option<Args>, ProtocolError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -96,12 +98,12 @@ impl RequestParser {
         parsed
     }
 
-    fn parse_next(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    fn parse_next(&mut self, buf: &mut BytesMut) -> Result<Option<Args>, ProtocolError> {
         if self.partial.is_none() {
             match buf.first() {
                 None => return Ok(None),
                 Some(b'*') => {}
-                Some(_) => return parse_inline(buf),
+                Some(_) => return Ok(parse_inline(buf)?.map(Args::new)),
             }
             let Some(line_end) = find_crlf(buf, 1) else {
                 return if buf.len() > MAX_INLINE_LEN {
@@ -116,7 +118,7 @@ impl RequestParser {
             };
             if argc <= 0 {
                 let _ = buf.split_to(line_end + 2);
-                return Ok(Some(Vec::new()));
+                return Ok(Some(Args::new(Vec::new())));
             }
             let argc = usize::try_from(argc).map_err(|_| ProtocolError::InvalidMultibulkLength)?;
             self.spans.clear();
@@ -162,11 +164,8 @@ impl RequestParser {
             return Ok(None);
         };
         let frame = buf.split_to(partial.pos).freeze();
-        let args = self
-            .spans
-            .drain(..)
-            .map(|(s, e)| frame.slice(s..e))
-            .collect();
+        let args = Args::from_frame(frame, &self.spans);
+        self.spans.clear();
         if self.spans.capacity() > SPANS_KEPT {
             // A huge request does not leave its offsets' memory with the connection.
             self.spans = Vec::new();
@@ -344,11 +343,19 @@ fn hex_pair(pair: Option<&[u8]>) -> Option<u8> {
 mod tests {
     use super::*;
 
+    /// The next request's arguments, as a list.
+    fn next(
+        parser: &mut RequestParser,
+        buf: &mut BytesMut,
+    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        Ok(parser.parse(buf)?.map(|args| args.all().to_vec()))
+    }
+
     fn parse_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, ProtocolError> {
         let mut parser = RequestParser::default();
         let mut buf = BytesMut::from(input);
         let mut out = Vec::new();
-        while let Some(args) = parser.parse(&mut buf)? {
+        while let Some(args) = next(&mut parser, &mut buf)? {
             out.push(args);
         }
         Ok(out)
@@ -375,7 +382,7 @@ mod tests {
         let mut got = None;
         for &b in input {
             buf.extend_from_slice(&[b]);
-            if let Some(args) = parser.parse(&mut buf).expect("valid") {
+            if let Some(args) = next(&mut parser, &mut buf).expect("valid") {
                 got = Some(args);
             }
         }
@@ -395,10 +402,10 @@ mod tests {
         // As Redis: `*1\r\nPI` may yet be anything; the error comes with the line's end.
         let mut parser = RequestParser::default();
         let mut buf = BytesMut::from(&b"*1\r\nPI"[..]);
-        assert_eq!(parser.parse(&mut buf), Ok(None));
+        assert_eq!(next(&mut parser, &mut buf), Ok(None));
         buf.extend_from_slice(b"NG\r\n");
         assert_eq!(
-            parser.parse(&mut buf),
+            next(&mut parser, &mut buf),
             Err(ProtocolError::ExpectedBulk('P'))
         );
     }
@@ -407,10 +414,16 @@ mod tests {
     fn an_error_is_final() {
         let mut parser = RequestParser::default();
         let mut buf = BytesMut::from(&vec![b'x'; MAX_INLINE_LEN + 1][..]);
-        assert_eq!(parser.parse(&mut buf), Err(ProtocolError::TooBigInline));
+        assert_eq!(
+            next(&mut parser, &mut buf),
+            Err(ProtocolError::TooBigInline)
+        );
         // A newline now would end the line, but the stream is already out of step.
         buf.extend_from_slice(b"\r\n*1\r\n$4\r\nPING\r\n");
-        assert_eq!(parser.parse(&mut buf), Err(ProtocolError::TooBigInline));
+        assert_eq!(
+            next(&mut parser, &mut buf),
+            Err(ProtocolError::TooBigInline)
+        );
     }
 
     #[test]

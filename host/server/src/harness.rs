@@ -65,7 +65,7 @@ impl Harness {
         if request.is_empty() {
             return Reply::Null;
         }
-        let args = Args::new(request.to_vec());
+        let mut args = Args::new(request.to_vec());
         let resolved = match cmd::resolve(&args) {
             Ok(resolved) => resolved,
             Err(e) => return e.into_reply(),
@@ -78,7 +78,7 @@ impl Harness {
             &self.shared,
             &mut self.client,
             resolved,
-            args,
+            &mut args,
             true,
             &mut wait,
         ) {

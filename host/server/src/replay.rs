@@ -32,7 +32,7 @@ impl Replayer for CommandReplayer<'_> {
     fn replay(&mut self, _broker: &Broker, db: usize, command: Vec<Bytes>) -> bool {
         let (shared, client) = (self.shared, &mut self.client);
         client.select(db);
-        let args = Args::new(command);
+        let mut args = Args::new(command);
         let Ok(resolved) = cmd::resolve(&args) else {
             return false;
         };
@@ -42,7 +42,7 @@ impl Replayer for CommandReplayer<'_> {
             client,
             in_exec: true,
         };
-        let outcome = cmd::execute(&mut ctx, resolved, args);
+        let outcome = cmd::execute(&mut ctx, resolved, &mut args);
         // Nobody is blocked and no route runs yet: what the command made ready is moot.
         client.ready.clear();
         match outcome {

@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         let Ok(Some(args)) = parser.parse(&mut buf) else {
             break;
         };
-        let reply = harness.run(&args);
+        let reply = harness.run(args.all());
         out.clear();
         encode(&reply, harness.proto(), &mut out);
         assert!(!out.is_empty());

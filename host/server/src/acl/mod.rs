@@ -354,7 +354,7 @@ mod tests {
         )
         .expect("valid");
         let mut session = acl.authenticate(b"u", b"x").expect("nopass");
-        let args = vec![Bytes::from_static(b"PING")];
+        let args = sluice_resp::Args::new(vec![Bytes::from_static(b"PING")]);
         let resolved = catalog().find(b"ping").expect("ping");
         assert_eq!(
             session.admit(&acl, resolved, &args),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use sluice_resp::Args;
 
 use super::catalog::Catalog;
 use super::check::Denied;
@@ -121,12 +122,12 @@ impl Session {
     /// May the command at catalog index `index` run? `args` are the full arguments (name
     /// first).
     #[inline]
-    pub fn admit(&mut self, acl: &Acl, index: usize, args: &[Bytes]) -> Result<(), Refusal> {
+    pub fn admit(&mut self, acl: &Acl, index: usize, args: &Args) -> Result<(), Refusal> {
         let generation = acl.generation();
         if self.unrestricted && generation == self.generation {
             return Ok(());
         }
-        self.admit_slow(acl, generation, index, args)
+        self.admit_slow(acl, generation, index, args.all())
     }
 
     fn admit_slow(

@@ -110,16 +110,15 @@ impl Resolved {
 
 /// Finds the command for `args` and checks its arity; the errors are Redis's replies.
 pub fn resolve(args: &Args) -> Result<Resolved, CmdError> {
-    let all = args.all();
-    let top = find(args.name()).ok_or_else(|| error::unknown_command(all))?;
+    let top = find(args.name()).ok_or_else(|| error::unknown_command(args.all()))?;
     let command = top.command;
     if command.subcommands.is_empty() {
-        if !command.arity_ok(all.len()) {
+        if !command.arity_ok(args.argc()) {
             return Err(error::wrong_arity(command.name));
         }
         return Ok(top);
     }
-    let Some(sub_name) = all.get(1) else {
+    let Some(sub_name) = args.get(1) else {
         // A container that also works alone (`COMMAND`).
         if command.arity_ok(1) {
             return Ok(top);
@@ -129,19 +128,19 @@ pub fn resolve(args: &Args) -> Result<Resolved, CmdError> {
     let resolved = top
         .subcommand(sub_name)
         .ok_or_else(|| error::unknown_subcommand(command.name, sub_name))?;
-    if !resolved.target().arity_ok(all.len()) {
+    if !resolved.target().arity_ok(args.argc()) {
         return Err(error::wrong_arity(&resolved.full_name()));
     }
     Ok(resolved)
 }
 
 /// Runs a resolved command. The caller holds the keyspace gate as the command's flags ask.
-pub fn execute(ctx: &mut Ctx<'_>, resolved: Resolved, mut args: Args) -> CmdResult {
+pub fn execute(ctx: &mut Ctx<'_>, resolved: Resolved, args: &mut Args) -> CmdResult {
     if resolved.sub.is_some() {
         // Skip the subcommand name: the cursor starts after the command name.
         args.skip();
     }
-    (resolved.target().handler)(ctx, &mut args)
+    (resolved.target().handler)(ctx, args)
 }
 
 #[cfg(test)]

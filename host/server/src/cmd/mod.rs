@@ -131,6 +131,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// [`Ctx::key_ready`] for a key named by one of the request's arguments (`key`, a slice
+    /// of `args`): the name shares the request's buffer, and is made only if anyone listens.
+    pub fn arg_key_ready(&mut self, args: &Args, key: &[u8]) {
+        if self.shared.broker.listens(self.client.db) {
+            self.client.ready.push(self.client.db, &args.to_bytes(key));
+        }
+    }
+
     /// Counts a key lookup for `INFO stats` (`keyspace_hits`/`keyspace_misses`).
     pub fn count_lookup(&self, hit: bool) {
         let stats = &self.shared.stats;

@@ -20,13 +20,13 @@ pub(crate) fn execute_gated(
     shared: &Shared,
     state: &mut ClientState,
     resolved: Resolved,
-    args: Args,
+    args: &mut Args,
     in_exec: bool,
     wait: &mut ReplyWait,
 ) -> Outcome {
     let target = resolved.target();
     let (write, reads) = (target.has(flags::WRITE), target.has(flags::READONLY));
-    let run = |state: &mut ClientState| {
+    let mut run = |state: &mut ClientState| {
         if write && let Some(refusal) = durable::misconf(shared) {
             return Outcome::Reply(Reply::error(refusal));
         }
@@ -51,7 +51,7 @@ pub(super) fn execute(
     shared: &Shared,
     state: &mut ClientState,
     resolved: Resolved,
-    args: Args,
+    args: &mut Args,
     in_exec: bool,
 ) -> Outcome {
     shared

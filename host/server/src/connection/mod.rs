@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use sluice_resp::{Args, Protocol, Reply, RequestParser, encode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -257,7 +257,7 @@ impl Connection {
                         return self.flush(socket).await;
                     }
                 };
-                if args.is_empty() {
+                if args.argc() == 0 {
                     continue;
                 }
                 let mark = self.state.timing_mark;
@@ -386,8 +386,7 @@ impl Connection {
     }
 
     /// Runs or queues one request and encodes its reply.
-    fn handle(&mut self, args: Vec<Bytes>) -> Step {
-        let args = Args::new(args);
+    fn handle(&mut self, mut args: Args) -> Step {
         let info = &self.state.info;
         let now_ms = self.state.now_ms(&self.shared);
         info.last_active_ms.store(now_ms, Ordering::Relaxed);
@@ -400,7 +399,7 @@ impl Connection {
         if let Err(refusal) = self
             .state
             .session
-            .admit(&self.shared.acl, resolved.index, args.all())
+            .admit(&self.shared.acl, resolved.index, &args)
         {
             return self.refuse(resolved, refusal);
         }
@@ -436,7 +435,7 @@ impl Connection {
         }
         // A blocked command is checked again when served: keep what that check needs.
         let blocking = recheck::keep(resolved.target(), &self.state.session, &args);
-        match self.run_gated(resolved, args) {
+        match self.run_gated(resolved, &mut args) {
             Outcome::Reply(reply) => {
                 self.reply(&reply);
                 Step::Continue
@@ -521,7 +520,7 @@ impl Connection {
     }
 
     /// Runs a command holding the keyspace gate as its flags ask.
-    fn run_gated(&mut self, resolved: Resolved, args: Args) -> Outcome {
+    fn run_gated(&mut self, resolved: Resolved, args: &mut Args) -> Outcome {
         if resolved.target().has(flags::WRITE) {
             if let Some(refusal) = oom_refusal(&self.shared, resolved.target()) {
                 return Outcome::Reply(refusal);
@@ -534,7 +533,7 @@ impl Connection {
                 .load(Ordering::Relaxed)
                 != 0
             {
-                self.shared.broker.memory.note_write(args.all());
+                self.shared.broker.memory.note_write(args.iter());
             }
         }
         let (shared, state) = (&self.shared, &mut self.state);

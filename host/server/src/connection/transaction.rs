@@ -72,10 +72,10 @@ impl Connection {
             ));
         }
         let mut replies = Vec::with_capacity(multi.queued.len());
-        for (resolved, args) in multi.queued {
+        for (resolved, mut args) in multi.queued {
             // The user's rules may have changed since the command was queued.
             let allowed = state.session.recheck(resolved.index, args.all());
-            let reply = match allowed.map(|()| execute(shared, state, resolved, args, true)) {
+            let reply = match allowed.map(|()| execute(shared, state, resolved, &mut args, true)) {
                 Err(denial) => {
                     let refused = Refused {
                         reason: denial.reason,

@@ -27,8 +27,8 @@ pub const XACKDEL: Command = Command {
 /// deleted, `2` acknowledged but kept by ACKED (another group still needs it), `-1` not
 /// pending in the group (every ID when the key or the group is missing).
 pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    // The request as sent, for the log: taking arguments empties them in `args.all()`.
-    let all = args.all().to_vec();
+    // The request as sent, for the log.
+    let all = args.all();
     let key = args.bytes()?;
     let group = args.bytes()?;
     let (mode, ids) = parse_ids_block(args)?;
@@ -37,7 +37,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
             let results = stream.ack_delete(&group, &ids, mode).ok()?;
             if results.iter().any(|r| *r != DeleteResult::NotFound) {
-                ctx.journal(|rec| log_verbatim(rec, &all));
+                ctx.journal(|rec| log_verbatim(rec, all));
             }
             Some(results)
         })?

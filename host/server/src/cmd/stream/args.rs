@@ -139,15 +139,15 @@ impl IdmpArg {
 }
 
 /// Parses the options after the key. For XADD, stops after the ID, leaving the fields.
-pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, CmdError> {
+pub fn parse_add_or_trim(args: &Args, xadd: bool) -> Result<AddOrTrimArgs, CmdError> {
     let mut out = AddOrTrimArgs::default();
     let mut strategy: Option<TrimStrategy> = None;
     let mut approx = false;
     let mut limit: Option<i64> = None;
-    while let Some(opt) = args.peek().cloned() {
+    while let Some(opt) = args.peek() {
         let more = args.remaining() - 1;
-        let _ = args.next_arg();
-        if xadd && opt.as_ref() == b"*" {
+        args.skip();
+        if xadd && opt == b"*" {
             out.id = Some(AddId::Auto);
             break;
         }
@@ -158,11 +158,11 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
             }
             approx = false;
             if more >= 2 {
-                if args.peek().is_some_and(|a| a.as_ref() == b"~") {
+                if args.peek() == Some(b"~") {
                     approx = true;
-                    let _ = args.next_arg();
-                } else if args.peek().is_some_and(|a| a.as_ref() == b"=") {
-                    let _ = args.next_arg();
+                    args.skip();
+                } else if args.peek() == Some(b"=") {
+                    args.skip();
                 }
             }
             strategy = Some(if is_maxlen {
@@ -181,7 +181,7 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
             limit = Some(n);
         } else if xadd && opt.eq_ignore_ascii_case(b"NOMKSTREAM") {
             out.no_mkstream = true;
-        } else if let Some(mode) = RefMode::parse(&opt) {
+        } else if let Some(mode) = RefMode::parse(opt) {
             out.mode = mode;
         } else if xadd && opt.eq_ignore_ascii_case(b"IDMP") && more >= 2 {
             let (pid, iid) = (args.bytes()?, args.bytes()?);
@@ -190,7 +190,7 @@ pub fn parse_add_or_trim(args: &mut Args, xadd: bool) -> Result<AddOrTrimArgs, C
             let pid = args.bytes()?;
             set_idmp(&mut out.idmp, IdmpArg::Auto { pid })?;
         } else if xadd {
-            out.id = Some(AddId::parse(&opt)?);
+            out.id = Some(AddId::parse(opt)?);
             break;
         } else {
             return Err(CmdError(error::SYNTAX.into()));
@@ -240,7 +240,7 @@ fn check_idmp(idmp: &IdmpArg, id: Option<AddId>) -> Result<(), CmdError> {
 /// The options `XDELEX` and `XACKDEL` share: `[KEEPREF|DELREF|ACKED] IDS numids id …`, the
 /// mode and the block in either order, each once. Every ID is parsed before anything is
 /// touched, so a bad one changes nothing.
-pub fn parse_ids_block(args: &mut Args) -> Result<(RefMode, Vec<StreamId>), CmdError> {
+pub fn parse_ids_block(args: &Args) -> Result<(RefMode, Vec<StreamId>), CmdError> {
     let mut mode = None;
     let mut ids = None;
     while let Some(opt) = args.next_arg() {
@@ -260,7 +260,7 @@ pub fn parse_ids_block(args: &mut Args) -> Result<(RefMode, Vec<StreamId>), CmdE
 
 /// `numids id …`, what follows `IDS` in `XDELEX`, `XACKDEL` and `XNACK`: every ID parsed
 /// before anything is touched.
-pub fn parse_id_list(args: &mut Args) -> Result<Vec<StreamId>, CmdError> {
+pub fn parse_id_list(args: &Args) -> Result<Vec<StreamId>, CmdError> {
     let n = args
         .i64()
         .ok()

@@ -30,9 +30,9 @@ pub const XADD: Command = Command {
 /// [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value …`. With IDMP, an iid the
 /// producer added within the stream's window returns that entry's ID and changes nothing.
 pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    let key = args.bytes()?;
+    let key = args.arg()?;
     let opts = parse_add_or_trim(args, true)?;
-    let fields = args.rest();
+    let fields: Vec<&[u8]> = args.rest_slices().collect();
     // The ID ends the options; without one, or with an odd field list, the arity is wrong.
     let Some(id) = opts.id else {
         return Err(error::wrong_arity("xadd"));
@@ -44,7 +44,6 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     if id == AddId::Explicit(StreamId::MIN) {
         return Err(StreamError::IdZero.into());
     }
-    let fields: Vec<&[u8]> = fields.iter().map(|f| f.as_ref()).collect();
     let settings = &ctx.shared.broker.settings;
     let (limits, defaults) = (settings.node_limits(), settings.idmp_defaults());
     let now = ctx.now_ms;
@@ -72,41 +71,38 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             stream.idmp_record(pid, iid, new, now, defaults);
         }
         ctx.journal(|rec| {
-            rec.begin(3 + fields.len())
-                .arg(b"XADD")
-                .arg(&key)
-                .arg(&text);
+            rec.begin(3 + fields.len()).arg(b"XADD").arg(key).arg(&text);
             for field in &fields {
                 rec.arg(field);
             }
             if let Some(trim) = opts.trim.filter(|_| trimmed > 0) {
-                log_trim(rec, &key, stream, trim, opts.mode, limits);
+                log_trim(rec, key, stream, trim, opts.mode, limits);
             }
             if let Some((pid, iid)) = producer {
-                idmp::log_record(rec, &key, pid, iid, new, now);
+                idmp::log_record(rec, key, pid, iid, new, now);
             }
         });
         Ok::<_, StreamError>((text, true))
     };
     let db = ctx.db();
     let (added, fresh) = if opts.no_mkstream {
-        match db.write_as(&key, now, |stream: &mut Stream| append(stream))? {
+        match db.write_as(key, now, |stream: &mut Stream| append(stream))? {
             Some(added) => added,
             None => return Ok(Reply::Null.into()),
         }
     } else {
         let (added, created) =
-            db.write_or_create_as(&key, now, |stream: &mut Stream, created| {
+            db.write_or_create_as(key, now, |stream: &mut Stream, created| {
                 (append(stream), created)
             })?;
         if added.is_err() && created {
             // A refused XADD must not leave an empty stream behind.
-            db.remove(&key, now);
+            db.remove(key, now);
         }
         added
     }?;
     if fresh {
-        ctx.key_ready(&key);
+        ctx.arg_key_ready(args, key);
     }
     Ok(Reply::Bulk(Bytes::from(added)).into())
 }

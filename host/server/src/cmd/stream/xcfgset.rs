@@ -28,8 +28,8 @@ pub const XCFGSET: Command = Command {
 /// `XCFGSET key [IDMP-DURATION s] [IDMP-MAXSIZE n]`: OK. A value that differs from the one in
 /// force clears every producer's iids; the stream must exist.
 pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    // The request as sent, for the log: taking arguments empties them in `args.all()`.
-    let all = args.all().to_vec();
+    // The request as sent, for the log.
+    let all = args.all();
     let key = args.bytes()?;
     let (mut duration, mut maxsize) = (None, None);
     if args.is_empty() {
@@ -61,7 +61,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     ctx.db()
         .write_as(&key, ctx.now_ms, |stream: &mut Stream| {
             stream.idmp_configure(duration, maxsize, defaults);
-            ctx.journal(|rec| log_verbatim(rec, &all));
+            ctx.journal(|rec| log_verbatim(rec, all));
         })?
         .ok_or_else(|| CmdError(error::NO_SUCH_KEY.into()))?;
     Ok(Reply::Ok.into())

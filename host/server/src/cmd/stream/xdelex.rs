@@ -25,8 +25,8 @@ pub const XDELEX: Command = Command {
 /// `XDELEX key [KEEPREF|DELREF|ACKED] IDS numids id …`: per ID `1` deleted, `-1` no such
 /// entry (every ID when the key is missing), `2` kept by ACKED because a group still needs it.
 pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    // The request as sent, for the log: taking arguments empties them in `args.all()`.
-    let all = args.all().to_vec();
+    // The request as sent, for the log.
+    let all = args.all();
     let key = args.bytes()?;
     let (mode, ids) = parse_ids_block(args)?;
     let codes = ctx.db().write_as(&key, ctx.now_ms, |stream: &mut Stream| {
@@ -35,7 +35,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
         let changed =
             results.contains(&DeleteResult::Deleted) || (mode == RefMode::DelRef && groups > 0);
         if changed {
-            ctx.journal(|rec| log_verbatim(rec, &all));
+            ctx.journal(|rec| log_verbatim(rec, all));
         }
         results
     })?;

@@ -72,10 +72,10 @@ pub const MGET: Command = Command {
 
 /// `GET key`: the value, or nil.
 pub fn get(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    let key = args.bytes()?;
+    let key = args.arg()?;
     let value = ctx
         .db()
-        .read_as(&key, ctx.now_ms, |s: &Str| Reply::bulk(s.as_bytes()))?;
+        .read_as(key, ctx.now_ms, |s: &Str| Reply::bulk(s.as_bytes()))?;
     ctx.count_lookup(value.is_some());
     Ok(value.unwrap_or(Reply::Null).into())
 }

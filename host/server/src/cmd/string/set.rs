@@ -131,9 +131,9 @@ enum Condition {
 }
 
 /// What `SET` was asked to do.
-struct SetRequest {
-    key: Bytes,
-    value: Bytes,
+struct SetRequest<'a> {
+    key: &'a [u8],
+    value: &'a [u8],
     condition: Condition,
     get: bool,
     expiry: Expiry,
@@ -141,9 +141,14 @@ struct SetRequest {
 
 /// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]`.
 pub fn set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
-    let key = args.bytes()?;
-    let value = args.bytes()?;
-    let options = args.rest().to_vec();
+    let key = args.arg()?;
+    let value = args.arg()?;
+    // Options are rare: the list of them is made only when there are some.
+    let options = if args.is_empty() {
+        &[][..]
+    } else {
+        args.rest()
+    };
     let mut request = SetRequest {
         key,
         value,
@@ -171,13 +176,13 @@ pub fn set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
             request.get = true;
             i += 1;
         } else {
-            match request.expiry.parse(&options, i, ctx.now_ms, "set", true)? {
+            match request.expiry.parse(options, i, ctx.now_ms, "set", true)? {
                 Some(n) => i += n,
                 None => return Err(CmdError(error::SYNTAX.into())),
             }
         }
     }
-    let (old, written) = write(ctx, &request)?;
+    let (old, written) = write(ctx, args, &request)?;
     let reply = match (request.get, written) {
         (true, _) => old.map_or(Reply::Null, Reply::bulk),
         (false, true) => Reply::Ok,
@@ -188,10 +193,14 @@ pub fn set(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
 
 /// Stores the value as `request` says; the old value (when `GET` asked, a string's) and
 /// whether it wrote.
-fn write(ctx: &mut Ctx<'_>, request: &SetRequest) -> Result<(Option<Vec<u8>>, bool), CmdError> {
+fn write(
+    ctx: &mut Ctx<'_>,
+    args: &Args,
+    request: &SetRequest,
+) -> Result<(Option<Vec<u8>>, bool), CmdError> {
     let now = ctx.now_ms;
     let db = ctx.db();
-    let key = &request.key;
+    let key = request.key;
     let outcome = db.write_or_create(
         key,
         now,
@@ -216,8 +225,8 @@ fn write(ctx: &mut Ctx<'_>, request: &SetRequest) -> Result<(Option<Vec<u8>>, bo
                 return Ok((old, false));
             }
             let deadline = request.expiry.deadline(entry.expire_at());
-            *entry = KeyEntry::with_expiry(Value::Str(Str::new(&request.value)), deadline);
-            ctx.journal(|rec| log_set(rec, key, &request.value, request.expiry, deadline));
+            *entry = KeyEntry::with_expiry(Value::Str(Str::new(request.value)), deadline);
+            ctx.journal(|rec| log_set(rec, key, request.value, request.expiry, deadline));
             Ok((old, true))
         },
     );
@@ -225,7 +234,7 @@ fn write(ctx: &mut Ctx<'_>, request: &SetRequest) -> Result<(Option<Vec<u8>>, bo
     if written {
         // Readers blocked on the key are served (a stream that became a string gives them
         // WRONGTYPE), and routes reading it look again.
-        ctx.key_ready(key);
+        ctx.arg_key_ready(args, key);
     }
     Ok((old, written))
 }
@@ -254,13 +263,13 @@ pub fn log_set(rec: &mut Record, key: &[u8], value: &[u8], expiry: Expiry, deadl
 /// `SETNX key value`: 1 if it set the key, 0 if the key existed.
 pub fn setnx(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let request = SetRequest {
-        key: args.bytes()?,
-        value: args.bytes()?,
+        key: args.arg()?,
+        value: args.arg()?,
         condition: Condition::Missing,
         get: false,
         expiry: Expiry::Unset,
     };
-    let (_, written) = write(ctx, &request)?;
+    let (_, written) = write(ctx, args, &request)?;
     Ok(Reply::Int(i64::from(written)).into())
 }
 
@@ -280,9 +289,9 @@ fn set_with_expiry(
     unit: &'static str,
     name: &str,
 ) -> CmdResult {
-    let key = args.bytes()?;
+    let key = args.arg()?;
     let time = args.bytes()?;
-    let value = args.bytes()?;
+    let value = args.arg()?;
     let mut expiry = Expiry::Unset;
     expiry.parse(
         &[Bytes::from_static(unit.as_bytes()), time],
@@ -298,20 +307,20 @@ fn set_with_expiry(
         get: false,
         expiry,
     };
-    write(ctx, &request)?;
+    write(ctx, args, &request)?;
     Ok(Reply::Ok.into())
 }
 
 /// `GETSET key value`: `SET key value GET`.
 pub fn getset(ctx: &mut Ctx<'_>, args: &mut Args) -> CmdResult {
     let request = SetRequest {
-        key: args.bytes()?,
-        value: args.bytes()?,
+        key: args.arg()?,
+        value: args.arg()?,
         condition: Condition::Always,
         get: true,
         expiry: Expiry::Unset,
     };
-    let (old, _) = write(ctx, &request)?;
+    let (old, _) = write(ctx, args, &request)?;
     Ok(old.map_or(Reply::Null, Reply::bulk).into())
 }
 
