@@ -23,13 +23,16 @@ pub fn workloads() -> Vec<Box<dyn Workload>> {
         }
     }
     // The rows above set Sluice's default log against Redis with none (its default); these
-    // give both the same log, as an operator who needs the writes to survive would run them.
-    for pipeline in [1, 16] {
-        rows.push(Box::new(SetGet {
-            test: "set",
-            pipeline,
-            durability: Durability::AppendFsync(Fsync::EverySec),
-        }));
+    // give both the same durability: the same log, as an operator who needs the writes to
+    // survive would run them, and none, as a cache would.
+    for durability in [Durability::AppendFsync(Fsync::EverySec), Durability::Off] {
+        for pipeline in [1, 16] {
+            rows.push(Box::new(SetGet {
+                test: "set",
+                pipeline,
+                durability,
+            }));
+        }
     }
     rows.push(Box::new(SmallValues::strings()));
     rows.push(Box::new(SmallValues::hashes()));
@@ -52,6 +55,7 @@ impl Workload for SetGet {
         };
         match self.durability {
             Durability::AppendFsync(fsync) => format!("{name} both aof {}", fsync.arg()),
+            Durability::Off => format!("{name} neither logs"),
             _ => name,
         }
     }
