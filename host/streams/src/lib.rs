@@ -52,6 +52,7 @@
 //! - `sink.rs`: [`EntrySink`], plus [`CountSink`] and [`CollectSink`].
 //! - `stream.rs`: [`Stream`]: the node tree, counters, ID generation, XADD, XSETID, memory.
 //! - `read.rs`: XRANGE / XREVRANGE, single-entry lookup, first and last entry.
+//! - `copy.rs`: [`NodeCopy`]: entries copied out as packed nodes, to read with no lock held.
 //! - `trim.rs`: XDEL and XTRIM ([`TrimSpec`], [`TrimStrategy`]).
 //! - `refs.rs`: Redis 8.2's reference modes ([`RefMode`]): XDELEX, XACKDEL, trimming with
 //!   KEEPREF / DELREF / ACKED ([`DeleteResult`]).
@@ -78,6 +79,7 @@ mod bounds;
 mod claim;
 mod claim_idle;
 mod consumer;
+mod copy;
 mod deliver;
 mod error;
 mod group;
@@ -105,6 +107,7 @@ mod tests;
 pub use bounds::{AddId, parse_range_end, parse_range_start};
 pub use claim::{AutoClaimOptions, AutoClaimOutcome, ClaimOptions, ClaimOutcome, ClaimTime};
 pub use consumer::Consumer;
+pub use copy::NodeCopy;
 pub use deliver::{GroupRead, GroupReadOutcome, GroupReadStart};
 pub use error::{NoGroupWording, StreamError, no_group_text};
 pub use group::{ConsumerGroup, PendingEntry};

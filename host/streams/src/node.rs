@@ -181,6 +181,17 @@ impl Node {
     }
 
     /// Decodes entries in order, starting from the node's key `key`.
+    /// Makes this node a copy of `other`, reusing its buffer.
+    pub(crate) fn copy_from(&mut self, other: &Node) {
+        self.data.clear();
+        self.data.extend_from_slice(&other.data);
+        self.entries_start = other.entries_start;
+        self.master_fields = other.master_fields;
+        self.live = other.live;
+        self.deleted = other.deleted;
+        self.last = other.last;
+    }
+
     pub(crate) fn cursor(&self, key: StreamId) -> Cursor<'_> {
         Cursor {
             node: self,

@@ -136,3 +136,30 @@ fn ids_with_large_gaps_decode() {
     rev.reverse();
     assert_eq!(ids(&s, StreamId::MIN, StreamId::MAX, None, true), rev);
 }
+
+/// A node copy reads what `range` reads at the time of the copy, the whole count when the
+/// stream holds it, across node boundaries and deleted entries, and reuses its buffers.
+#[test]
+fn a_node_copy_reads_as_range_from_any_position() {
+    let mut s = numbered(35, 10);
+    assert_eq!(s.delete(&[id(12, 0), id(13, 0), id(21, 0)]), 3);
+    let mut copy = crate::NodeCopy::default();
+    for after in [0, 1, 9, 10, 11, 12, 20, 25, 34, 35] {
+        for count in [1, 3, 10, 20, 100] {
+            let start = StreamId::new(after, 0).incr().expect("not the last ID");
+            let want = ids(&s, start, StreamId::MAX, Some(count), false);
+            s.copy_after(id(after, 0), count, &mut copy);
+            let mut sink = crate::CollectSink::default();
+            let n = copy.range(id(after, 0), count, &mut sink);
+            assert_eq!(sink.ids(), want, "after {after}, count {count}");
+            assert_eq!(n, want.len());
+        }
+    }
+    // Appends after the copy are not in it.
+    s.copy_after(id(30, 0), 100, &mut copy);
+    s.add(AddId::Explicit(id(36, 0)), &[b"f", b"36"], 0, limits(10))
+        .expect("add");
+    let mut sink = crate::CollectSink::default();
+    copy.range(id(30, 0), 100, &mut sink);
+    assert_eq!(ms(&sink.ids()), [31, 32, 33, 34, 35]);
+}
