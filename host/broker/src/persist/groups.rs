@@ -68,26 +68,22 @@ pub fn pel_state(
 
 /// Logs the group's cursor: last delivered ID and entries read.
 pub fn cursor(rec: &mut Record, key: &[u8], group: &[u8], stream: &Stream) {
-    let Some(g) = stream.group(group) else { return };
-    match g.entries_read() {
-        Some(read) => {
-            rec.begin(7)
-                .arg(b"XGROUP")
-                .arg(b"SETID")
-                .arg(key)
-                .arg(group)
-                .id(g.last_delivered_id())
-                .arg(b"ENTRIESREAD")
-                .int(read);
-        }
-        None => {
-            rec.begin(5)
-                .arg(b"XGROUP")
-                .arg(b"SETID")
-                .arg(key)
-                .arg(group)
-                .id(g.last_delivered_id());
-        }
+    if let Some(g) = stream.group(group) {
+        set_id(rec, key, group, g.last_delivered_id(), g.entries_read());
+    }
+}
+
+/// Logs `XGROUP SETID key group id [ENTRIESREAD n]`: a cursor set to `id`, `read` entries
+/// read.
+pub fn set_id(rec: &mut Record, key: &[u8], group: &[u8], id: StreamId, read: Option<u64>) {
+    rec.begin(if read.is_some() { 7 } else { 5 })
+        .arg(b"XGROUP")
+        .arg(b"SETID")
+        .arg(key)
+        .arg(group)
+        .id(id);
+    if let Some(n) = read {
+        rec.arg(b"ENTRIESREAD").int(n);
     }
 }
 

@@ -4,8 +4,11 @@
 //! Each route runs on a thread of its own. After an `XADD` to one of its sources the route
 //! wakes, reads the entries after its position in batches, calls its plugin with each batch
 //! (no lock held), and commits the batch's outputs, its dead-letter entries and its new
-//! position as one step: under the keyspace gate held exclusively, and as one write-ahead log
-//! record. A crash or a reload therefore never loses or repeats an output.
+//! position as one step and one write-ahead log record. A crash or a reload therefore never
+//! loses or repeats an output. A batch whose outputs go to one stream is committed beside the
+//! clients' commands, one key's lock at a time (clients appending to the source wait only for
+//! a position check); outputs to several streams hold the keyspace gate exclusively (see
+//! `store::embedded`).
 //!
 //! A route's position in a source stream is an ordinary consumer group named
 //! `sluice:route:<name>` (`XINFO GROUPS` shows its lag), so snapshots, the log and recovery
@@ -256,7 +259,14 @@ pub struct Routes {
     table: ArcSwap<Vec<Arc<Route>>>,
     /// Whether `table` is non-empty: lets a write skip the lock entirely without routes.
     any: AtomicBool,
+    /// Taken by a route's commit, by its source and group: one route's commits of one source
+    /// never overlap (a replaced runner may still be finishing its batch when the new one
+    /// starts), without a lock shared by every route.
+    commits: [Mutex<()>; COMMIT_LOCKS],
 }
+
+/// How many locks [`Routes::commit_turn`] spreads commits over.
+const COMMIT_LOCKS: usize = 16;
 
 impl Routes {
     /// An entry was appended to `key` in database `db`: wake the routes it is a source of.
@@ -269,6 +279,20 @@ impl Routes {
                 route.key_written(key);
             }
         }
+    }
+
+    /// The turn of the route whose position is `group` in `source` to commit a batch there.
+    pub(crate) fn commit_turn(
+        &self,
+        source: &[u8],
+        group: &[u8],
+    ) -> parking_lot::MutexGuard<'_, ()> {
+        use std::hash::BuildHasher;
+        let hash = foldhash::fast::FixedState::default().hash_one((source, group));
+        // The remainder is below COMMIT_LOCKS, so it fits a usize.
+        #[allow(clippy::cast_possible_truncation)]
+        let index = (hash % COMMIT_LOCKS as u64) as usize;
+        self.commits[index].lock()
     }
 
     /// True if any route is deployed.

@@ -24,10 +24,10 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// How long an idle route sleeps between checks of its stop flag.
 const IDLE_WAKE: Duration = Duration::from_secs(1);
 /// Least time between two commits of a route under a steady stream of events. Each commit
-/// takes the keyspace gate exclusively, which every client's command then waits on, wakes
-/// the clients parked on it and writes the log to the OS: a route woken by each XADD would
-/// pay that tens of thousands of times a second. Waiting lets the batch fill instead (at
-/// most this much added latency).
+/// locks the source and its destinations (or the whole keyspace, for several destinations),
+/// which clients' commands on them then wait on, and writes the log to the OS: a route woken
+/// by each XADD would pay that tens of thousands of times a second. Waiting lets the batch
+/// fill instead (at most this much added latency).
 const COALESCE: Duration = Duration::from_micros(250);
 /// The wait once batches come in large (the sources take [`BUSY_BATCH`] events or more per
 /// [`COALESCE`], some 500k a second): a commit's fixed cost is then what limits ingest, and a

@@ -1,8 +1,11 @@
 //! [`EmbeddedStore`]: the runtimes' [`Store`] over the broker's own keyspace and log.
 //!
-//! A batch commit holds the keyspace gate exclusively, so no command runs between the first
-//! output and the position, and writes one log record holding all of it, so recovery replays
-//! the whole batch or none of it. A policy's decisions are one log record too, applied under
+//! A batch commit writes one log record holding all of it, so recovery replays the whole
+//! batch or none of it. A batch whose outputs go to one stream commits beside the clients'
+//! commands, holding one key's lock at a time (the source's position is checked, the outputs
+//! appended and the record logged under the destination's lock, then the position moved);
+//! outputs to several streams hold the keyspace gate exclusively, so no command runs
+//! between the first output and the position. A policy's decisions are one log record too, applied under
 //! the gate (exclusively when a dead-letter stream is written, so the append and the
 //! acknowledgement are one step for every client). Either way, the keys written are marked
 //! ready and served before the gate is released, and the log is handed to the OS after.
