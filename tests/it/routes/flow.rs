@@ -69,6 +69,112 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
     Ok(())
 }
 
+/// Appends pipelined in one request batch wake the route once the batch has run (no client
+/// is blocked, so the wake waits for the batch's end): every matching event comes out, in
+/// order, and the route's position lands after the last append. A client then blocked on
+/// the destination is served by the next batch's outputs.
+#[test]
+fn pipelined_appends_are_all_routed_and_a_blocked_reader_of_the_output_is_served() -> Result<()> {
+    let (server, _dir) = start_with_system_clock(
+        &[("filter", "filter.wasm")],
+        r#"
+[[route]]
+name = "eu"
+source = "orders"
+plugin = "filter.wasm"
+config = { field = "region", equals = "eu", destination = "orders.eu" }
+"#,
+    )?;
+    let mut con = server.client()?;
+    let mut pipe = redis::pipe();
+    for n in 0..200 {
+        let region = if n % 2 == 0 { "eu" } else { "us" };
+        pipe.cmd("XADD")
+            .arg("orders")
+            .arg("*")
+            .arg("region")
+            .arg(region)
+            .arg("n")
+            .arg(n);
+    }
+    let ids: Vec<String> = pipe.query(&mut con)?;
+    let got = wait_entries(&mut con, "orders.eu", 100)?;
+    let want: Vec<EntryFields> = (0..200)
+        .step_by(2)
+        .map(|n: i32| pairs(&[("region", "eu"), ("n", &n.to_string())]))
+        .collect();
+    assert_eq!(got, want);
+    let route = wait_caught_up(&mut con, "eu")?;
+    assert_eq!(route.count("events-in")?, 200);
+    let groups = xinfo_groups(&mut con, "orders")?;
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        groups[0].get("last-delivered-id")?,
+        &redis::Value::BulkString(ids[199].clone().into_bytes())
+    );
+    // A reader blocked on the destination, then another pipelined batch.
+    let mut reader = server.client()?;
+    let last_out = entries_ids(&mut con, "orders.eu")?;
+    let blocked = std::thread::spawn(move || -> Result<redis::Value> {
+        Ok(redis::cmd("XREAD")
+            .arg("BLOCK")
+            .arg(10_000)
+            .arg("STREAMS")
+            .arg("orders.eu")
+            .arg(last_out)
+            .query(&mut reader)?)
+    });
+    wait_blocked(&mut con, 1)?;
+    let mut pipe = redis::pipe();
+    for region in ["us", "eu", "us"] {
+        pipe.cmd("XADD")
+            .arg("orders")
+            .arg("*")
+            .arg("region")
+            .arg(region);
+    }
+    let _: Vec<String> = pipe.query(&mut con)?;
+    let served = blocked
+        .join()
+        .map_err(|_| anyhow::anyhow!("the blocked reader panicked"))??;
+    let redis::Value::Array(streams) = served else {
+        bail!("XREAD answered {served:?}");
+    };
+    assert_eq!(streams.len(), 1, "{streams:?}");
+    Ok(())
+}
+
+/// The ID of `key`'s last entry.
+fn entries_ids(con: &mut redis::Connection, key: &str) -> Result<String> {
+    let reply: Vec<(String, Vec<String>)> = redis::cmd("XREVRANGE")
+        .arg(key)
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query(con)?;
+    reply
+        .into_iter()
+        .next()
+        .map(|(id, _)| id)
+        .ok_or_else(|| anyhow::anyhow!("{key} is empty"))
+}
+
+/// Waits until `n` clients are blocked.
+fn wait_blocked(con: &mut redis::Connection, n: usize) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(con)?;
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("never {n} blocked clients: {info}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn transform_renames_redacts_drops_and_adds_fields() -> Result<()> {
     let (server, _dir) = start_with_system_clock(

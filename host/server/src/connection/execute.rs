@@ -31,7 +31,12 @@ pub(crate) fn execute_gated(
             return Outcome::Reply(Reply::error(refusal));
         }
         let outcome = execute(shared, state, resolved, args, in_exec);
-        shared.serve_ready(&mut state.ready);
+        // Blocked clients are served after each command, as Redis serves them; keys only
+        // routes read may wait for the end of the batch, where 16 pipelined appends to one
+        // stream wake its route once.
+        if !state.defer_ready || !shared.broker.blocking.is_empty() {
+            shared.serve_ready(&mut state.ready);
+        }
         wait.ran(shared, write, reads);
         outcome
     };

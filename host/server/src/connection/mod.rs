@@ -65,6 +65,9 @@ pub struct ClientState {
     pub session: Session,
     /// Keys the running command (or `EXEC`) made ready, served once it has finished.
     pub ready: ReadyKeys,
+    /// Whether keys nobody is blocked on wait in `ready` for the end of the batch (a
+    /// connection's pipelined requests), where the routes reading them are woken once.
+    pub defer_ready: bool,
     /// The time the requests being run arrived (Unix ms), read once per batch of pipelined
     /// requests as Redis reads it once per event-loop turn; `None` reads the clock per
     /// command.
@@ -87,6 +90,7 @@ impl ClientState {
             multi: None,
             session: Session::internal(cmd::catalog()),
             ready: ReadyKeys::default(),
+            defer_ready: false,
             batch_now_ms: None,
             timing_mark: None,
         }
@@ -192,6 +196,7 @@ pub async fn serve_stream<S>(
             multi: None,
             session: Session::new(&shared.acl),
             ready: ReadyKeys::default(),
+            defer_ready: true,
             batch_now_ms: None,
             timing_mark: None,
         },
@@ -202,7 +207,10 @@ pub async fn serve_stream<S>(
         output: BytesMut::with_capacity(READ_CHUNK),
         limits: ClientLimits::default(),
     };
-    match conn.run(&mut socket, &mut shutdown).await {
+    let ended = conn.run(&mut socket, &mut shutdown).await;
+    // A connection that broke off mid-batch still wakes the routes of what it wrote.
+    conn.serve_deferred();
+    match ended {
         // A clean end: let a TLS client know the stream is complete.
         Ok(()) => {
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.shutdown()).await;
@@ -343,6 +351,15 @@ impl Connection {
         ))
     }
 
+    /// Wakes the routes reading the keys the batch's commands made ready (see
+    /// [`ClientState::defer_ready`]); before the batch's replies go out, or before it waits.
+    fn serve_deferred(&mut self) {
+        if !self.state.ready.is_empty() {
+            let _gate = self.shared.broker.keyspace.gate.read();
+            self.shared.serve_ready(&mut self.state.ready);
+        }
+    }
+
     /// Sends the pending replies. At the hard output limit nothing is sent and the connection
     /// closes; while the soft limit or more is pending, the client has the soft limit's
     /// seconds to take the excess.
@@ -350,6 +367,7 @@ impl Connection {
     where
         S: AsyncWrite + Unpin,
     {
+        self.serve_deferred();
         if self.output.is_empty() {
             return Ok(());
         }
