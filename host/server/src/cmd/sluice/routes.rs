@@ -30,8 +30,11 @@ pub struct RouteFigures {
 }
 
 impl RouteFigures {
-    /// Reads the counters of `route` and its lag now.
+    /// Reads the counters of `route` and its lag now. The lag first: a batch is counted
+    /// before its position moves, and batches commit beside this command, so counters read
+    /// after the lag include every batch the lag saw routed (a lag of 0 and all events in).
     pub fn of(shared: &Shared, route: &Route) -> Self {
+        let lag = lag(shared, route);
         let s = &route.deployed.stats;
         let events_in = s.events_in.load(Relaxed);
         Self {
@@ -44,7 +47,7 @@ impl RouteFigures {
             batches: s.batches.load(Relaxed),
             restarts: s.restarts.load(Relaxed),
             reloads: s.reloads.load(Relaxed),
-            lag: lag(shared, route),
+            lag,
             ns_per_event: s
                 .plugin_ns
                 .load(Relaxed)
