@@ -10,7 +10,8 @@
 //! texts. The `redis-protocol` crate is the reference decoder our encoder is checked against.
 //!
 //! # Layout
-//! - [`request`]: [`RequestParser`], bytes → `Vec<Bytes>` arguments (multibulk and inline).
+//! - [`request`]: [`RequestParser`], bytes → [`Args`] over the request's frame (multibulk and
+//!   inline).
 //! - [`reply`]: [`Reply`], the reply value, and [`StreamEntries`], a packed list of stream entries.
 //! - [`encode`]: [`Reply`] → RESP2 or RESP3 bytes.
 //! - [`args`]: [`Args`], a cursor over a command's arguments with Redis's parse errors.
