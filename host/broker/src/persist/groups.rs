@@ -76,9 +76,26 @@ pub fn cursor(rec: &mut Record, key: &[u8], group: &[u8], stream: &Stream) {
 /// Logs `XGROUP SETID key group id [ENTRIESREAD n]`: a cursor set to `id`, `read` entries
 /// read.
 pub fn set_id(rec: &mut Record, key: &[u8], group: &[u8], id: StreamId, read: Option<u64>) {
+    with_cursor(rec, b"SETID", key, group, id, read);
+}
+
+/// Logs `XGROUP CREATE key group id [ENTRIESREAD n]`: a group made with its cursor at `id`.
+pub fn created(rec: &mut Record, key: &[u8], group: &[u8], id: StreamId, read: Option<u64>) {
+    with_cursor(rec, b"CREATE", key, group, id, read);
+}
+
+/// `XGROUP <sub> key group id [ENTRIESREAD n]`.
+fn with_cursor(
+    rec: &mut Record,
+    sub: &[u8],
+    key: &[u8],
+    group: &[u8],
+    id: StreamId,
+    read: Option<u64>,
+) {
     rec.begin(if read.is_some() { 7 } else { 5 })
         .arg(b"XGROUP")
-        .arg(b"SETID")
+        .arg(sub)
         .arg(key)
         .arg(group)
         .id(id);

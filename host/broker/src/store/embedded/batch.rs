@@ -11,7 +11,7 @@ use sluice_streams::{AddId, EntrySink, NodeCopy, Stream, StreamId};
 
 use crate::Broker;
 use crate::keyspace::{Db, Kind, WrongType};
-use crate::persist::Record;
+use crate::persist::{Record, groups};
 use crate::ready::ReadyKeys;
 use crate::routes::spec::{RouteSpec, Start};
 use crate::store::{Append, BatchCommit, Committed};
@@ -84,9 +84,9 @@ impl Move {
     /// Logs the move: `XGROUP CREATE` or `XGROUP SETID`, with the read counter.
     fn log(self, record: &mut Record, key: &[u8], group: &[u8]) {
         if self.create {
-            log_create(record, key, group, self.last, self.read);
+            groups::created(record, key, group, self.last, self.read);
         } else {
-            crate::persist::groups::set_id(record, key, group, self.last, self.read);
+            groups::set_id(record, key, group, self.last, self.read);
         }
     }
 
@@ -361,11 +361,11 @@ impl<'a> Apply<'a> {
             match stream.group_mut(group) {
                 Some(g) => {
                     g.set_id(last, read);
-                    crate::persist::groups::cursor(record, key, group, stream);
+                    groups::cursor(record, key, group, stream);
                 }
                 None => {
                     if stream.create_group(group, last, read).is_ok() {
-                        log_create(record, key, group, last, read);
+                        groups::created(record, key, group, last, read);
                     }
                 }
             }
@@ -385,21 +385,6 @@ fn entries_read(
     match (counted, from) {
         (Some(read), Some(from)) if !stream.range_has_tombstones(from, None) => Some(read + done),
         _ => stream.estimate_entries_read(last),
-    }
-}
-
-/// Logs `XGROUP CREATE key group id [ENTRIESREAD n]`.
-fn log_create(record: &mut Record, key: &[u8], group: &[u8], id: StreamId, read: Option<u64>) {
-    let args = if read.is_some() { 7 } else { 5 };
-    record
-        .begin(args)
-        .arg(b"XGROUP")
-        .arg(b"CREATE")
-        .arg(key)
-        .arg(group)
-        .id(id);
-    if let Some(n) = read {
-        record.arg(b"ENTRIESREAD").int(n);
     }
 }
 
@@ -429,7 +414,7 @@ pub(super) fn create_positions(broker: &Broker, spec: &RouteSpec) {
             };
             let read = stream.estimate_entries_read(at);
             if stream.create_group(&group, at, read).is_ok() {
-                log_create(&mut record, key, &group, at, read);
+                groups::created(&mut record, key, &group, at, read);
             }
         });
     }
