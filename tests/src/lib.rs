@@ -368,6 +368,22 @@ impl<S: Read + Write> RawClient<S> {
         ])
     }
 
+    /// Polls `INFO clients` until `blocked_clients` is `n` (a client blocks, and a
+    /// disconnect is noticed, asynchronously); about 5 s at most.
+    pub fn wait_blocked(&mut self, n: usize) -> Result<()> {
+        let want = n.to_string();
+        for _ in 0..500 {
+            if self.info_field("clients", "blocked_clients")? == want {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        anyhow::bail!(
+            "blocked_clients is {}, not {n}",
+            self.info_field("clients", "blocked_clients")?
+        )
+    }
+
     /// The value of `field` in `INFO <section>`.
     pub fn info_field(&mut self, section: &str, field: &str) -> Result<String> {
         let reply = self.cmd(&["INFO", section])?;

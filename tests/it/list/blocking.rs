@@ -3,27 +3,13 @@
 //! serves the clients blocked on its destination in a further pass; a key that is not a list
 //! then leaves them waiting. As Redis 7.2 does: 7.0 differs where a comment says so.
 
-use std::time::Duration;
-
-use anyhow::{Result, bail};
+use anyhow::Result;
 use sluice_tests::{RawClient, TestServer};
 
 use crate::replies::{NIL_ARRAY, WRONGTYPE, a, b, i};
 
 fn bulks(items: &[&str]) -> String {
     a(&items.iter().map(|s| b(s)).collect::<Vec<_>>())
-}
-
-/// `blocked_clients`, polled until it is `n`.
-fn wait_blocked(raw: &mut RawClient, n: usize) -> Result<()> {
-    let want = n.to_string();
-    for _ in 0..500 {
-        if raw.info_field("clients", "blocked_clients")? == want {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    bail!("blocked_clients never reached {n}")
 }
 
 /// A client that sent `args` and is blocked in it (the `n`th blocked client).
@@ -36,7 +22,7 @@ fn blocked(
     let mut client = server.raw()?;
     let args: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
     client.send_cmd(&args)?;
-    wait_blocked(admin, n)?;
+    admin.wait_blocked(n)?;
     Ok(client)
 }
 
@@ -51,7 +37,7 @@ fn waiters_are_served_oldest_first_one_element_each() -> Result<()> {
     assert_eq!(first.read_reply()?, bulks(&["l", "x"]));
     assert_eq!(second.read_reply()?, bulks(&["l", "y"]));
     // The list ran dry: the third still waits, and is counted.
-    wait_blocked(&mut admin, 1)?;
+    admin.wait_blocked(1)?;
     assert_eq!(admin.cmd(&["EXISTS", "l"])?, i(0));
     admin.cmd(&["LPUSH", "l", "z"])?;
     assert_eq!(third.read_reply()?, bulks(&["l", "z"]));
@@ -238,7 +224,7 @@ fn timeouts_answer_null_and_later_pushes_stay() -> Result<()> {
         "1"
     );
     assert_eq!(waiter.read_reply()?, NIL_ARRAY);
-    wait_blocked(&mut admin, 0)?;
+    admin.wait_blocked(0)?;
     admin.cmd(&["RPUSH", "l", "a"])?;
     assert_eq!(admin.cmd(&["LLEN", "l"])?, i(1));
     Ok(())
@@ -262,10 +248,10 @@ fn blocked_clients_counts_list_waiters() -> Result<()> {
     );
     // A waiter that disconnects is no longer counted, and the next one is served.
     drop(gone);
-    wait_blocked(&mut admin, 1)?;
+    admin.wait_blocked(1)?;
     let mut next = blocked(&server, &mut admin, &["BLPOP", "q", "0"], 2)?;
     admin.cmd(&["RPUSH", "q", "v"])?;
     assert_eq!(next.read_reply()?, bulks(&["q", "v"]));
-    wait_blocked(&mut admin, 1)?;
+    admin.wait_blocked(1)?;
     Ok(())
 }

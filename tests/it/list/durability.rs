@@ -2,10 +2,8 @@
 //! replay it exactly (a pop as the `LPOP`/`RPOP` of the number it took, a served `BLPOP` as
 //! its `LPOP`, a served `BLMOVE` as its pop and push), and lists load from a snapshot.
 
-use std::time::Duration;
-
-use anyhow::{Result, bail};
-use sluice_tests::{Config, ManualClock, RawClient, TestServer};
+use anyhow::Result;
+use sluice_tests::{Config, ManualClock, TestServer};
 
 use crate::replies::T0;
 
@@ -25,18 +23,6 @@ fn observe(server: &TestServer) -> Result<Vec<String>> {
         out.push(raw.cmd(cmd)?);
     }
     Ok(out)
-}
-
-/// `blocked_clients`, polled until it is `n`.
-fn wait_blocked(raw: &mut RawClient, n: usize) -> Result<()> {
-    let want = n.to_string();
-    for _ in 0..500 {
-        if raw.info_field("clients", "blocked_clients")? == want {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    bail!("blocked_clients never reached {n}")
 }
 
 fn populate(server: &TestServer) -> Result<()> {
@@ -75,9 +61,9 @@ fn populate(server: &TestServer) -> Result<()> {
     let mut popper = server.raw()?;
     popper.send_cmd(&[b"BLPOP", b"served", b"0"])?;
     let mut mover = server.raw()?;
-    wait_blocked(&mut raw, 1)?;
+    raw.wait_blocked(1)?;
     mover.send_cmd(&[b"BLMOVE", b"moved", b"dest", b"LEFT", b"RIGHT", b"0"])?;
-    wait_blocked(&mut raw, 2)?;
+    raw.wait_blocked(2)?;
     raw.cmd(&["RPUSH", "served", "s1", "s2"])?;
     raw.cmd(&["RPUSH", "moved", "m1", "m2"])?;
     assert_eq!(popper.read_reply()?, "*2\r\n$6\r\nserved\r\n$2\r\ns1\r\n");

@@ -11,18 +11,19 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
-use sluice_tests::TestServer;
+use anyhow::{Context, Result, bail};
+use sluice_tests::{RawClient, TestServer};
 
 use crate::routes::support::{
     EntryFields, T0, dead_letter, entries, file_size, get, id, masked, pairs, rendered,
     sluice_plugins, sluice_routes, start, start_prefilled, start_with_system_clock, wait_caught_up,
-    wait_entries, xadd, xinfo_groups,
+    wait_entries, xadd, xinfo_groups, xrange,
 };
 
-#[test]
-fn filter_keeps_only_matching_events() -> Result<()> {
-    let (server, _dir) = start_with_system_clock(
+/// A server (system clock) with route `eu`: the filter plugin passing `orders`' events whose
+/// `region` is `eu` to `orders.eu`.
+fn start_eu_filter() -> Result<(TestServer, PathBuf)> {
+    start_with_system_clock(
         &[("filter", "filter.wasm")],
         r#"
 [[route]]
@@ -31,7 +32,12 @@ source = "orders"
 plugin = "filter.wasm"
 config = { field = "region", equals = "eu", destination = "orders.eu" }
 "#,
-    )?;
+    )
+}
+
+#[test]
+fn filter_keeps_only_matching_events() -> Result<()> {
+    let (server, _dir) = start_eu_filter()?;
     let mut con = server.client()?;
     for region in ["eu", "us", "eu", "asia"] {
         xadd(&mut con, "orders", &[("region", region)])?;
@@ -45,16 +51,7 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
 /// makes its new name ready for routes as for blocked readers.
 #[test]
 fn a_stream_renamed_onto_a_source_is_routed_without_another_append() -> Result<()> {
-    let (server, _dir) = start_with_system_clock(
-        &[("filter", "filter.wasm")],
-        r#"
-[[route]]
-name = "eu"
-source = "orders"
-plugin = "filter.wasm"
-config = { field = "region", equals = "eu", destination = "orders.eu" }
-"#,
-    )?;
+    let (server, _dir) = start_eu_filter()?;
     let mut con = server.client()?;
     for region in ["eu", "us", "eu"] {
         xadd(&mut con, "staging", &[("region", region)])?;
@@ -75,16 +72,7 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
 /// the destination is served by the next batch's outputs.
 #[test]
 fn pipelined_appends_are_all_routed_and_a_blocked_reader_of_the_output_is_served() -> Result<()> {
-    let (server, _dir) = start_with_system_clock(
-        &[("filter", "filter.wasm")],
-        r#"
-[[route]]
-name = "eu"
-source = "orders"
-plugin = "filter.wasm"
-config = { field = "region", equals = "eu", destination = "orders.eu" }
-"#,
-    )?;
+    let (server, _dir) = start_eu_filter()?;
     let mut con = server.client()?;
     let mut pipe = redis::pipe();
     for n in 0..200 {
@@ -114,7 +102,10 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
     );
     // A reader blocked on the destination, then another pipelined batch.
     let mut reader = server.client()?;
-    let last_out = entries_ids(&mut con, "orders.eu")?;
+    let last_out = xrange(&mut con, "orders.eu")?
+        .pop()
+        .map(|(id, _)| id)
+        .context("orders.eu is empty")?;
     let blocked = std::thread::spawn(move || -> Result<redis::Value> {
         Ok(redis::cmd("XREAD")
             .arg("BLOCK")
@@ -124,7 +115,7 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
             .arg(last_out)
             .query(&mut reader)?)
     });
-    wait_blocked(&mut con, 1)?;
+    RawClient::connect(server.addr)?.wait_blocked(1)?;
     let mut pipe = redis::pipe();
     for region in ["us", "eu", "us"] {
         pipe.cmd("XADD")
@@ -142,37 +133,6 @@ config = { field = "region", equals = "eu", destination = "orders.eu" }
     };
     assert_eq!(streams.len(), 1, "{streams:?}");
     Ok(())
-}
-
-/// The ID of `key`'s last entry.
-fn entries_ids(con: &mut redis::Connection, key: &str) -> Result<String> {
-    let reply: Vec<(String, Vec<String>)> = redis::cmd("XREVRANGE")
-        .arg(key)
-        .arg("+")
-        .arg("-")
-        .arg("COUNT")
-        .arg(1)
-        .query(con)?;
-    reply
-        .into_iter()
-        .next()
-        .map(|(id, _)| id)
-        .ok_or_else(|| anyhow::anyhow!("{key} is empty"))
-}
-
-/// Waits until `n` clients are blocked.
-fn wait_blocked(con: &mut redis::Connection, n: usize) -> Result<()> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let info: String = redis::cmd("INFO").arg("clients").query(con)?;
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return Ok(());
-        }
-        if std::time::Instant::now() > deadline {
-            bail!("never {n} blocked clients: {info}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
 }
 
 #[test]

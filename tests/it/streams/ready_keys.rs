@@ -25,21 +25,6 @@ fn info(raw: &mut RawClient, section: &str) -> Result<std::collections::HashMap<
     Ok(info_fields(bulk_text(&raw.cmd(&["INFO", section])?)?))
 }
 
-/// `blocked_clients`, polled until it is `n` (a disconnect is noticed asynchronously).
-fn wait_blocked(raw: &mut RawClient, n: usize) -> Result<()> {
-    let want = n.to_string();
-    for _ in 0..500 {
-        if raw.info_field("clients", "blocked_clients")? == want {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    anyhow::bail!(
-        "blocked_clients is {}, not {n}",
-        raw.info_field("clients", "blocked_clients")?
-    )
-}
-
 /// Sends `XREADGROUP GROUP g c BLOCK 0 STREAMS s >` and waits until it blocks.
 fn block_in_group(server: &TestServer) -> Result<RawClient> {
     block_in_group_on(server, "s", "c")
@@ -74,7 +59,7 @@ fn an_exec_that_appends_then_deletes_wakes_nobody() -> Result<()> {
     let mut reader = server.raw()?;
     reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s1", b"$"])?;
     let mut admin = server.raw()?;
-    wait_blocked(&mut admin, 1)?;
+    admin.wait_blocked(1)?;
     admin.cmd(&["MULTI"])?;
     admin.cmd(&["XADD", "s1", "1-1", "old", "x"])?;
     admin.cmd(&["DEL", "s1"])?;
@@ -100,7 +85,7 @@ fn a_blocked_xread_whose_key_changes_type_keeps_waiting() -> Result<()> {
     admin.cmd(&["XADD", "t", "1-1", "a", "1"])?;
     let mut reader = server.raw()?;
     reader.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"t", b"$", b"$"])?;
-    wait_blocked(&mut admin, 1)?;
+    admin.wait_blocked(1)?;
     // As Redis 7.2 (checked on Valkey 8.1): a ready key that no longer holds a stream does
     // not re-run a plain XREAD, whatever it became.
     for change in [
@@ -132,7 +117,7 @@ fn appends_inside_one_exec_are_read_together() -> Result<()> {
         b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s2", b"s2", b"s2", b"$", b"$", b"$",
     ])?;
     let mut admin = server.raw()?;
-    wait_blocked(&mut admin, 1)?;
+    admin.wait_blocked(1)?;
     admin.cmd(&["MULTI"])?;
     for (id, field) in [("1-1", "a"), ("2-1", "b"), ("3-1", "c")] {
         admin.cmd(&["XADD", "s2", id, field, "1"])?;
@@ -171,7 +156,7 @@ fn a_blocked_group_read_ended_by_an_error_is_a_failed_call() -> Result<()> {
         assert_eq!(admin.info_field("clients", "blocked_clients")?, "1");
         admin.cmd(wipe)?;
         assert_eq!(reader.read_reply()?, NOGROUP, "after {wipe:?}");
-        wait_blocked(&mut admin, 0)?;
+        admin.wait_blocked(0)?;
         let calls = &info(&mut admin, "commandstats")?["cmdstat_xreadgroup"];
         ensure!(
             calls.starts_with("calls=1,") && calls.ends_with(",rejected_calls=0,failed_calls=1"),
@@ -271,9 +256,9 @@ fn a_client_that_disconnects_while_blocked_is_no_longer_counted() -> Result<()> 
     {
         let mut leaves = server.raw()?;
         leaves.send_cmd(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"])?;
-        wait_blocked(&mut admin, 2)?;
+        admin.wait_blocked(2)?;
     }
-    wait_blocked(&mut admin, 1)?;
+    admin.wait_blocked(1)?;
     assert_eq!(admin.info_field("clients", "total_blocking_keys")?, "1");
     admin.cmd(&["XADD", "s", "1-1", "f", "v"])?;
     assert_eq!(
@@ -311,7 +296,7 @@ fn blocked_clients_counts_clients_not_keys() -> Result<()> {
         b">",
         b">",
     ])?;
-    wait_blocked(&mut admin, 2)?;
+    admin.wait_blocked(2)?;
     // A command that fails blocks nobody: `nokey` has no group.
     assert_eq!(
         admin.cmd(&[
