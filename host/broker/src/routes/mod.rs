@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use sluice_storage::Timings;
 
 use crate::Broker;
@@ -195,10 +195,17 @@ impl Route {
         self.wake.state.lock().stop
     }
 
-    /// Waits for something to do, at most `timeout` (then `Keys` may be empty).
-    pub(crate) fn next_work(&self, timeout: std::time::Duration) -> Work {
+    /// Waits for something to do, at most `timeout` (then `Keys` may be empty). Calls
+    /// `before_wait` (without the lock) once before it would wait: not at all while work is
+    /// waiting already.
+    pub(crate) fn next_work(
+        &self,
+        timeout: std::time::Duration,
+        mut before_wait: impl FnMut(),
+    ) -> Work {
         let wake = &self.wake;
         let mut state = wake.state.lock();
+        let mut readied = false;
         loop {
             if state.stop {
                 return Work::Stop;
@@ -212,6 +219,12 @@ impl Route {
             let keys = self.take_keys();
             if !keys.is_empty() {
                 return Work::Keys(keys);
+            }
+            if !readied {
+                readied = true;
+                // Keys written meanwhile are found on the next pass.
+                MutexGuard::unlocked(&mut state, &mut before_wait);
+                continue;
             }
             wake.sleeping.store(true, Ordering::SeqCst);
             // A writer that added a key before seeing `sleeping` is found here.

@@ -25,7 +25,8 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 const IDLE_WAKE: Duration = Duration::from_secs(1);
 /// Least time between two commits of a route under a steady stream of events. Each commit
 /// locks the source and its destinations (or the whole keyspace, for several destinations),
-/// which clients' commands on them then wait on, and writes the log to the OS: a route woken
+/// which clients' commands on them then wait on, and its log record must reach the OS (one
+/// write(2), unless a client's reply wrote it during the window): a route woken
 /// by each XADD would pay that tens of thousands of times a second. Waiting lets the batch
 /// fill instead (at most this much added latency).
 const COALESCE: Duration = Duration::from_micros(250);
@@ -57,6 +58,7 @@ pub fn spawn(
                 single: Batch::new(),
                 last_commit: Instant::now(),
                 last_batch: BATCH_EVENTS,
+                unwritten_since: None,
             };
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run()));
             if ran.is_err() {
@@ -81,6 +83,8 @@ struct Runner {
     /// When the last batch was committed, and how many events it had.
     last_commit: Instant,
     last_batch: usize,
+    /// When the first batch committed since the last [`Store::write_behind`] was.
+    unwritten_since: Option<Instant>,
 }
 
 /// How one step on a source key went.
@@ -98,6 +102,7 @@ enum Step {
 impl Runner {
     fn run(&mut self) {
         self.work();
+        self.store.write_behind();
         self.store.release(&self.route.deployed.spec);
         self.route.deployed.set_state(PluginState::Stopped);
     }
@@ -105,7 +110,13 @@ impl Runner {
     /// Routes until asked to stop (or halted).
     fn work(&mut self) {
         loop {
-            let keys = match self.route.next_work(IDLE_WAKE) {
+            // Nothing of what was committed may wait in the log while the route idles.
+            let (store, unwritten) = (&self.store, &mut self.unwritten_since);
+            let before_wait = || {
+                store.write_behind();
+                *unwritten = None;
+            };
+            let keys = match self.route.next_work(IDLE_WAKE, before_wait) {
                 Work::Stop => return,
                 Work::Keys(keys) => keys.into_iter().map(Bytes::from).collect(),
                 Work::Rescan => self.all_sources(),
@@ -141,6 +152,14 @@ impl Runner {
             if since < window {
                 std::thread::sleep(window - since);
             }
+            // Clients' replies have usually written the batches' records meanwhile.
+            if self
+                .unwritten_since
+                .is_some_and(|since| since.elapsed() >= COALESCE_BUSY)
+            {
+                self.store.write_behind();
+                self.unwritten_since = None;
+            }
             // The log cannot be written (a full disk): wait, position kept, until it can.
             if !self.store.writable() {
                 if self.route.sleep_unless_stopped(RETRY_AFTER) {
@@ -157,12 +176,14 @@ impl Runner {
                     return true;
                 }
                 Step::Retry => {
+                    self.store.write_behind();
                     self.route.deployed.set_state(PluginState::Retrying);
                     if self.route.sleep_unless_stopped(RETRY_AFTER) {
                         return false;
                     }
                 }
                 Step::Halt(reason) => {
+                    self.store.write_behind();
                     self.route.deployed.error(reason);
                     self.route.deployed.set_state(PluginState::Halted);
                     while !self.route.sleep_unless_stopped(IDLE_WAKE) {}
@@ -198,6 +219,7 @@ impl Runner {
             Applied::Done { halted } => {
                 self.last_commit = Instant::now();
                 self.last_batch = self.batch.len();
+                self.unwritten_since.get_or_insert(self.last_commit);
                 match halted {
                     Some(reason) => Step::Halt(reason),
                     None if full => Step::More,

@@ -29,6 +29,11 @@ pub trait Store: Send + Sync {
         true
     }
 
+    /// Makes the batches committed so far survive a crash of the process, if they do not yet.
+    /// [`Store::commit_batch`] may leave that for later; a route calls this once its oldest
+    /// batch not handed over is a millisecond old, and before it waits for work.
+    fn write_behind(&self) {}
+
     /// Every source stream of `spec` there is now.
     fn route_sources(&self, spec: &RouteSpec) -> Vec<Bytes>;
 

@@ -170,7 +170,7 @@ fn commit_beside(
     });
     broker.serve_ready(&mut apply.ready);
     drop(gate);
-    broker.journal.write_background(lsn);
+    broker.journal.defer_background(lsn);
     Committed::Done {
         refused: apply.refused,
     }
@@ -203,7 +203,7 @@ fn commit_exclusive(broker: &Broker, commit: &BatchCommit<'_>) -> Committed {
     // The destinations' readers and routes see the whole batch, before anything else runs.
     broker.serve_ready(&mut apply.ready);
     drop(gate);
-    broker.journal.write_background(lsn);
+    broker.journal.defer_background(lsn);
     Committed::Done {
         refused: apply.refused,
     }

@@ -47,6 +47,10 @@ impl Store for EmbeddedStore {
         self.broker.journal.wal().is_none_or(|wal| !wal.failed())
     }
 
+    fn write_behind(&self) {
+        self.broker.journal.write_behind();
+    }
+
     fn route_sources(&self, spec: &RouteSpec) -> Vec<Bytes> {
         let mut keys = Vec::new();
         self.broker
