@@ -18,8 +18,10 @@
 //! - [`spec`]: the `[[route]]` config table and its checks.
 //! - [`runner`]: the route thread: wait, read, call, commit.
 //! - [`commit`]: applying a batch's outputs and position atomically.
+//! - [`priority`]: a busy route that keeps up yields the CPU to clients (`SCHED_IDLE`).
 
 pub mod commit;
+pub mod priority;
 pub mod runner;
 pub mod spec;
 

@@ -13,6 +13,7 @@ use sluice_plugin_host::{Batch, PluginError, RouterInstance};
 use sluice_streams::StreamId;
 
 use super::commit::{Answer, Applied, Commit};
+use super::priority::Priority;
 use super::{Route, Work};
 use crate::plugins::PluginState;
 use crate::store::Store;
@@ -58,6 +59,7 @@ pub fn spawn(
                 single: Batch::new(),
                 last_commit: Instant::now(),
                 last_batch: BATCH_EVENTS,
+                priority: Priority::new(),
                 unwritten_since: None,
             };
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run()));
@@ -83,6 +85,8 @@ struct Runner {
     /// When the last batch was committed, and how many events it had.
     last_commit: Instant,
     last_batch: usize,
+    /// The thread's scheduling class: yields to clients while busy and keeping up.
+    priority: Priority,
     /// When the first batch committed since the last [`Store::write_behind`] was.
     unwritten_since: Option<Instant>,
 }
@@ -220,6 +224,8 @@ impl Runner {
                 self.last_commit = Instant::now();
                 self.last_batch = self.batch.len();
                 self.unwritten_since.get_or_insert(self.last_commit);
+                self.priority
+                    .after_batch(self.last_batch >= BUSY_BATCH, full);
                 match halted {
                     Some(reason) => Step::Halt(reason),
                     None if full => Step::More,
