@@ -10,9 +10,9 @@
 //! route takes the cycles they leave.
 //!
 //! `SCHED_IDLE` alone would let a saturated machine starve the route, so it holds only while
-//! the route keeps up: its last batch was busy (128 events or more in a coalescing window)
-//! and fewer than [`BEHIND_BATCHES`] full ones came in a row. A backlog that long, or a quiet
-//! source, gives the thread its normal priority back. Coming back from `SCHED_IDLE` needs `CAP_SYS_NICE` or an `RLIMIT_NICE` that
+//! the route keeps up: it starts after a busy batch that was not full (128 events or more in
+//! a coalescing window, fewer than a batch's 1024), and ends after [`BEHIND_BATCHES`] full
+//! ones in a row or a quiet batch. A route catching up a backlog does so in its normal class. Coming back from `SCHED_IDLE` needs `CAP_SYS_NICE` or an `RLIMIT_NICE` that
 //! allows the thread's nice value; [`Priority::new`] checks that once per process on a
 //! throwaway thread, and without it the route keeps its normal priority throughout.
 
@@ -52,14 +52,20 @@ impl Priority {
     }
 
     /// Sets the class for how the route's last batch went: `busy` (many events per window)
-    /// yields, until [`BEHIND_BATCHES`] `full` ones in a row show a backlog; a quiet source
-    /// does not yield.
+    /// yields, until [`BEHIND_BATCHES`] `full` ones in a row show a backlog; a quiet source,
+    /// or a backlog found in the normal class, does not yield.
     pub fn after_batch(&mut self, busy: bool, full: bool) {
         self.full_in_row = match full {
             true => self.full_in_row.saturating_add(1),
             false => 0,
         };
-        let want = match busy && self.full_in_row < BEHIND_BATCHES {
+        // A full batch keeps a yielding route yielding a while (the clients' burst may end),
+        // but never starts it: a route catching up does so in its normal class.
+        let yields = match full {
+            false => busy,
+            true => self.class == Class::Idle && self.full_in_row < BEHIND_BATCHES,
+        };
+        let want = match yields {
             true => Class::Idle,
             false => Class::Normal,
         };
@@ -166,6 +172,9 @@ mod tests {
                 assert_eq!(policy_now(), Some(libc::SCHED_OTHER as u32));
                 return;
             }
+            // A route catching up from its start does not yield.
+            priority.after_batch(true, true);
+            assert_eq!(policy_now(), Some(libc::SCHED_OTHER as u32));
             priority.after_batch(true, false);
             assert_eq!(policy_now(), Some(libc::SCHED_IDLE as u32));
             for _ in 1..BEHIND_BATCHES {
