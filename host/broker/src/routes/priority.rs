@@ -12,9 +12,10 @@
 //! `SCHED_IDLE` alone would let a saturated machine starve the route, so it holds only while
 //! the route keeps up: it starts after a busy batch that was not full (128 events or more in
 //! a coalescing window, fewer than a batch's 1024), and ends after [`BEHIND_BATCHES`] full
-//! ones in a row or a quiet batch. A route catching up a backlog does so in its normal class. Coming back from `SCHED_IDLE` needs `CAP_SYS_NICE` or an `RLIMIT_NICE` that
-//! allows the thread's nice value; [`Priority::new`] checks that once per process on a
-//! throwaway thread, and without it the route keeps its normal priority throughout.
+//! ones in a row or a quiet batch. A route catching up a backlog does so in its normal class.
+//! Coming back from `SCHED_IDLE` needs `CAP_SYS_NICE` or an `RLIMIT_NICE` that allows the
+//! thread's nice value; [`Priority::new`] checks that once per process on a throwaway thread,
+//! and without it the route keeps its normal priority throughout.
 
 use std::sync::OnceLock;
 
