@@ -81,6 +81,17 @@ struct Move {
 }
 
 impl Move {
+    /// Where `commit` moves the route's position in `stream`, its source (`None`: it does not
+    /// move it).
+    fn plan(stream: &Stream, commit: &BatchCommit<'_>) -> Option<Move> {
+        let (last, done) = commit.advance?;
+        Some(Move {
+            last,
+            read: entries_read(stream, commit.group, commit.read_after, last, done),
+            create: stream.group(commit.group).is_none(),
+        })
+    }
+
     /// Logs the move: `XGROUP CREATE` or `XGROUP SETID`, with the read counter.
     fn log(self, record: &mut Record, key: &[u8], group: &[u8]) {
         if self.create {
@@ -91,14 +102,15 @@ impl Move {
     }
 
     /// Makes the move, as replaying its log record would: `SETID` needs the group, `CREATE`
-    /// needs it absent; otherwise nothing changes.
-    fn apply(self, stream: &mut Stream, group: &[u8]) {
+    /// needs it absent; otherwise nothing changes. True if it moved.
+    fn apply(self, stream: &mut Stream, group: &[u8]) -> bool {
         match (stream.group_mut(group), self.create) {
-            (Some(g), false) => g.set_id(self.last, self.read),
-            (None, true) => {
-                let _ = stream.create_group(group, self.last, self.read);
+            (Some(g), false) => {
+                g.set_id(self.last, self.read);
+                true
             }
-            _ => {}
+            (None, true) => stream.create_group(group, self.last, self.read).is_ok(),
+            _ => false,
         }
     }
 }
@@ -135,13 +147,7 @@ fn commit_beside(
     let (source, group) = (commit.source, commit.group);
     let planned = db.read_as(source, now, |stream: &Stream| {
         let position = stream.group(group).map(|g| g.last_delivered_id());
-        (position == commit.read_after).then(|| {
-            commit.advance.map(|(last, done)| Move {
-                last,
-                read: entries_read(stream, group, commit.read_after, last, done),
-                create: position.is_none(),
-            })
-        })
+        (position == commit.read_after).then(|| Move::plan(stream, commit))
     });
     let Ok(Some(Some(planned))) = planned else {
         return Committed::Stale;
@@ -162,7 +168,8 @@ fn commit_beside(
     }
     let _ = db.write_as(source, now, |stream: &mut Stream| {
         if let Some(planned) = planned {
-            planned.apply(stream, group);
+            // Its record is logged already: the position moves whatever this says.
+            let _moved = planned.apply(stream, group);
         }
         if !logged {
             lsn = apply.seal(broker, commit, planned);
@@ -195,9 +202,7 @@ fn commit_exclusive(broker: &Broker, commit: &BatchCommit<'_>) -> Committed {
     }
     let mut apply = Apply::new(broker, db, now);
     apply.append_runs(commit.appends, commit.fields);
-    if let Some((last, done)) = commit.advance {
-        apply.move_position(commit, last, done);
-    }
+    apply.move_position(commit);
     apply.count(commit);
     let lsn = broker.journal.commit(apply.record);
     // The destinations' readers and routes see the whole batch, before anything else runs.
@@ -351,23 +356,16 @@ impl<'a> Apply<'a> {
         }
     }
 
-    /// Moves the route's group in the source to `last` (creating it if the route had none
-    /// there), `done` entries after where the batch was read from.
-    fn move_position(&mut self, commit: &BatchCommit<'_>, last: StreamId, done: u64) {
+    /// Moves the route's group in the source as the batch says (creating it if the route had
+    /// none there), and logs the move.
+    fn move_position(&mut self, commit: &BatchCommit<'_>) {
         let (key, group) = (commit.source, commit.group);
         let record = &mut self.record;
         let _ = self.db.write_as(key, self.now, |stream: &mut Stream| {
-            let read = entries_read(stream, group, commit.read_after, last, done);
-            match stream.group_mut(group) {
-                Some(g) => {
-                    g.set_id(last, read);
-                    groups::cursor(record, key, group, stream);
-                }
-                None => {
-                    if stream.create_group(group, last, read).is_ok() {
-                        groups::created(record, key, group, last, read);
-                    }
-                }
+            if let Some(planned) = Move::plan(stream, commit)
+                && planned.apply(stream, group)
+            {
+                planned.log(record, key, group);
             }
         });
     }

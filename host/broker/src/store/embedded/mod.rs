@@ -4,11 +4,13 @@
 //! batch or none of it. A batch whose outputs go to one stream commits beside the clients'
 //! commands, holding one key's lock at a time (the source's position is checked, the outputs
 //! appended and the record logged under the destination's lock, then the position moved);
-//! outputs to several streams hold the keyspace gate exclusively, so no command runs
-//! between the first output and the position. A policy's decisions are one log record too, applied under
-//! the gate (exclusively when a dead-letter stream is written, so the append and the
+//! outputs to several streams hold the keyspace gate exclusively, so no command runs between
+//! the first output and the position. A policy's decisions are one log record too, applied
+//! under the gate (exclusively when a dead-letter stream is written, so the append and the
 //! acknowledgement are one step for every client). Either way, the keys written are marked
-//! ready and served before the gate is released, and the log is handed to the OS after.
+//! ready and served before the gate is released. A policy's record is handed to the OS after;
+//! a batch's within about a millisecond, by the route's [`Store::write_behind`] unless a
+//! client's reply writes it first.
 //!
 //! # Layout
 //! - [`batch`]: reading a route's batch and committing it.
